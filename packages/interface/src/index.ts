@@ -1,0 +1,36 @@
+/**
+ * @shoal/interface — the contracts between Shoal's components. Implementations depend on these
+ * interfaces, never on each other's classes.
+ */
+export type { AbortOptions, ProgressEvent, ProgressOptions } from './abort.ts'
+export { systemClock, toNanos } from './clock.ts'
+export type { Clock } from './clock.ts'
+export { silentLogger, createConsoleLogger, LOG_LEVELS } from './logger.ts'
+export type { Logger, LogLevel } from './logger.ts'
+export { emptyDirectory, fileNode, treeSize } from './file-tree.ts'
+export type { FileNode, DirectoryNode, FileTreeNode } from './file-tree.ts'
+export type {
+  Engine,
+  EngineProvider,
+  EngineRunRequest,
+  EngineRunResult,
+  ExecutionLimits,
+  DeterminismOptions,
+  LogChunk,
+  PreparedInput,
+} from './engine.ts'
+export type { StorageProvider, StorageContext } from './storage.ts'
+export type { Publisher, PublishRequest } from './publisher.ts'
+export type { WorkerLike, WorkerFactory } from './worker-factory.ts'
+export type { SqlDatabase, SqlRow, SqlValue } from './sql-database.ts'
+export type {
+  JobStore,
+  Page,
+  PageOptions,
+  JobQuery,
+  ExecutionQuery,
+  UpdateCondition,
+  JobStateUpdate,
+  ExecutionUpdate,
+  HistoryQuery,
+} from './job-store.ts'

@@ -1,0 +1,22 @@
+import type { Job, SpecConfig } from '@shoal/models'
+import type { AbortOptions, ProgressOptions } from './abort.ts'
+import type { DirectoryNode } from './file-tree.ts'
+
+/** What a publisher is given: the whole result directory of one execution. */
+export interface PublishRequest extends AbortOptions, ProgressOptions {
+  executionId: string
+  nodeId: string
+  job: Job
+  /** The publisher spec from the task. */
+  spec: SpecConfig
+  /** `stdout`, `stderr`, `exitCode` files plus one folder per ResultPath Name. */
+  result: DirectoryNode
+}
+
+/** Publishes an execution's result and says where it went (Bacalhau's PublishedResult). */
+export interface Publisher {
+  readonly type: string
+  validate?(spec: SpecConfig): string[]
+  publish(request: PublishRequest): Promise<SpecConfig>
+  isInstalled?(): Promise<boolean>
+}

@@ -1,0 +1,14 @@
+/**
+ * The piece of a Worker the engines need. A Web Worker, a worker_threads Worker (wrapped) and a
+ * test double all fit. Each runtime injects a factory that starts one from a module URL.
+ */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void
+  addEventListener(type: 'error', listener: (event: { message?: string; error?: unknown }) => void): void
+  removeEventListener(type: 'message' | 'error', listener: (...args: any[]) => void): void
+  terminate(): void | Promise<unknown>
+}
+
+/** Starts a module worker running the script at `url`. */
+export type WorkerFactory = (url: URL) => WorkerLike

@@ -1,0 +1,199 @@
+/**
+ * The compute protocol: every message between a requester and a compute node, as zod schemas.
+ * Each message is an envelope { Version, Type, ... } sent as one JSON document (one frame).
+ * Direction: R->C requester to compute node, C->R compute node to requester.
+ */
+import { z } from 'zod'
+import type { Execution, NodeInfo, Resources, RunCommandResult, SpecConfig } from '@shoal/models'
+
+/** Version of the compute protocol; a peer with another major version is refused at handshake. */
+export const PROTOCOL_VERSION = 1
+
+const looseObject = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v))
+
+const ResourcesSchema = z.object({ CPU: z.number(), Memory: z.number(), Disk: z.number(), GPU: z.number() })
+const NodeInfoSchema = looseObject<NodeInfo>().refine((v) => typeof (v as NodeInfo).NodeID === 'string' && (v as NodeInfo).NodeID.length > 0, {
+  message: 'NodeInfo.NodeID is required',
+})
+const SpecConfigSchema = z.object({ Type: z.string(), Params: z.record(z.string(), z.unknown()).default({}) })
+const RunOutputSchema = z.object({
+  Stdout: z.string(),
+  StdoutTruncated: z.boolean(),
+  stderr: z.string(),
+  StderrTruncated: z.boolean(),
+  ExitCode: z.number().int(),
+  ErrorMsg: z.string(),
+})
+
+const base = { Version: z.literal(PROTOCOL_VERSION) }
+const exec = { ExecutionID: z.string().min(1) }
+
+/** C->R: first message on a connection. */
+export const HandshakeSchema = z.object({
+  ...base,
+  Type: z.literal('Handshake'),
+  NodeInfo: NodeInfoSchema,
+  JoinToken: z.string().optional(),
+  /** Executions the node still runs (after a reconnect), so the requester can reconcile. */
+  RunningExecutions: z.array(z.string()).default([]),
+})
+/** R->C: answer to the handshake. */
+export const HandshakeResponseSchema = z.object({
+  ...base,
+  Type: z.literal('HandshakeResponse'),
+  Accepted: z.boolean(),
+  Reason: z.string().default(''),
+  Membership: z.enum(['PENDING', 'APPROVED', 'REJECTED']),
+  HeartbeatIntervalMs: z.number().int().positive(),
+  RequesterID: z.string(),
+})
+/** C->R: periodic liveness and capacity. */
+export const HeartbeatSchema = z.object({
+  ...base,
+  Type: z.literal('Heartbeat'),
+  Seq: z.number().int().nonnegative(),
+  AvailableCapacity: ResourcesSchema,
+  QueueUsedCapacity: ResourcesSchema.optional(),
+  RunningExecutions: z.number().int().nonnegative().default(0),
+})
+/** C->R: capabilities or labels changed (e.g. the contributor moved the CPU slider). */
+export const NodeInfoUpdateSchema = z.object({ ...base, Type: z.literal('NodeInfoUpdate'), NodeInfo: NodeInfoSchema })
+/** R->C: would you run this execution? The Execution carries its Job. */
+export const AskForBidSchema = z.object({
+  ...base,
+  Type: z.literal('AskForBid'),
+  ...exec,
+  Execution: looseObject<Execution>(),
+  /** When false the node may start at once (no BidAccepted will follow). */
+  WaitForApproval: z.boolean().default(true),
+})
+/** C->R: the bid. */
+export const BidResultSchema = z.object({
+  ...base,
+  Type: z.literal('BidResult'),
+  ...exec,
+  Accepted: z.boolean(),
+  Reason: z.string().default(''),
+})
+/** R->C: the bid won; run it. */
+export const BidAcceptedSchema = z.object({ ...base, Type: z.literal('BidAccepted'), ...exec, Reason: z.string().default('') })
+/** R->C: the bid lost; forget it. */
+export const BidRejectedSchema = z.object({ ...base, Type: z.literal('BidRejected'), ...exec, Reason: z.string().default('') })
+/** R->C: stop this execution. */
+export const CancelExecutionSchema = z.object({ ...base, Type: z.literal('CancelExecution'), ...exec, Reason: z.string().default('') })
+/** C->R: the execution moved on (Running, Publishing). ComputeState is the wire integer. */
+export const ExecutionStateUpdateSchema = z.object({
+  ...base,
+  Type: z.literal('ExecutionStateUpdate'),
+  ...exec,
+  ComputeState: z.number().int(),
+  Message: z.string().default(''),
+})
+/** C->R: the execution ended (any exit code) and its result was published. */
+export const RunResultSchema = z.object({
+  ...base,
+  Type: z.literal('RunResult'),
+  ...exec,
+  RunOutput: RunOutputSchema,
+  PublishedResult: SpecConfigSchema.nullable(),
+})
+/** C->R: the execution failed (or could not start); ErrorCode is a ShoalError code. */
+export const ComputeErrorSchema = z.object({
+  ...base,
+  Type: z.literal('ComputeError'),
+  ...exec,
+  ErrorCode: z.string().default('ExecutionError'),
+  Message: z.string(),
+  RunOutput: RunOutputSchema.optional(),
+})
+/** R->C: send me the logs of an execution (for `job logs`, optionally following). */
+export const LogsRequestSchema = z.object({
+  ...base,
+  Type: z.literal('LogsRequest'),
+  RequestID: z.string().min(1),
+  ...exec,
+  Follow: z.boolean().default(false),
+  Tail: z.number().int().nonnegative().optional(),
+})
+/** C->R: one log line (Stream 1 stdout, 2 stderr) of a LogsRequest, or pushed while following. */
+export const LogLineSchema = z.object({
+  ...base,
+  Type: z.literal('LogLine'),
+  RequestID: z.string(),
+  ...exec,
+  Stream: z.union([z.literal(1), z.literal(2)]),
+  Line: z.string(),
+})
+/** C->R: no more lines for this LogsRequest (Error set when logs are unavailable). */
+export const LogsEndSchema = z.object({ ...base, Type: z.literal('LogsEnd'), RequestID: z.string(), Error: z.string().default('') })
+/** R->C: stop streaming a LogsRequest. */
+export const LogsCancelSchema = z.object({ ...base, Type: z.literal('LogsCancel'), RequestID: z.string() })
+/** Either way: a message could not be accepted. */
+export const ProtocolErrorMessageSchema = z.object({
+  ...base,
+  Type: z.literal('Error'),
+  Code: z.string(),
+  Message: z.string(),
+  InReplyTo: z.string().optional(),
+})
+/** Either way: the sender is leaving on purpose (tab closed, shutdown); reschedule at once. */
+export const GoodbyeSchema = z.object({ ...base, Type: z.literal('Goodbye'), Reason: z.string().default('') })
+
+/** Any compute protocol message. */
+export const MessageSchema = z.discriminatedUnion('Type', [
+  HandshakeSchema,
+  HandshakeResponseSchema,
+  HeartbeatSchema,
+  NodeInfoUpdateSchema,
+  AskForBidSchema,
+  BidResultSchema,
+  BidAcceptedSchema,
+  BidRejectedSchema,
+  CancelExecutionSchema,
+  ExecutionStateUpdateSchema,
+  RunResultSchema,
+  ComputeErrorSchema,
+  LogsRequestSchema,
+  LogLineSchema,
+  LogsEndSchema,
+  LogsCancelSchema,
+  ProtocolErrorMessageSchema,
+  GoodbyeSchema,
+])
+
+/** A compute protocol message. */
+export type Message = z.infer<typeof MessageSchema>
+/** The message of a given Type. */
+export type MessageOf<T extends Message['Type']> = Extract<Message, { Type: T }>
+/** A message as passed to `send` (Version is filled in). */
+export type OutgoingMessage = Message extends infer M ? (M extends Message ? Omit<M, 'Version'> & { Version?: number } : never) : never
+
+/** Types a compute node may send. */
+export const COMPUTE_TO_REQUESTER = [
+  'Handshake',
+  'Heartbeat',
+  'NodeInfoUpdate',
+  'BidResult',
+  'ExecutionStateUpdate',
+  'RunResult',
+  'ComputeError',
+  'LogLine',
+  'LogsEnd',
+  'Error',
+  'Goodbye',
+] as const satisfies readonly Message['Type'][]
+
+/** Types a requester may send. */
+export const REQUESTER_TO_COMPUTE = [
+  'HandshakeResponse',
+  'AskForBid',
+  'BidAccepted',
+  'BidRejected',
+  'CancelExecution',
+  'LogsRequest',
+  'LogsCancel',
+  'Error',
+  'Goodbye',
+] as const satisfies readonly Message['Type'][]
+
+export type { Resources, RunCommandResult, SpecConfig }

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config'
+
+// Every Vitest project in the repository; `npm test` runs them all.
+export default defineConfig({
+  test: {
+    passWithNoTests: true,
+    projects: ['packages/*/vitest.config.ts', 'node-runner/vitest.config.ts', 'test/vitest.config.ts'],
+  },
+})
