@@ -40,10 +40,23 @@ export interface Resources {
   GPU: number
 }
 
+/** A port a task asks for (Host and Bridge networks only). */
+export interface PortMapping {
+  /** Required; also names the BACALHAU_PORT_<Name> environment variable. */
+  Name: string
+  /** Host port; auto-allocated when absent. */
+  Static?: number
+  /** Port inside the task (Bridge only). */
+  Target?: number
+  /** Interface to bind, e.g. 127.0.0.1. */
+  HostNetwork?: string
+}
+
 /** Network access a task asks for. */
 export interface NetworkConfig {
-  Type: 'None' | 'Host' | 'Full' | 'HTTP' | 'Bridge' | string
+  Type: 'Default' | 'None' | 'Host' | 'Full' | 'HTTP' | 'Bridge' | string
   Domains?: string[]
+  Ports?: PortMapping[]
 }
 
 /** Timeouts in seconds; 0 means "use the default". */

@@ -1,0 +1,66 @@
+/** Zod schemas of nodes as the API returns them (GET /orchestrator/nodes, /agent/node). */
+import { z } from 'zod'
+import { nullAsAbsent, ResourcesSchema } from './execution-schema.ts'
+import { NODE_CONNECTION_STATES, NODE_MEMBERSHIPS } from './states.ts'
+
+const zeroResources = { CPU: 0, Memory: 0, Disk: 0, GPU: 0 }
+const names = z.array(z.string())
+const resources = nullAsAbsent(ResourcesSchema.default(zeroResources))
+
+const upperEnum = <T extends string>(values: readonly [T, ...T[]], what: string) =>
+  z.string().transform((value, ctx): T => {
+    const match = values.find((candidate) => candidate === value.trim().toUpperCase())
+    if (match) return match
+    ctx.addIssue({ code: 'custom', message: `unknown ${what} ${JSON.stringify(value)}: use one of ${values.join(', ')}` })
+    return z.NEVER
+  })
+
+/** What a compute node can do. Bacalhau's JSON key for QueueUsedCapacity is `QueueCapacity`; both are read. */
+export const ComputeNodeInfoSchema = z.preprocess(
+  (value) => {
+    if (typeof value !== 'object' || value === null || 'QueueUsedCapacity' in value) return value
+    const { QueueCapacity, ...rest } = value as Record<string, unknown>
+    return QueueCapacity === undefined ? rest : { ...rest, QueueUsedCapacity: QueueCapacity }
+  },
+  z.object({
+    ExecutionEngines: nullAsAbsent(names.default([])),
+    Publishers: nullAsAbsent(names.default([])),
+    StorageSources: nullAsAbsent(names.default([])),
+    MaxCapacity: resources,
+    QueueUsedCapacity: resources,
+    AvailableCapacity: resources,
+    MaxJobRequirements: resources,
+    RunningExecutions: z.number().default(0),
+    EnqueuedExecutions: z.number().default(0),
+  }),
+)
+
+/** Identity and capabilities of a node. */
+export const NodeInfoSchema = z.object({
+  NodeID: z.string().min(1, 'missing node ID'),
+  NodeType: z.string().transform((type) => ['Requester', 'Compute'].find((name) => name.toLowerCase() === type.toLowerCase()) ?? type),
+  Labels: nullAsAbsent(z.record(z.string(), z.string()).default({})),
+  BacalhauVersion: nullAsAbsent(z.object({ Major: z.string().optional(), Minor: z.string().optional(), GitVersion: z.string().optional() }).optional()),
+  ComputeNodeInfo: nullAsAbsent(ComputeNodeInfoSchema.optional()),
+  SupportedProtocols: nullAsAbsent(names.optional()),
+})
+
+/** A node as the requester sees it; the pre-1.6 top-level `Connection` is read when ConnectionState is absent. */
+export const NodeStateSchema = z.preprocess(
+  (value) => {
+    if (typeof value !== 'object' || value === null || 'ConnectionState' in value) return value
+    const { Connection, ...rest } = value as Record<string, unknown>
+    return { ...rest, ConnectionState: { Status: Connection ?? 'DISCONNECTED' } }
+  },
+  z.object({
+    Info: NodeInfoSchema,
+    Membership: upperEnum(NODE_MEMBERSHIPS, 'membership'),
+    ConnectionState: z.object({
+      Status: upperEnum(NODE_CONNECTION_STATES, 'connection state'),
+      ConnectedSince: z.string().optional(),
+      DisconnectedSince: z.string().optional(),
+      LastHeartbeat: z.string().optional(),
+      LastError: z.string().optional(),
+    }),
+  }),
+)
