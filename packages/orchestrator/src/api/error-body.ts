@@ -1,0 +1,61 @@
+/** Bacalhau's REST error body and the one mapping from thrown errors to it. */
+import { ShoalError, ValidationError } from '@shoal/models'
+
+/** The JSON body of every error answer, exactly as Bacalhau's `apimodels.APIError`. */
+export interface ApiErrorBody {
+  Status: number
+  Message: string
+  RequestID: string
+  Code: string
+  Component: string
+  Hint?: string
+  /** String values only: Bacalhau's Go client decodes this as map[string]string. */
+  Details?: Record<string, string>
+}
+
+/** The component name errors raised by the HTTP layer itself carry. */
+export const API_COMPONENT = 'APIServer'
+
+/**
+ * The error body for `error`. ShoalErrors keep their status, code, message and hint; anything
+ * else is an internal error whose message is not leaked (the caller logs it).
+ */
+export function toErrorBody(error: unknown, requestId: string): ApiErrorBody {
+  if (error instanceof ShoalError) {
+    const body: ApiErrorBody = {
+      Status: error.status,
+      Message: error.message,
+      RequestID: requestId,
+      Code: error.code,
+      Component: error.component ?? API_COMPONENT,
+    }
+    if (error.hint) body.Hint = error.hint
+    const details = stringDetails(error)
+    if (details) body.Details = details
+    return body
+  }
+  return {
+    Status: 500,
+    Message: 'Internal server error',
+    RequestID: requestId,
+    Code: 'InternalError',
+    Component: API_COMPONENT,
+    Hint: `the server logged the cause under request ID ${requestId}`,
+  }
+}
+
+function stringDetails(error: ShoalError): Record<string, string> | undefined {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(error.details ?? {})) {
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value)
+  }
+  if (error instanceof ValidationError) {
+    for (const issue of error.issues) out[issue.path || '(document)'] = issue.message
+  }
+  return Object.keys(out).length > 0 ? out : undefined
+}
+
+/** The message a client may see for `error`: its own for ShoalErrors, a generic one otherwise. */
+export function publicMessage(error: unknown, requestId: string): string {
+  return toErrorBody(error, requestId).Message
+}

@@ -1,0 +1,34 @@
+/**
+ * The requester's Bacalhau-compatible REST API: `createRequesterApp` builds a Hono app over a
+ * RequesterService; the route table also produces the OpenAPI document.
+ */
+export { createRequesterApp, OPENAPI_PATHS } from './requester-app.ts'
+export type { RequesterAppOptions } from './requester-app.ts'
+export type { ApiToken, TokenScope } from './bearer-auth.ts'
+export { toErrorBody, API_COMPONENT } from './error-body.ts'
+export type { ApiErrorBody } from './error-body.ts'
+export { MethodNotAllowedError, NotImplementedError } from './http-errors.ts'
+export { encodeLogFrame, encodeLogErrorFrame, NDJSON_MEDIA_TYPE } from './log-frame.ts'
+export type { LogFrame } from './log-frame.ts'
+export { DEFAULT_MAX_BODY_BYTES } from './json-body.ts'
+export { DEFAULT_BUILD_VERSION } from './agent-routes.ts'
+export { redactConfig, REDACTED } from './config-redaction.ts'
+export { parseLabelSelector, matchesLabels } from './label-selector.ts'
+export type { LabelRequirement } from './label-selector.ts'
+export type {
+  ListResponse,
+  ListJobsResponse,
+  ListJobHistoryResponse,
+  ListJobExecutionsResponse,
+  ListJobVersionsResponse,
+  ListJobResultsResponse,
+  GetJobResponse,
+  StopJobResponse,
+  ListNodesResponse,
+  GetNodeResponse,
+  PutNodeResponse,
+  IsAliveResponse,
+  BuildVersionInfo,
+  GetAgentNodeResponse,
+  GetAgentConfigResponse,
+} from './api-types.ts'

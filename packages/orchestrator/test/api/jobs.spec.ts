@@ -1,0 +1,327 @@
+import { describe, expect, it } from 'vitest'
+import { ExecutionState } from '@shoal/models'
+import { createHarness } from './helpers/api-harness.ts'
+import { execution, jobSpec } from './helpers/fixtures.ts'
+
+const JOBS = '/api/v1/orchestrator/jobs'
+
+async function submitted(h = createHarness(), spec = jobSpec()) {
+  const { body } = await h.json('PUT', JOBS, { Job: spec })
+  return { h, jobId: body.JobID as string }
+}
+
+describe('PUT /orchestrator/jobs', () => {
+  it('submits a job and answers with JobID, EvaluationID and Warnings', async () => {
+    const h = createHarness()
+    const { status, body } = await h.json('PUT', JOBS, { Job: jobSpec(), Force: true })
+    expect(status).toBe(200)
+    expect(body.JobID).toMatch(/^j-/)
+    expect(body.EvaluationID).toMatch(/^v-/)
+    expect(body.Warnings).toEqual([])
+    expect(h.service.calls[0]).toMatchObject({ method: 'submitJob', args: [jobSpec(), { force: true }] })
+    const stored = await h.service.store.getJob(body.JobID)
+    expect(stored.Name).toBe('hello')
+  })
+
+  it('also accepts POST and lower-case envelope keys', async () => {
+    const h = createHarness()
+    const { status, body } = await h.json('POST', JOBS, { job: jobSpec(), force: false })
+    expect(status).toBe(200)
+    expect(body.JobID).toMatch(/^j-/)
+  })
+
+  it('answers 400 with a BadRequest body for invalid JSON', async () => {
+    const h = createHarness()
+    const { status, body } = await h.json('PUT', JOBS, '{"Job": {', { 'X-Request-ID': 'req-1' })
+    expect(status).toBe(400)
+    expect(body).toMatchObject({ Status: 400, Code: 'BadRequest', RequestID: 'req-1', Component: 'APIServer' })
+    expect(body.Message).toMatch(/not valid JSON/)
+  })
+
+  it('answers 400 for an empty body and for a body that is not an object', async () => {
+    const h = createHarness()
+    expect((await h.json('PUT', JOBS, '')).body.Message).toMatch(/empty/)
+    const list = await h.json('PUT', JOBS, [1, 2])
+    expect(list.status).toBe(400)
+    expect(list.body.Code).toBe('ValidationError')
+  })
+
+  it('names the missing Job field and the field path of an invalid spec', async () => {
+    const h = createHarness()
+    const noJob = await h.json('PUT', JOBS, { Force: true })
+    expect(noJob.status).toBe(400)
+    expect(noJob.body.Message).toMatch(/^Job: is required/)
+    const bad = await h.json('PUT', JOBS, { Job: jobSpec({ Tasks: [{ Name: 'main' }] }) })
+    expect(bad.status).toBe(400)
+    expect(bad.body).toMatchObject({ Code: 'ValidationError', Message: 'Tasks[0].Engine.Type: is required' })
+    expect(bad.body.Details).toEqual({ 'Tasks[0].Engine.Type': 'is required' })
+  })
+
+  it('rejects a Force that is not a boolean', async () => {
+    const h = createHarness()
+    const { status, body } = await h.json('PUT', JOBS, { Job: jobSpec(), Force: 'yes' })
+    expect(status).toBe(400)
+    expect(body.Message).toBe('Force: must be true or false')
+    expect(h.service.calls).toEqual([])
+  })
+
+  it('answers 413 for a body over the cap, declared or streamed', async () => {
+    const h = createHarness({ maxBodyBytes: 1024 })
+    const big = { Job: jobSpec({ Meta: { blob: 'x'.repeat(2000) } }) }
+    const declared = await h.json('PUT', JOBS, big)
+    expect(declared.status).toBe(413)
+    expect(declared.body.Code).toBe('PayloadTooLarge')
+    // No Content-Length: the cap is enforced while reading the stream.
+    const bytes = new TextEncoder().encode(JSON.stringify(big))
+    const stream = new ReadableStream({ start: (c) => (c.enqueue(bytes), c.close()) })
+    const res = await h.app.request(JOBS, { method: 'PUT', body: stream, duplex: 'half' } as RequestInit)
+    expect(res.status).toBe(413)
+    expect(h.service.calls).toEqual([])
+  })
+})
+
+describe('GET /orchestrator/jobs', () => {
+  it('pages through jobs with limit and next_token', async () => {
+    const h = createHarness()
+    for (const name of ['a', 'b', 'c']) await h.json('PUT', JOBS, { Job: jobSpec({ Name: name }) })
+    const first = await h.json('GET', `${JOBS}?limit=2&order_by=name`)
+    expect(first.status).toBe(200)
+    expect(first.body.Items.map((j: any) => j.Name)).toEqual(['a', 'b'])
+    expect(first.body.NextToken).not.toBe('')
+    const second = await h.json('GET', `${JOBS}?limit=2&order_by=name&next_token=${first.body.NextToken}`)
+    expect(second.body.Items.map((j: any) => j.Name)).toEqual(['c'])
+    expect(second.body.NextToken).toBe('')
+    const reversed = await h.json('GET', `${JOBS}?order_by=name&reverse=true`)
+    expect(reversed.body.Items.map((j: any) => j.Name)).toEqual(['c', 'b', 'a'])
+  })
+
+  it('filters by namespace and labels', async () => {
+    const h = createHarness()
+    await h.json('PUT', JOBS, { Job: jobSpec({ Name: 'p', Labels: { env: 'prod' } }) })
+    await h.json('PUT', JOBS, { Job: jobSpec({ Name: 'd', Labels: { env: 'dev' }, Namespace: 'team' }) })
+    const prod = await h.json('GET', `${JOBS}?labels=env%3Dprod`)
+    expect(prod.body.Items.map((j: any) => j.Name)).toEqual(['p'])
+    const team = await h.json('GET', `${JOBS}?namespace=team`)
+    expect(team.body.Items.map((j: any) => j.Name)).toEqual(['d'])
+    const all = await h.json('GET', `${JOBS}?namespace=*`)
+    expect(all.body.Items).toHaveLength(2)
+  })
+
+  it('answers 400 for a bad paging token, limit, order_by, reverse or label selector', async () => {
+    const h = createHarness()
+    for (const query of ['next_token=garbage!', 'limit=-1', 'limit=abc', 'limit=5000', 'order_by=size', 'reverse=maybe', 'labels=%3D%3D']) {
+      const { status, body } = await h.json('GET', `${JOBS}?${query}`)
+      expect(status, query).toBe(400)
+      expect(body.Code, query).toBe('BadRequest')
+    }
+  })
+})
+
+describe('GET /orchestrator/jobs/:id', () => {
+  it('returns a job by ID, by name and by ID prefix', async () => {
+    const { h, jobId } = await submitted()
+    for (const ref of [jobId, 'hello', jobId.slice(0, 10)]) {
+      const { status, body } = await h.json('GET', `${JOBS}/${ref}`)
+      expect(status, ref).toBe(200)
+      expect(body.Job.ID).toBe(jobId)
+      expect(body).not.toHaveProperty('History')
+      expect(body).not.toHaveProperty('Executions')
+    }
+  })
+
+  it('includes history and executions on request', async () => {
+    const { h, jobId } = await submitted()
+    const job = await h.service.store.getJob(jobId)
+    await h.service.store.createExecution(execution(job, 'e-1', 'n-1'))
+    const { body } = await h.json('GET', `${JOBS}/${jobId}?include=executions,history`)
+    expect(body.Executions.Items.map((e: any) => e.ID)).toEqual(['e-1'])
+    expect(body.Executions.NextToken).toBe('')
+    expect(body.History.Items.length).toBeGreaterThan(0)
+    expect(body.History.Items[0].JobID).toBe(jobId)
+  })
+
+  it('returns an older version with job_version', async () => {
+    const { h, jobId } = await submitted()
+    await h.json('PUT', JOBS, { Job: jobSpec({ Count: 2 }) })
+    expect((await h.json('GET', `${JOBS}/${jobId}`)).body.Job.Version).toBe(2)
+    const v1 = await h.json('GET', `${JOBS}/${jobId}?job_version=1`)
+    expect(v1.body.Job).toMatchObject({ Version: 1, Count: 1 })
+    expect((await h.json('GET', `${JOBS}/${jobId}?job_version=7`)).status).toBe(404)
+  })
+
+  it('answers 404 for an unknown job and 400 for an unknown include', async () => {
+    const { h, jobId } = await submitted()
+    const unknown = await h.json('GET', `${JOBS}/j-nope`)
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.Code).toBe('NotFound')
+    const include = await h.json('GET', `${JOBS}/${jobId}?include=logs`)
+    expect(include.status).toBe(400)
+    expect(include.body.Message).toMatch(/include="logs"/)
+  })
+})
+
+describe('DELETE /orchestrator/jobs/:id', () => {
+  it('stops the job with the reason from the query or the body', async () => {
+    const { h, jobId } = await submitted()
+    const { status, body } = await h.json('DELETE', `${JOBS}/${jobId}?reason=done`)
+    expect(status).toBe(200)
+    expect(body.EvaluationID).toMatch(/^v-/)
+    expect(h.service.calls.at(-1)).toEqual({ method: 'stopJob', args: [jobId, 'done'] })
+    expect((await h.service.store.getJob(jobId)).State.StateType).toBe('Stopped')
+
+    const second = await submitted(h, jobSpec({ Name: 'other' }))
+    await h.json('DELETE', `${JOBS}/other`, { reason: 'from body' })
+    expect(h.service.calls.at(-1)).toEqual({ method: 'stopJob', args: [second.jobId, 'from body'] })
+  })
+
+  it('answers 404 for an unknown job without calling the scheduler', async () => {
+    const h = createHarness()
+    const { status, body } = await h.json('DELETE', `${JOBS}/j-unknown`)
+    expect(status).toBe(404)
+    expect(body.Code).toBe('NotFound')
+    expect(h.service.calls).toEqual([])
+  })
+})
+
+describe('PUT /orchestrator/jobs/:id/rerun', () => {
+  it('reruns the latest version', async () => {
+    const { h, jobId } = await submitted()
+    const { status, body } = await h.json('PUT', `${JOBS}/hello/rerun`, { Reason: 'again' })
+    expect(status).toBe(200)
+    expect(body).toMatchObject({ JobID: jobId, JobVersion: 1, Warnings: [] })
+    expect(h.service.calls.at(-1)).toEqual({ method: 'rerunJob', args: [jobId, 'again'] })
+    expect((await h.json('PUT', `${JOBS}/${jobId}/rerun`)).status).toBe(200)
+  })
+
+  it('refuses an older JobVersion, a malformed body and an unknown job', async () => {
+    const { h, jobId } = await submitted()
+    await h.json('PUT', JOBS, { Job: jobSpec({ Count: 3 }) })
+    const old = await h.json('PUT', `${JOBS}/${jobId}/rerun`, { JobVersion: 1 })
+    expect(old.status).toBe(400)
+    expect(old.body.Message).toMatch(/^JobVersion: only the latest version \(2\)/)
+    expect((await h.json('PUT', `${JOBS}/${jobId}/rerun`, '{oops')).status).toBe(400)
+    expect((await h.json('PUT', `${JOBS}/j-missing/rerun`)).status).toBe(404)
+  })
+})
+
+describe('PUT /orchestrator/jobs/diff', () => {
+  it('returns the diff against the job with the same name', async () => {
+    const { h } = await submitted()
+    const { status, body } = await h.json('PUT', `${JOBS}/diff`, { Job: jobSpec({ Count: 2 }) })
+    expect(status).toBe(200)
+    expect(body).toEqual({ Diff: '~ Count: 1 -> 2', Warnings: [] })
+  })
+
+  it('answers 400 without a Job and for an invalid spec', async () => {
+    const h = createHarness()
+    expect((await h.json('PUT', `${JOBS}/diff`, {})).body.Message).toBe('Job: is required')
+    expect((await h.json('PUT', `${JOBS}/diff`, { Job: { Tasks: [] } })).body.Code).toBe('ValidationError')
+  })
+})
+
+describe('GET /orchestrator/jobs/:id/history', () => {
+  it('lists history, filtered by event type and execution, with paging', async () => {
+    const { h, jobId } = await submitted()
+    const job = await h.service.store.getJob(jobId)
+    await h.service.store.createExecution(execution(job, 'e-1', 'n-1'))
+    await h.service.store.updateExecution({
+      executionId: 'e-1',
+      newValues: { ComputeState: { StateType: ExecutionState.Completed } },
+      event: { Message: 'done', Topic: 'Execution', Timestamp: new Date(0).toISOString() },
+    })
+    await h.service.store.updateJobState({ jobId, newState: 'Running' })
+
+    const all = await h.json('GET', `${JOBS}/${jobId}/history`)
+    expect(all.status).toBe(200)
+    const types = new Set(all.body.Items.map((i: any) => i.Type))
+    expect(types).toEqual(new Set(['JobLevel', 'ExecutionLevel']))
+    const jobOnly = await h.json('GET', `${JOBS}/${jobId}/history?event_type=job`)
+    expect(jobOnly.body.Items.every((i: any) => i.Type === 'JobLevel')).toBe(true)
+    const exec = await h.json('GET', `${JOBS}/${jobId}/history?event_type=execution&execution_id=e-1`)
+    expect(exec.body.Items.length).toBeGreaterThan(0)
+    expect(exec.body.Items.every((i: any) => i.ExecutionID === 'e-1')).toBe(true)
+
+    const first = await h.json('GET', `${JOBS}/${jobId}/history?limit=1`)
+    expect(first.body.Items).toHaveLength(1)
+    const second = await h.json('GET', `${JOBS}/${jobId}/history?limit=1&next_token=${first.body.NextToken}`)
+    expect(second.body.Items[0].SeqNum).toBeGreaterThan(first.body.Items[0].SeqNum)
+  })
+
+  it('answers 400 for a bad event_type, since or token and 404 for an unknown job', async () => {
+    const { h, jobId } = await submitted()
+    for (const query of ['event_type=node', 'since=-3', 'next_token=@@']) {
+      expect((await h.json('GET', `${JOBS}/${jobId}/history?${query}`)).status, query).toBe(400)
+    }
+    expect((await h.json('GET', `${JOBS}/j-x/history`)).status).toBe(404)
+  })
+})
+
+describe('GET /orchestrator/jobs/:id/executions', () => {
+  it("pages the latest version's executions, or every version's", async () => {
+    const { h, jobId } = await submitted()
+    let job = await h.service.store.getJob(jobId)
+    for (const id of ['e-1', 'e-2', 'e-3']) await h.service.store.createExecution(execution(job, id, 'n-1'))
+    const first = await h.json('GET', `${JOBS}/${jobId}/executions?limit=2`)
+    expect(first.status).toBe(200)
+    expect(first.body.Items).toHaveLength(2)
+    const second = await h.json('GET', `${JOBS}/${jobId}/executions?limit=2&next_token=${first.body.NextToken}`)
+    expect(second.body.Items).toHaveLength(1)
+    expect(second.body.NextToken).toBe('')
+    const ids = [...first.body.Items, ...second.body.Items].map((e: any) => e.ID).sort()
+    expect(ids).toEqual(['e-1', 'e-2', 'e-3'])
+
+    await h.json('PUT', JOBS, { Job: jobSpec({ Count: 2 }) })
+    job = await h.service.store.getJob(jobId)
+    await h.service.store.createExecution(execution(job, 'e-4', 'n-1'))
+    expect((await h.json('GET', `${JOBS}/${jobId}/executions`)).body.Items.map((e: any) => e.ID)).toEqual(['e-4'])
+    expect((await h.json('GET', `${JOBS}/${jobId}/executions?job_version=1`)).body.Items).toHaveLength(3)
+    expect((await h.json('GET', `${JOBS}/${jobId}/executions?all_job_versions=true`)).body.Items).toHaveLength(4)
+  })
+
+  it('answers 404 for an unknown job and 400 for a bad token', async () => {
+    const { h, jobId } = await submitted()
+    expect((await h.json('GET', `${JOBS}/j-x/executions`)).status).toBe(404)
+    expect((await h.json('GET', `${JOBS}/${jobId}/executions?next_token=nope`)).status).toBe(400)
+  })
+})
+
+describe('GET /orchestrator/jobs/:id/versions', () => {
+  it('lists every version oldest first', async () => {
+    const { h, jobId } = await submitted()
+    await h.json('PUT', JOBS, { Job: jobSpec({ Count: 2 }) })
+    const { status, body } = await h.json('GET', `${JOBS}/${jobId}/versions`)
+    expect(status).toBe(200)
+    expect(body.Items.map((j: any) => [j.Version, j.Count])).toEqual([
+      [1, 1],
+      [2, 2],
+    ])
+    expect(body.NextToken).toBe('')
+    expect((await h.json('GET', `${JOBS}/j-x/versions`)).status).toBe(404)
+  })
+})
+
+describe('GET /orchestrator/jobs/:id/results', () => {
+  it('returns the published results of completed executions only', async () => {
+    const { h, jobId } = await submitted()
+    const job = await h.service.store.getJob(jobId)
+    const published = { Type: 'local', Params: { URL: 'http://127.0.0.1:6001/e-1.tar.gz' } }
+    await h.service.store.createExecution(
+      execution(job, 'e-1', 'n-1', { ComputeState: { StateType: ExecutionState.Completed }, PublishedResult: published }),
+    )
+    await h.service.store.createExecution(execution(job, 'e-2', 'n-2', { ComputeState: { StateType: ExecutionState.Failed } }))
+    await h.service.store.createExecution(
+      execution(job, 'e-3', 'n-3', { ComputeState: { StateType: ExecutionState.Completed }, PublishedResult: { Type: '', Params: {} } }),
+    )
+    const { status, body } = await h.json('GET', `${JOBS}/${jobId}/results`)
+    expect(status).toBe(200)
+    expect(body).toEqual({ Items: [published], NextToken: '' })
+  })
+
+  it('refuses daemon jobs and answers 404 for unknown jobs', async () => {
+    const { h, jobId } = await submitted(createHarness(), jobSpec({ Type: 'daemon' }))
+    const daemon = await h.json('GET', `${JOBS}/${jobId}/results`)
+    expect(daemon.status).toBe(400)
+    expect(daemon.body.Message).toMatch(/daemon job/)
+    expect((await h.json('GET', `${JOBS}/j-x/results`)).status).toBe(404)
+  })
+})

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { createHarness } from './helpers/api-harness.ts'
+import { computeNode } from './helpers/fixtures.ts'
+
+const NODES = '/api/v1/orchestrator/nodes'
+
+async function withNodes() {
+  const h = createHarness()
+  await h.service.store.putNode(computeNode('n-alpha', { labels: { region: 'eu', gpu: 'yes' }, cpu: 1 }))
+  await h.service.store.putNode(computeNode('n-beta', { labels: { region: 'us' }, cpu: 8, Membership: 'PENDING' }))
+  await h.service.store.putNode(computeNode('n-gamma', { labels: { region: 'eu' }, cpu: 4, ConnectionState: { Status: 'DISCONNECTED' } }))
+  return h
+}
+
+const ids = (body: any) => body.Nodes.map((n: any) => n.Info.NodeID)
+
+describe('GET /orchestrator/nodes', () => {
+  it('lists nodes under `Nodes` (Bacalhau field name), ordered by ID', async () => {
+    const h = await withNodes()
+    const { status, body } = await h.json('GET', NODES)
+    expect(status).toBe(200)
+    expect(ids(body)).toEqual(['n-alpha', 'n-beta', 'n-gamma'])
+    expect(body.NextToken).toBe('')
+  })
+
+  it('filters by approval, status and labels, and orders by capacity', async () => {
+    const h = await withNodes()
+    expect(ids((await h.json('GET', `${NODES}?filter-approval=pending`)).body)).toEqual(['n-beta'])
+    expect(ids((await h.json('GET', `${NODES}?filter_status=DISCONNECTED`)).body)).toEqual(['n-gamma'])
+    expect(ids((await h.json('GET', `${NODES}?labels=region%3Deu`)).body)).toEqual(['n-alpha', 'n-gamma'])
+    expect(ids((await h.json('GET', `${NODES}?labels=region%20in%20(eu,us),!gpu`)).body)).toEqual(['n-beta', 'n-gamma'])
+    expect(ids((await h.json('GET', `${NODES}?order_by=available_cpu`)).body)).toEqual(['n-beta', 'n-gamma', 'n-alpha'])
+    expect(ids((await h.json('GET', `${NODES}?order_by=available_cpu&reverse=true`)).body)).toEqual(['n-alpha', 'n-gamma', 'n-beta'])
+  })
+
+  it('pages with limit and next_token', async () => {
+    const h = await withNodes()
+    const first = await h.json('GET', `${NODES}?limit=2`)
+    expect(ids(first.body)).toEqual(['n-alpha', 'n-beta'])
+    const second = await h.json('GET', `${NODES}?limit=2&next_token=${first.body.NextToken}`)
+    expect(ids(second.body)).toEqual(['n-gamma'])
+    expect(second.body.NextToken).toBe('')
+  })
+
+  it('answers 400 for bad filters, orderings and tokens', async () => {
+    const h = await withNodes()
+    for (const query of ['filter-approval=MAYBE', 'filter-status=ASLEEP', 'order_by=age', 'next_token=xyz', 'next_token=eyJvZmZzZXQiOi0xfQ', 'labels=a%20in%20(b']) {
+      const { status, body } = await h.json('GET', `${NODES}?${query}`)
+      expect(status, query).toBe(400)
+      expect(body.Code, query).toBe('BadRequest')
+    }
+  })
+})
+
+describe('GET /orchestrator/nodes/:id', () => {
+  it('returns a node by ID or unique prefix', async () => {
+    const h = await withNodes()
+    expect((await h.json('GET', `${NODES}/n-beta`)).body.Node.Info.NodeID).toBe('n-beta')
+    expect((await h.json('GET', `${NODES}/n-g`)).body.Node.Info.NodeID).toBe('n-gamma')
+  })
+
+  it('answers 404 for an unknown node and 400 for an ambiguous prefix', async () => {
+    const h = await withNodes()
+    const unknown = await h.json('GET', `${NODES}/n-zeta`)
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.Code).toBe('NotFound')
+    expect((await h.json('GET', `${NODES}/n-`)).status).toBe(400)
+  })
+})
+
+describe('PUT /orchestrator/nodes/:id', () => {
+  it('approves, rejects and deletes nodes', async () => {
+    const h = await withNodes()
+    const approve = await h.json('PUT', `${NODES}/n-beta`, { Action: 'approve', Message: 'ok' })
+    expect(approve).toMatchObject({ status: 200, body: { Success: true } })
+    expect(approve.body).not.toHaveProperty('Error')
+    expect(h.service.calls.at(-1)).toEqual({ method: 'nodeAction', args: ['n-beta', 'approve', 'ok'] })
+    expect((await h.service.store.getNode('n-beta')).Membership).toBe('APPROVED')
+    const again = await h.json('PUT', `${NODES}/n-beta`, { Action: 'approve' })
+    expect(again.body).toEqual({ Success: false, Error: 'node n-beta is already APPROVED' })
+    await h.json('PUT', `${NODES}/n-gamma`, { Action: 'delete' })
+    expect(ids((await h.json('GET', NODES)).body)).toEqual(['n-alpha', 'n-beta'])
+  })
+
+  it('answers 400 for an unknown action or bad JSON and 404 for an unknown node', async () => {
+    const h = await withNodes()
+    const bad = await h.json('PUT', `${NODES}/n-beta`, { Action: 'promote' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.Message).toBe('Action: must be one of approve, reject, delete')
+    expect((await h.json('PUT', `${NODES}/n-beta`, 'nope')).status).toBe(400)
+    expect((await h.json('PUT', `${NODES}/n-zeta`, { Action: 'approve' })).status).toBe(404)
+    expect(h.service.calls).toEqual([])
+  })
+})
