@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram'
 import * as lp from 'it-length-prefixed'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
@@ -42,12 +43,7 @@ export function libp2pPair(kind: Libp2pPairKind, options: { dialTimeoutMs?: numb
       dialer: createLibp2pDialer({ libp2p: compute, dialTimeoutMs: options.dialTimeoutMs ?? 5_000 }),
       transport: kind,
       address: () => addressOf(requester, kind),
-      deadAddress: async () => {
-        const gone = await createRequesterLibp2p({ privateKey: await generatePeerKey(), listen: [LISTEN[kind]] })
-        const address = addressOf(gone, kind)
-        await gone.stop()
-        return address
-      },
+      deadAddress: () => deadAddress(kind, requester),
       rawFrameWriter: async (address) => {
         const node = await createComputeLibp2p({ transports: 'node' })
         others.push(node)
@@ -65,4 +61,27 @@ export function libp2pPair(kind: Libp2pPairKind, options: { dialTimeoutMs?: numb
       },
     }
   }
+}
+
+/** A UDP port on 127.0.0.1 that nothing listens on (bound, then released). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
+  const { port } = socket.address()
+  await new Promise<void>((resolve) => socket.close(() => resolve()))
+  return port
+}
+
+/**
+ * An address of the pair's transport where nothing answers. For WebRTC-direct it is the live
+ * requester's address moved to a free UDP port, never a listener stopped in this process:
+ * node-datachannel 0.33 crashes the process (SIGSEGV) when it dials the port of a
+ * webrtc-direct listener that was stopped in the same process.
+ */
+export async function deadAddress(kind: Libp2pPairKind, live: Libp2p): Promise<string> {
+  if (kind === 'webrtc-direct') return addressOf(live, kind).replace(/\/udp\/\d+\//, `/udp/${await freeUdpPort()}/`)
+  const gone = await createRequesterLibp2p({ privateKey: await generatePeerKey(), listen: [LISTEN[kind]] })
+  const address = addressOf(gone, kind)
+  await gone.stop()
+  return address
 }
