@@ -1,0 +1,108 @@
+/**
+ * Label selectors as Bacalhau (and Kubernetes) write them: `key=value`, `key==value`,
+ * `key!=value`, `key`, `!key`, `key in (a,b)`, `key notin (a,b)`, several joined by commas.
+ */
+import { BadRequestError } from '@shoal/models'
+import type { LabelSelectorRequirement } from '@shoal/models'
+
+const KEY = '[A-Za-z0-9][A-Za-z0-9._/-]*'
+const VALUE = '[A-Za-z0-9._/-]*'
+const NOT_EXISTS = new RegExp(`^!\\s*(${KEY})$`)
+const EXISTS = new RegExp(`^(${KEY})$`)
+const COMPARE = new RegExp(`^(${KEY})\\s*(==|!=|=)\\s*(${VALUE})$`)
+const SET = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`)
+const SET_VALUE = new RegExp(`^${VALUE}$`)
+
+/**
+ * Parses selectors (each may hold several comma-separated requirements) into requirements with
+ * Operator one of '=', '!=', 'in', 'notin', 'exists', '!'. Throws BadRequestError naming the
+ * part it could not read.
+ */
+export function parseLabelSelectors(selectors: readonly string[]): LabelSelectorRequirement[] {
+  const requirements: LabelSelectorRequirement[] = []
+  for (const selector of selectors) {
+    for (const part of splitTopLevel(selector)) {
+      const text = part.trim()
+      if (text === '') continue
+      requirements.push(parseRequirement(text, selector))
+    }
+  }
+  return requirements
+}
+
+/**
+ * A SQL condition (and its parameters) true when the JSON object in `column` satisfies every
+ * requirement; uses json_each, which node:sqlite and Durable Object SQLite both provide.
+ */
+export function labelSelectorSql(requirements: readonly LabelSelectorRequirement[], column: string): { sql: string; params: string[] } {
+  const clauses: string[] = []
+  const params: string[] = []
+  for (const requirement of requirements) {
+    const values = requirement.Values ?? []
+    const inValues = values.map(() => '?').join(', ')
+    switch (requirement.Operator) {
+      case '=':
+      case '==':
+      case 'in':
+        clauses.push(`EXISTS (SELECT 1 FROM json_each(${column}) WHERE key = ? AND value IN (${inValues}))`)
+        params.push(requirement.Key, ...values)
+        break
+      case '!=':
+      case 'notin':
+        clauses.push(`NOT EXISTS (SELECT 1 FROM json_each(${column}) WHERE key = ? AND value IN (${inValues}))`)
+        params.push(requirement.Key, ...values)
+        break
+      case 'exists':
+        clauses.push(`EXISTS (SELECT 1 FROM json_each(${column}) WHERE key = ?)`)
+        params.push(requirement.Key)
+        break
+      case '!':
+        clauses.push(`NOT EXISTS (SELECT 1 FROM json_each(${column}) WHERE key = ?)`)
+        params.push(requirement.Key)
+        break
+      default:
+        throw new BadRequestError(`unsupported label selector operator "${requirement.Operator}"`)
+    }
+  }
+  return { sql: clauses.join(' AND '), params }
+}
+
+function parseRequirement(text: string, selector: string): LabelSelectorRequirement {
+  let match = NOT_EXISTS.exec(text)
+  if (match) return { Key: match[1], Operator: '!' }
+  match = SET.exec(text)
+  if (match) {
+    const values = match[3].split(',').map((value) => value.trim())
+    if (values.some((value) => !SET_VALUE.test(value))) throw invalid(text, selector)
+    return { Key: match[1], Operator: match[2], Values: values }
+  }
+  match = COMPARE.exec(text)
+  if (match) return { Key: match[1], Operator: match[2] === '==' ? '=' : match[2], Values: [match[3]] }
+  match = EXISTS.exec(text)
+  if (match) return { Key: match[1], Operator: 'exists' }
+  throw invalid(text, selector)
+}
+
+function splitTopLevel(selector: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let start = 0
+  for (let index = 0; index < selector.length; index++) {
+    const char = selector[index]
+    if (char === '(') depth++
+    else if (char === ')') depth--
+    else if (char === ',' && depth === 0) {
+      parts.push(selector.slice(start, index))
+      start = index + 1
+    }
+  }
+  parts.push(selector.slice(start))
+  return parts
+}
+
+function invalid(text: string, selector: string): BadRequestError {
+  return new BadRequestError(`invalid label selector "${selector}": cannot read "${text}"`, {
+    component: 'orchestrator',
+    hint: 'Use key=value, key!=value, key, !key, key in (a,b) or key notin (a,b), joined by commas.',
+  })
+}

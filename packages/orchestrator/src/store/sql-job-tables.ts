@@ -1,0 +1,561 @@
+/**
+ * The SQL job store's operations, synchronous and without locking or transactions of their
+ * own: SqlJobStore decides how each runs (alone in a transaction, or inside a caller's). Every
+ * write method checks everything that can fail before its first write, so a rejected call
+ * leaves nothing behind even inside a larger transaction.
+ */
+import { BadRequestError, ConflictError, NotFoundError } from '@shoal/models'
+import type { Evaluation, Execution, ExecutionStateType, Job, JobHistory, NodeState } from '@shoal/models'
+import type {
+  Clock,
+  ExecutionQuery,
+  ExecutionUpdate,
+  HistoryQuery,
+  JobQuery,
+  JobStateUpdate,
+  Page,
+  PageOptions,
+  SqlDatabase,
+  SqlValue,
+} from '@shoal/interface'
+import { toNanos } from '@shoal/interface'
+import { labelSelectorSql, parseLabelSelectors } from './label-selector.ts'
+import { decodePageToken, encodePageToken, pageLimit } from './page-token.ts'
+import { checkExecutionUpdate, checkJobStateUpdate } from './update-condition.ts'
+
+type DocRow = { doc: string }
+type SeqDocRow = { seq: number; doc: string }
+
+const JOB_ORDER_COLUMNS = { created_at: 'create_time', modified_at: 'modify_time', id: 'id', name: 'name' } as const
+/** Most matches an ambiguous ID prefix error lists. */
+const PREFIX_MATCHES_SHOWN = 5
+
+/** Synchronous operations on the job store's tables. */
+export class SqlJobTables {
+  readonly #db: SqlDatabase
+  readonly #clock: Pick<Clock, 'now'>
+
+  constructor(db: SqlDatabase, clock: Pick<Clock, 'now'>) {
+    this.#db = db
+    this.#clock = clock
+  }
+
+  // ----- jobs -----
+
+  createJob(job: Job): void {
+    const now = this.#nowNanos()
+    const namespace = job.Namespace || 'default'
+    const name = job.Name || job.ID
+    const clashes = this.#db.all<{ id: string }>(
+      'SELECT id FROM jobs WHERE id = ? OR (namespace = ? AND name = ?)',
+      job.ID,
+      namespace,
+      name,
+    )
+    for (const clash of clashes) {
+      if (clash.id === job.ID) throw new ConflictError(`job ${job.ID} already exists`, { component: 'orchestrator' })
+      throw new ConflictError(`a job named "${name}" already exists in namespace "${namespace}" (${clash.id})`, {
+        component: 'orchestrator',
+        hint: 'Submit it as an update of that job, or choose another Name.',
+      })
+    }
+    const stored: Job = {
+      ...job,
+      Name: name,
+      Namespace: namespace,
+      Version: 1,
+      Revision: 1,
+      CreateTime: job.CreateTime || now,
+      ModifyTime: now,
+    }
+    this.#db.exec(
+      'INSERT INTO jobs (id, name, namespace, state, create_time, modify_time, labels, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      stored.ID,
+      name,
+      namespace,
+      stored.State.StateType,
+      stored.CreateTime,
+      now,
+      JSON.stringify(stored.Labels ?? {}),
+      JSON.stringify(stored),
+    )
+    this.#insertHistory(
+      {
+        Type: 'JobLevel',
+        JobID: stored.ID,
+        JobVersion: 1,
+        JobState: { Previous: 'Undefined', New: stored.State.StateType },
+        Event: { Message: 'Job submitted', Topic: 'Submission', Timestamp: this.#nowIso() },
+        Time: this.#nowIso(),
+      },
+      1,
+    )
+  }
+
+  updateJob(job: Job): Job {
+    const [current, currentDoc] = this.#loadJob(job.ID)
+    if ((job.Name && job.Name !== current.Name) || (job.Namespace && job.Namespace !== current.Namespace)) {
+      throw new BadRequestError(
+        `cannot change the name or namespace of job ${current.ID} (${current.Namespace}/${current.Name}) in an update`,
+        { component: 'orchestrator', hint: 'Submit a job with a new Name to create a separate job.' },
+      )
+    }
+    const now = this.#nowNanos()
+    const updated: Job = {
+      ...job,
+      ID: current.ID,
+      Name: current.Name,
+      Namespace: current.Namespace,
+      CreateTime: current.CreateTime,
+      Version: current.Version + 1,
+      Revision: current.Revision + 1,
+      ModifyTime: now,
+    }
+    this.#db.exec('INSERT INTO job_versions (job_id, version, doc) VALUES (?, ?, ?)', current.ID, current.Version, currentDoc)
+    this.#db.exec(
+      'UPDATE jobs SET state = ?, modify_time = ?, labels = ?, doc = ? WHERE id = ?',
+      updated.State.StateType,
+      now,
+      JSON.stringify(updated.Labels ?? {}),
+      JSON.stringify(updated),
+      updated.ID,
+    )
+    this.#insertHistory({
+      Type: 'JobLevel',
+      JobID: updated.ID,
+      JobVersion: updated.Version,
+      JobState: { Previous: current.State.StateType, New: updated.State.StateType },
+      Event: { Message: 'Job updated', Topic: 'Submission', Timestamp: this.#nowIso() },
+      Time: this.#nowIso(),
+    })
+    return updated
+  }
+
+  getJob(id: string): Job {
+    return this.#loadJob(id)[0]
+  }
+
+  getJobByIdOrName(idOrName: string, namespace?: string): Job {
+    const exact = this.#db.all<DocRow>('SELECT doc FROM jobs WHERE id = ?', idOrName)
+    if (exact.length > 0) return JSON.parse(exact[0].doc) as Job
+    const byName = namespace
+      ? this.#db.all<DocRow>('SELECT doc FROM jobs WHERE namespace = ? AND name = ?', namespace, idOrName)
+      : this.#db.all<DocRow>('SELECT doc FROM jobs WHERE name = ? ORDER BY namespace LIMIT 2', idOrName)
+    if (byName.length === 1) return JSON.parse(byName[0].doc) as Job
+    if (byName.length > 1) {
+      throw new BadRequestError(`job name "${idOrName}" is used in several namespaces`, {
+        component: 'orchestrator',
+        hint: 'Give the namespace, or use the job ID.',
+      })
+    }
+    if (idOrName !== '') {
+      const matches = this.#db.all<{ id: string }>(
+        'SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?',
+        idOrName,
+        `${idOrName}\uffff`,
+        PREFIX_MATCHES_SHOWN + 1,
+      )
+      if (matches.length === 1) return this.getJob(matches[0].id)
+      if (matches.length > 1) {
+        const shown = matches.slice(0, PREFIX_MATCHES_SHOWN).map((row) => row.id)
+        const more = matches.length > PREFIX_MATCHES_SHOWN ? ', …' : ''
+        throw new BadRequestError(`job ID prefix "${idOrName}" is ambiguous: it matches ${shown.join(', ')}${more}`, {
+          component: 'orchestrator',
+          hint: 'Use more characters of the job ID.',
+        })
+      }
+    }
+    const where = namespace ? ` in namespace "${namespace}"` : ''
+    throw new NotFoundError(`job ${idOrName} not found${where}`, {
+      component: 'orchestrator',
+      hint: 'Check the job ID or name (list jobs with `job list`).',
+    })
+  }
+
+  findJobByName(name: string, namespace: string): Job | undefined {
+    const rows = this.#db.all<DocRow>('SELECT doc FROM jobs WHERE namespace = ? AND name = ?', namespace || 'default', name)
+    return rows.length === 0 ? undefined : (JSON.parse(rows[0].doc) as Job)
+  }
+
+  listJobs(query: JobQuery = {}): Page<Job> {
+    const limit = pageLimit(query.limit)
+    const orderBy = query.orderBy ?? 'created_at'
+    const column = JOB_ORDER_COLUMNS[orderBy]
+    if (column === undefined) {
+      throw new BadRequestError(`invalid order_by "${String(orderBy)}": use created_at, modified_at, id or name`)
+    }
+    const direction = query.reverse ? 'DESC' : 'ASC'
+    const order = `${orderBy}:${direction.toLowerCase()}`
+    const where: string[] = []
+    const params: SqlValue[] = []
+    if (query.namespace) {
+      where.push('namespace = ?')
+      params.push(query.namespace)
+    }
+    if (query.states !== undefined && query.states.length > 0) {
+      where.push(`state IN (${query.states.map(() => '?').join(', ')})`)
+      params.push(...query.states)
+    }
+    if (query.labels !== undefined && query.labels.length > 0) {
+      const requirements = parseLabelSelectors(query.labels)
+      if (requirements.length > 0) {
+        const selector = labelSelectorSql(requirements, 'labels')
+        where.push(selector.sql)
+        params.push(...selector.params)
+      }
+    }
+    if (query.nextToken) {
+      const cursor = decodePageToken(query.nextToken, 'jobs', order)
+      const comparison = query.reverse ? '<' : '>'
+      if (column === 'id') {
+        where.push(`id ${comparison} ?`)
+        params.push(String(cursor.id))
+      } else {
+        where.push(`(${column}, id) ${comparison} (?, ?)`)
+        params.push(cursor.key, String(cursor.id))
+      }
+    }
+    const sql =
+      `SELECT doc FROM jobs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
+      ` ORDER BY ${column} ${direction}${column === 'id' ? '' : `, id ${direction}`} LIMIT ?`
+    const rows = this.#db.all<DocRow>(sql, ...params, limit + 1)
+    const items = rows.slice(0, limit).map((row) => JSON.parse(row.doc) as Job)
+    let nextToken = ''
+    if (rows.length > limit) {
+      const last = items[items.length - 1]
+      const key = orderBy === 'created_at' ? last.CreateTime : orderBy === 'modified_at' ? last.ModifyTime : orderBy === 'name' ? last.Name : last.ID
+      nextToken = encodePageToken({ list: 'jobs', order, key, id: last.ID })
+    }
+    return { Items: items, NextToken: nextToken }
+  }
+
+  getJobVersions(jobId: string): Job[] {
+    const current = this.getJob(jobId)
+    const older = this.#db.all<DocRow>('SELECT doc FROM job_versions WHERE job_id = ? ORDER BY version', jobId)
+    return [...older.map((row) => JSON.parse(row.doc) as Job), current]
+  }
+
+  updateJobState(update: JobStateUpdate): Job {
+    const current = this.getJob(update.jobId)
+    checkJobStateUpdate(current, update.newState, update.condition)
+    const now = this.#nowNanos()
+    const updated: Job = {
+      ...current,
+      State: { StateType: update.newState, Message: update.message ?? '' },
+      Revision: current.Revision + 1,
+      ModifyTime: now,
+    }
+    this.#db.exec(
+      'UPDATE jobs SET state = ?, modify_time = ?, doc = ? WHERE id = ?',
+      update.newState,
+      now,
+      JSON.stringify(updated),
+      updated.ID,
+    )
+    this.#insertHistory({
+      Type: 'JobLevel',
+      JobID: updated.ID,
+      JobVersion: updated.Version,
+      JobState: { Previous: current.State.StateType, New: update.newState },
+      Event: {
+        Message: update.message ? `${update.newState}. ${update.message}` : update.newState,
+        Topic: 'State Update',
+        Timestamp: this.#nowIso(),
+        Details: { NewState: update.newState },
+      },
+      Time: this.#nowIso(),
+    })
+    return updated
+  }
+
+  deleteJob(jobId: string): void {
+    const deleted = this.#db.all<{ id: string }>('DELETE FROM jobs WHERE id = ? RETURNING id', jobId)
+    if (deleted.length === 0) throw notFound('job', jobId)
+    this.#db.exec('DELETE FROM job_versions WHERE job_id = ?', jobId)
+    this.#db.exec('DELETE FROM executions WHERE job_id = ?', jobId)
+    this.#db.exec('DELETE FROM evaluations WHERE job_id = ?', jobId)
+    this.#db.exec('DELETE FROM job_history WHERE job_id = ?', jobId)
+  }
+
+  // ----- executions -----
+
+  createExecution(execution: Execution): void {
+    const [found] = this.#db.all<{ job: number | null; execution: number | null }>(
+      'SELECT (SELECT 1 FROM jobs WHERE id = ?) AS job, (SELECT 1 FROM executions WHERE id = ?) AS execution',
+      execution.JobID,
+      execution.ID,
+    )
+    if (found.job === null) throw notFound('job', execution.JobID)
+    if (found.execution !== null) {
+      throw new ConflictError(`execution ${execution.ID} already exists`, { component: 'orchestrator' })
+    }
+    const now = this.#nowNanos()
+    const stored: Execution = { ...execution, Revision: 1, CreateTime: execution.CreateTime || now, ModifyTime: now }
+    this.#db.exec(
+      'INSERT INTO executions (id, job_id, node_id, job_version, compute_state, desired_state, create_time, modify_time, doc)' +
+        ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      stored.ID,
+      stored.JobID,
+      stored.NodeID,
+      stored.JobVersion,
+      stored.ComputeState.StateType,
+      stored.DesiredState.StateType,
+      stored.CreateTime,
+      now,
+      JSON.stringify(stored),
+    )
+  }
+
+  getExecution(id: string): Execution {
+    const rows = this.#db.all<DocRow>('SELECT doc FROM executions WHERE id = ?', id)
+    if (rows.length === 0) throw notFound('execution', id)
+    return JSON.parse(rows[0].doc) as Execution
+  }
+
+  listExecutions(query: ExecutionQuery = {}): Page<Execution> {
+    const limit = pageLimit(query.limit)
+    const where: string[] = []
+    const params: SqlValue[] = []
+    if (query.jobId !== undefined) {
+      where.push('job_id = ?')
+      params.push(query.jobId)
+    }
+    if (query.nodeId !== undefined) {
+      where.push('node_id = ?')
+      params.push(query.nodeId)
+    }
+    if (query.computeStates !== undefined && query.computeStates.length > 0) {
+      where.push(`compute_state IN (${query.computeStates.map(() => '?').join(', ')})`)
+      params.push(...query.computeStates)
+    }
+    if (query.desiredStates !== undefined && query.desiredStates.length > 0) {
+      where.push(`desired_state IN (${query.desiredStates.map(() => '?').join(', ')})`)
+      params.push(...query.desiredStates)
+    }
+    if (query.jobVersion !== undefined) {
+      where.push('job_version = ?')
+      params.push(query.jobVersion)
+    }
+    return this.#pageBySeq<Execution>('executions', 'executions', where, params, query.nextToken, limit)
+  }
+
+  updateExecution(update: ExecutionUpdate): Execution {
+    const current = this.getExecution(update.executionId)
+    const newValues = update.newValues
+    checkExecutionUpdate(current, newValues.ComputeState?.StateType, update.condition)
+    const updated = { ...current } as Record<string, unknown>
+    for (const key in newValues) {
+      const value = (newValues as Record<string, unknown>)[key]
+      if (value !== undefined) updated[key] = value
+    }
+    const now = this.#nowNanos()
+    const execution = updated as unknown as Execution
+    execution.ID = current.ID
+    execution.JobID = current.JobID
+    execution.CreateTime = current.CreateTime
+    execution.Revision = current.Revision + 1
+    execution.ModifyTime = now
+    this.#db.exec(
+      'UPDATE executions SET node_id = ?, job_version = ?, compute_state = ?, desired_state = ?, modify_time = ?, doc = ? WHERE id = ?',
+      execution.NodeID,
+      execution.JobVersion,
+      execution.ComputeState.StateType,
+      execution.DesiredState.StateType,
+      now,
+      JSON.stringify(execution),
+      execution.ID,
+    )
+    if (update.event !== undefined) {
+      const previous: ExecutionStateType = current.ComputeState.StateType
+      const next: ExecutionStateType = execution.ComputeState.StateType
+      this.#insertHistory({
+        Type: 'ExecutionLevel',
+        JobID: execution.JobID,
+        JobVersion: execution.JobVersion,
+        ExecutionID: execution.ID,
+        ...(previous === next ? {} : { ExecutionState: { Previous: previous, New: next } }),
+        Event: update.event,
+        Time: this.#nowIso(),
+      })
+    }
+    return execution
+  }
+
+  // ----- evaluations -----
+
+  createEvaluation(evaluation: Evaluation): void {
+    if (this.#db.all('SELECT 1 FROM evaluations WHERE id = ?', evaluation.ID).length > 0) {
+      throw new ConflictError(`evaluation ${evaluation.ID} already exists`, { component: 'orchestrator' })
+    }
+    const now = this.#nowNanos()
+    const stored: Evaluation = { ...evaluation, CreateTime: evaluation.CreateTime || now, ModifyTime: now }
+    this.#db.exec(
+      'INSERT INTO evaluations (id, job_id, status, create_time, modify_time, doc) VALUES (?, ?, ?, ?, ?, ?)',
+      stored.ID,
+      stored.JobID,
+      stored.Status,
+      stored.CreateTime,
+      now,
+      JSON.stringify(stored),
+    )
+  }
+
+  getEvaluation(id: string): Evaluation {
+    const rows = this.#db.all<DocRow>('SELECT doc FROM evaluations WHERE id = ?', id)
+    if (rows.length === 0) throw notFound('evaluation', id)
+    return JSON.parse(rows[0].doc) as Evaluation
+  }
+
+  updateEvaluation(evaluation: Evaluation): void {
+    const rows = this.#db.all<{ create_time: number }>('SELECT create_time FROM evaluations WHERE id = ?', evaluation.ID)
+    if (rows.length === 0) throw notFound('evaluation', evaluation.ID)
+    const now = this.#nowNanos()
+    const stored: Evaluation = { ...evaluation, CreateTime: evaluation.CreateTime || rows[0].create_time, ModifyTime: now }
+    this.#db.exec(
+      'UPDATE evaluations SET job_id = ?, status = ?, modify_time = ?, doc = ? WHERE id = ?',
+      stored.JobID,
+      stored.Status,
+      now,
+      JSON.stringify(stored),
+      stored.ID,
+    )
+  }
+
+  listPendingEvaluations(): Evaluation[] {
+    return this.#db
+      .all<DocRow>("SELECT doc FROM evaluations WHERE status = 'pending' ORDER BY seq")
+      .map((row) => JSON.parse(row.doc) as Evaluation)
+  }
+
+  deleteEvaluation(id: string): void {
+    if (this.#db.all('DELETE FROM evaluations WHERE id = ? RETURNING id', id).length === 0) throw notFound('evaluation', id)
+  }
+
+  // ----- history -----
+
+  addHistory(item: Omit<JobHistory, 'SeqNum'>): JobHistory {
+    const [found] = this.#db.all<{ job: number | null }>('SELECT (SELECT 1 FROM jobs WHERE id = ?) AS job', item.JobID)
+    if (found.job === null) throw notFound('job', item.JobID)
+    return this.#insertHistory(item)
+  }
+
+  getHistory(jobId: string, query: HistoryQuery = {}): Page<JobHistory> {
+    const limit = pageLimit(query.limit)
+    const [found] = this.#db.all<{ job: number | null }>('SELECT (SELECT 1 FROM jobs WHERE id = ?) AS job', jobId)
+    if (found.job === null) throw notFound('job', jobId)
+    const where = ['job_id = ?']
+    const params: SqlValue[] = [jobId]
+    if (query.since !== undefined) {
+      where.push('seq > ?')
+      params.push(query.since)
+    }
+    if (query.executionId !== undefined) {
+      where.push('execution_id = ?')
+      params.push(query.executionId)
+    }
+    if (query.type !== undefined) {
+      where.push('type = ?')
+      params.push(query.type)
+    }
+    return this.#pageBySeq<JobHistory>('job_history', 'history', where, params, query.nextToken, limit)
+  }
+
+  // ----- nodes -----
+
+  putNode(node: NodeState): void {
+    this.#db.exec(
+      'INSERT INTO nodes (id, membership, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET membership = excluded.membership, doc = excluded.doc',
+      node.Info.NodeID,
+      node.Membership,
+      JSON.stringify(node),
+    )
+  }
+
+  getNode(id: string): NodeState {
+    const rows = this.#db.all<DocRow>('SELECT doc FROM nodes WHERE id = ?', id)
+    if (rows.length === 0) throw notFound('node', id)
+    return JSON.parse(rows[0].doc) as NodeState
+  }
+
+  listNodes(query: PageOptions = {}): Page<NodeState> {
+    const limit = pageLimit(query.limit)
+    const where: string[] = []
+    const params: SqlValue[] = []
+    if (query.nextToken) {
+      where.push('id > ?')
+      params.push(String(decodePageToken(query.nextToken, 'nodes', 'id:asc').id))
+    }
+    const rows = this.#db.all<{ id: string; doc: string }>(
+      `SELECT id, doc FROM nodes${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+      ...params,
+      limit + 1,
+    )
+    const page = rows.slice(0, limit)
+    const nextToken =
+      rows.length > limit ? encodePageToken({ list: 'nodes', order: 'id:asc', key: 0, id: page[page.length - 1].id }) : ''
+    return { Items: page.map((row) => JSON.parse(row.doc) as NodeState), NextToken: nextToken }
+  }
+
+  deleteNode(id: string): void {
+    if (this.#db.all('DELETE FROM nodes WHERE id = ? RETURNING id', id).length === 0) throw notFound('node', id)
+  }
+
+  // ----- helpers -----
+
+  #loadJob(id: string): [Job, string] {
+    const rows = this.#db.all<DocRow>('SELECT doc FROM jobs WHERE id = ?', id)
+    if (rows.length === 0) throw notFound('job', id)
+    return [JSON.parse(rows[0].doc) as Job, rows[0].doc]
+  }
+
+  /** Appends a history item; `seq` is given when known (a new job's first item is 1). */
+  #insertHistory(item: Omit<JobHistory, 'SeqNum'>, seq?: number): JobHistory {
+    let next = seq
+    if (next === undefined) {
+      const [row] = this.#db.all<{ last: number | null }>('SELECT max(seq) AS last FROM job_history WHERE job_id = ?', item.JobID)
+      next = (row.last === null ? 0 : Number(row.last)) + 1
+    }
+    const stored: JobHistory = { SeqNum: next, ...item }
+    this.#db.exec(
+      'INSERT INTO job_history (job_id, seq, type, execution_id, doc) VALUES (?, ?, ?, ?, ?)',
+      item.JobID,
+      next,
+      item.Type,
+      item.ExecutionID ?? null,
+      JSON.stringify(stored),
+    )
+    return stored
+  }
+
+  /** A page of a table with an integer `seq` key, in `seq` order. */
+  #pageBySeq<T>(table: string, list: string, where: string[], params: SqlValue[], nextToken: string | undefined, limit: number): Page<T> {
+    if (nextToken) {
+      where.push('seq > ?')
+      params.push(Number(decodePageToken(nextToken, list, 'seq:asc').id))
+    }
+    const rows = this.#db.all<SeqDocRow>(
+      `SELECT seq, doc FROM ${table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`,
+      ...params,
+      limit + 1,
+    )
+    const page = rows.slice(0, limit)
+    const token = rows.length > limit ? encodePageToken({ list, order: 'seq:asc', key: 0, id: Number(page[page.length - 1].seq) }) : ''
+    return { Items: page.map((row) => JSON.parse(row.doc) as T), NextToken: token }
+  }
+
+  #nowNanos(): number {
+    return toNanos(this.#clock.now())
+  }
+
+  #nowIso(): string {
+    return new Date(this.#clock.now()).toISOString()
+  }
+}
+
+function notFound(kind: 'job' | 'execution' | 'evaluation' | 'node', id: string): NotFoundError {
+  return new NotFoundError(`${kind} ${id} not found`, {
+    component: 'orchestrator',
+    hint: kind === 'node' ? 'List nodes with `node list`.' : 'Check the ID (list jobs with `job list`).',
+  })
+}
+
