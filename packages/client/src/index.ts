@@ -1,0 +1,9 @@
+/**
+ * @shoal/client — a fetch-based client of the Bacalhau-compatible REST API that Shoal's
+ * requester serves. `createClient({ baseUrl })`, then one typed method per endpoint.
+ */
+export { createClient } from './client.ts'
+export type { ClientOptions, ShoalClient } from './client.ts'
+export { ApiError, LogStreamError, isApiErrorBody } from './api-error.ts'
+export { readLines } from './ndjson.ts'
+export type * from './api-types.ts'
