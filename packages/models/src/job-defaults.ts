@@ -5,6 +5,7 @@
 import { newJobId } from './ids.ts'
 import type { UuidSource } from './ids.ts'
 import { DEFAULT_NAMESPACE } from './plugin-types.ts'
+import { normalizeQuantity } from './quantities.ts'
 import type { JobType } from './states.ts'
 import type { Job, ResourcesConfig, SpecConfig, Task } from './types.ts'
 
@@ -74,7 +75,7 @@ function applyTaskDefaults(task: Task, type: JobType, defaults: Readonly<JobDefa
   if (typeDefaults) {
     for (const key of ['CPU', 'Memory', 'Disk', 'GPU'] as const) {
       const value = typeDefaults.Resources[key]
-      if ((task.Resources[key] ?? '') === '' && value !== undefined && value !== '') task.Resources[key] = value
+      if ((task.Resources[key] ?? '') === '' && value !== undefined && value !== '') task.Resources[key] = normalizeQuantity(value)
     }
     if (task.Publisher.Type === '' && Object.keys(task.Publisher.Params).length === 0 && typeDefaults.Publisher) {
       task.Publisher = { Type: typeDefaults.Publisher.Type, Params: { ...typeDefaults.Publisher.Params } }

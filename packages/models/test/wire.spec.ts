@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import { evaluationFromWire, jobFromWire, nodeInfoFromWire, nodeStateFromWire, ValidationError } from '../src/index.ts'
+
+describe('jobFromWire', () => {
+  it('decodes a Bacalhau API job, filling what Go omits', () => {
+    const job = jobFromWire({
+      ID: 'j-1',
+      Name: 'hello',
+      Namespace: 'default',
+      Type: 'batch',
+      Count: 2,
+      Tasks: [{ Name: 'main', Engine: { Type: 'docker', Params: { Image: 'ubuntu' } }, Publisher: null }],
+      State: { StateType: 'Completed' },
+      Version: 1,
+      Revision: 4,
+      CreateTime: 1_700_000_000_000_000_000,
+      ModifyTime: 1_700_000_000_000_000_000,
+      SomethingNew: true,
+    })
+    expect(job.Count).toBe(2)
+    expect(job.Tasks[0].Publisher).toEqual({ Type: '', Params: {} })
+    expect(job.Tasks[0].InputSources).toEqual([])
+    expect(job.Tasks[0].Network.Type).toBe('Default')
+    expect(job.State.StateType).toBe('Completed')
+    expect(job.CreateTime).toBe(1_700_000_000_000_000_000)
+  })
+
+  it('rejects a malformed job, naming the field', () => {
+    expect(() => jobFromWire({ Type: 'batch', Count: 'two' })).toThrow(ValidationError)
+    try {
+      jobFromWire({ Type: 'batch', Tasks: [{ Name: 3 }] })
+      expect.unreachable()
+    } catch (error) {
+      expect((error as ValidationError).issues[0].path).toBe('Tasks[0].Name')
+    }
+  })
+})
+
+describe('nodes', () => {
+  it('reads Bacalhau node state, including its QueueCapacity key', () => {
+    const node = nodeStateFromWire({
+      Info: {
+        NodeID: 'n-1',
+        NodeType: 'Compute',
+        Labels: { region: 'eu' },
+        ComputeNodeInfo: {
+          ExecutionEngines: ['wasm'],
+          Publishers: ['local'],
+          StorageSources: ['inline'],
+          MaxCapacity: { CPU: 4, Memory: 8e9 },
+          QueueCapacity: { CPU: 1 },
+          AvailableCapacity: { CPU: 2, Memory: 4e9, Disk: 1e9 },
+          MaxJobRequirements: { CPU: 4 },
+          RunningExecutions: 1,
+          EnqueuedExecutions: 0,
+        },
+      },
+      Membership: 'APPROVED',
+      ConnectionState: { Status: 'CONNECTED', LastHeartbeat: '2024-01-01T00:00:00Z' },
+    })
+    expect(node.Info.ComputeNodeInfo?.QueueUsedCapacity).toEqual({ CPU: 1, Memory: 0, Disk: 0, GPU: 0 })
+    expect(node.Info.ComputeNodeInfo?.MaxCapacity.Disk).toBe(0)
+    expect(node.ConnectionState.Status).toBe('CONNECTED')
+  })
+
+  it('reads the legacy top-level Connection field', () => {
+    const node = nodeStateFromWire({ Info: { NodeID: 'n-1', NodeType: 'requester' }, Membership: 'approved', Connection: 'DISCONNECTED' })
+    expect(node.ConnectionState.Status).toBe('DISCONNECTED')
+    expect(node.Membership).toBe('APPROVED')
+    expect(node.Info.NodeType).toBe('Requester')
+  })
+
+  it('requires a node ID', () => {
+    expect(() => nodeInfoFromWire({ NodeType: 'Compute' })).toThrow(/NodeID/)
+  })
+})
+
+describe('evaluationFromWire', () => {
+  it('turns an RFC 3339 WaitUntil into nanoseconds and Go zero time into nothing', () => {
+    expect(evaluationFromWire({ ID: 'v-1', WaitUntil: '2024-01-01T00:00:00Z' }).WaitUntil).toBe(Date.UTC(2024, 0, 1) * 1e6)
+    expect(evaluationFromWire({ ID: 'v-1', WaitUntil: '0001-01-01T00:00:00Z' }).WaitUntil).toBeUndefined()
+  })
+})
