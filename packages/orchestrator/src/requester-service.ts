@@ -1,4 +1,4 @@
-import type { Job, NodeInfo, NodeState } from '@shoal/models'
+import type { NodeInfo, NodeState } from '@shoal/models'
 import type { AbortOptions, JobStore } from '@shoal/interface'
 
 /** Answer to a job submission (PUT /api/v1/orchestrator/jobs). */

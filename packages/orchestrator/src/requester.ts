@@ -1,0 +1,865 @@
+import type { Evaluation, Execution, Job, JobStateType, NodeInfo, NodeState, UuidSource } from '@shoal/models'
+import {
+  BadRequestError,
+  ConflictError,
+  ExecutionDesiredState,
+  ExecutionState,
+  NotFoundError,
+  ProtocolError,
+  ShoalError,
+  TERMINAL_EXECUTION_STATES,
+  TERMINAL_JOB_STATES,
+  UnreachableError,
+  newEvaluationId,
+  newExecutionId,
+  newNodeId,
+  shortId,
+} from '@shoal/models'
+import { silentLogger, systemClock, toNanos } from '@shoal/interface'
+import type { Clock, JobStore, Logger } from '@shoal/interface'
+import type { Connection, Listener, Message, MessageOf } from '@shoal/protocol'
+import { DeadlineTimers } from './deadline-timers.ts'
+import { Effects } from './effects.ts'
+import { EvaluationBroker, type BrokerEntry, type EvaluationGroup } from './evaluation-broker.ts'
+import { explainBidRejected, explainExecutionFailed } from './explain.ts'
+import { diffJobs } from './job-diff.ts'
+import { prepareJob } from './job-submission.ts'
+import { LogStreams } from './log-streams.ts'
+import { NodeRegistry } from './nodes/node-registry.ts'
+import type {
+  DiffJobResponse,
+  ExecutionLogLine,
+  LogsOptions,
+  NodeAction,
+  RequesterService,
+  RerunJobResponse,
+  SubmitJobResponse,
+} from './requester-service.ts'
+import { applyPlan, errorRunOutput, isoTime } from './scheduler/apply-plan.ts'
+import { isActiveExecution, isRunningExecution } from './scheduler/execution-states.ts'
+import type { NodeCandidate } from './scheduler/node-selector.ts'
+import { retryOutcome } from './scheduler/reconcile.ts'
+import { requiredResources } from './scheduler/required-resources.ts'
+import { scheduleJob } from './scheduler/schedule-job.ts'
+import type { SchedulerSettings } from './scheduler/scheduler-settings.ts'
+import { listAllExecutions, listAllJobs } from './store-paging.ts'
+
+/** Settings of a requester; every field has a default. */
+export interface RequesterConfig {
+  /** This requester's node ID (default `n-<uuid>`). */
+  nodeId?: string
+  /** Labels of this requester's own NodeInfo. */
+  labels?: Record<string, string>
+  /** When set, compute nodes must present it in their Handshake. */
+  joinToken?: string
+  /** New nodes join PENDING and get no work until approved (default false: APPROVED). */
+  manualApproval?: boolean
+  /** Heartbeat interval told to nodes, in ms (default 1000). */
+  heartbeatIntervalMs?: number
+  /** Heartbeats a node may miss before it counts as disconnected (default 3). */
+  missedHeartbeats?: number
+  /** Delay between re-evaluations of a queued job, in ms (default 5000); joins re-evaluate at once. */
+  queueBackoffMs?: number
+  /** QueueTimeout of jobs that set none, in s (default 300). */
+  defaultQueueTimeoutS?: number
+  /** Retries of a failed partition before the job fails (default 2, so 3 attempts). */
+  maxRetries?: number
+  /** A node that failed a job this many times is not offered it again (default 1: retries go elsewhere). */
+  maxFailuresPerNode?: number
+  /** ExecutionTimeout of batch/ops jobs that set none, in s (default 0: none). */
+  defaultExecutionTimeoutS?: number
+  /** TotalTimeout of batch/ops jobs that set none, in s (default 0: none). */
+  defaultTotalTimeoutS?: number
+  /** A connection that has not sent its Handshake within this many ms is closed (default 10000). */
+  handshakeTimeoutMs?: number
+  /** Most jobs evaluated in one store transaction (default 64). */
+  evaluationBatchSize?: number
+}
+
+/** What a requester is built from. */
+export interface RequesterOptions {
+  store: JobStore
+  /** Where compute nodes connect (memory, libp2p, WebSocket...). More can be added with handleConnection. */
+  listeners?: Listener[]
+  clock?: Clock
+  logger?: Logger
+  uuid?: UuidSource
+  config?: RequesterConfig
+}
+
+/** Detail of the requester's `job` event. */
+export interface JobStateEventDetail {
+  jobId: string
+  state: JobStateType
+}
+
+/** Detail of the requester's `node` event. */
+export interface NodeEventDetail {
+  nodeId: string
+  state: NodeState
+}
+
+/**
+ * Events a Requester dispatches (CustomEvent): `job` (a job changed state), `node` (a node
+ * connected, disconnected or changed membership).
+ */
+export interface RequesterEvents {
+  job: CustomEvent<JobStateEventDetail>
+  node: CustomEvent<NodeEventDetail>
+}
+
+interface Session {
+  connection: Connection
+  nodeId?: string
+  chain: Promise<void>
+  handshakeTimer?: unknown
+}
+
+const ACTIVE_STATES = [
+  ExecutionState.New,
+  ExecutionState.AskForBid,
+  ExecutionState.AskForBidAccepted,
+  ExecutionState.BidAccepted,
+  ExecutionState.Running,
+  ExecutionState.Publishing,
+]
+
+/**
+ * The requester: takes job submissions, schedules them onto compute nodes through evaluations,
+ * and speaks the compute protocol with every node that connects to one of its listeners.
+ * Implements the RequesterService the REST API is built on.
+ */
+export class Requester extends EventTarget implements RequesterService {
+  /** The job store (reads for the API). */
+  readonly store: JobStore
+  /** The live node registry. */
+  readonly nodes: NodeRegistry
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly uuid: UuidSource
+  private readonly listeners: Listener[]
+  private readonly settings: SchedulerSettings
+  private readonly config: Required<Pick<RequesterConfig, 'heartbeatIntervalMs' | 'missedHeartbeats' | 'handshakeTimeoutMs'>> & RequesterConfig
+  private readonly id: string
+  private readonly broker: EvaluationBroker
+  private readonly deadlines: DeadlineTimers
+  private readonly logStreams = new LogStreams()
+  private readonly sessions = new Set<Session>()
+  /** Jobs waiting for nodes, with their last queue explanation. */
+  private readonly waitingJobs = new Map<string, string | undefined>()
+  private readonly daemonJobs = new Set<string>()
+  /** When each job's current version was submitted (ms); QueueTimeout/TotalTimeout count from it. */
+  private readonly versionStarts = new Map<string, { version: number; at: number }>()
+  private started = false
+
+  constructor(options: RequesterOptions) {
+    super()
+    const config = options.config ?? {}
+    this.store = options.store
+    this.clock = options.clock ?? systemClock
+    this.logger = (options.logger ?? silentLogger).child('requester')
+    this.uuid = options.uuid ?? (() => crypto.randomUUID())
+    this.listeners = options.listeners ?? []
+    this.config = { heartbeatIntervalMs: 1000, missedHeartbeats: 3, handshakeTimeoutMs: 10_000, ...config }
+    this.id = config.nodeId ?? newNodeId(this.uuid)
+    this.settings = {
+      maxAttempts: 1 + Math.max(0, config.maxRetries ?? 2),
+      maxFailuresPerNode: Math.max(1, config.maxFailuresPerNode ?? 1),
+      queueBackoffMs: config.queueBackoffMs ?? 5000,
+      defaultQueueTimeoutS: config.defaultQueueTimeoutS ?? 300,
+      defaultExecutionTimeoutS: config.defaultExecutionTimeoutS ?? 0,
+      defaultTotalTimeoutS: config.defaultTotalTimeoutS ?? 0,
+    }
+    this.nodes = new NodeRegistry(
+      { store: this.store, clock: this.clock, logger: this.logger },
+      {
+        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        missedHeartbeats: this.config.missedHeartbeats,
+        onLost: (nodeId, why) => void this.nodeLost(nodeId, why),
+      },
+    )
+    this.broker = new EvaluationBroker(
+      { clock: this.clock, logger: this.logger },
+      { process: (groups) => this.processEvaluations(groups), batchSize: config.evaluationBatchSize ?? 64 },
+    )
+    this.deadlines = new DeadlineTimers(this.clock, (jobId) => this.broker.enqueue(this.newEvaluation({ ID: jobId } as Job, 'timeout'), false))
+  }
+
+  // ----- lifecycle -----
+
+  /**
+   * Loads nodes, re-queues pending evaluations and re-evaluates unfinished jobs (executions on
+   * nodes that do not reconnect within the heartbeat timeout fail and are rescheduled), then
+   * starts the listeners.
+   */
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    await this.nodes.load()
+    const pending = await this.store.listPendingEvaluations()
+    for (const evaluation of pending) this.broker.enqueue(evaluation, true)
+    const withPending = new Set(pending.map((e) => e.JobID))
+    for (const job of await listAllJobs(this.store, { states: ['Pending', 'Queued', 'Running'] })) {
+      if (!withPending.has(job.ID)) this.broker.enqueue(this.newEvaluation(job, 'requester-restart'), false)
+    }
+    this.broker.start()
+    for (const listener of this.listeners) await listener.start((connection) => this.handleConnection(connection))
+    this.logger.info('requester started', { nodeId: this.id, pendingEvaluations: pending.length })
+  }
+
+  /** Stops listening, says Goodbye to connected nodes and stops scheduling (state stays in the store). */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    for (const listener of this.listeners) await listener.stop().catch(() => {})
+    await this.broker.stop()
+    this.deadlines.clearAll()
+    this.nodes.stop()
+    for (const session of [...this.sessions]) {
+      if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
+      if (!session.connection.closed) {
+        await session.connection.send({ Type: 'Goodbye', Reason: 'requester shutting down' }).catch(() => {})
+        await session.connection.close('requester shutting down')
+      }
+    }
+    this.sessions.clear()
+  }
+
+  /** Resolves when no evaluation is ready or in progress (useful in tests and benchmarks). */
+  idle(): Promise<void> {
+    return this.broker.idle()
+  }
+
+  // ----- RequesterService -----
+
+  /** This requester's identity. */
+  nodeInfo(): NodeInfo {
+    return { NodeID: this.id, NodeType: 'Requester', Labels: { ...(this.config.labels ?? {}) }, SupportedProtocols: ['shoal-compute/1'] }
+  }
+
+  /** All nodes, connected or not, with live capacity. */
+  async listNodes(): Promise<NodeState[]> {
+    return this.nodes.states()
+  }
+
+  /** Registers a job, or a new version of the job with the same Name in its namespace. */
+  async submitJob(submission: unknown, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<SubmitJobResponse> {
+    options.signal?.throwIfAborted()
+    const { job, warnings } = prepareJob(submission, { now: () => this.clock.now(), uuid: this.uuid })
+    const now = this.clock.now()
+    const { stored, evaluation } = await this.store.transaction(async (tx) => {
+      const existing = await tx.findJobByName(job.Name, job.Namespace)
+      if (existing) {
+        if (!options.force && diffJobs(existing, job) === '') {
+          throw new BadRequestError(
+            `no changes detected for job ${existing.Name} (${existing.ID}, version ${existing.Version}) in namespace ${existing.Namespace}`,
+            { hint: 'submit with force to run it again as a new version, or use `job rerun`' },
+          )
+        }
+        const updated = await tx.updateJob({ ...job, ID: existing.ID, State: existing.State })
+        await tx.updateJobState({ jobId: updated.ID, newState: 'Pending', message: `job updated to version ${updated.Version}` })
+        const evaluation = this.newEvaluation(updated, 'job-update')
+        await tx.createEvaluation(evaluation)
+        return { stored: updated, evaluation }
+      }
+      const created: Job = { ...job, State: { StateType: 'Pending', Message: '' }, Version: 1, Revision: 1 }
+      await tx.createJob(created)
+      const evaluation = this.newEvaluation(created, 'job-register')
+      await tx.createEvaluation(evaluation)
+      return { stored: created, evaluation }
+    })
+    this.versionStarts.set(stored.ID, { version: stored.Version, at: now })
+    this.waitingJobs.delete(stored.ID)
+    this.emitJob(stored.ID, 'Pending')
+    this.broker.enqueue(evaluation, true)
+    return { JobID: stored.ID, EvaluationID: evaluation.ID, Warnings: warnings }
+  }
+
+  /** Stops a job: its executions are cancelled on their nodes. */
+  async stopJob(jobId: string, reason?: string): Promise<{ EvaluationID: string }> {
+    const result = await this.store.transaction(async (tx) => {
+      const job = await tx.getJobByIdOrName(jobId)
+      if (job.State.StateType === 'Stopped') return { job, evaluation: undefined }
+      if (job.State.StateType === 'Completed') {
+        throw new ConflictError(`job ${job.ID} already completed; there is nothing to stop`, { hint: 'use `job rerun` to run it again' })
+      }
+      await tx.updateJobState({ jobId: job.ID, newState: 'Stopped', message: reason || 'stopped by the user' })
+      if (job.State.StateType === 'Failed') return { job, evaluation: undefined }
+      const evaluation = this.newEvaluation(job, 'job-cancel')
+      await tx.createEvaluation(evaluation)
+      return { job, evaluation }
+    })
+    if (result.job.State.StateType !== 'Stopped') this.emitJob(result.job.ID, 'Stopped')
+    this.forgetJob(result.job.ID)
+    if (result.evaluation) this.broker.enqueue(result.evaluation, true)
+    return { EvaluationID: result.evaluation?.ID ?? '' }
+  }
+
+  /** Runs a job again as a new version (its running executions, if any, are replaced). */
+  async rerunJob(jobIdOrName: string, reason?: string): Promise<RerunJobResponse> {
+    const now = this.clock.now()
+    const { job, evaluation } = await this.store.transaction(async (tx) => {
+      const current = await tx.getJobByIdOrName(jobIdOrName)
+      if (current.State.StateType === 'Pending' || current.State.StateType === 'Queued') {
+        throw new ConflictError(`job ${current.ID} is ${current.State.StateType.toLowerCase()} and has not run yet; there is nothing to rerun`, {
+          hint: 'wait for it to run, or stop it first',
+        })
+      }
+      const updated = await tx.updateJob({ ...current })
+      await tx.updateJobState({ jobId: updated.ID, newState: 'Pending', message: reason ? `job rerun: ${reason}` : 'job rerun' })
+      const evaluation = this.newEvaluation(updated, 'job-rerun')
+      await tx.createEvaluation(evaluation)
+      return { job: updated, evaluation }
+    })
+    this.versionStarts.set(job.ID, { version: job.Version, at: now })
+    this.waitingJobs.delete(job.ID)
+    this.emitJob(job.ID, 'Pending')
+    this.broker.enqueue(evaluation, true)
+    return { JobID: job.ID, JobVersion: job.Version, EvaluationID: evaluation.ID, Warnings: [] }
+  }
+
+  /** What would change if `submission` were submitted (NotFound when no job has its Name). */
+  async diffJob(submission: unknown): Promise<DiffJobResponse> {
+    const { job, warnings } = prepareJob(submission, { now: () => this.clock.now(), uuid: this.uuid })
+    const existing = await this.store.findJobByName(job.Name, job.Namespace)
+    if (!existing) {
+      throw new NotFoundError(`no job named ${job.Name} in namespace ${job.Namespace}; nothing to compare with`, {
+        hint: 'submitting it creates a new job',
+      })
+    }
+    return { Diff: diffJobs(existing, job), Warnings: warnings }
+  }
+
+  /** Approves, rejects or deletes a node. */
+  async nodeAction(nodeId: string, action: NodeAction, message?: string): Promise<{ Success: boolean; Error?: string }> {
+    const node = this.nodes.get(nodeId)
+    if (!node) return { Success: false, Error: `node ${nodeId} not found` }
+    switch (action) {
+      case 'approve': {
+        if (node.state.Membership === 'APPROVED') return { Success: false, Error: `node ${nodeId} is already approved` }
+        const state = await this.nodes.setMembership(nodeId, 'APPROVED')
+        this.emitNode(nodeId, state)
+        if (node.connection) this.wakeJobs(true)
+        return { Success: true }
+      }
+      case 'reject': {
+        if (node.state.Membership === 'REJECTED') return { Success: false, Error: `node ${nodeId} is already rejected` }
+        const state = await this.nodes.setMembership(nodeId, 'REJECTED')
+        this.emitNode(nodeId, state)
+        await this.nodeLost(nodeId, `was rejected by the operator${message ? `: ${message}` : ''}`)
+        return { Success: true }
+      }
+      case 'delete': {
+        await this.nodeLost(nodeId, `was deleted by the operator${message ? `: ${message}` : ''}`)
+        await this.nodes.remove(nodeId)
+        return { Success: true }
+      }
+      default:
+        return { Success: false, Error: `unknown node action ${String(action)}: use approve, reject or delete` }
+    }
+  }
+
+  /** Streams the log lines of one execution of a job from the node that runs (or ran) it. */
+  async *logs(jobIdOrName: string, options: LogsOptions = {}): AsyncGenerator<ExecutionLogLine> {
+    options.signal?.throwIfAborted()
+    const job = await this.store.getJobByIdOrName(jobIdOrName)
+    let execution: Execution | undefined
+    if (options.executionId) {
+      execution = await this.store.getExecution(options.executionId)
+      if (execution.JobID !== job.ID) throw new NotFoundError(`execution ${options.executionId} does not belong to job ${job.ID}`)
+    } else {
+      const executions = (await listAllExecutions(this.store, { jobId: job.ID })).filter(
+        (e) => isRunningExecution(e) || e.ComputeState.StateType === ExecutionState.Completed || e.ComputeState.StateType === ExecutionState.Failed,
+      )
+      executions.sort((a, b) => Number(isActiveExecution(b)) - Number(isActiveExecution(a)) || b.CreateTime - a.CreateTime)
+      execution = executions[0]
+      if (!execution) throw new NotFoundError(`job ${job.ID} has no execution with logs yet`, { hint: 'wait until the job runs, then ask again' })
+    }
+    const { NodeID: nodeId, ID: executionId } = execution
+    if (!this.nodes.connectionOf(nodeId)) {
+      throw new UnreachableError(`node ${nodeId} that ran execution ${executionId} is not connected; its logs live on that node`, {
+        hint: 'logs are available while the node is connected',
+      })
+    }
+    const requestId = this.uuid()
+    const follow = (options.follow ?? false) && !TERMINAL_EXECUTION_STATES.includes(execution.ComputeState.StateType)
+    yield* this.logStreams.read(
+      requestId,
+      { nodeId, executionId, follow },
+      () => {
+        this.nodes.send(nodeId, {
+          Type: 'LogsRequest',
+          RequestID: requestId,
+          ExecutionID: executionId,
+          Follow: options.follow ?? false,
+          ...(options.tail !== undefined ? { Tail: options.tail } : {}),
+        })
+      },
+      () => void this.nodes.send(nodeId, { Type: 'LogsCancel', RequestID: requestId }),
+      options.signal,
+    )
+  }
+
+  // ----- connections -----
+
+  /** Serves one compute-node connection (listeners call this; edge runtimes may call it directly). */
+  handleConnection(connection: Connection): void {
+    const session: Session = { connection, chain: Promise.resolve() }
+    this.sessions.add(session)
+    session.handshakeTimer = this.clock.setTimeout(() => {
+      session.handshakeTimer = undefined
+      if (!session.nodeId && !connection.closed) void connection.close('no Handshake received in time')
+    }, this.config.handshakeTimeoutMs)
+    connection.attach({
+      onMessage: (message) => {
+        // One message at a time per connection, in order.
+        session.chain = session.chain.then(() => this.onMessage(session, message)).catch((err: unknown) => this.replyError(session, err, message.Type))
+      },
+      onError: (error) => {
+        this.logger.warn('malformed frame from compute node', { nodeId: session.nodeId, error: error.message })
+        void this.reply(session, { Type: 'Error', Code: 'ProtocolError', Message: error.message })
+      },
+      onClose: (reason) => {
+        this.sessions.delete(session)
+        if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
+        session.chain = session.chain.then(async () => {
+          if (session.nodeId) await this.nodeLost(session.nodeId, `closed its connection${reason ? ` (${reason})` : ''}`, connection)
+        })
+      },
+    })
+  }
+
+  private async onMessage(session: Session, message: Message): Promise<void> {
+    if (message.Type === 'Handshake') return this.onHandshake(session, message)
+    const nodeId = session.nodeId
+    if (!nodeId) throw new ProtocolError(`${message.Type} before Handshake: send a Handshake first`)
+    if (this.nodes.connectionOf(nodeId) !== session.connection) throw new ProtocolError('this connection was replaced by a newer one of the same node')
+    switch (message.Type) {
+      case 'Heartbeat': {
+        const { capacityGrew } = await this.nodes.heartbeat(nodeId, message.AvailableCapacity)
+        if (capacityGrew && this.nodes.get(nodeId)?.state.Membership === 'APPROVED') this.wakeJobs(false)
+        return
+      }
+      case 'NodeInfoUpdate': {
+        await this.nodes.updateInfo(nodeId, message.NodeInfo)
+        this.emitNode(nodeId, this.nodes.get(nodeId)!.state)
+        this.wakeJobs(true)
+        return
+      }
+      case 'BidResult':
+        return this.onBidResult(nodeId, message)
+      case 'ExecutionStateUpdate':
+        return this.onExecutionStateUpdate(nodeId, message)
+      case 'RunResult':
+        return this.onRunResult(nodeId, message)
+      case 'ComputeError':
+        return this.onComputeError(nodeId, message)
+      case 'LogLine':
+        if (!this.logStreams.line(nodeId, message.RequestID, message.ExecutionID, message.Stream, message.Line)) {
+          this.nodes.send(nodeId, { Type: 'LogsCancel', RequestID: message.RequestID })
+        }
+        return
+      case 'LogsEnd':
+        this.logStreams.end(nodeId, message.RequestID, message.Error)
+        return
+      case 'Error':
+        this.logger.warn('compute node reported a protocol error', { nodeId, code: message.Code, message: message.Message, inReplyTo: message.InReplyTo })
+        return
+      case 'Goodbye':
+        await this.nodeLost(nodeId, `said goodbye${message.Reason ? ` (${message.Reason})` : ''}`, session.connection)
+        return
+      default:
+        throw new ProtocolError(`${message.Type} is a requester-to-compute message; a compute node may not send it`)
+    }
+  }
+
+  private async onHandshake(session: Session, message: MessageOf<'Handshake'>): Promise<void> {
+    if (session.nodeId) throw new ProtocolError('Handshake sent twice on one connection')
+    const info = message.NodeInfo
+    const refuse = async (reason: string) => {
+      this.logger.warn('refused compute node', { nodeId: info.NodeID, reason })
+      await this.reply(session, {
+        Type: 'HandshakeResponse',
+        Accepted: false,
+        Reason: reason,
+        Membership: 'REJECTED',
+        HeartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        RequesterID: this.id,
+      })
+      await session.connection.close(reason)
+    }
+    if (this.config.joinToken !== undefined && message.JoinToken !== this.config.joinToken) {
+      return refuse(
+        message.JoinToken
+          ? 'wrong join token: use the token the requester was started with'
+          : 'this requester needs a join token: start the compute node with the requester\'s token',
+      )
+    }
+    const known = this.nodes.get(info.NodeID)
+    if (known?.state.Membership === 'REJECTED') return refuse('this node was rejected by the operator; ask them to approve it')
+    const membership = known?.state.Membership ?? (this.config.manualApproval ? 'PENDING' : 'APPROVED')
+    if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
+    session.handshakeTimer = undefined
+    session.nodeId = info.NodeID
+    const node = await this.nodes.connect({ ...info, NodeType: info.NodeType || 'Compute', Labels: info.Labels ?? {} }, session.connection, membership)
+    await this.reply(session, {
+      Type: 'HandshakeResponse',
+      Accepted: true,
+      Reason: membership === 'PENDING' ? 'awaiting approval by the operator (shoal node approve)' : '',
+      Membership: membership,
+      HeartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      RequesterID: this.id,
+    })
+    this.logger.info('compute node connected', { nodeId: info.NodeID, membership, transport: session.connection.transport })
+    await this.reconcileNode(info.NodeID, new Set(message.RunningExecutions))
+    this.emitNode(info.NodeID, node.state)
+    if (membership === 'APPROVED') this.wakeJobs(true)
+  }
+
+  /**
+   * After a (re)connect: executions the store thinks run on the node but the node does not
+   * report are lost; executions the node reports that should not run are cancelled.
+   */
+  private async reconcileNode(nodeId: string, reported: Set<string>): Promise<void> {
+    const active = await listAllExecutions(this.store, { nodeId, computeStates: ACTIVE_STATES })
+    const effects = new Effects()
+    const lost = new Set<string>()
+    for (const e of active) {
+      if (reported.has(e.ID) || e.ComputeState.StateType === ExecutionState.AskForBid) {
+        this.nodes.allocate(nodeId, e.ID, Object.values(e.AllocatedResources?.Tasks ?? {})[0] ?? { CPU: 0, Memory: 0, Disk: 0, GPU: 0 })
+        if (e.ComputeState.StateType === ExecutionState.AskForBid && !reported.has(e.ID)) {
+          // The bid request may have been lost with the old connection: ask again.
+          const job = await this.store.getJob(e.JobID)
+          effects.send(nodeId, { Type: 'AskForBid', ExecutionID: e.ID, Execution: { ...e, Job: job }, WaitForApproval: true })
+        }
+      } else lost.add(e.JobID)
+    }
+    const activeIds = new Set(active.map((e) => e.ID))
+    for (const id of reported) {
+      if (!activeIds.has(id)) effects.send(nodeId, { Type: 'CancelExecution', ExecutionID: id, Reason: 'the requester no longer expects this execution' })
+    }
+    if (lost.size > 0) {
+      // The scheduler sees the missing executions as lost (the node restarted without them).
+      await this.store.transaction(async (tx) => {
+        for (const e of active) {
+          if (reported.has(e.ID) || e.ComputeState.StateType === ExecutionState.AskForBid) continue
+          await this.failReported(tx, e, `node ${shortId(nodeId)} reconnected without it (the node restarted)`, undefined, effects)
+        }
+      })
+    }
+    this.flush(effects)
+  }
+
+  private async reply(session: Session, message: Parameters<Connection['send']>[0]): Promise<void> {
+    if (session.connection.closed) return
+    await session.connection.send(message).catch((err: Error) => this.logger.debug('reply failed', { error: err.message }))
+  }
+
+  private async replyError(session: Session, err: unknown, inReplyTo: string): Promise<void> {
+    const error = err instanceof Error ? err : new Error(String(err))
+    const code = error instanceof ShoalError ? error.code : 'InternalError'
+    if (error instanceof ShoalError) this.logger.warn('rejected message from compute node', { nodeId: session.nodeId, type: inReplyTo, error: error.message })
+    else this.logger.error('failed to handle message from compute node', { nodeId: session.nodeId, type: inReplyTo, error: error.message })
+    await this.reply(session, { Type: 'Error', Code: code, Message: error.message, InReplyTo: inReplyTo })
+  }
+
+  // ----- execution reports -----
+
+  private async executionOf(tx: JobStore, nodeId: string, executionId: string): Promise<Execution> {
+    let execution: Execution
+    try {
+      execution = await tx.getExecution(executionId)
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new ProtocolError(`unknown execution ${executionId}`)
+      throw err
+    }
+    if (execution.NodeID !== nodeId) throw new ProtocolError(`execution ${executionId} is not assigned to node ${nodeId}`)
+    return execution
+  }
+
+  private async onBidResult(nodeId: string, message: MessageOf<'BidResult'>): Promise<void> {
+    const effects = new Effects()
+    await this.store.transaction(async (tx) => {
+      const e = await this.executionOf(tx, nodeId, message.ExecutionID)
+      if (e.ComputeState.StateType !== ExecutionState.AskForBid) {
+        if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType) && message.Accepted) {
+          effects.send(nodeId, { Type: 'BidRejected', ExecutionID: e.ID, Reason: e.ComputeState.Message || 'the execution is no longer needed' })
+        }
+        return
+      }
+      const timestamp = isoTime(this.clock.now())
+      if (!message.Accepted) {
+        await tx.updateExecution({
+          executionId: e.ID,
+          newValues: {
+            ComputeState: { StateType: ExecutionState.AskForBidRejected, Message: message.Reason },
+            DesiredState: { StateType: ExecutionDesiredState.Stopped, Message: 'bid rejected by the node' },
+          },
+          event: { Message: explainBidRejected(e.ID, nodeId, message.Reason), Topic: 'Scheduling', Timestamp: timestamp },
+        })
+        effects.ended.push(e.ID)
+        const job = await tx.getJob(e.JobID)
+        const evaluation = this.newEvaluation(job, 'bid-rejected')
+        await tx.createEvaluation(evaluation)
+        effects.evaluations.push({ evaluation, persisted: true })
+        return
+      }
+      const job = await tx.getJob(e.JobID)
+      await tx.updateExecution({
+        executionId: e.ID,
+        newValues: {
+          ComputeState: { StateType: ExecutionState.BidAccepted, Message: '' },
+          DesiredState: { StateType: ExecutionDesiredState.Running, Message: '' },
+        },
+        event: { Message: `node ${shortId(nodeId)} accepted execution ${shortId(e.ID)}`, Topic: 'Scheduling', Timestamp: timestamp },
+      })
+      effects.send(nodeId, { Type: 'BidAccepted', ExecutionID: e.ID, Reason: '' })
+      if (job.State.StateType === 'Pending' || job.State.StateType === 'Queued') {
+        await tx.updateJobState({ jobId: job.ID, newState: 'Running', message: '', condition: { expectedStates: [job.State.StateType] } })
+        effects.jobStates.push({ jobId: job.ID, state: 'Running' })
+      }
+    })
+    this.flush(effects)
+  }
+
+  private async onExecutionStateUpdate(nodeId: string, message: MessageOf<'ExecutionStateUpdate'>): Promise<void> {
+    const state = message.ComputeState
+    if (state !== ExecutionState.Running && state !== ExecutionState.Publishing) {
+      throw new ProtocolError(`ExecutionStateUpdate may only report Running (6) or Publishing (7), got ${state}: report ends with RunResult or ComputeError`)
+    }
+    await this.store.transaction(async (tx) => {
+      const e = await this.executionOf(tx, nodeId, message.ExecutionID)
+      if (!isRunningExecution(e) || e.ComputeState.StateType === state) return
+      await tx.updateExecution({
+        executionId: e.ID,
+        newValues: { ComputeState: { StateType: state, Message: message.Message } },
+        condition: { expectedStates: [ExecutionState.BidAccepted, ExecutionState.Running] },
+      })
+    })
+  }
+
+  private async onRunResult(nodeId: string, message: MessageOf<'RunResult'>): Promise<void> {
+    const effects = new Effects()
+    const candidates = this.nodes.candidates()
+    await this.store.transaction(async (tx) => {
+      const e = await this.executionOf(tx, nodeId, message.ExecutionID)
+      if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return // e.g. finished just after a cancel
+      await tx.updateExecution({
+        executionId: e.ID,
+        newValues: {
+          ComputeState: { StateType: ExecutionState.Completed, Message: '' },
+          DesiredState: { StateType: ExecutionDesiredState.Stopped, Message: '' },
+          RunOutput: message.RunOutput,
+          PublishedResult: message.PublishedResult,
+        },
+        event: {
+          Message: `execution ${shortId(e.ID)} completed on node ${shortId(nodeId)} (exit code ${message.RunOutput.ExitCode})`,
+          Topic: 'Execution',
+          Timestamp: isoTime(this.clock.now()),
+        },
+      })
+      effects.ended.push(e.ID)
+      // See at once whether the job is done (or a service partition needs a new run).
+      await this.evaluateJob(tx, e.JobID, [], candidates, effects)
+    })
+    this.flush(effects)
+  }
+
+  private async onComputeError(nodeId: string, message: MessageOf<'ComputeError'>): Promise<void> {
+    const effects = new Effects()
+    await this.store.transaction(async (tx) => {
+      const e = await this.executionOf(tx, nodeId, message.ExecutionID)
+      if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return
+      await this.failReported(tx, e, message.Message, message.RunOutput, effects)
+    })
+    this.flush(effects)
+  }
+
+  /** Fails an execution a node reported (or lost), explains the retry, and queues an evaluation. */
+  private async failReported(tx: JobStore, e: Execution, error: string, runOutput: Execution['RunOutput'] | undefined, effects: Effects): Promise<void> {
+    const job = await tx.getJob(e.JobID)
+    const siblings = await listAllExecutions(tx, { jobId: e.JobID, jobVersion: e.JobVersion })
+    const failed = { ...e, ComputeState: { StateType: ExecutionState.Failed, Message: error } }
+    const view = siblings.map((s) => (s.ID === e.ID ? failed : s))
+    await tx.updateExecution({
+      executionId: e.ID,
+      newValues: {
+        ComputeState: { StateType: ExecutionState.Failed, Message: error },
+        DesiredState: { StateType: ExecutionDesiredState.Stopped, Message: error },
+        RunOutput: runOutput ? { ...runOutput, ErrorMsg: runOutput.ErrorMsg || error } : errorRunOutput(error, e.RunOutput),
+      },
+      condition: { unexpectedStates: [...TERMINAL_EXECUTION_STATES] },
+      event: {
+        Message: explainExecutionFailed(e.ID, e.NodeID, error, retryOutcome({ job, settings: this.settings }, view, failed)),
+        Topic: 'Execution',
+        Timestamp: isoTime(this.clock.now()),
+      },
+    })
+    effects.ended.push(e.ID)
+    if (TERMINAL_JOB_STATES.includes(job.State.StateType)) return
+    const evaluation = this.newEvaluation(job, 'exec-failure')
+    await tx.createEvaluation(evaluation)
+    effects.evaluations.push({ evaluation, persisted: true })
+  }
+
+  /**
+   * A node is gone (heartbeats stopped, connection closed, Goodbye, rejected, deleted, or it
+   * did not come back after a restart): it is marked disconnected and the jobs with executions
+   * on it are evaluated at once, which fails those executions and reschedules them.
+   */
+  private async nodeLost(nodeId: string, why: string, connection?: Connection): Promise<void> {
+    const node = this.nodes.get(nodeId)
+    if (!node) return
+    if (connection && node.connection !== connection) return // an old connection of a node that reconnected
+    const wasConnected = await this.nodes.disconnect(nodeId, why)
+    if (!wasConnected) {
+      node.state = { ...node.state, ConnectionState: { ...node.state.ConnectionState, LastError: why } }
+    }
+    if (this.nodes.isAlive(nodeId)) return
+    this.logger.info('compute node lost', { nodeId, why })
+    this.logStreams.nodeLost(nodeId, why)
+    this.emitNode(nodeId, node.state)
+    const active = await listAllExecutions(this.store, { nodeId, computeStates: ACTIVE_STATES })
+    const jobs = new Set(active.map((e) => e.JobID))
+    if (jobs.size === 0) return
+    const effects = new Effects()
+    await this.store.transaction(async (tx) => {
+      for (const jobId of jobs) {
+        const evaluation = this.newEvaluation({ ID: jobId } as Job, 'node-leave')
+        const job = await tx.getJob(jobId)
+        evaluation.Type = job.Type
+        evaluation.Namespace = job.Namespace
+        await tx.createEvaluation(evaluation)
+        effects.evaluations.push({ evaluation, persisted: true })
+      }
+    })
+    this.flush(effects)
+  }
+
+  // ----- evaluations -----
+
+  private newEvaluation(job: Job, triggeredBy: string, options: { waitUntil?: number; comment?: string } = {}): Evaluation {
+    const now = toNanos(this.clock.now())
+    return {
+      ID: newEvaluationId(this.uuid),
+      Namespace: job.Namespace ?? '',
+      JobID: job.ID,
+      TriggeredBy: triggeredBy,
+      Priority: job.Priority ?? 0,
+      Type: job.Type ?? 'batch',
+      Status: 'pending',
+      ...(options.comment ? { Comment: options.comment } : {}),
+      ...(options.waitUntil ? { WaitUntil: toNanos(options.waitUntil) } : {}),
+      CreateTime: now,
+      ModifyTime: now,
+    }
+  }
+
+  /** Processes a batch of evaluations (different jobs) in one transaction; one by one if that fails. */
+  private async processEvaluations(groups: EvaluationGroup[]): Promise<void> {
+    const run = async (batch: EvaluationGroup[]) => {
+      const effects = new Effects()
+      const candidates = this.nodes.candidates()
+      const taken: BrokerEntry[] = []
+      try {
+        await this.store.transaction(async (tx) => {
+          for (const group of batch) {
+            const delayed = this.broker.takeDelayed(group.jobId)
+            taken.push(...delayed)
+            await this.evaluateJob(tx, group.jobId, [...group.entries, ...delayed], candidates, effects)
+          }
+        })
+      } catch (err) {
+        for (const entry of taken) this.broker.enqueue(entry.evaluation, entry.persisted)
+        throw err
+      }
+      this.flush(effects)
+    }
+    try {
+      await run(groups)
+    } catch (err) {
+      if (groups.length === 1) {
+        this.logger.error('evaluation failed', { jobId: groups[0].jobId, error: (err as Error).message })
+        return
+      }
+      for (const group of groups) {
+        await run([group]).catch((e: Error) => this.logger.error('evaluation failed', { jobId: group.jobId, error: e.message }))
+      }
+    }
+  }
+
+  /** Runs the job's scheduler and writes its plan, in the caller's transaction. */
+  private async evaluateJob(tx: JobStore, jobId: string, entries: BrokerEntry[], candidates: NodeCandidate[], effects: Effects): Promise<void> {
+    const now = this.clock.now()
+    let job: Job
+    try {
+      job = await tx.getJob(jobId)
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err
+      for (const entry of entries) {
+        if (entry.persisted) await tx.updateEvaluation({ ...entry.evaluation, Status: 'cancelled', ModifyTime: toNanos(now) })
+      }
+      return
+    }
+    const executions = await listAllExecutions(tx, { jobId })
+    const start = this.versionStarts.get(jobId)
+    const plan = scheduleJob({
+      job,
+      evaluation: entries[0]?.evaluation ?? this.newEvaluation(job, 'execution-ended'),
+      executions,
+      nodes: candidates,
+      isNodeAlive: (nodeId) => this.nodes.isAlive(nodeId),
+      nodeLostReason: (nodeId) => this.nodes.get(nodeId)?.state.ConnectionState.LastError || 'is disconnected',
+      now,
+      versionStartedAt: start?.version === job.Version ? start.at : (job.Version === 1 ? job.CreateTime : job.ModifyTime) / 1e6,
+      settings: this.settings,
+      required: requiredResources(job),
+      newExecutionId: () => newExecutionId(this.uuid),
+      lastQueuedExplanation: this.waitingJobs.get(jobId),
+    })
+    await applyPlan(tx, plan, entries, effects, { now, newEvaluation: (j, t, o) => this.newEvaluation(j, t, o) })
+  }
+
+  /** Carries out what a committed transaction decided. */
+  private flush(effects: Effects): void {
+    for (const id of effects.ended) {
+      this.nodes.release(id)
+      this.logStreams.executionEnded(id)
+    }
+    for (const a of effects.allocations) this.nodes.allocate(a.nodeId, a.executionId, a.resources)
+    for (const { nodeId, message } of effects.messages) this.nodes.send(nodeId, message)
+    for (const [jobId, status] of effects.waiting) {
+      if (status.waiting) this.waitingJobs.set(jobId, status.explanation)
+      else this.waitingJobs.delete(jobId)
+      if (status.daemon && !status.terminal) this.daemonJobs.add(jobId)
+      if (status.terminal) this.forgetJob(jobId)
+    }
+    for (const { jobId, at } of effects.deadlines) this.deadlines.schedule(jobId, at)
+    for (const { evaluation, persisted } of effects.evaluations) this.broker.enqueue(evaluation, persisted)
+    for (const { jobId, state } of effects.jobStates) this.emitJob(jobId, state)
+    // Freed capacity may let a waiting job run.
+    if (effects.ended.length > 0 && this.waitingJobs.size > 0) this.wakeJobs(false)
+  }
+
+  private forgetJob(jobId: string): void {
+    this.waitingJobs.delete(jobId)
+    this.daemonJobs.delete(jobId)
+    this.deadlines.clear(jobId)
+    this.versionStarts.delete(jobId)
+  }
+
+  /** Re-evaluates jobs waiting for nodes (and daemon jobs when a node joined). */
+  private wakeJobs(nodeJoined: boolean): void {
+    const jobs = new Set(this.waitingJobs.keys())
+    if (nodeJoined) for (const id of this.daemonJobs) jobs.add(id)
+    for (const jobId of jobs) this.broker.enqueue(this.newEvaluation({ ID: jobId } as Job, nodeJoined ? 'node-join' : 'capacity-freed'), false)
+  }
+
+  private emitJob(jobId: string, state: JobStateType): void {
+    this.dispatchEvent(new CustomEvent<JobStateEventDetail>('job', { detail: { jobId, state } }))
+  }
+
+  private emitNode(nodeId: string, state: NodeState): void {
+    this.dispatchEvent(new CustomEvent<NodeEventDetail>('node', { detail: { nodeId, state } }))
+  }
+}

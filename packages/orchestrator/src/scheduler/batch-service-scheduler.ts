@@ -1,0 +1,80 @@
+import type { Execution } from '@shoal/models'
+import { ExecutionState } from '@shoal/models'
+import { explainQueued, explainQueueTimeout, explainRetriesExhausted } from '../explain.ts'
+import { isActiveExecution } from './execution-states.ts'
+import { newExecution } from './new-execution.ts'
+import { selectNodes } from './node-selector.ts'
+import type { Plan, SchedulerInput } from './plan.ts'
+import { ExecutionView, failJob, reconcile } from './reconcile.ts'
+import { effectiveTimeouts } from './scheduler-settings.ts'
+
+/**
+ * Batch and service jobs: Count partitions (0..Count-1), one active execution each, on distinct
+ * nodes. A failed partition is retried (on another node) until it used its attempts; partitions
+ * no node can take wait (Queued) until QueueTimeout. A batch job completes when every partition
+ * completed; a service job keeps its partitions running.
+ */
+export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void {
+  const { job } = input
+  const view = new ExecutionView(input.executions, plan)
+  if (reconcile(input, plan, view)) return
+
+  const count = Math.max(1, job.Count || 1)
+  const current = view.ofVersion(job.Version)
+  const active = new Set<number>()
+  const completed = new Set<number>()
+  const failures = new Map<number, Execution[]>()
+  for (const e of current) {
+    const p = e.PartitionIndex
+    if (isActiveExecution(e)) active.add(p)
+    else if (e.ComputeState.StateType === ExecutionState.Completed) completed.add(p)
+    if (e.ComputeState.StateType === ExecutionState.Failed) failures.set(p, [...(failures.get(p) ?? []), e])
+  }
+  const done = (p: number) => active.has(p) || (job.Type === 'batch' && completed.has(p))
+  const remaining: number[] = []
+  for (let p = 0; p < count; p++) if (!done(p)) remaining.push(p)
+
+  for (const p of remaining) {
+    const failed = failures.get(p) ?? []
+    if (failed.length >= input.settings.maxAttempts) {
+      const last = failed[failed.length - 1]
+      failJob(plan, view, explainRetriesExhausted(p, count, failed.length, last.RunOutput?.ErrorMsg || last.ComputeState.Message || ''))
+      return
+    }
+  }
+  if (remaining.length === 0) {
+    if (job.Type === 'batch' && completed.size >= count && active.size === 0) {
+      plan.jobState = { state: 'Completed', message: '' }
+    }
+    return
+  }
+
+  const selection = selectNodes(
+    { job, required: input.required, executions: current, maxFailuresPerNode: input.settings.maxFailuresPerNode },
+    input.nodes,
+  )
+  const placed = Math.min(selection.matching.length, remaining.length)
+  for (let i = 0; i < placed; i++) view.add(newExecution(input, selection.matching[i], remaining[i]))
+  if (placed === remaining.length) return
+
+  const timeouts = effectiveTimeouts(job, input.settings)
+  const queued = explainQueued({
+    waiting: remaining.length - placed,
+    count,
+    nodes: input.nodes.length,
+    eligible: selection.matching.length,
+    rejections: selection.rejected,
+    queueTimeoutS: timeouts.queueS,
+  })
+  const deadline = input.versionStartedAt + timeouts.queueS * 1000
+  if (input.now >= deadline) {
+    failJob(plan, view, explainQueueTimeout(timeouts.queueS, queued))
+    return
+  }
+  plan.waiting = true
+  plan.delay = { waitUntil: Math.min(input.now + input.settings.queueBackoffMs, deadline), comment: queued }
+  plan.queuedExplanation = queued
+  const nothingActive = placed === 0 && active.size === 0
+  if (nothingActive && job.State.StateType !== 'Queued') plan.jobState = { state: 'Queued', message: queued }
+  else if (queued !== input.lastQueuedExplanation) plan.events.push({ message: queued, topic: 'Queueing' })
+}

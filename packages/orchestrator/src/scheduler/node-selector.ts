@@ -1,0 +1,126 @@
+import type { Execution, Job, NodeState, Resources } from '@shoal/models'
+import { ExecutionState } from '@shoal/models'
+import { firstUnmetConstraint, formatConstraint } from './label-constraints.ts'
+import { firstShortfall, type ResourceKey } from './resources.ts'
+import { isActiveExecution } from './execution-states.ts'
+
+/** Why a node cannot take a job now; explanations group nodes by these. */
+export type RejectionReason =
+  | { kind: 'disconnected' }
+  | { kind: 'membership'; membership: string }
+  | { kind: 'engine'; missing: string }
+  | { kind: 'publisher'; missing: string }
+  | { kind: 'storage'; missing: string }
+  | { kind: 'constraint'; constraint: string }
+  | { kind: 'resources'; resource: ResourceKey; free: number; required: number }
+  | { kind: 'already-running'; partition: number; completed: boolean }
+  | { kind: 'declined'; reason: string }
+  | { kind: 'failed-before'; times: number }
+
+/** A node that was filtered out, with the first reason found. */
+export interface NodeRejection {
+  nodeId: string
+  reason: RejectionReason
+}
+
+/** What the selector sees of a node: its state, whether it is live, and its free capacity. */
+export interface NodeCandidate {
+  state: NodeState
+  /** Connected now (a node awaiting reconnection after a restart is not a candidate). */
+  connected: boolean
+  /** MaxCapacity minus the resources of the node's active executions. */
+  free: Resources
+  /** Active executions on the node (all jobs), used to spread load. */
+  activeExecutions: number
+}
+
+/** Result of matching a job against the nodes. */
+export interface NodeSelection {
+  /** Nodes that can take the job, best first. */
+  matching: NodeCandidate[]
+  rejected: NodeRejection[]
+}
+
+/** What selection needs to know about the job. */
+export interface SelectionRequest {
+  job: Job
+  /** Resources one execution needs. */
+  required: Resources
+  /** Executions of the job's current version (previous placements, failures, rejected bids). */
+  executions: readonly Execution[]
+  /** A node with this many failed executions of the version is no longer tried. */
+  maxFailuresPerNode: number
+  /** Nodes already given an execution by the evaluation in progress. */
+  exclude?: ReadonlySet<string>
+}
+
+const lower = (values: readonly string[] | undefined): Set<string> => new Set((values ?? []).map((v) => v.toLowerCase()))
+
+/**
+ * Filters and ranks nodes for one execution of a job: membership and connection, engine, input
+ * storage and publisher support, label constraints, free capacity, and the job's history on the
+ * node (busy with it, declined it, failed it). Nodes that failed the job before rank last;
+ * among the rest the one with the most free CPU (then fewest executions) wins.
+ */
+export function selectNodes(request: SelectionRequest, candidates: Iterable<NodeCandidate>): NodeSelection {
+  const { job } = request
+  const task = job.Tasks[0]
+  const engine = task?.Engine?.Type?.toLowerCase() ?? ''
+  const publisher = task?.Publisher?.Type?.toLowerCase() ?? ''
+  const storages = (task?.InputSources ?? []).map((input) => input.Source.Type.toLowerCase())
+
+  const busy = new Map<string, number>()
+  const done = new Set<string>()
+  const declined = new Map<string, string>()
+  const failed = new Map<string, number>()
+  for (const e of request.executions) {
+    const state = e.ComputeState.StateType
+    if (isActiveExecution(e) || state === ExecutionState.Completed) {
+      busy.set(e.NodeID, e.PartitionIndex)
+      if (state === ExecutionState.Completed) done.add(e.NodeID)
+    }
+    else if (state === ExecutionState.AskForBidRejected || state === ExecutionState.BidRejected) {
+      declined.set(e.NodeID, e.ComputeState.Message ?? '')
+    } else if (state === ExecutionState.Failed) failed.set(e.NodeID, (failed.get(e.NodeID) ?? 0) + 1)
+  }
+
+  const matching: NodeCandidate[] = []
+  const rejected: NodeRejection[] = []
+  for (const node of candidates) {
+    const reason = rejectionOf(node)
+    if (reason) rejected.push({ nodeId: node.state.Info.NodeID, reason })
+    else matching.push(node)
+  }
+  matching.sort(
+    (a, b) =>
+      (failed.get(a.state.Info.NodeID) ?? 0) - (failed.get(b.state.Info.NodeID) ?? 0) ||
+      b.free.CPU - a.free.CPU ||
+      a.activeExecutions - b.activeExecutions ||
+      (a.state.Info.NodeID < b.state.Info.NodeID ? -1 : 1),
+  )
+  return { matching, rejected }
+
+  function rejectionOf(node: NodeCandidate): RejectionReason | undefined {
+    const { state } = node
+    const id = state.Info.NodeID
+    if (state.Membership !== 'APPROVED') return { kind: 'membership', membership: state.Membership }
+    if (!node.connected) return { kind: 'disconnected' }
+    const info = state.Info.ComputeNodeInfo
+    if (engine && !lower(info?.ExecutionEngines).has(engine)) return { kind: 'engine', missing: task.Engine.Type }
+    const sources = lower(info?.StorageSources)
+    const missingStorage = storages.find((s) => !sources.has(s))
+    if (missingStorage) return { kind: 'storage', missing: missingStorage }
+    if (publisher && publisher !== 'noop' && !lower(info?.Publishers).has(publisher)) {
+      return { kind: 'publisher', missing: task.Publisher.Type }
+    }
+    const unmet = firstUnmetConstraint(state.Info.Labels ?? {}, job.Constraints ?? [])
+    if (unmet) return { kind: 'constraint', constraint: formatConstraint(unmet) }
+    if (request.exclude?.has(id) || busy.has(id)) return { kind: 'already-running', partition: busy.get(id) ?? -1, completed: done.has(id) && !request.exclude?.has(id) }
+    if (declined.has(id)) return { kind: 'declined', reason: declined.get(id)! }
+    const failures = failed.get(id) ?? 0
+    if (failures >= request.maxFailuresPerNode) return { kind: 'failed-before', times: failures }
+    const short = firstShortfall(request.required, node.free)
+    if (short) return { kind: 'resources', resource: short, free: node.free[short], required: request.required[short] }
+    return undefined
+  }
+}

@@ -1,0 +1,38 @@
+import type { Job } from '@shoal/models'
+
+/** The requester settings the schedulers apply. */
+export interface SchedulerSettings {
+  /** Executions a partition may try (the first run plus retries) before the job fails. */
+  maxAttempts: number
+  /** A node that failed a job this many times is not offered it again. */
+  maxFailuresPerNode: number
+  /** Delay between re-evaluations of a queued job (node joins re-evaluate at once). */
+  queueBackoffMs: number
+  /** QueueTimeout (s) of jobs that set none. */
+  defaultQueueTimeoutS: number
+  /** ExecutionTimeout (s) of jobs that set none; 0 = none. */
+  defaultExecutionTimeoutS: number
+  /** TotalTimeout (s) of jobs that set none; 0 = none. */
+  defaultTotalTimeoutS: number
+}
+
+/** A job's effective timeouts in seconds (0 = none), defaults applied. */
+export interface EffectiveTimeouts {
+  executionS: number
+  queueS: number
+  totalS: number
+}
+
+/**
+ * The timeouts that apply to `job`. Long-running jobs (service, daemon) have no execution or
+ * total timeout, as in Bacalhau.
+ */
+export function effectiveTimeouts(job: Job, settings: SchedulerSettings): EffectiveTimeouts {
+  const t = job.Tasks[0]?.Timeouts ?? {}
+  const longRunning = job.Type === 'service' || job.Type === 'daemon'
+  return {
+    executionS: longRunning ? 0 : t.ExecutionTimeout || settings.defaultExecutionTimeoutS,
+    queueS: t.QueueTimeout || settings.defaultQueueTimeoutS,
+    totalS: longRunning ? 0 : t.TotalTimeout || settings.defaultTotalTimeoutS,
+  }
+}
