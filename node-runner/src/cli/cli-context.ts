@@ -1,0 +1,118 @@
+import type { Command } from 'commander'
+import { createClient, type ShoalClient } from '@shoal/client'
+import type { CliIo } from './cli-io.ts'
+import { configFilePath, readConfigFile, resolveConfig, type EffectiveConfig } from './cli-config.ts'
+import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from './output-format.ts'
+import { BadRequestError } from '@shoal/models'
+
+/** Options object passed to `runServe` (node-runner/src/serve). */
+export interface ServeCommandOptions {
+  orchestrator: boolean
+  compute: boolean
+  host: string
+  port: number
+  dataDir?: string
+  peerPort?: number
+  computeLabels: Record<string, string>
+  allowListedLocalPaths: { path: string; readWrite: boolean }[]
+  joinToken?: string
+  manualApproval: boolean
+  capacityCpu?: string
+  capacityMemory?: string
+  requester?: string
+  publisherUrl?: string
+  signal: AbortSignal
+}
+
+/** Options object passed to `runDevstack` (node-runner/src/devstack). */
+export interface DevstackCommandOptions {
+  computes: number
+  host: string
+  port: number
+  /** Undefined = a fresh temporary directory, removed on exit. */
+  dataDir?: string
+  browsers: number
+  signal: AbortSignal
+}
+
+/** What the CLI depends on; tests replace any part. */
+export interface CliDependencies {
+  io: CliIo
+  runServe?: (options: ServeCommandOptions) => Promise<unknown>
+  runDevstack?: (options: DevstackCommandOptions) => Promise<unknown>
+  /** Aborted on SIGINT/SIGTERM. */
+  signal?: AbortSignal
+}
+
+/** Global flags, as commander parses them on the root program. */
+export interface GlobalFlags {
+  apiHost?: string
+  apiPort?: string
+  apiUrl?: string
+  apiToken?: string
+}
+
+/** Per-invocation state shared by the commands: configuration, API client, streams. */
+export class CliContext {
+  readonly io: CliIo
+  readonly deps: CliDependencies
+  readonly signal: AbortSignal
+  /** The requester URL in use, once resolved (for error messages). */
+  apiUrl?: string
+  #config?: EffectiveConfig
+
+  constructor(deps: CliDependencies) {
+    this.deps = deps
+    this.io = deps.io
+    this.signal = deps.signal ?? new AbortController().signal
+  }
+
+  /** The effective configuration: flags > env > config file > defaults. */
+  async config(command: Command): Promise<EffectiveConfig> {
+    if (this.#config) return this.#config
+    const flags = command.optsWithGlobals<GlobalFlags>()
+    const path = configFilePath(this.io.env, this.io.home)
+    const file = await readConfigFile(path)
+    this.#config = resolveConfig({
+      file,
+      env: this.io.env,
+      path,
+      flags: { 'api.host': flags.apiHost, 'api.port': flags.apiPort, 'api.url': flags.apiUrl, 'api.token': flags.apiToken },
+    })
+    this.apiUrl = this.#config.apiUrl.value
+    return this.#config
+  }
+
+  /** The API client for the configured requester. */
+  async api(command: Command): Promise<ShoalClient> {
+    const config = await this.config(command)
+    return createClient({ baseUrl: config.apiUrl.value, token: config.apiToken?.value, fetch: this.io.fetch })
+  }
+
+  /** Writes to stdout. */
+  out(text: string): void {
+    this.io.stdout.write(text)
+  }
+
+  /** Writes to stderr. */
+  err(text: string): void {
+    this.io.stderr.write(text)
+  }
+}
+
+/** Output flags shared by commands that print data. */
+export interface OutputFlags {
+  output?: string
+  wide?: boolean
+  hideHeader?: boolean
+  style?: boolean
+}
+
+/** Reads --output/--wide/--hide-header/--no-style; `allowed` narrows the formats. */
+export function outputOptions(flags: OutputFlags, allowed: readonly OutputFormat[] = OUTPUT_FORMATS, fallback: OutputFormat = allowed[0]): OutputOptions {
+  const output = (flags.output ?? fallback).toLowerCase() as OutputFormat
+  if (!allowed.includes(output)) {
+    throw new BadRequestError(`--output ${flags.output} is not supported here`, { hint: `Use one of: ${allowed.join(', ')}.` })
+  }
+  return { output, wide: flags.wide ?? false, hideHeader: flags.hideHeader ?? false, noStyle: flags.style === false }
+}

@@ -1,0 +1,68 @@
+import process from 'node:process'
+
+/** A sink for text, as process.stdout/stderr are. */
+export interface TextSink {
+  write(text: string): unknown
+  /** True when the sink is an interactive terminal (progress lines are redrawn in place). */
+  isTTY?: boolean
+}
+
+/**
+ * What a CLI command touches outside itself: streams, environment, working directory, clock.
+ * The real process in production; in-memory buffers in tests.
+ */
+export interface CliIo {
+  stdout: TextSink
+  stderr: TextSink
+  /** Reads all of standard input (for `job run -`). */
+  readStdin(): Promise<string>
+  /** True when stdin is a terminal (nothing piped in). */
+  stdinIsTTY?: boolean
+  env: Record<string, string | undefined>
+  cwd: string
+  /** The HOME directory, where ~/.shoal lives. */
+  home: string
+  now(): number
+  /** Waits `ms` milliseconds unless the signal aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+  /** The fetch used to talk to the requester and download results. */
+  fetch: typeof globalThis.fetch
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** The CliIo of this process. */
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    readStdin: () => readAll(process.stdin),
+    stdinIsTTY: process.stdin.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+    home: process.env.HOME ?? process.env.USERPROFILE ?? process.cwd(),
+    now: () => Date.now(),
+    sleep,
+    fetch: globalThis.fetch.bind(globalThis),
+  }
+}

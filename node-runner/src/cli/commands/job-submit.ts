@@ -1,0 +1,114 @@
+import { Option, type Command } from 'commander'
+import { stringify as toYaml } from 'yaml'
+import { ExecutionError, shortId, type Execution, type Job } from '@shoal/models'
+import type { CliContext } from '../cli-context.ts'
+import type { ShoalClient } from '@shoal/client'
+import { waitForJob } from '../job-progress.ts'
+import { ensureNewline } from '../job-views.ts'
+import { wholeNumber } from '../command-flags.ts'
+
+/** Default seconds `--wait` waits before giving up (Bacalhau's 600). */
+export const DEFAULT_WAIT_SECONDS = 600
+
+/** Flags controlling what happens after submission (Bacalhau's RunTimeSettings). */
+export interface RunTimeFlags {
+  wait?: boolean
+  waitTimeoutSecs?: number
+  idOnly?: boolean
+  follow?: boolean
+  dryRun?: boolean
+  hideWarnings?: boolean
+  force?: boolean
+}
+
+/** Adds --wait/--no-wait, --wait-timeout-secs, --id-only, -f/--follow, --dry-run, --hide-warnings. */
+export function addRunTimeFlags(command: Command): Command {
+  command.option('--wait', 'wait for the job to finish and print its output (default; --wait=false or --no-wait to return at once)', true)
+  command.option('--no-wait', 'print the job ID and return as soon as the job is submitted')
+  command.option('--wait-timeout-secs <seconds>', 'how long --wait waits before giving up (the job keeps running)', wholeNumber('--wait-timeout-secs'), DEFAULT_WAIT_SECONDS)
+  command.option('--id-only', 'print only the job ID')
+  command.option('-f, --follow', 'stream the job\'s logs while it runs')
+  command.option('--dry-run', 'print the normalised job as YAML instead of submitting it')
+  command.option('--hide-warnings', 'do not print warnings about the job spec')
+  command.addOption(new Option('--node-details', 'accepted for Bacalhau compatibility; no effect').hideHelp())
+  return command
+}
+
+/** Prints the job as `--dry-run` shows it: YAML of the normalised job, without server-set fields. */
+export function dryRunYaml(job: Job): string {
+  const copy: Record<string, unknown> = { ...job }
+  for (const key of ['ID', 'State', 'Version', 'Revision', 'CreateTime', 'ModifyTime']) {
+    const value = copy[key]
+    if (value === '' || value === 0 || value === undefined || key === 'State') delete copy[key]
+  }
+  return toYaml(copy, { aliasDuplicateObjects: false })
+}
+
+function printWarnings(ctx: CliContext, warnings: readonly string[] | undefined): void {
+  for (const warning of warnings ?? []) ctx.err(`Warning: ${warning}\n`)
+}
+
+async function followLogs(ctx: CliContext, api: ShoalClient, jobId: string): Promise<void> {
+  for await (const line of api.logs(jobId, { follow: true, signal: ctx.signal })) {
+    const text = ensureNewline(line.Line)
+    if (line.Type === 2) ctx.err(text)
+    else ctx.out(text)
+  }
+}
+
+function printOutcome(ctx: CliContext, job: Job, executions: Execution[], printStdout: boolean): void {
+  const ordered = [...executions].sort((a, b) => a.PartitionIndex - b.PartitionIndex || a.CreateTime - b.CreateTime)
+  const withOutput = ordered.filter((e) => e.RunOutput)
+  const state = job.State?.StateType
+  if (state === 'Completed' || state === 'Running') {
+    let truncated = false
+    for (const execution of withOutput) {
+      const run = execution.RunOutput!
+      if (printStdout && run.Stdout) ctx.out(ensureNewline(run.Stdout))
+      if (run.ExitCode !== 0) ctx.err(`Execution ${shortId(execution.ID)} exited with code ${run.ExitCode}.\n`)
+      truncated ||= run.StdoutTruncated || run.StderrTruncated
+    }
+    if (printStdout && truncated) ctx.err(`Output truncated; download it in full with: shoal job get ${job.ID}\n`)
+    if (printStdout) ctx.err(`\nTo get more details about the run: shoal job describe ${job.ID}\nTo download the results:          shoal job get ${job.ID}\n`)
+    return
+  }
+  const failures = withOutput.map((e) => e.RunOutput!.ErrorMsg).filter((m) => m)
+  const failedExecution = ordered.find((e) => e.ComputeState?.Message)
+  const reason = job.State?.Message || failures[0] || failedExecution?.ComputeState?.Message || 'no reason given'
+  throw new ExecutionError(`job ${job.ID} ${state === 'Stopped' ? 'was stopped' : 'failed'}: ${reason}`, {
+    hint: `See \`shoal job describe ${job.ID}\` for its executions and history.`,
+  })
+}
+
+/**
+ * Submits a job and then, as Bacalhau's CLI does: prints its ID (--no-wait / --id-only), streams
+ * its logs (--follow), or waits with a progress line on stderr and prints the executions' stdout.
+ * A failed or stopped job throws ExecutionError (exit code 1).
+ */
+export async function submitAndWatch(ctx: CliContext, command: Command, job: Job, flags: RunTimeFlags, warnings: readonly string[] = []): Promise<void> {
+  if (!flags.hideWarnings && !flags.idOnly) printWarnings(ctx, warnings)
+  if (flags.dryRun) {
+    ctx.out(dryRunYaml(job))
+    return
+  }
+  const api = await ctx.api(command)
+  const submitted = await api.putJob(job, { force: flags.force, signal: ctx.signal })
+  if (!flags.hideWarnings && !flags.idOnly) printWarnings(ctx, submitted.Warnings)
+  const jobId = submitted.JobID
+  if (flags.wait === false) {
+    ctx.out(`${jobId}\n`)
+    return
+  }
+  if (flags.idOnly) ctx.out(`${jobId}\n`)
+  else ctx.err(`Job successfully submitted. Job ID: ${jobId}\n`)
+  if (flags.follow) {
+    if (!flags.idOnly) ctx.err('Streaming logs (Ctrl+C stops watching; the job keeps running):\n\n')
+    await followLogs(ctx, api, jobId)
+  }
+  const { job: finished, executions } = await waitForJob(api, jobId, ctx.io, {
+    timeoutSeconds: flags.waitTimeoutSecs ?? DEFAULT_WAIT_SECONDS,
+    progress: !flags.idOnly,
+    signal: ctx.signal,
+  })
+  printOutcome(ctx, finished, executions, !flags.idOnly && !flags.follow)
+}

@@ -1,0 +1,135 @@
+import { basename } from 'node:path'
+import { ValidationError, type InputSource, type Job, type Task } from '@shoal/models'
+import { parseConstraints, parseInputSpec, parseLabels, parsePublisherSpec, parseResultPath } from './storage-spec.ts'
+import { parseKeyValues } from './template-vars.ts'
+
+/** The default publisher of `shoal wasm run`: local, so `shoal job get` works afterwards (Bacalhau defaults to none). */
+export const DEFAULT_WASM_PUBLISHER = 'local'
+
+/** Flags of `shoal wasm run`, as parsed from the command line. */
+export interface WasmRunFlags {
+  /** A local .wasm file (optionally `path:target`), a URI (http(s)://, ipfs://, s3://), or the target of an --input. */
+  module: string
+  /** Arguments given to the module (argv[1..]). */
+  args: string[]
+  inputs?: string[]
+  outputs?: string[]
+  publisher?: string
+  env?: string[]
+  memory?: string
+  cpu?: string
+  disk?: string
+  /** Execution timeout, seconds. */
+  timeout?: number
+  /** Queue timeout, seconds. */
+  queueTimeout?: number
+  entryPoint?: string
+  importModules?: string[]
+  count?: number
+  target?: string
+  constraints?: string
+  labels?: string[]
+  name?: string
+  namespace?: string
+  priority?: number
+  network?: string
+  domains?: string[]
+  /** ★ Shoal extension: ask for a deterministic run (seeded randomness, virtual clock). */
+  deterministic?: boolean
+}
+
+/** Reads a local file; resolves undefined when there is no such file. */
+export type LocalFileReader = (path: string) => Promise<Uint8Array | undefined>
+
+const URI = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//
+
+/** Base64 `data:` URL of bytes, as Bacalhau's inline storage uploads a file. */
+export function inlineDataUrl(bytes: Uint8Array): string {
+  return `data:application/octet-stream;base64,${Buffer.from(bytes).toString('base64')}`
+}
+
+async function moduleInput(spec: string, readFile: LocalFileReader, flag: string): Promise<InputSource | undefined> {
+  if (URI.test(spec)) {
+    const path = spec.replace(URI, '').split(/[?#]/)[0]
+    const name = basename(path.replace(/:\/[^:]*$/, '')) || 'main.wasm'
+    return parseInputSpec(spec, `/app/${name}`, flag)
+  }
+  // path[:/target] — the target override starts with '/', so Windows-free paths split cleanly.
+  const colon = spec.lastIndexOf(':/')
+  const path = colon > 0 ? spec.slice(0, colon) : spec
+  const target = colon > 0 ? spec.slice(colon + 1) : `/app/${basename(path)}`
+  const bytes = await readFile(path)
+  if (bytes === undefined) return undefined
+  return { Source: { Type: 'inline', Params: { URL: inlineDataUrl(bytes) } }, Alias: basename(path), Target: target }
+}
+
+/**
+ * Builds the job `shoal wasm run` submits: one wasm task whose entry module is a local file (sent
+ * inline as a base64 `data:` URL), a URI (urlDownload/ipfs/s3 input) or an --input target.
+ */
+export async function buildWasmJob(flags: WasmRunFlags, readFile: LocalFileReader): Promise<Partial<Job>> {
+  const inputs = (flags.inputs ?? []).map((value) => parseInputSpec(value, '/inputs', '--input'))
+  const entry = await moduleInput(flags.module, readFile, 'MODULE')
+  let entryModule = flags.module
+  if (entry) {
+    inputs.push(entry)
+    entryModule = entry.Target
+  } else if (!inputs.some((input) => input.Target === flags.module)) {
+    throw new ValidationError([
+      { path: 'MODULE', message: `cannot read ${flags.module}: no such file, and no --input is mounted at that target` },
+    ], { hint: 'Give a path to a .wasm file, an http(s)://, ipfs:// or s3:// URI, or the target of an --input.' })
+  }
+  const importModules: string[] = []
+  for (const spec of flags.importModules ?? []) {
+    if (inputs.some((input) => input.Target === spec)) {
+      importModules.push(spec)
+      continue
+    }
+    const input = await moduleInput(spec, readFile, '--import-modules')
+    if (!input) throw new ValidationError([{ path: '--import-modules', message: `cannot read ${spec}: no such file, and no --input is mounted at that target` }])
+    inputs.push(input)
+    importModules.push(input.Target)
+  }
+  const engineParams: Record<string, unknown> = {
+    EntryModule: entryModule,
+    Entrypoint: flags.entryPoint ?? '_start',
+    Parameters: flags.args,
+    ImportModules: importModules,
+  }
+  if (flags.deterministic) engineParams.Deterministic = true
+  const target = flags.target ?? 'any'
+  if (target !== 'any' && target !== 'all') throw new ValidationError([{ path: '--target', message: `must be "any" or "all", not "${target}"` }])
+  const count = flags.count ?? 1
+  if (!Number.isInteger(count) || count < 1) throw new ValidationError([{ path: '--count', message: 'must be a whole number of at least 1' }])
+  const resources: Task['Resources'] = {}
+  if (flags.cpu) resources.CPU = flags.cpu
+  if (flags.memory) resources.Memory = flags.memory
+  if (flags.disk) resources.Disk = flags.disk
+  const task: Task = {
+    Name: 'main',
+    Engine: { Type: 'wasm', Params: engineParams },
+    Publisher: parsePublisherSpec(flags.publisher ?? DEFAULT_WASM_PUBLISHER),
+    Env: parseKeyValues(flags.env ?? [], '--env'),
+    Meta: {},
+    InputSources: inputs,
+    ResultPaths: (flags.outputs ?? []).map((value) => parseResultPath(value)),
+    Resources: resources,
+    Network: { Type: flags.network ?? 'None', ...(flags.domains && flags.domains.length > 0 ? { Domains: flags.domains } : {}) },
+    Timeouts: {
+      ...(flags.timeout ? { TotalTimeout: flags.timeout } : {}),
+      ...(flags.queueTimeout ? { QueueTimeout: flags.queueTimeout } : {}),
+    },
+  }
+  const job: Partial<Job> = {
+    Name: flags.name ?? '',
+    Namespace: flags.namespace ?? 'default',
+    Type: target === 'all' ? 'ops' : 'batch',
+    Priority: flags.priority ?? 0,
+    Count: count,
+    Constraints: flags.constraints ? parseConstraints(flags.constraints) : [],
+    Labels: parseLabels(flags.labels ?? []),
+    Meta: {},
+    Tasks: [task],
+  }
+  return job
+}

@@ -1,0 +1,119 @@
+import { createServer } from 'node:net'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { FIXTURES, runShoal } from './cli-harness.ts'
+
+const VERSION = (JSON.parse(await readFile(join(FIXTURES, '../../../package.json'), 'utf8')) as { version: string }).version
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+describe('shoal as a child process', { timeout: 30_000 }, () => {
+  it('version --client prints the client version without contacting a requester', async () => {
+    const run = await runShoal(['version', '--client', '--no-style'], { env: { SHOAL_API_URL: 'http://127.0.0.1:9' } })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toBe(`CLIENT\nv${VERSION}\n`)
+    expect(run.stderr).toBe('')
+  })
+
+  it('job validate accepts a valid file with a one-line summary', async () => {
+    const run = await runShoal(['job', 'validate', join(FIXTURES, 'valid-job.yaml')])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toBe(`${join(FIXTURES, 'valid-job.yaml')}: valid batch job "hello" (wasm, 1 task, Count 1)\n`)
+  })
+
+  it('job validate names every problem with its field path and exits 1, without a stack trace', async () => {
+    const run = await runShoal(['job', 'validate', join(FIXTURES, 'invalid-job.yaml')])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(/^Error: the input has 4 problems:/)
+    for (const path of ['Type:', 'Tasks[0].Engine.Type:', 'Tasks[0].Resources.Memory:', 'Tasks[0].ResultPaths[0].Path:']) {
+      expect(run.stderr).toContain(`  ${path}`)
+    }
+    expect(run.stderr).toContain('sideways')
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('job validate reads stdin with `-` and prints warnings to stderr', async () => {
+    const text = await readFile(join(FIXTURES, 'warning-job.yaml'), 'utf8')
+    const run = await runShoal(['job', 'validate', '-'], { stdin: text })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toBe('stdin: valid batch job "noisy" (wasm, 1 task, Count 1)\n')
+    expect(run.stderr).toContain('Warning: Colour: unknown field, ignored')
+  })
+
+  it('a missing job file is one clear line and exit 1', async () => {
+    const run = await runShoal(['job', 'validate', 'no-such-job.yaml'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe('Error: cannot read no-such-job.yaml: no such file. Check the path, or pass `-` to read the spec from stdin.\n')
+  })
+
+  it('an unreachable requester says where it looked and what to do, exit 3', async () => {
+    const port = await closedPort()
+    const run = await runShoal(['job', 'list'], { env: { BACALHAU_API_PORT: String(port) } })
+    expect(run.code).toBe(3)
+    expect(run.stderr).toBe(
+      `Error: cannot reach the Shoal requester at http://127.0.0.1:${port} — start one with \`npm start\` or \`shoal devstack\`, or point SHOAL_API_URL at yours\n`,
+    )
+  })
+
+  it('unknown flags and malformed numbers are usage errors, exit 2', async () => {
+    const bogus = await runShoal(['job', 'list', '--bogus'])
+    expect(bogus.code).toBe(2)
+    expect(bogus.stderr).toContain("Error: unknown option '--bogus'")
+    const limit = await runShoal(['job', 'list', '--limit', 'ten'])
+    expect(limit.code).toBe(2)
+    expect(limit.stderr).toContain('--limit must be a whole number')
+    const missing = await runShoal(['job', 'describe'])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain("missing required argument 'id'")
+    const unknown = await runShoal(['jbo'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain("unknown command 'jbo'")
+  })
+
+  it('--help lists the verbs, and each command has examples', async () => {
+    const root = await runShoal(['--help'])
+    expect(root.code).toBe(0)
+    for (const verb of ['version', 'job', 'wasm', 'node', 'agent', 'config', 'serve', 'devstack']) expect(root.stdout).toMatch(new RegExp(`\\n  ${verb}\\b`))
+    expect(root.stdout).toContain('Exit codes:')
+    const run = await runShoal(['job', 'run', '--help'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('Examples:')
+    expect(run.stdout).toContain('--template-vars')
+    const wasm = await runShoal(['wasm', 'run', '--help'])
+    expect(wasm.stdout).toContain('--deterministic')
+    expect(wasm.stdout).toMatch(/local \(default here/)
+  })
+
+  it('wasm run --dry-run prints the job with the module inline, without a requester', async () => {
+    const port = await closedPort()
+    const run = await runShoal(['wasm', 'run', join(FIXTURES, 'tiny.wasm'), 'x', '--dry-run', '-e', 'A=1'], { env: { BACALHAU_API_PORT: String(port) } })
+    expect(run.code).toBe(0)
+    const job = parseYaml(run.stdout) as { Type: string; Tasks: { Engine: { Params: { EntryModule: string; Parameters: string[] } }; InputSources: { Source: { Type: string; Params: { URL: string } }; Target: string }[]; Env: Record<string, string>; Publisher: { Type: string } }[] }
+    expect(job.Type).toBe('batch')
+    expect(job.Tasks[0].Engine.Params.EntryModule).toBe('/app/tiny.wasm')
+    expect(job.Tasks[0].Engine.Params.Parameters).toEqual(['x'])
+    expect(job.Tasks[0].InputSources[0]).toMatchObject({ Source: { Type: 'inline', Params: { URL: 'data:application/octet-stream;base64,AGFzbQEAAAA=' } }, Target: '/app/tiny.wasm' })
+    expect(job.Tasks[0].Env).toEqual({ A: '1' })
+    expect(job.Tasks[0].Publisher.Type).toBe('local')
+  })
+
+  it('job run --dry-run fills template variables and rejects unknown ones', async () => {
+    const spec = (await readFile(join(FIXTURES, 'valid-job.yaml'), 'utf8')).replace('Name: hello', 'Name: "{{.who}}"')
+    const ok = await runShoal(['job', 'run', '-', '--dry-run', '--template-vars', 'who=world'], { stdin: spec })
+    expect(ok.code).toBe(0)
+    expect((parseYaml(ok.stdout) as { Name: string }).Name).toBe('world')
+    const missing = await runShoal(['job', 'run', '-', '--dry-run'], { stdin: spec })
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('no value for {{.who}}; pass --template-vars who=VALUE')
+  })
+})

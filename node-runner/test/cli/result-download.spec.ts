@@ -1,0 +1,92 @@
+import { mkdtemp, readdir, readFile, rm, mkdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { bundleResult, extractTarGz } from '@shoal/compute'
+import { emptyDirectory, fileNode, type DirectoryNode } from '@shoal/interface'
+import { ConflictError, type SpecConfig } from '@shoal/models'
+import { downloadResults } from '../../src/cli/result-download.ts'
+
+function result(stdout: string, exitCode: number, outputs: Record<string, string>): DirectoryNode {
+  const dir = emptyDirectory()
+  const out = emptyDirectory()
+  for (const [name, text] of Object.entries(outputs)) out.entries.set(name, fileNode(text))
+  dir.entries.set('outputs', out)
+  dir.entries.set('stdout', fileNode(stdout))
+  dir.entries.set('stderr', fileNode(''))
+  dir.entries.set('exitCode', fileNode(String(exitCode)))
+  return dir
+}
+
+/** A fetch serving the given archives by URL, as compute nodes serve `local` results. */
+function archiveFetch(archives: Record<string, Uint8Array>): typeof fetch {
+  return (async (input: string | URL | Request) => {
+    const body = archives[String(input)]
+    return body ? new Response(new Uint8Array(body)) : new Response('gone', { status: 404 })
+  }) as typeof fetch
+}
+
+describe('job get: downloading and merging published results', () => {
+  let work: string
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'shoal-get-'))
+  })
+  afterEach(async () => {
+    await rm(work, { recursive: true, force: true })
+  })
+
+  it('appends stdout/stderr/exitCode across executions and merges result folders', async () => {
+    const archives = {
+      'http://127.0.0.1:1/a.tar.gz': await bundleResult(result('first\n', 0, { 'p0.txt': 'zero' })),
+      'http://127.0.0.1:1/b.tar.gz': await bundleResult(result('second\n', 3, { 'p1.txt': 'one' })),
+    }
+    const results: SpecConfig[] = [
+      { Type: 'urlDownload', Params: { URL: 'http://127.0.0.1:1/a.tar.gz' } },
+      { Type: 'local', Params: { URL: 'http://127.0.0.1:1/b.tar.gz' } },
+    ]
+    const target = join(work, 'job-1234abcd')
+    const written = await downloadResults(results, { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz })
+    expect(written).toEqual({ dir: target, files: 5 })
+    expect(await readFile(join(target, 'stdout'), 'utf8')).toBe('first\nsecond\n')
+    expect(await readFile(join(target, 'exitCode'), 'utf8')).toBe('03')
+    expect((await readdir(join(target, 'outputs'))).sort()).toEqual(['p0.txt', 'p1.txt'])
+    expect(await readdir(work)).toEqual(['job-1234abcd'])
+  })
+
+  it('a single result is written as is', async () => {
+    const archives = { 'http://x/a.tar.gz': await bundleResult(result('only\n', 0, {})) }
+    const target = join(work, 'out')
+    await downloadResults([{ Type: 'urlDownload', Params: { URL: 'http://x/a.tar.gz' } }], { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz })
+    expect(await readFile(join(target, 'stdout'), 'utf8')).toBe('only\n')
+    expect(await readFile(join(target, 'exitCode'), 'utf8')).toBe('0')
+  })
+
+  it('leaves nothing behind when a merge conflicts or a download fails', async () => {
+    const archives = {
+      'http://x/a.tar.gz': await bundleResult(result('', 0, { 'same.txt': 'a' })),
+      'http://x/b.tar.gz': await bundleResult(result('', 0, { 'same.txt': 'b' })),
+    }
+    const both: SpecConfig[] = ['a', 'b'].map((n) => ({ Type: 'urlDownload', Params: { URL: `http://x/${n}.tar.gz` } }))
+    const target = join(work, 'job-x')
+    const conflict = await downloadResults(both, { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz }).catch((e: unknown) => e)
+    expect(conflict).toBeInstanceOf(ConflictError)
+    expect((conflict as Error).message).toContain('outputs/same.txt exists in more than one')
+    const missing = await downloadResults([{ Type: 'urlDownload', Params: { URL: 'http://x/missing.tar.gz' } }], { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz }).catch((e: unknown) => e)
+    expect((missing as Error).message).toContain('HTTP 404')
+    expect(await readdir(work)).toEqual([])
+  })
+
+  it('refuses to write into a non-empty directory', async () => {
+    const target = join(work, 'taken')
+    await mkdir(target)
+    await writeFile(join(target, 'keep.txt'), 'mine')
+    const error = await downloadResults([], { outputDir: target, fetch: archiveFetch({}), extract: extractTarGz }).catch((e: unknown) => e)
+    expect((error as Error).message).toBe(`${target} already exists and is not empty`)
+    expect(await readFile(join(target, 'keep.txt'), 'utf8')).toBe('mine')
+  })
+
+  it('explains results it cannot download', async () => {
+    const error = await downloadResults([{ Type: 'ipfs', Params: { CID: 'QmX' } }], { outputDir: join(work, 'i'), fetch: archiveFetch({}), extract: extractTarGz }).catch((e: unknown) => e)
+    expect((error as Error).message).toBe('this CLI cannot download ipfs results yet (CID QmX; fetch it with an IPFS client)')
+  })
+})
