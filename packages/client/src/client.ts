@@ -270,8 +270,17 @@ export function createClient(options: ClientOptions): ShoalClient {
       let opened = false
       socket.addEventListener('open', () => (opened = true))
       socket.addEventListener('message', (event) => push({ data: String(event.data) }))
+      // A WebSocket error does not say why; before 'open' it is either an unreachable server or a
+      // refused upgrade (e.g. a 401), so the message names both and points at logs().
       socket.addEventListener('error', () =>
-        push({ error: opened ? new LogStreamError('the log WebSocket failed') : unreachable(new Error(`WebSocket to ${url.origin} failed`)) }),
+        push({
+          error: new LogStreamError(
+            opened
+              ? `the log WebSocket to ${url.origin} failed`
+              : `the log WebSocket to ${url.origin} could not open: the requester is unreachable or refused the upgrade (check the token)`,
+            { hint: "logs() streams the same lines over HTTP and reports the server's error body" },
+          ),
+        }),
       )
       socket.addEventListener('close', () => push({ end: true }))
       const onAbort = () => socket.close(1000)

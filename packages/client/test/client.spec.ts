@@ -132,6 +132,30 @@ describe('logs', () => {
     expect(sockets[0].url).toBe('ws://127.0.0.1:1234/api/v1/orchestrator/jobs/j-1/logs?execution_id=e-9&tail=true')
     expect(sockets[0].init).toEqual({ headers: { Authorization: 'Bearer t0k' } })
   })
+  it('reports a WebSocket that cannot open as LogStreamError pointing at logs()', async () => {
+    class RefusedSocket extends EventTarget {
+      static readonly CONNECTING = 0
+      static readonly OPEN = 1
+      readyState = 0
+      constructor() {
+        super()
+        queueMicrotask(() => {
+          this.readyState = 3
+          this.dispatchEvent(new Event('error'))
+          this.dispatchEvent(new Event('close'))
+        })
+      }
+      close() {}
+    }
+    const { client } = setup({}, { WebSocket: RefusedSocket as unknown as typeof WebSocket })
+    const consume = async () => {
+      for await (const _line of client.logsWebSocket('j-1')) void _line
+    }
+    const error = await consume().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LogStreamError)
+    expect((error as LogStreamError).message).toMatch(/could not open: the requester is unreachable or refused the upgrade/)
+    expect((error as LogStreamError).hint).toMatch(/logs\(\)/)
+  })
 })
 
 describe('nodes and agent', () => {
