@@ -1,0 +1,89 @@
+import type { Resources, Task } from '@shoal/models'
+import type { Engine, Publisher, StorageProvider } from '@shoal/interface'
+import { exceeding, formatResource } from './resources.ts'
+
+/** The reason given when a paused node turns work down. */
+export const PAUSED_REASON = 'node paused by its operator'
+
+/** What the bidder knows about the node when a bid request arrives. */
+export interface BidContext {
+  engines: ReadonlyMap<string, Engine>
+  storages: ReadonlyMap<string, StorageProvider>
+  publishers: ReadonlyMap<string, Publisher>
+  paused: boolean
+  /** Network types tasks may ask for beyond None (e.g. "HTTP", "Full"). */
+  allowedNetworks: readonly string[]
+  /** Largest job this node takes. */
+  maxJobRequirements: Resources
+  /** Total capacity. */
+  capacity: Resources
+  /** Capacity not held by running work nor promised to accepted bids. */
+  free: Resources
+  /** Queue slots left for work that does not fit now. */
+  queueSlots: number
+  /** Work already waiting (nothing overtakes it). */
+  queued: number
+}
+
+/** A bid: accepted, or rejected with a reason in words and numbers. `queued` when it will wait. */
+export interface BidDecision {
+  accepted: boolean
+  reason: string
+  queued: boolean
+}
+
+const has = (names: Iterable<string>): string => [...names].sort().join(', ') || 'none'
+
+const describeNeeds = (need: Resources, have: Resources, keys: (keyof Resources)[], haveWord: string): string =>
+  keys.map((key) => `needs ${formatResource(key, need[key])}, ${formatResource(key, have[key]).replace(/ (memory|disk)$/, '')} ${haveWord}`).join('; ')
+
+/** Whether the node should bid on a task needing `resources`, and why (not). */
+export function decideBid(task: Task, resources: Resources, context: BidContext): BidDecision {
+  if (context.paused) return { accepted: false, reason: PAUSED_REASON, queued: false }
+  const problems: string[] = []
+
+  const engineType = task.Engine?.Type ?? ''
+  const engine = context.engines.get(engineType)
+  if (!engine) problems.push(`node lacks engine ${engineType || '(none given)'} (has: ${has(context.engines.keys())})`)
+  else for (const message of engine.validate?.(task) ?? []) problems.push(`${engineType} engine: ${message}`)
+
+  for (const [index, input] of (task.InputSources ?? []).entries()) {
+    const type = input.Source?.Type ?? ''
+    const storage = context.storages.get(type)
+    if (!storage) problems.push(`node lacks storage ${type || '(none given)'} for InputSources[${index}] (has: ${has(context.storages.keys())})`)
+    else for (const message of storage.validate?.(input.Source) ?? []) problems.push(`InputSources[${index}].Source.${message}`)
+  }
+
+  const publisherType = task.Publisher?.Type ?? ''
+  if (publisherType !== '') {
+    const publisher = context.publishers.get(publisherType)
+    if (!publisher) problems.push(`node lacks publisher ${publisherType} (has: ${has(context.publishers.keys())})`)
+    else for (const message of publisher.validate?.(task.Publisher) ?? []) problems.push(`Publisher: ${message}`)
+  }
+
+  const network = task.Network?.Type ?? ''
+  if (network !== '' && network.toLowerCase() !== 'none') {
+    const allowed = context.allowedNetworks.some((type) => type.toLowerCase() === network.toLowerCase())
+    if (!allowed) {
+      problems.push(
+        `task asks for network ${network}; this node allows ${context.allowedNetworks.length ? `only None, ${context.allowedNetworks.join(', ')}` : 'no network access (None)'}`,
+      )
+    }
+  }
+
+  const overLimit = exceeding(resources, context.maxJobRequirements)
+  if (overLimit.length > 0) problems.push(describeNeeds(resources, context.maxJobRequirements, overLimit, 'is the most this node takes per job'))
+  else {
+    const overCapacity = exceeding(resources, context.capacity)
+    if (overCapacity.length > 0) problems.push(describeNeeds(resources, context.capacity, overCapacity, 'in total on this node'))
+  }
+  if (problems.length > 0) return { accepted: false, reason: problems.join('; '), queued: false }
+
+  const short = exceeding(resources, context.free)
+  if (short.length === 0 && context.queued === 0) return { accepted: true, reason: '', queued: false }
+  if (context.queueSlots > 0) {
+    return { accepted: true, reason: `queued: ${context.queued} execution(s) ahead`, queued: true }
+  }
+  const busy = short.length > 0 ? describeNeeds(resources, context.free, short, 'free') : `${context.queued} execution(s) already wait`
+  return { accepted: false, reason: `${busy}, and the queue is full`, queued: false }
+}

@@ -1,0 +1,828 @@
+import {
+  AbortError,
+  ProtocolError,
+  ShoalError,
+  ValidationError,
+  type ComputeNodeInfo,
+  type Execution,
+  type Job,
+  type NodeInfo,
+  type NodeMembership,
+  type Resources,
+  type Task,
+} from '@shoal/models'
+import {
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Engine,
+  type Logger,
+  type Publisher,
+  type StorageProvider,
+} from '@shoal/interface'
+import type { Connection, Dialer, Message, MessageOf, OutgoingMessage } from '@shoal/protocol'
+import { decideBid } from './bidder.ts'
+import { ExecutorBuffer } from './executor-buffer.ts'
+import { ExecutionLogStore } from './execution-log-store.ts'
+import { runExecution, type ExecutionOutcome } from './execution-runner.ts'
+import { addResources, DEFAULT_TASK_RESOURCES, parseResourcesConfig, subtractResources, zeroResources } from './resources.ts'
+
+/** Output and queue limits of a compute node. */
+export interface ComputeNodeLimits {
+  /** Cap of each of stdout and stderr kept in full per execution (default 64 MiB). */
+  outputBytes?: number
+  /** Bytes of each stream shown in RunOutput (default 2048, as Bacalhau). */
+  runOutputPreviewBytes?: number
+  /** Accepted executions that may wait for capacity (default 16); more are bid away. */
+  maxQueued?: number
+  /** Characters of log lines kept per execution for `job logs` (default 1 MiB). */
+  logCharsPerExecution?: number
+  /** Finished executions whose logs are kept (default 100). */
+  logRetention?: number
+}
+
+/** Reconnection back-off. */
+export interface ReconnectOptions {
+  /** First delay after a failed attempt (default 500 ms); doubles per attempt. */
+  initialDelayMs?: number
+  /** Longest delay between attempts (default 30 s). */
+  maxDelayMs?: number
+  /** Attempts in one round before a warning and a pause of maxDelayMs (default 10). */
+  attemptsPerRound?: number
+}
+
+/** Options of a ComputeNode. */
+export interface ComputeNodeInit {
+  nodeId: string
+  labels?: Record<string, string>
+  engines: Engine[]
+  storages?: StorageProvider[]
+  publishers?: Publisher[]
+  /** What this node offers in total (the contributor's share of the machine). */
+  capacity: Resources
+  /** Largest job taken (default: the whole capacity). */
+  maxJobRequirements?: Resources
+  /** Network types tasks may ask for besides None, e.g. ["HTTP", "Full"] (default none). */
+  allowedNetworks?: string[]
+  /** Resources of tasks that leave CPU/Memory unset (default 500m CPU, 512 MB). */
+  defaultTaskResources?: Resources
+  dialer: Dialer
+  /** Requesters to dial, tried in order. */
+  requesterAddresses: string[]
+  joinToken?: string
+  clock?: Clock
+  logger?: Logger
+  limits?: ComputeNodeLimits
+  reconnect?: ReconnectOptions
+  /** Time allowed for the requester's HandshakeResponse (default 10 s). */
+  handshakeTimeoutMs?: number
+  /** Shown to the requester as BacalhauVersion.GitVersion. */
+  version?: string
+}
+
+/** Connection status of a compute node. */
+export type ComputeNodeStatus = 'stopped' | 'connecting' | 'connected' | 'disconnected'
+
+/** Where an execution is on this node. */
+export type ExecutionPhase = 'bid' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
+
+/** Detail of the `execution` event and of `executions()`. */
+export interface ExecutionSummary {
+  executionId: string
+  jobId: string
+  phase: ExecutionPhase
+  resources: Resources
+  message: string
+}
+
+/** Detail of the `status` event. */
+export interface StatusDetail {
+  status: ComputeNodeStatus
+  membership?: NodeMembership
+  requester?: string
+}
+
+/** Events of a ComputeNode (CustomEvent details), for the UI of a contributing tab. */
+export interface ComputeNodeEvents {
+  status: CustomEvent<StatusDetail>
+  execution: CustomEvent<ExecutionSummary>
+}
+
+interface ExecutionRecord {
+  execution: Execution
+  job: Job
+  task: Task
+  resources: Resources
+  phase: ExecutionPhase
+  /** Accepted at bid time as work that has to wait. */
+  wouldQueue: boolean
+  controller: AbortController
+}
+
+/** Messages about an execution's outcome are kept while disconnected and sent after reconnecting. */
+const DURABLE_TYPES = new Set(['ExecutionStateUpdate', 'RunResult', 'ComputeError'])
+const MAX_OUTBOX = 1000
+
+/**
+ * A compute node: dials a requester, announces what it can run, bids on work, runs it through
+ * its engines, storages and publishers, and reports results over the compute protocol. The same
+ * class runs in a browser tab, an edge worker and node-runner (Web APIs only).
+ */
+export class ComputeNode extends EventTarget {
+  readonly nodeId: string
+  private labels: Record<string, string>
+  private readonly engines = new Map<string, Engine>()
+  private readonly storages = new Map<string, StorageProvider>()
+  private readonly publishers = new Map<string, Publisher>()
+  private readonly installedEngines = new Map<string, Engine>()
+  private maxJob: Resources | undefined
+  private readonly allowedNetworks: string[]
+  private readonly defaultTaskResources: Resources
+  private readonly dialer: Dialer
+  private readonly addresses: string[]
+  private readonly joinToken?: string
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly limits: Required<ComputeNodeLimits>
+  private readonly reconnect: Required<ReconnectOptions>
+  private readonly handshakeTimeoutMs: number
+  private readonly version?: string
+
+  private readonly buffer: ExecutorBuffer
+  private readonly logs: ExecutionLogStore
+  private readonly records = new Map<string, ExecutionRecord>()
+  private readonly follows = new Map<string, () => void>()
+  private readonly outbox: OutgoingMessage[] = []
+
+  private currentStatus: ComputeNodeStatus = 'stopped'
+  private membership?: NodeMembership
+  private paused = false
+  private connection?: Connection
+  private handshaken = false
+  private handshakeWaiter?: (response: MessageOf<'HandshakeResponse'>) => void
+  private heartbeatTimer: unknown
+  private heartbeatSeq = 0
+  private lifecycle?: AbortController
+  private loop?: Promise<void>
+
+  constructor(init: ComputeNodeInit) {
+    super()
+    this.nodeId = init.nodeId
+    this.labels = { ...init.labels }
+    for (const engine of init.engines) this.engines.set(engine.type, engine)
+    for (const storage of init.storages ?? []) this.storages.set(storage.type, storage)
+    for (const publisher of init.publishers ?? []) this.publishers.set(publisher.type, publisher)
+    this.maxJob = init.maxJobRequirements ? { ...init.maxJobRequirements } : undefined
+    this.allowedNetworks = [...(init.allowedNetworks ?? [])]
+    this.defaultTaskResources = init.defaultTaskResources ?? { ...DEFAULT_TASK_RESOURCES }
+    this.dialer = init.dialer
+    this.addresses = [...init.requesterAddresses]
+    this.joinToken = init.joinToken
+    this.clock = init.clock ?? systemClock
+    this.logger = (init.logger ?? silentLogger).child('compute', { nodeId: init.nodeId })
+    this.limits = {
+      outputBytes: init.limits?.outputBytes ?? 64 * 1024 * 1024,
+      runOutputPreviewBytes: init.limits?.runOutputPreviewBytes ?? 2048,
+      maxQueued: init.limits?.maxQueued ?? 16,
+      logCharsPerExecution: init.limits?.logCharsPerExecution ?? 1024 * 1024,
+      logRetention: init.limits?.logRetention ?? 100,
+    }
+    this.reconnect = {
+      initialDelayMs: init.reconnect?.initialDelayMs ?? 500,
+      maxDelayMs: init.reconnect?.maxDelayMs ?? 30_000,
+      attemptsPerRound: init.reconnect?.attemptsPerRound ?? 10,
+    }
+    this.handshakeTimeoutMs = init.handshakeTimeoutMs ?? 10_000
+    this.version = init.version
+    this.buffer = new ExecutorBuffer({ capacity: init.capacity, maxQueued: this.limits.maxQueued })
+    this.logs = new ExecutionLogStore({ maxCharsPerExecution: this.limits.logCharsPerExecution, maxExecutions: this.limits.logRetention })
+    if (this.addresses.length === 0) throw new ValidationError([{ path: 'requesterAddresses', message: 'give at least one requester address to dial' }])
+  }
+
+  /** Connection status. */
+  get status(): ComputeNodeStatus {
+    return this.currentStatus
+  }
+
+  /** Whether the operator paused bidding. */
+  get isPaused(): boolean {
+    return this.paused
+  }
+
+  /** Checks which engines are installed, then keeps a connection to a requester until stop(). */
+  async start(): Promise<void> {
+    if (this.lifecycle) return
+    this.lifecycle = new AbortController()
+    this.installedEngines.clear()
+    for (const [type, engine] of this.engines) {
+      let installed: boolean
+      try {
+        installed = (await engine.isInstalled?.()) ?? true
+      } catch (err) {
+        installed = false
+        this.logger.warn(`engine ${type} is not usable here`, { error: (err as Error).message })
+      }
+      if (installed) this.installedEngines.set(type, engine)
+      else this.logger.warn(`engine ${type} is not installed; not offering it`)
+    }
+    this.setStatus('connecting')
+    this.loop = this.connectLoop(this.lifecycle.signal)
+  }
+
+  /**
+   * Stops: cancels running and queued executions, says Goodbye when asked (so the requester
+   * reschedules at once instead of waiting for missed heartbeats) and closes the connection.
+   */
+  async stop(options: { goodbye?: boolean; reason?: string } = {}): Promise<void> {
+    const lifecycle = this.lifecycle
+    if (!lifecycle) return
+    this.lifecycle = undefined
+    lifecycle.abort(new AbortError('compute node stopping'))
+    this.clearHeartbeat()
+    for (const record of this.records.values()) record.controller.abort(new AbortError('compute node stopping'))
+    for (const work of this.buffer.clearQueue()) {
+      this.records.delete(work.id)
+      this.logs.finish(work.id)
+    }
+    for (const [id, record] of this.records) if (record.phase === 'bid') this.records.delete(id)
+    const connection = this.connection
+    if (connection && !connection.closed) {
+      if (options.goodbye && this.handshaken) {
+        await connection.send({ Type: 'Goodbye', Reason: options.reason ?? 'compute node shutting down' }).catch(() => {})
+      }
+      await connection.close(options.reason ?? 'compute node stopped').catch(() => {})
+    }
+    await this.loop
+    this.loop = undefined
+    this.setStatus('stopped')
+  }
+
+  /** Stops bidding: new bids are rejected with "node paused by its operator"; running work goes on. */
+  pause(): void {
+    this.paused = true
+    this.logger.info('paused: bids will be rejected')
+  }
+
+  /** Bids again after pause(). */
+  resume(): void {
+    this.paused = false
+    this.logger.info('resumed')
+  }
+
+  /** Changes what the node offers (e.g. the CPU slider) and tells the requester. */
+  setCapacity(capacity: Resources): void {
+    this.buffer.setCapacity(capacity)
+    this.sendNodeInfoUpdate()
+  }
+
+  /** Replaces the node's labels and tells the requester. */
+  setLabels(labels: Record<string, string>): void {
+    this.labels = { ...labels }
+    this.sendNodeInfoUpdate()
+  }
+
+  /** Executions this node holds (bid, queued, running). */
+  executions(): ExecutionSummary[] {
+    return [...this.records.values()].map((r) => this.summary(r, ''))
+  }
+
+  /** The node as the requester sees it. */
+  nodeInfo(): NodeInfo {
+    const capacity = this.buffer.capacity
+    const info: ComputeNodeInfo = {
+      ExecutionEngines: [...this.installedEngines.keys()].sort(),
+      Publishers: [...this.publishers.keys()].sort(),
+      StorageSources: [...this.storages.keys()].sort(),
+      MaxCapacity: capacity,
+      QueueUsedCapacity: this.buffer.queuedResources,
+      AvailableCapacity: this.buffer.available,
+      MaxJobRequirements: this.maxJob ? { ...this.maxJob } : capacity,
+      RunningExecutions: this.buffer.runningCount,
+      EnqueuedExecutions: this.buffer.queuedCount,
+    }
+    return {
+      NodeID: this.nodeId,
+      NodeType: 'Compute',
+      Labels: { ...this.labels },
+      ...(this.version ? { BacalhauVersion: { GitVersion: this.version } } : {}),
+      ComputeNodeInfo: info,
+    }
+  }
+
+  override addEventListener<K extends keyof ComputeNodeEvents>(
+    type: K,
+    listener: ((event: ComputeNodeEvents[K]) => void) | EventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as EventListener, options)
+  }
+
+  override removeEventListener<K extends keyof ComputeNodeEvents>(
+    type: K,
+    listener: ((event: ComputeNodeEvents[K]) => void) | EventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    super.removeEventListener(type, listener as EventListener, options)
+  }
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  private async connectLoop(signal: AbortSignal): Promise<void> {
+    let delay = this.reconnect.initialDelayMs
+    let attempts = 0
+    // Runs until stop(); every iteration either waits for a connection to close or backs off.
+    while (!signal.aborted) {
+      const address = this.addresses[attempts % this.addresses.length]
+      let session: { closed: Promise<void> }
+      try {
+        session = await this.connect(address, signal)
+      } catch (err) {
+        if (signal.aborted) break
+        attempts++
+        this.logger.warn(`could not connect to requester ${address} (attempt ${attempts}): ${(err as Error).message}`)
+        this.setStatus('disconnected')
+        if (attempts % this.reconnect.attemptsPerRound === 0) {
+          this.logger.warn(
+            `no requester reachable after ${this.reconnect.attemptsPerRound} attempts (${this.addresses.join(', ')}); trying again in ${this.reconnect.maxDelayMs} ms`,
+          )
+          await this.sleep(this.reconnect.maxDelayMs, signal)
+          delay = this.reconnect.initialDelayMs
+        } else {
+          await this.sleep(delay, signal)
+          delay = Math.min(delay * 2, this.reconnect.maxDelayMs)
+        }
+        continue
+      }
+      attempts = 0
+      delay = this.reconnect.initialDelayMs
+      await session.closed
+      if (!signal.aborted) {
+        this.logger.warn(`connection to requester ${address} lost; reconnecting`)
+        this.setStatus('disconnected')
+        await this.sleep(this.reconnect.initialDelayMs, signal)
+      }
+    }
+  }
+
+  /** Dials and shakes hands; resolves with a promise of the connection's end. */
+  private async connect(address: string, signal: AbortSignal): Promise<{ closed: Promise<void> }> {
+    this.setStatus('connecting')
+    const connection = await this.dialer.dial(address, { signal })
+    let resolveClosed!: () => void
+    const closed = new Promise<void>((resolve) => (resolveClosed = resolve))
+    this.connection = connection
+    this.handshaken = false
+    connection.attach({
+      onMessage: (message) => this.onMessage(connection, message),
+      onError: (error) => this.onFrameError(connection, error),
+      onClose: (reason) => {
+        this.onConnectionClosed(connection, reason)
+        resolveClosed()
+      },
+    })
+    const response = await new Promise<MessageOf<'HandshakeResponse'>>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.handshakeWaiter = undefined
+        reject(new ProtocolError(`no HandshakeResponse within ${this.handshakeTimeoutMs} ms`))
+      }, this.handshakeTimeoutMs)
+      const onAbort = () => {
+        this.clock.clearTimeout(timer)
+        reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      closed.then(() => {
+        this.clock.clearTimeout(timer)
+        reject(new ProtocolError('the requester closed the connection during the handshake'))
+      })
+      this.handshakeWaiter = (message) => {
+        this.clock.clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        resolve(message)
+      }
+      connection
+        .send({ Type: 'Handshake', NodeInfo: this.nodeInfo(), JoinToken: this.joinToken, RunningExecutions: this.buffer.ids() })
+        .catch(reject)
+    }).catch(async (err) => {
+      this.handshakeWaiter = undefined
+      await connection.close('handshake failed').catch(() => {})
+      throw err
+    })
+    if (!response.Accepted) {
+      await connection.close('handshake refused').catch(() => {})
+      throw new ProtocolError(`requester refused this node: ${response.Reason || response.Membership}`)
+    }
+    this.handshaken = true
+    this.membership = response.Membership
+    this.logger.info(`connected to requester ${response.RequesterID} at ${address}`, { membership: response.Membership })
+    this.setStatus('connected', address)
+    this.scheduleHeartbeat(response.HeartbeatIntervalMs)
+    for (const message of this.outbox.splice(0)) this.send(message)
+    return { closed }
+  }
+
+  private onConnectionClosed(connection: Connection, reason: string | undefined): void {
+    if (connection !== this.connection) return
+    this.logger.debug('connection closed', { reason })
+    this.connection = undefined
+    this.handshaken = false
+    this.clearHeartbeat()
+    for (const stop of this.follows.values()) stop()
+    this.follows.clear()
+    // Open bids die with the connection: the requester asks again (or elsewhere) once it sees
+    // the node back, and unanswered bids must not hold capacity.
+    for (const [id, record] of this.records) {
+      if (record.phase !== 'bid') continue
+      this.records.delete(id)
+      this.emit({ ...record, phase: 'cancelled' }, 'connection to the requester lost before the bid was answered')
+    }
+  }
+
+  private scheduleHeartbeat(intervalMs: number): void {
+    this.clearHeartbeat()
+    const beat = () => {
+      this.heartbeatTimer = this.clock.setTimeout(beat, intervalMs)
+      this.send({
+        Type: 'Heartbeat',
+        Seq: this.heartbeatSeq++,
+        AvailableCapacity: this.buffer.available,
+        QueueUsedCapacity: this.buffer.queuedResources,
+        RunningExecutions: this.buffer.runningCount,
+      })
+    }
+    this.heartbeatTimer = this.clock.setTimeout(beat, intervalMs)
+  }
+
+  private clearHeartbeat(): void {
+    if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer)
+    this.heartbeatTimer = undefined
+  }
+
+  private sendNodeInfoUpdate(): void {
+    if (this.handshaken) this.send({ Type: 'NodeInfoUpdate', NodeInfo: this.nodeInfo() })
+  }
+
+  /** Sends when connected; outcome messages wait for the next connection otherwise. */
+  private send(message: OutgoingMessage): void {
+    const connection = this.connection
+    if (connection && this.handshaken && !connection.closed) {
+      connection.send(message).catch((err) => {
+        this.logger.warn(`could not send ${message.Type}: ${(err as Error).message}`)
+        if (DURABLE_TYPES.has(message.Type)) this.keep(message)
+      })
+    } else if (DURABLE_TYPES.has(message.Type)) this.keep(message)
+  }
+
+  private keep(message: OutgoingMessage): void {
+    this.outbox.push(message)
+    if (this.outbox.length > MAX_OUTBOX) {
+      const dropped = this.outbox.shift()!
+      this.logger.warn(`outbox full while disconnected; dropped a ${dropped.Type}`)
+    }
+  }
+
+  private replyError(code: string, message: string, inReplyTo?: string): void {
+    const connection = this.connection
+    if (!connection || connection.closed) return
+    connection.send({ Type: 'Error', Code: code, Message: message, ...(inReplyTo ? { InReplyTo: inReplyTo } : {}) }).catch(() => {})
+  }
+
+  private onFrameError(connection: Connection, error: Error): void {
+    if (connection !== this.connection) return
+    this.logger.warn(`malformed message from the requester: ${error.message}`)
+    this.replyError(error instanceof ShoalError ? error.code : 'ProtocolError', error.message)
+  }
+
+  private onMessage(connection: Connection, message: Message): void {
+    if (connection !== this.connection) return
+    try {
+      this.dispatch(message)
+    } catch (err) {
+      this.logger.error(`could not handle ${message.Type}: ${(err as Error).message}`)
+      this.replyError(err instanceof ShoalError ? err.code : 'InternalError', `could not handle ${message.Type}: ${(err as Error).message}`, message.Type)
+    }
+  }
+
+  private dispatch(message: Message): void {
+    switch (message.Type) {
+      case 'HandshakeResponse': {
+        const waiter = this.handshakeWaiter
+        this.handshakeWaiter = undefined
+        if (waiter) waiter(message)
+        else this.unexpected(message.Type, 'the handshake is already done')
+        return
+      }
+      case 'AskForBid':
+        return this.onAskForBid(message)
+      case 'BidAccepted':
+        return this.onBidAccepted(message)
+      case 'BidRejected':
+        return this.onBidRejected(message)
+      case 'CancelExecution':
+        return this.onCancel(message)
+      case 'LogsRequest':
+        return this.onLogsRequest(message)
+      case 'LogsCancel': {
+        this.follows.get(message.RequestID)?.()
+        this.follows.delete(message.RequestID)
+        return
+      }
+      case 'Error':
+        this.logger.warn(`requester reported an error: ${message.Code}: ${message.Message}`, { inReplyTo: message.InReplyTo })
+        return
+      case 'Goodbye':
+        this.logger.info(`requester said goodbye: ${message.Reason}`)
+        void this.connection?.close('requester said goodbye')
+        return
+      default:
+        this.unexpected(message.Type, 'a requester does not send it to a compute node')
+    }
+  }
+
+  private unexpected(type: string, why: string): void {
+    this.logger.warn(`unexpected ${type} from the requester: ${why}`)
+    this.replyError('ProtocolError', `unexpected ${type}: ${why}`, type)
+  }
+
+  // ---- bidding --------------------------------------------------------------------------------
+
+  private onAskForBid(message: MessageOf<'AskForBid'>): void {
+    const id = message.ExecutionID
+    const existing = this.records.get(id)
+    if (existing) {
+      // A repeated request (e.g. after a reconnect): the answer stands.
+      this.send({ Type: 'BidResult', ExecutionID: id, Accepted: true, Reason: '' })
+      return
+    }
+    const reject = (reason: string) => {
+      this.logger.info(`bid rejected for ${id}: ${reason}`)
+      this.send({ Type: 'BidResult', ExecutionID: id, Accepted: false, Reason: reason })
+    }
+    const execution = message.Execution
+    const job = execution.Job
+    const task = job?.Tasks?.[0]
+    if (!job || typeof job !== 'object' || !task || typeof task !== 'object') {
+      this.unexpected('AskForBid', `Execution ${id} carries no Job with a task`)
+      return reject('the bid request carries no job with a task to run')
+    }
+    if (execution.ID !== undefined && execution.ID !== id) {
+      this.unexpected('AskForBid', `ExecutionID ${id} does not match Execution.ID ${execution.ID}`)
+      return reject('the bid request is inconsistent (ExecutionID differs from Execution.ID)')
+    }
+    const normalizedTask = normalizeTask(task)
+    let resources: Resources
+    try {
+      resources = this.resourcesOf(execution, normalizedTask)
+    } catch (err) {
+      return reject((err as Error).message)
+    }
+    let reserved = zeroResources()
+    let waiting = 0
+    for (const record of this.records.values()) {
+      if (record.phase !== 'bid') continue
+      if (record.wouldQueue) waiting++
+      else reserved = addResources(reserved, record.resources)
+    }
+    const decision = decideBid(normalizedTask, resources, {
+      engines: this.installedEngines,
+      storages: this.storages,
+      publishers: this.publishers,
+      paused: this.paused,
+      allowedNetworks: this.allowedNetworks,
+      maxJobRequirements: this.maxJob ?? this.buffer.capacity,
+      capacity: this.buffer.capacity,
+      free: subtractResources(this.buffer.available, reserved),
+      queueSlots: this.buffer.freeSlots - waiting,
+      queued: this.buffer.queuedCount + waiting,
+    })
+    if (!decision.accepted) return reject(decision.reason)
+
+    const record: ExecutionRecord = {
+      execution: { ...execution, ID: id },
+      job,
+      task: normalizedTask,
+      resources,
+      phase: 'bid',
+      wouldQueue: decision.queued,
+      controller: new AbortController(),
+    }
+    this.records.set(id, record)
+    this.logger.info(`bid accepted for ${id}`, { job: job.ID, reason: decision.reason })
+    this.send({ Type: 'BidResult', ExecutionID: id, Accepted: true, Reason: decision.reason })
+    this.emit(record, decision.reason || 'bid accepted')
+    if (!message.WaitForApproval) this.admit(record)
+  }
+
+  private resourcesOf(execution: Execution, task: Task): Resources {
+    const allocated = execution.AllocatedResources?.Tasks?.[task.Name]
+    if (allocated && ['CPU', 'Memory', 'Disk', 'GPU'].every((k) => typeof allocated[k as keyof Resources] === 'number')) {
+      if (allocated.CPU > 0 || allocated.Memory > 0) return { ...allocated }
+    }
+    return parseResourcesConfig(task.Resources, this.defaultTaskResources, 'Tasks[0].Resources')
+  }
+
+  private onBidAccepted(message: MessageOf<'BidAccepted'>): void {
+    const record = this.records.get(message.ExecutionID)
+    if (!record) {
+      this.unexpected('BidAccepted', `no bid for execution ${message.ExecutionID} is open on this node`)
+      this.send({ Type: 'ComputeError', ExecutionID: message.ExecutionID, ErrorCode: 'NotFound', Message: `node ${this.nodeId} holds no bid for execution ${message.ExecutionID}; it may have restarted` })
+      return
+    }
+    if (record.phase !== 'bid') return // already admitted (WaitForApproval false, or a repeat)
+    this.admit(record)
+  }
+
+  private onBidRejected(message: MessageOf<'BidRejected'>): void {
+    const record = this.records.get(message.ExecutionID)
+    if (!record || record.phase !== 'bid') return
+    this.records.delete(message.ExecutionID)
+    this.emit({ ...record, phase: 'cancelled' }, `bid rejected by the requester${message.Reason ? `: ${message.Reason}` : ''}`)
+  }
+
+  private onCancel(message: MessageOf<'CancelExecution'>): void {
+    const id = message.ExecutionID
+    const record = this.records.get(id)
+    if (!record) {
+      this.logger.debug(`cancel for ${id}, which this node no longer holds`)
+      return
+    }
+    const reason = message.Reason || 'cancelled by the requester'
+    this.logger.info(`cancelling ${id}: ${reason}`)
+    record.controller.abort(new AbortError(reason))
+    if (record.phase === 'bid' || record.phase === 'queued') {
+      this.records.delete(id)
+      if (record.phase === 'queued') {
+        this.buffer.release(id)
+        this.logs.finish(id)
+      }
+      this.emit({ ...record, phase: 'cancelled' }, reason)
+    }
+    // A running execution ends through its signal: runExecution returns `cancelled`.
+  }
+
+  // ---- running --------------------------------------------------------------------------------
+
+  private admit(record: ExecutionRecord): void {
+    const id = record.execution.ID
+    this.logs.open(id)
+    const outcome = this.buffer.enqueue({
+      id,
+      resources: record.resources,
+      start: () => queueMicrotask(() => void this.run(record)),
+    })
+    if (outcome === 'rejected') {
+      this.records.delete(id)
+      this.logs.finish(id)
+      const message = `node ${this.nodeId} is full: ${this.buffer.queuedCount} execution(s) already wait for capacity; place it on another node`
+      this.send({ Type: 'ComputeError', ExecutionID: id, ErrorCode: 'ExecutionError', Message: message })
+      this.emit({ ...record, phase: 'failed' }, message)
+      return
+    }
+    if (outcome === 'queued') {
+      record.phase = 'queued'
+      this.emit(record, `waiting for capacity (${this.buffer.queuedCount} queued)`)
+    }
+  }
+
+  private async run(record: ExecutionRecord): Promise<void> {
+    const id = record.execution.ID
+    if (record.controller.signal.aborted || !this.records.has(id)) {
+      this.buffer.release(id)
+      return
+    }
+    record.phase = 'running'
+    this.emit(record, 'running')
+    let outcome: ExecutionOutcome
+    try {
+      outcome = await runExecution(
+        {
+          nodeId: this.nodeId,
+          execution: record.execution,
+          job: record.job,
+          task: record.task,
+          resources: record.resources,
+          limits: { outputBytes: this.limits.outputBytes, previewBytes: this.limits.runOutputPreviewBytes },
+          onState: (state, message) => {
+            if (!record.controller.signal.aborted) this.send({ Type: 'ExecutionStateUpdate', ExecutionID: id, ComputeState: state, Message: message })
+          },
+          signal: record.controller.signal,
+        },
+        {
+          engines: this.installedEngines,
+          storages: this.storages,
+          publishers: this.publishers,
+          logs: this.logs,
+          clock: this.clock,
+          logger: this.logger,
+        },
+      )
+    } catch (err) {
+      // runExecution does not throw; this guards against a bug turning into a silent hang.
+      outcome = { kind: 'failed', errorCode: 'InternalError', message: `compute node failed: ${(err as Error).message}` }
+    }
+    this.records.delete(id)
+    // Followers see the end of the logs before the outcome, so `logs --follow` ends cleanly.
+    this.logs.finish(id)
+    switch (outcome.kind) {
+      case 'completed':
+        this.logger.info(`execution ${id} completed`, { exitCode: outcome.runOutput.ExitCode })
+        this.send({ Type: 'RunResult', ExecutionID: id, RunOutput: outcome.runOutput, PublishedResult: outcome.publishedResult })
+        this.emit({ ...record, phase: 'completed' }, `exit code ${outcome.runOutput.ExitCode}`)
+        break
+      case 'failed':
+        this.logger.warn(`execution ${id} failed: ${outcome.message}`, { code: outcome.errorCode })
+        this.send({
+          Type: 'ComputeError',
+          ExecutionID: id,
+          ErrorCode: outcome.errorCode,
+          Message: outcome.message,
+          ...(outcome.runOutput ? { RunOutput: outcome.runOutput } : {}),
+        })
+        this.emit({ ...record, phase: 'failed' }, outcome.message)
+        break
+      case 'cancelled':
+        this.logger.info(`execution ${id} cancelled: ${outcome.reason}`)
+        this.emit({ ...record, phase: 'cancelled' }, outcome.reason)
+        break
+    }
+    this.buffer.release(id)
+  }
+
+  // ---- logs -----------------------------------------------------------------------------------
+
+  private onLogsRequest(message: MessageOf<'LogsRequest'>): void {
+    const { RequestID: requestId, ExecutionID: id } = message
+    const read = this.logs.read(id, message.Tail)
+    if (!read) {
+      this.send({
+        Type: 'LogsEnd',
+        RequestID: requestId,
+        Error: `node ${this.nodeId} has no logs of execution ${id}: it never ran here, or its logs were dropped (the node keeps the last ${this.limits.logRetention} executions' logs, in memory)`,
+      })
+      return
+    }
+    const line = (entry: { stream: 1 | 2; line: string }) =>
+      this.send({ Type: 'LogLine', RequestID: requestId, ExecutionID: id, Stream: entry.stream, Line: entry.line })
+    for (const entry of read.entries) line(entry)
+    if (!message.Follow || read.finished) {
+      this.send({ Type: 'LogsEnd', RequestID: requestId, Error: '' })
+      return
+    }
+    this.follows.get(requestId)?.()
+    const stop = this.logs.follow(id, {
+      onLine: line,
+      onEnd: () => {
+        this.follows.delete(requestId)
+        this.send({ Type: 'LogsEnd', RequestID: requestId, Error: '' })
+      },
+    })
+    this.follows.set(requestId, stop)
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private summary(record: ExecutionRecord, message: string): ExecutionSummary {
+    return { executionId: record.execution.ID, jobId: record.job.ID, phase: record.phase, resources: { ...record.resources }, message }
+  }
+
+  private emit(record: ExecutionRecord, message: string): void {
+    this.dispatchEvent(new CustomEvent('execution', { detail: this.summary(record, message) }))
+  }
+
+  private setStatus(status: ComputeNodeStatus, requester?: string): void {
+    if (status === this.currentStatus && status !== 'connected') return
+    this.currentStatus = status
+    this.dispatchEvent(new CustomEvent('status', { detail: { status, membership: this.membership, requester } satisfies StatusDetail }))
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve()
+      const timer = this.clock.setTimeout(() => {
+        signal.removeEventListener('abort', onAbort)
+        resolve()
+      }, ms)
+      const onAbort = () => {
+        this.clock.clearTimeout(timer)
+        resolve()
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+}
+
+/** A task from the wire with every collection present, so the pipeline needs no guards. */
+function normalizeTask(task: Task): Task {
+  return {
+    ...task,
+    Name: task.Name ?? 'main',
+    Engine: task.Engine ?? { Type: '', Params: {} },
+    Publisher: task.Publisher ?? { Type: '', Params: {} },
+    Env: task.Env ?? {},
+    Meta: task.Meta ?? {},
+    InputSources: task.InputSources ?? [],
+    ResultPaths: task.ResultPaths ?? [],
+    Resources: task.Resources ?? {},
+    Network: task.Network ?? { Type: 'None' },
+    Timeouts: task.Timeouts ?? {},
+  }
+}

@@ -1,0 +1,219 @@
+import {
+  AbortError,
+  ExecutionState,
+  ShoalError,
+  TimeoutError,
+  type Execution,
+  type Job,
+  type Resources,
+  type RunCommandResult,
+  type SpecConfig,
+  type Task,
+} from '@shoal/models'
+import type { Clock, Engine, EngineRunResult, Logger, PreparedInput, Publisher, StorageProvider } from '@shoal/interface'
+import type { ExecutionLogStore } from './execution-log-store.ts'
+import { buildResultDirectory } from './result-directory.ts'
+import { runOutputOf } from './run-output.ts'
+
+/** How an execution ended. Cancelled executions report nothing: the requester asked for it. */
+export type ExecutionOutcome =
+  | { kind: 'completed'; runOutput: RunCommandResult; publishedResult: SpecConfig | null }
+  | { kind: 'failed'; errorCode: string; message: string; runOutput?: RunCommandResult }
+  | { kind: 'cancelled'; reason: string }
+
+/** Output limits of a run. */
+export interface RunLimits {
+  /** Cap of each of stdout and stderr kept in full. */
+  outputBytes: number
+  /** Bytes of each stream shown in RunOutput. */
+  previewBytes: number
+}
+
+/** The plug-ins and services one run uses. */
+export interface ExecutionRunnerComponents {
+  engines: ReadonlyMap<string, Engine>
+  storages: ReadonlyMap<string, StorageProvider>
+  publishers: ReadonlyMap<string, Publisher>
+  logs: ExecutionLogStore
+  clock: Clock
+  logger: Logger
+}
+
+/** One execution to run. */
+export interface ExecutionRunRequest {
+  nodeId: string
+  execution: Execution
+  job: Job
+  task: Task
+  resources: Resources
+  limits: RunLimits
+  /** Reports progress (ComputeState Running, Publishing) to the requester. */
+  onState(state: number, message: string): void
+  /** Aborted when the requester cancels the execution or the node stops. */
+  signal: AbortSignal
+}
+
+const list = (names: Iterable<string>): string => [...names].sort().join(', ') || 'none'
+
+/** Environment of a task: engine-level variables, then Task.Env, then the BACALHAU_* set. */
+export function taskEnvironment(request: Pick<ExecutionRunRequest, 'execution' | 'job' | 'task'>): Record<string, string> {
+  const env: Record<string, string> = {}
+  const engineEnv = request.task.Engine?.Params?.EnvironmentVariables
+  if (Array.isArray(engineEnv)) {
+    for (const entry of engineEnv) {
+      if (typeof entry !== 'string') continue
+      const eq = entry.indexOf('=')
+      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1)
+    }
+  } else if (typeof engineEnv === 'object' && engineEnv !== null) {
+    for (const [key, value] of Object.entries(engineEnv)) if (typeof value === 'string') env[key] = value
+  }
+  Object.assign(env, request.task.Env ?? {})
+  env.BACALHAU_JOB_ID = request.job.ID
+  env.BACALHAU_EXECUTION_ID = request.execution.ID
+  env.BACALHAU_PARTITION_INDEX = String(request.execution.PartitionIndex ?? 0)
+  env.BACALHAU_PARTITION_COUNT = String(request.job.Count || 1)
+  env.BACALHAU_JOB_TYPE = request.job.Type ?? 'batch'
+  return env
+}
+
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  const hint = err instanceof ShoalError && err.hint ? ` (${err.hint})` : ''
+  return message + hint
+}
+
+const codeOf = (err: unknown, fallback: string): string => (err instanceof ShoalError ? err.code : fallback)
+
+/** Caps a stream at `max` bytes, flagging truncation. */
+function cap(bytes: Uint8Array, truncated: boolean, max: number): [Uint8Array, boolean] {
+  return bytes.byteLength > max ? [bytes.subarray(0, max), true] : [bytes, truncated]
+}
+
+/**
+ * Runs one execution end to end: prepare inputs, run the engine under the execution timeout,
+ * build the result directory and publish it. Never throws; every failure becomes a `failed`
+ * outcome whose message says which step failed, and a run that did not end properly never
+ * becomes `completed`.
+ */
+export async function runExecution(request: ExecutionRunRequest, components: ExecutionRunnerComponents): Promise<ExecutionOutcome> {
+  const { execution, job, task, limits } = request
+  const id = execution.ID
+  const cancelled = (): ExecutionOutcome => ({ kind: 'cancelled', reason: describe(request.signal.reason) })
+
+  const engine = components.engines.get(task.Engine?.Type)
+  if (!engine) {
+    return { kind: 'failed', errorCode: 'ExecutionError', message: `node lacks engine ${task.Engine?.Type} (has: ${list(components.engines.keys())})` }
+  }
+  const publisherType = task.Publisher?.Type ?? ''
+  const publisher = publisherType === '' ? undefined : components.publishers.get(publisherType)
+  if (publisherType !== '' && !publisher) {
+    return { kind: 'failed', errorCode: 'PublishError', message: `node lacks publisher ${publisherType} (has: ${list(components.publishers.keys())})` }
+  }
+
+  request.onState(ExecutionState.Running, `running on ${request.nodeId}`)
+
+  // 1. Inputs.
+  const inputs: PreparedInput[] = []
+  for (const [index, input] of (task.InputSources ?? []).entries()) {
+    const type = input.Source?.Type
+    const storage = components.storages.get(type)
+    if (!storage) {
+      return { kind: 'failed', errorCode: 'StorageError', message: `node lacks storage ${type} for InputSources[${index}] (has: ${list(components.storages.keys())})` }
+    }
+    try {
+      // inputIndex lets a provider name the field in its messages (InputSources[i].Source…).
+      const context = { executionId: id, jobId: job.ID, signal: request.signal, inputIndex: index }
+      const contents = await storage.prepare(input, context)
+      inputs.push({ input, contents, readWrite: input.Source?.Params?.ReadWrite === true })
+    } catch (err) {
+      if (request.signal.aborted) return cancelled()
+      const message = describe(err)
+      return {
+        kind: 'failed',
+        errorCode: codeOf(err, 'StorageError'),
+        message: message.includes(`InputSources[${index}]`) ? message : `could not prepare InputSources[${index}] (${type}, for ${input.Target}): ${message}`,
+      }
+    }
+  }
+
+  // 2. Run, under the execution timeout.
+  const timeoutSeconds = task.Timeouts?.ExecutionTimeout ?? 0
+  const runController = new AbortController()
+  const onCancel = () => runController.abort(request.signal.reason)
+  request.signal.addEventListener('abort', onCancel, { once: true })
+  let timedOut = false
+  const timer =
+    timeoutSeconds > 0
+      ? components.clock.setTimeout(() => {
+          timedOut = true
+          runController.abort(new TimeoutError(`execution timed out after ${timeoutSeconds}s`))
+        }, timeoutSeconds * 1000)
+      : undefined
+  let result: EngineRunResult
+  try {
+    const running = engine.run(
+      {
+        executionId: id,
+        job,
+        task,
+        partitionIndex: execution.PartitionIndex ?? 0,
+        inputs,
+        env: taskEnvironment(request),
+        limits: { timeoutMs: timeoutSeconds * 1000, memoryBytes: request.resources.Memory, outputBytes: limits.outputBytes },
+        onLog: (chunk) => components.logs.append(id, chunk.stream, chunk.data),
+      },
+      { signal: runController.signal },
+    )
+    // An engine that ignores its signal must not hold the execution (and its capacity) hostage.
+    running.catch(() => {})
+    const aborted = new Promise<never>((_, reject) => {
+      if (runController.signal.aborted) reject(runController.signal.reason)
+      runController.signal.addEventListener('abort', () => reject(runController.signal.reason), { once: true })
+    })
+    aborted.catch(() => {})
+    result = await Promise.race([running, aborted])
+  } catch (err) {
+    if (timedOut || err instanceof TimeoutError) {
+      return { kind: 'failed', errorCode: 'Timeout', message: `execution timed out after ${timeoutSeconds > 0 ? timeoutSeconds : '?'}s` }
+    }
+    if (request.signal.aborted) return cancelled()
+    const code = err instanceof AbortError ? 'ExecutionError' : codeOf(err, 'ExecutionError')
+    return { kind: 'failed', errorCode: code, message: `${engine.type} engine failed: ${describe(err)}` }
+  } finally {
+    if (timer !== undefined) components.clock.clearTimeout(timer)
+    request.signal.removeEventListener('abort', onCancel)
+  }
+  if (request.signal.aborted) return cancelled()
+
+  const [stdout, stdoutTruncated] = cap(result.stdout, result.stdoutTruncated, limits.outputBytes)
+  const [stderr, stderrTruncated] = cap(result.stderr, result.stderrTruncated, limits.outputBytes)
+  if (!components.logs.hasOutput(id)) {
+    // The engine did not stream: make the finished output readable through `job logs`.
+    components.logs.append(id, 1, stdout)
+    components.logs.append(id, 2, stderr)
+  }
+  const run = { exitCode: result.exitCode, stdout, stderr, stdoutTruncated, stderrTruncated }
+  const runOutput = runOutputOf(run, limits.previewBytes)
+
+  // 3. Publish.
+  if (!publisher) return { kind: 'completed', runOutput, publishedResult: null }
+  request.onState(ExecutionState.Publishing, `publishing results with ${publisher.type}`)
+  try {
+    const resultDirectory = buildResultDirectory({ ...run, outputs: result.outputs, resultPaths: task.ResultPaths ?? [] })
+    const publishedResult = await publisher.publish({
+      executionId: id,
+      nodeId: request.nodeId,
+      job,
+      spec: task.Publisher,
+      result: resultDirectory,
+      signal: request.signal,
+    })
+    if (request.signal.aborted) return cancelled()
+    return { kind: 'completed', runOutput, publishedResult }
+  } catch (err) {
+    if (request.signal.aborted) return cancelled()
+    const message = `could not publish results with ${publisher.type}: ${describe(err)}`
+    return { kind: 'failed', errorCode: codeOf(err, 'PublishError'), message, runOutput: { ...runOutput, ErrorMsg: message } }
+  }
+}

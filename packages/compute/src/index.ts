@@ -1,0 +1,51 @@
+/**
+ * @shoal/compute — the compute node a browser tab, an edge worker and node-runner all become:
+ * bidding, capacity and queueing, the execution pipeline, logs, and the runtime-neutral
+ * plug-ins (noop engine, inline and urlDownload storage, noop publisher, tar.gz result bundles).
+ */
+export { ComputeNode } from './compute-node.ts'
+export type {
+  ComputeNodeInit,
+  ComputeNodeLimits,
+  ComputeNodeStatus,
+  ComputeNodeEvents,
+  ExecutionPhase,
+  ExecutionSummary,
+  ReconnectOptions,
+  StatusDetail,
+} from './compute-node.ts'
+export { decideBid, PAUSED_REASON } from './bidder.ts'
+export type { BidContext, BidDecision } from './bidder.ts'
+export { ExecutorBuffer } from './executor-buffer.ts'
+export type { BufferedWork, EnqueueOutcome } from './executor-buffer.ts'
+export { ExecutionLogStore } from './execution-log-store.ts'
+export type { ExecutionLogStoreInit, LogEntry, LogFollower } from './execution-log-store.ts'
+export { runExecution, taskEnvironment } from './execution-runner.ts'
+export type { ExecutionOutcome, ExecutionRunRequest, ExecutionRunnerComponents, RunLimits } from './execution-runner.ts'
+export { outputPreview, runOutputOf } from './run-output.ts'
+export { buildResultDirectory } from './result-directory.ts'
+export {
+  DEFAULT_TASK_RESOURCES,
+  addResources,
+  exceeding,
+  formatBytes,
+  formatResource,
+  parseByteQuantity,
+  parseCpuQuantity,
+  parseResourcesConfig,
+  subtractResources,
+  zeroResources,
+} from './resources.ts'
+export { NoopEngine } from './noop-engine.ts'
+export { NoopPublisher } from './noop-publisher.ts'
+export { InlineStorage } from './inline-storage.ts'
+export type { InlineStorageInit } from './inline-storage.ts'
+export { UrlDownloadStorage, fileNameOf } from './url-download-storage.ts'
+export type { UrlDownloadStorageInit, UrlDownloadContext } from './url-download-storage.ts'
+export { parseDataUrl } from './data-url.ts'
+export type { DataUrl } from './data-url.ts'
+export { bundleResult, extractTarGz, gzip, gunzip } from './result-bundle.ts'
+export type { BundleOptions, ExtractOptions } from './result-bundle.ts'
+export { writeTar, readTar, safeEntryPath } from './tar-archive.ts'
+export type { WriteTarOptions, ReadTarOptions } from './tar-archive.ts'
+export { readStreamBytes, concatBytes } from './byte-stream.ts'

@@ -1,0 +1,126 @@
+import { StorageError, TimeoutError, type InputSource, type SpecConfig } from '@shoal/models'
+import { systemClock, type Clock, type FileTreeNode, type StorageContext, type StorageProvider } from '@shoal/interface'
+import { readStreamBytes } from './byte-stream.ts'
+
+/** StorageContext plus the input's position in the task, so messages can name the field. */
+export interface UrlDownloadContext extends StorageContext {
+  inputIndex?: number
+}
+
+/** Options of UrlDownloadStorage. */
+export interface UrlDownloadStorageInit {
+  /** The fetch to use (injected: tests, proxies, runtime-specific clients). Default: globalThis.fetch. */
+  fetch?: typeof globalThis.fetch
+  /** Largest download accepted, in bytes (default 256 MiB: inputs are held in memory). */
+  maxBytes?: number
+  /** Time allowed for the whole download, in ms (default 5 minutes). */
+  timeoutMs?: number
+  clock?: Clock
+}
+
+const path = (input: InputSource, index: number | undefined) =>
+  index === undefined ? `the input for ${input.Target}` : `InputSources[${index}]`
+
+/**
+ * The `urlDownload` input source: fetches Params.URL (http or https) and mounts the file, named
+ * after the last segment of the URL path, inside a directory at the input's Target.
+ */
+export class UrlDownloadStorage implements StorageProvider {
+  readonly type = 'urlDownload'
+  private readonly fetch: typeof globalThis.fetch
+  private readonly maxBytes: number
+  private readonly timeoutMs: number
+  private readonly clock: Clock
+
+  constructor(init: UrlDownloadStorageInit = {}) {
+    this.fetch = init.fetch ?? ((...args) => globalThis.fetch(...args))
+    this.maxBytes = init.maxBytes ?? 256 * 1024 * 1024
+    this.timeoutMs = init.timeoutMs ?? 5 * 60_000
+    this.clock = init.clock ?? systemClock
+  }
+
+  validate(source: SpecConfig): string[] {
+    const url = source.Params?.URL
+    if (typeof url !== 'string' || url === '') return ['Params.URL: a urlDownload source needs an http(s) URL']
+    try {
+      const parsed = new URL(url)
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return [`Params.URL: ${parsed.protocol} URLs are not supported; use http or https`]
+    } catch {
+      return [`Params.URL: ${JSON.stringify(url)} is not a valid URL`]
+    }
+    return []
+  }
+
+  async prepare(input: InputSource, options: UrlDownloadContext): Promise<FileTreeNode> {
+    const where = `${path(input, options.inputIndex)}.Source.Params.URL`
+    const problems = this.validate(input.Source)
+    if (problems.length > 0) throw new StorageError(`${path(input, options.inputIndex)}.Source.${problems[0]}`)
+    const url = new URL(String(input.Source.Params.URL))
+
+    const timeout = new AbortController()
+    const timer = this.clock.setTimeout(() => timeout.abort(new TimeoutError(`GET ${url} took longer than ${Math.round(this.timeoutMs / 1000)}s`)), this.timeoutMs)
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal
+    try {
+      let response: Response
+      try {
+        response = await this.fetch(url, { signal, redirect: 'follow' })
+      } catch (err) {
+        if (options.signal?.aborted) throw options.signal.reason
+        if (timeout.signal.aborted) throw new StorageError((timeout.signal.reason as Error).message, { cause: err, hint: 'use a faster source or a smaller file' })
+        throw new StorageError(`GET ${url} failed: the server could not be reached (${(err as Error).message})`, {
+          cause: err,
+          hint: `check that the host is up and reachable from the compute node, and the URL in ${where}`,
+        })
+      }
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => {})
+        throw new StorageError(`GET ${url} answered ${response.status} ${response.statusText || statusText(response.status)} — check the URL in ${where}`, {
+          details: { status: response.status },
+        })
+      }
+      const declared = Number(response.headers.get('content-length'))
+      const tooLarge = () =>
+        new StorageError(`GET ${url} is larger than the ${this.maxBytes} bytes this node downloads`, {
+          hint: 'use a smaller input, or raise the download limit of the compute node',
+        })
+      if (Number.isFinite(declared) && declared > this.maxBytes) {
+        await response.body?.cancel().catch(() => {})
+        throw tooLarge()
+      }
+      let data: Uint8Array
+      try {
+        data = response.body ? await readStreamBytes(response.body, this.maxBytes, tooLarge) : new Uint8Array()
+      } catch (err) {
+        if (err instanceof StorageError) throw err
+        if (options.signal?.aborted) throw options.signal.reason
+        if (timeout.signal.aborted) throw new StorageError((timeout.signal.reason as Error).message, { cause: err })
+        throw new StorageError(`GET ${url} broke off while downloading: ${(err as Error).message}`, { cause: err })
+      }
+      const finalUrl = response.url ? new URL(response.url) : url
+      return { kind: 'dir', entries: new Map([[fileNameOf(finalUrl), { kind: 'file', data }]]) }
+    } finally {
+      this.clock.clearTimeout(timer)
+    }
+  }
+}
+
+/** The file name a download is saved under: the last URL path segment, else "download". */
+export function fileNameOf(url: URL): string {
+  const segment = url.pathname.split('/').filter((s) => s !== '').pop()
+  let name = segment === undefined ? '' : safeDecode(segment)
+  if (name === '.' || name === '..' || name.includes('/') || name.includes('\\')) name = ''
+  return name || 'download'
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+function statusText(status: number): string {
+  const texts: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 410: 'Gone', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' }
+  return texts[status] ?? 'error'
+}
