@@ -58,7 +58,7 @@ export class UrlDownloadStorage implements StorageProvider {
     const url = new URL(String(input.Source.Params.URL))
 
     const timeout = new AbortController()
-    const timer = this.clock.setTimeout(() => timeout.abort(new TimeoutError(`GET ${url} took longer than ${Math.round(this.timeoutMs / 1000)}s`)), this.timeoutMs)
+    const timer = this.clock.setTimeout(() => timeout.abort(new TimeoutError(`GET ${url} took longer than ${this.timeoutMs < 1000 ? `${this.timeoutMs} ms` : `${Math.round(this.timeoutMs / 1000)}s`}`)), this.timeoutMs)
     const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal
     try {
       let response: Response
