@@ -175,7 +175,7 @@ export class Requester extends EventTarget implements RequesterService {
       {
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         missedHeartbeats: this.config.missedHeartbeats,
-        onLost: (nodeId, why) => void this.nodeLost(nodeId, why),
+        onLost: (nodeId, why) => this.nodeLostSafely(nodeId, why),
       },
     )
     this.broker = new EvaluationBroker(
@@ -215,6 +215,7 @@ export class Requester extends EventTarget implements RequesterService {
     await this.broker.stop()
     this.deadlines.clearAll()
     this.nodes.stop()
+    await Promise.allSettled([...this.sessions].map((session) => session.chain))
     for (const session of [...this.sessions]) {
       if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
       if (!session.connection.closed) {
@@ -256,8 +257,8 @@ export class Requester extends EventTarget implements RequesterService {
             { hint: 'submit with force to run it again as a new version, or use `job rerun`' },
           )
         }
-        const updated = await tx.updateJob({ ...job, ID: existing.ID, State: existing.State })
-        await tx.updateJobState({ jobId: updated.ID, newState: 'Pending', message: `job updated to version ${updated.Version}` })
+        // A new version starts over (even after Completed/Failed/Stopped): Pending.
+        const updated = await tx.updateJob({ ...job, ID: existing.ID, State: { StateType: 'Pending', Message: `job updated to version ${existing.Version + 1}` } })
         const evaluation = this.newEvaluation(updated, 'job-update')
         await tx.createEvaluation(evaluation)
         return { stored: updated, evaluation }
@@ -305,8 +306,10 @@ export class Requester extends EventTarget implements RequesterService {
           hint: 'wait for it to run, or stop it first',
         })
       }
-      const updated = await tx.updateJob({ ...current })
-      await tx.updateJobState({ jobId: updated.ID, newState: 'Pending', message: reason ? `job rerun: ${reason}` : 'job rerun' })
+      const message = reason ? `job rerun: ${reason}` : 'job rerun'
+      const updated = await tx.updateJob({ ...current, State: { StateType: 'Pending', Message: message } })
+      const time = isoTime(now)
+      await tx.addHistory({ Type: 'JobLevel', JobID: updated.ID, JobVersion: updated.Version, Event: { Message: message, Topic: 'Submission', Timestamp: time }, Time: time })
       const evaluation = this.newEvaluation(updated, 'job-rerun')
       await tx.createEvaluation(evaluation)
       return { job: updated, evaluation }
@@ -420,11 +423,10 @@ export class Requester extends EventTarget implements RequesterService {
         void this.reply(session, { Type: 'Error', Code: 'ProtocolError', Message: error.message })
       },
       onClose: (reason) => {
-        this.sessions.delete(session)
         if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
-        session.chain = session.chain.then(async () => {
-          if (session.nodeId) await this.nodeLost(session.nodeId, `closed its connection${reason ? ` (${reason})` : ''}`, connection)
-        })
+        const nodeId = session.nodeId
+        if (nodeId) session.chain = session.chain.then(() => this.nodeLostSafely(nodeId, `closed its connection${reason ? ` (${reason})` : ''}`, connection))
+        void session.chain.finally(() => this.sessions.delete(session))
       },
     })
   }
@@ -707,9 +709,17 @@ export class Requester extends EventTarget implements RequesterService {
    * did not come back after a restart): it is marked disconnected and the jobs with executions
    * on it are evaluated at once, which fails those executions and reschedules them.
    */
+  private async nodeLostSafely(nodeId: string, why: string, connection?: Connection): Promise<void> {
+    try {
+      await this.nodeLost(nodeId, why, connection)
+    } catch (err) {
+      if (this.started) this.logger.error('could not reschedule the work of a lost node', { nodeId, error: (err as Error).message })
+    }
+  }
+
   private async nodeLost(nodeId: string, why: string, connection?: Connection): Promise<void> {
     const node = this.nodes.get(nodeId)
-    if (!node) return
+    if (!node || !this.started) return
     if (connection && node.connection !== connection) return // an old connection of a node that reconnected
     const wasConnected = await this.nodes.disconnect(nodeId, why)
     if (!wasConnected) {
