@@ -104,7 +104,7 @@ describe('bidding', () => {
     )
     expect(await reason({ Engine: { Type: 'noop', Params: {} }, Publisher: { Type: 's3', Params: {} } })).toBe('node lacks publisher s3 (has: noop)')
     expect(await reason({ Engine: { Type: 'noop', Params: {} }, Resources: { CPU: '500m', Memory: '2Gb' } })).toBe(
-      'needs 2 GB memory, 1 GB in total on this node',
+      'needs 2.0 GB memory, 1.0 GB in total on this node',
     )
     expect(await reason({ Engine: { Type: 'noop', Params: {} }, Resources: { CPU: '2', Memory: '1Mb' } })).toBe(
       'needs 2 CPU, 1 CPU is the most this node takes per job',
