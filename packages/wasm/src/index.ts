@@ -1,0 +1,17 @@
+/**
+ * @shoal/wasm — the WASM engine: WASI preview1 modules (and preview2 components) in a Worker, the
+ * same code in a browser tab, on the edge and on Node. The runtime injects a WorkerFactory.
+ */
+export { createWasmEngine, DEFAULT_MEMORY_CAP_BYTES } from './wasm-engine.ts'
+export type { WasmEngine, WasmEngineOptions, WasmEngineStats } from './wasm-engine.ts'
+export { createModuleCache } from './module-cache.ts'
+export type { CompiledModuleCache } from './module-cache.ts'
+export { decodeWasmEngineParams, DEFAULT_ENTRYPOINT } from './wasm-engine-params.ts'
+export type { WasmEngineParams } from './wasm-engine-params.ts'
+export { runWasiCommand, WasiRunError } from './wasi-command.ts'
+export type { WasiCommandInit, WasiCommandResult, LinkedModule } from './wasi-command.ts'
+export { createVirtualClock, createSeededRandom, systemClock, systemRandom } from './wasi-clock.ts'
+export type { WasiClock, RandomSource } from './wasi-clock.ts'
+export { capMemory, detectWasmBinaryKind, MemoryCapError, WASM_PAGE_BYTES } from './wasm-binary.ts'
+export type { WasmBinaryKind } from './wasm-binary.ts'
+export type { Mount } from './wasi-filesystem.ts'

@@ -1,0 +1,65 @@
+/**
+ * Compiled modules by content: SHA-256 of the module bytes (crypto.subtle) plus the memory cap
+ * they were compiled under. A repeat job skips the memory rewrite and the compilation; the
+ * compiled WebAssembly.Module is posted to whichever worker runs the job (modules cross
+ * postMessage without recompiling).
+ */
+import { capMemory } from './wasm-binary.ts'
+
+/** Where compiled modules are kept between jobs. */
+export interface CompiledModuleCache {
+  get(key: string): Promise<WebAssembly.Module> | undefined
+  set(key: string, module: Promise<WebAssembly.Module>): void
+}
+
+/** An in-memory least-recently-used cache of `maxEntries` modules. */
+export function createModuleCache(maxEntries = 64): CompiledModuleCache {
+  const entries = new Map<string, Promise<WebAssembly.Module>>()
+  return {
+    get(key) {
+      const hit = entries.get(key)
+      if (hit) {
+        entries.delete(key)
+        entries.set(key, hit)
+      }
+      return hit
+    },
+    set(key, module) {
+      entries.delete(key)
+      entries.set(key, module)
+      while (entries.size > maxEntries) entries.delete(entries.keys().next().value!)
+      module.catch(() => entries.delete(key))
+    },
+  }
+}
+
+/** Counters of a module compiler. */
+export interface CompileStats {
+  hits: number
+  misses: number
+}
+
+/** Hex SHA-256 of `bytes`. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** Compiles `bytes` with every memory capped at `capBytes`, through `cache`. */
+export async function compileWithCap(
+  bytes: Uint8Array,
+  capBytes: number,
+  cache: CompiledModuleCache | undefined,
+  stats: CompileStats,
+): Promise<WebAssembly.Module> {
+  const key = `${await sha256Hex(bytes)}:${capBytes}`
+  const cached = cache?.get(key)
+  if (cached) {
+    stats.hits++
+    return cached
+  }
+  stats.misses++
+  const compiled = (async () => WebAssembly.compile(capMemory(bytes, capBytes) as Uint8Array<ArrayBuffer>))()
+  cache?.set(key, compiled)
+  return compiled
+}

@@ -1,0 +1,337 @@
+/**
+ * The `wasm` engine: runs a task's WASI module in a Worker, identically in a browser tab, on the
+ * edge and on Node (the runtime injects the WorkerFactory). Preview1 core modules run on Shoal's
+ * WASI host (wasi-host.ts); preview2 components run through jco (component-job.ts).
+ */
+import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, WorkerFactory } from '@shoal/interface'
+import { AbortError, ExecutionError, TimeoutError } from '@shoal/models'
+import type { Task } from '@shoal/models'
+import { findInMounts, jobMounts, readModule } from './job-mounts.ts'
+import { compileWithCap, createModuleCache, sha256Hex } from './module-cache.ts'
+import type { CompiledModuleCache, CompileStats } from './module-cache.ts'
+import { decodeWasmEngineParams } from './wasm-engine-params.ts'
+import type { WasmEngineParams } from './wasm-engine-params.ts'
+import { detectWasmBinaryKind, formatBytes, MemoryCapError, WASM_PAGE_BYTES } from './wasm-binary.ts'
+import { findUnresolvedImport, WASI_MODULE_NAMES } from './wasi-command.ts'
+import type { Mount } from './wasi-filesystem.ts'
+import { WorkerPool } from './worker-pool.ts'
+import type { WorkerFailedMessage, WorkerJob, WorkerLinkedModule, WorkerToEngine } from './worker-protocol.ts'
+
+/** Options of {@link createWasmEngine}. */
+export interface WasmEngineOptions {
+  /** Starts workers in this runtime (Web Worker, worker_threads wrapper, ...). */
+  workerFactory: WorkerFactory
+  /** The worker script; defaults to this package's engine-worker.ts. */
+  workerUrl?: URL
+  /** Jobs that run at once (one per worker). Default 2. */
+  poolSize?: number
+  /** Linear memory cap when a job sets none (Resources.Memory). Default 1 GiB. */
+  defaultMemoryCapBytes?: number
+  /** Where compiled modules are kept between jobs; `false` compiles every time. Default: 64 in memory. */
+  compileCache?: CompiledModuleCache | false
+}
+
+/** Counters an operator (or a test) can read. */
+export interface WasmEngineStats {
+  compileCacheHits: number
+  compileCacheMisses: number
+  /** Workers alive now. */
+  workers: number
+}
+
+/** The `wasm` Engine, plus its counters. */
+export interface WasmEngine extends Engine {
+  readonly type: 'wasm'
+  stats(): WasmEngineStats
+}
+
+/** 1 GiB: the memory cap of a job that sets none. */
+export const DEFAULT_MEMORY_CAP_BYTES = 1024 * 1024 * 1024
+/** The largest memory a 32-bit WebAssembly module can address: 4 GiB. */
+const MAX_MEMORY32_BYTES = 65536 * WASM_PAGE_BYTES
+const MAX_LINKED_MODULES = 64
+
+/** Creates the `wasm` engine. Call `stop()` to terminate its workers. */
+export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
+  const defaultCap = options.defaultMemoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES
+  const cache = options.compileCache === false ? undefined : (options.compileCache ?? createModuleCache())
+  const compileStats: CompileStats = { hits: 0, misses: 0 }
+  const pool = new WorkerPool({
+    workerFactory: options.workerFactory,
+    workerUrl: options.workerUrl ?? new URL('./engine-worker.ts', import.meta.url),
+    size: Math.max(1, options.poolSize ?? 2),
+  })
+  let nextJobId = 1
+
+  const compile = async (bytes: Uint8Array, what: string, capBytes: number): Promise<WebAssembly.Module> => {
+    try {
+      return await compileWithCap(bytes, capBytes, cache, compileStats)
+    } catch (error) {
+      if (error instanceof MemoryCapError) {
+        throw new ExecutionError(`out of memory: ${what} ${error.message} (Resources.Memory)`, {
+          component: 'wasm',
+          hint: `raise the task's Resources.Memory above ${formatBytes(error.declaredBytes)} or build the module with a smaller initial memory`,
+        })
+      }
+      throw new ExecutionError(`${what} is not a valid WebAssembly module: ${messageOf(error)}`, {
+        component: 'wasm',
+        cause: error,
+        hint: 'check that the input holds a .wasm file built for wasm32-wasi (WASI preview1) or a WASI preview2 component',
+      })
+    }
+  }
+
+  const prepareJob = async (request: EngineRunRequest, params: WasmEngineParams, mounts: Mount[], capBytes: number) => {
+    const entry = readModule(mounts, params.EntryModule)
+    if ('problem' in entry) {
+      throw new ExecutionError(`entry module ${params.EntryModule} not found: ${entry.problem}`, {
+        component: 'wasm',
+        hint: `set Engine.Params.EntryModule to the Target of an input source (targets: ${request.inputs.map((i) => i.input.Target).join(', ') || 'none'})`,
+      })
+    }
+    const kind = detectWasmBinaryKind(entry.bytes)
+    if (kind === 'invalid') {
+      throw new ExecutionError(`entry module ${entry.path} is not a WebAssembly module: it does not start with the "\\0asm" header of version 1 or a component`, {
+        component: 'wasm',
+        hint: 'point Engine.Params.EntryModule at a .wasm file',
+      })
+    }
+    if (kind === 'component') {
+      if (params.ImportModules.length > 0) {
+        throw new ExecutionError('import modules are not supported for WASI preview2 components', { component: 'wasm', hint: 'compose the component with its dependencies instead' })
+      }
+      return { kind, componentBytes: entry.bytes, importModules: [] as WorkerLinkedModule[] }
+    }
+    const module = await compile(entry.bytes, `entry module ${entry.path}`, capBytes)
+    const linked = await linkImportModules(module, params, mounts, (bytes, what) => compile(bytes, what, capBytes))
+    const exports = WebAssembly.Module.exports(module)
+    const target = exports.find((e) => e.name === params.Entrypoint)
+    if (!target || target.kind !== 'function') {
+      throw new ExecutionError(
+        `module has no ${target ? 'function ' : ''}export ${JSON.stringify(params.Entrypoint)}; exports: ${exports.map((e) => e.name).join(', ') || '(none)'}`,
+        { component: 'wasm', hint: 'set Engine.Params.Entrypoint to one of the exported functions (WASI commands export _start)' },
+      )
+    }
+    return { kind, module, importModules: linked }
+  }
+
+  const run = async (request: EngineRunRequest, { signal }: AbortOptions = {}): Promise<EngineRunResult> => {
+    if (signal?.aborted) throw new AbortError('the job was cancelled before it started', { component: 'wasm' })
+    const { params, problems } = decodeWasmEngineParams(request.task)
+    if (problems.length > 0) throw new ExecutionError(problems.join('; '), { component: 'wasm' })
+    let mounts: ReturnType<typeof jobMounts>
+    try {
+      mounts = jobMounts(request)
+    } catch (error) {
+      throw new ExecutionError(`cannot build the job's filesystem: ${messageOf(error)}`, { component: 'wasm', cause: error })
+    }
+    const capBytes = Math.min(request.limits.memoryBytes > 0 ? request.limits.memoryBytes : defaultCap, MAX_MEMORY32_BYTES)
+    const prepared = await prepareJob(request, params, mounts.mounts, capBytes)
+    const env: Record<string, string> = { ...request.env, ...params.EnvironmentVariables }
+    for (const [key, value] of Object.entries(request.env)) if (key.startsWith('BACALHAU_')) env[key] = value
+    const job: WorkerJob = {
+      kind: prepared.kind,
+      module: prepared.module,
+      componentBytes: prepared.componentBytes,
+      importModules: prepared.importModules,
+      entrypoint: params.Entrypoint,
+      args: ['', ...params.Parameters],
+      env,
+      mounts: mounts.mounts,
+      outputs: mounts.outputs,
+      outputBytes: Math.max(0, request.limits.outputBytes),
+      streamLogs: request.onLog !== undefined,
+      deterministic: request.deterministic && {
+        epochNs: BigInt(Math.trunc(request.deterministic.epochNs)),
+        seed: (await sha256Bytes(request.deterministic.seed)).subarray(0, 16),
+      },
+    }
+    return runInWorker(pool, nextJobId++, job, request, capBytes, signal)
+  }
+
+  return {
+    type: 'wasm',
+    validate: (task: Task) => decodeWasmEngineParams(task).problems,
+    run,
+    isInstalled: async () => typeof WebAssembly === 'object',
+    stop: () => pool.stop(),
+    stats: () => ({ compileCacheHits: compileStats.hits, compileCacheMisses: compileStats.misses, workers: pool.size }),
+  }
+}
+
+/** Compiles the import modules (listed, then any the modules name by path) in dependency order. */
+async function linkImportModules(
+  entry: WebAssembly.Module,
+  params: WasmEngineParams,
+  mounts: Mount[],
+  compile: (bytes: Uint8Array, what: string) => Promise<WebAssembly.Module>,
+): Promise<WorkerLinkedModule[]> {
+  const byName = new Map<string, WebAssembly.Module>()
+  const linked: { names: string[]; module: WebAssembly.Module }[] = []
+  const add = async (target: string) => {
+    const found = readModule(mounts, target)
+    if ('problem' in found) {
+      throw new ExecutionError(`import module ${target} not found: ${found.problem}`, {
+        component: 'wasm',
+        hint: 'list in Engine.Params.ImportModules only Targets of input sources holding .wasm modules',
+      })
+    }
+    if (detectWasmBinaryKind(found.bytes) !== 'module') {
+      throw new ExecutionError(`import module ${target} is not a WebAssembly core module`, { component: 'wasm' })
+    }
+    const module = await compile(found.bytes, `import module ${target}`)
+    // Upstream names an import module by its path in the job's filesystem; accept it with and
+    // without the leading slash, as given and as resolved to the .wasm inside a directory.
+    const names = [...new Set([target, found.path].flatMap((p) => [p, p.replace(/^\/+/, ''), '/' + p.replace(/^\/+/, '')]))]
+    linked.push({ names, module })
+    for (const name of names) byName.set(name, module)
+  }
+  for (const target of params.ImportModules) await add(target)
+  // Modules imported by path without being listed are loaded from the mounts too (as upstream).
+  for (let i = 0; i <= linked.length && linked.length < MAX_LINKED_MODULES; i++) {
+    const module = i === linked.length ? entry : linked[i]!.module
+    for (const { module: name } of WebAssembly.Module.imports(module)) {
+      if (WASI_MODULE_NAMES.includes(name) || byName.has(name)) continue
+      const node = findInMounts(mounts, '/' + name.replace(/^\/+/, ''))
+      if (node?.kind === 'file' && detectWasmBinaryKind(node.data) === 'module') await add(name)
+    }
+    if (i === linked.length) break
+  }
+  // Order so that every module comes after the modules it imports from.
+  const ordered: WorkerLinkedModule[] = []
+  const available = new Map<string, WebAssembly.Module>()
+  const pending = [...linked]
+  while (pending.length > 0) {
+    const index = pending.findIndex((candidate) => findUnresolvedImport(candidate.module, available) === undefined)
+    if (index < 0) {
+      const problem = findUnresolvedImport(pending[0]!.module, byName) ?? 'the import modules import each other in a cycle'
+      throw new ExecutionError(`import module ${pending[0]!.names[0]}: ${problem}`, { component: 'wasm' })
+    }
+    const [next] = pending.splice(index, 1)
+    ordered.push(next!)
+    for (const name of next!.names) available.set(name, next!.module)
+  }
+  const unresolved = findUnresolvedImport(entry, available)
+  if (unresolved) {
+    throw new ExecutionError(unresolved, {
+      component: 'wasm',
+      hint: 'add the module that provides it to Engine.Params.ImportModules (by its input Target), or rebuild without that import',
+    })
+  }
+  return ordered
+}
+
+function runInWorker(
+  pool: WorkerPool,
+  id: number,
+  job: WorkerJob,
+  request: EngineRunRequest,
+  capBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<EngineRunResult> {
+  return pool.acquire({ signal }).then(
+    (pooled) =>
+      new Promise<EngineRunResult>((resolve, reject) => {
+        const worker = pooled.worker
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const finish = (outcome: () => void, healthy: boolean) => {
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', onAbort)
+          worker.removeEventListener('message', onMessage)
+          worker.removeEventListener('error', onError)
+          if (healthy) pool.release(pooled)
+          else pool.discard(pooled)
+          outcome()
+        }
+        const onMessage = (event: { data: unknown }) => {
+          const message = event.data as WorkerToEngine
+          if (!message || !('id' in message) || message.id !== id) return
+          if (message.type === 'log') {
+            try {
+              request.onLog?.({ stream: message.stream, data: message.data })
+            } catch {
+              // A failing log consumer must not fail the job.
+            }
+          } else if (message.type === 'done') {
+            const result: EngineRunResult = {
+              exitCode: message.exitCode,
+              stdout: message.stdout,
+              stderr: message.stderr,
+              stdoutTruncated: message.stdoutTruncated,
+              stderrTruncated: message.stderrTruncated,
+              outputs: new Map(message.outputs),
+            }
+            finish(() => resolve(result), true)
+          } else if (message.type === 'failed') {
+            finish(() => reject(failureError(message, capBytes)), message.failure !== 'internal')
+          }
+        }
+        const onError = (event: { message?: string; error?: unknown }) => {
+          const detail = event.message ?? messageOf(event.error)
+          finish(() => reject(new ExecutionError(`the WASM worker crashed: ${detail}`, { component: 'wasm', cause: event.error })), false)
+        }
+        const onAbort = () =>
+          finish(() => reject(new AbortError('the job was cancelled; its WASM worker was stopped', { component: 'wasm' })), false)
+        worker.addEventListener('message', onMessage)
+        worker.addEventListener('error', onError)
+        signal?.addEventListener('abort', onAbort, { once: true })
+        if (request.limits.timeoutMs > 0) {
+          timer = setTimeout(
+            () =>
+              finish(
+                () =>
+                  reject(
+                    new TimeoutError(`the job ran longer than its ${formatDuration(request.limits.timeoutMs)} execution timeout and was stopped`, {
+                      component: 'wasm',
+                      hint: 'raise Timeouts.ExecutionTimeout, or make the program finish sooner',
+                    }),
+                  ),
+                false,
+              ),
+            request.limits.timeoutMs,
+          )
+        }
+        try {
+          worker.postMessage({ type: 'run', id, job })
+        } catch (error) {
+          finish(() => reject(new ExecutionError(`cannot hand the job to a WASM worker: ${messageOf(error)}`, { component: 'wasm', cause: error })), false)
+        }
+      }),
+  )
+}
+
+/** The error for a job the worker could not run to an end. */
+function failureError(message: WorkerFailedMessage, capBytes: number): ExecutionError {
+  const cap = formatBytes(capBytes)
+  if (message.failure === 'trap') {
+    if (message.memoryBytes >= capBytes - capBytes / 16) {
+      return new ExecutionError(`out of memory: the module tried to grow linear memory beyond the ${cap} cap (Resources.Memory); it then trapped: ${message.message}`, {
+        component: 'wasm',
+        hint: 'raise the task\'s Resources.Memory, or make the program use less memory',
+        details: { memoryBytes: message.memoryBytes, capBytes },
+      })
+    }
+    if (message.memoryBytes > capBytes / 2) {
+      return new ExecutionError(
+        `the module trapped (${message.message}) with ${formatBytes(message.memoryBytes)} of linear memory in use out of a ${cap} cap (Resources.Memory): it may have run out of memory`,
+        { component: 'wasm', details: { memoryBytes: message.memoryBytes, capBytes } },
+      )
+    }
+    return new ExecutionError(`the module trapped: ${message.message}`, { component: 'wasm', hint: 'a trap is a crash inside the program (e.g. abort, unreachable, out-of-bounds access): see its stderr' })
+  }
+  if (message.failure === 'internal') return new ExecutionError(`the WASM worker failed: ${message.message}`, { component: 'wasm' })
+  return new ExecutionError(message.message, { component: 'wasm' })
+}
+
+async function sha256Bytes(text: string): Promise<Uint8Array> {
+  const hex = await sha256Hex(new TextEncoder().encode(text))
+  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16))
+}
+
+function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,76 @@
+/**
+ * Runs one {@link WorkerJob} inside a worker and reports through `post`: log batches while it runs,
+ * then exactly one `done` or `failed` message.
+ */
+import type { DirectoryNode } from '@shoal/interface'
+import { CappedOutput, LogBatcher } from './capped-output.ts'
+import { createSeededRandom, createVirtualClock, systemClock, systemRandom } from './wasi-clock.ts'
+import type { RandomSource, WasiClock } from './wasi-clock.ts'
+import { runWasiCommand, WasiRunError } from './wasi-command.ts'
+import type { WorkerJob, WorkerToEngine } from './worker-protocol.ts'
+import { runComponentJob } from './component-job.ts'
+
+/** Sends a message to the engine, transferring `transfer`. */
+export type PostToEngine = (message: WorkerToEngine, transfer?: Transferable[]) => void
+
+/** The clock and random source a job sees: virtual and seeded in deterministic mode. */
+export function jobSources(job: WorkerJob): { clock: WasiClock; random: RandomSource } {
+  if (!job.deterministic) return { clock: systemClock, random: systemRandom }
+  return { clock: createVirtualClock(job.deterministic.epochNs), random: createSeededRandom(job.deterministic.seed) }
+}
+
+/** Runs `job` (numbered `id`) to an end and posts its outcome. */
+export async function runWorkerJob(id: number, job: WorkerJob, post: PostToEngine): Promise<void> {
+  const batcher = job.streamLogs
+    ? new LogBatcher((stream, data) => post({ type: 'log', id, stream, data }, [data.buffer as ArrayBuffer]))
+    : undefined
+  const stdout = new CappedOutput(job.outputBytes, batcher && ((data) => batcher.push(1, data)))
+  const stderr = new CappedOutput(job.outputBytes, batcher && ((data) => batcher.push(2, data)))
+  const sources = jobSources(job)
+  try {
+    let exitCode: number
+    let outputs: [string, DirectoryNode][]
+    if (job.kind === 'component') {
+      const result = await runComponentJob(job, { stdout, stderr, ...sources })
+      exitCode = result.exitCode
+      outputs = result.outputs
+    } else {
+      const result = runWasiCommand({
+        module: job.module!,
+        importModules: job.importModules,
+        entrypoint: job.entrypoint,
+        args: job.args,
+        env: job.env,
+        mounts: job.mounts,
+        onStdout: (data) => stdout.write(data),
+        onStderr: (data) => stderr.write(data),
+        ...sources,
+      })
+      exitCode = result.exitCode
+      outputs = job.outputs.map(([name, path]) => [name, result.filesystem.export(path)])
+    }
+    batcher?.flush()
+    post({
+      type: 'done',
+      id,
+      exitCode,
+      stdout: stdout.bytes(),
+      stderr: stderr.bytes(),
+      stdoutTruncated: stdout.truncated,
+      stderrTruncated: stderr.truncated,
+      outputs,
+    })
+  } catch (error) {
+    batcher?.flush()
+    const failure = error instanceof WasiRunError ? error.failure : 'internal'
+    post({
+      type: 'failed',
+      id,
+      failure,
+      message: error instanceof Error ? error.message : String(error),
+      memoryBytes: error instanceof WasiRunError ? error.memoryBytes : 0,
+      stdout: stdout.bytes(),
+      stderr: stderr.bytes(),
+    })
+  }
+}

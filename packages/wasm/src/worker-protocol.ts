@@ -1,0 +1,70 @@
+/**
+ * Messages between the engine (on the page / main thread) and its WASM workers. Everything here is
+ * structured-cloneable: WebAssembly.Module, Map, Uint8Array and bigint all cross postMessage.
+ */
+import type { DirectoryNode } from '@shoal/interface'
+import type { Mount } from './wasi-filesystem.ts'
+
+/** A compiled core module and the import-module names it is linked under. */
+export interface WorkerLinkedModule {
+  names: string[]
+  module: WebAssembly.Module
+}
+
+/** What a worker needs to run one job. */
+export interface WorkerJob {
+  /** `module`: WASI preview1 core module; `component`: WASI preview2 component (bytes, run through jco). */
+  kind: 'module' | 'component'
+  module?: WebAssembly.Module
+  componentBytes?: Uint8Array
+  importModules: WorkerLinkedModule[]
+  entrypoint: string
+  args: string[]
+  env: Record<string, string>
+  mounts: Mount[]
+  /** Absolute paths of the ResultPath mounts, by ResultPath Name. */
+  outputs: [name: string, path: string][]
+  /** Bytes of stdout and of stderr kept (and streamed); the rest is counted and dropped. */
+  outputBytes: number
+  /** Whether the engine wants log batches while the job runs. */
+  streamLogs: boolean
+  deterministic?: { epochNs: bigint; seed: Uint8Array }
+}
+
+/** Engine -> worker. */
+export type EngineToWorker = { type: 'run'; id: number; job: WorkerJob }
+
+/** A batch of output produced while running. */
+export interface WorkerLogMessage {
+  type: 'log'
+  id: number
+  stream: 1 | 2
+  data: Uint8Array
+}
+
+/** The job ran to an end (any exit code). */
+export interface WorkerDoneMessage {
+  type: 'done'
+  id: number
+  exitCode: number
+  stdout: Uint8Array
+  stderr: Uint8Array
+  stdoutTruncated: boolean
+  stderrTruncated: boolean
+  outputs: [name: string, tree: DirectoryNode][]
+}
+
+/** The job could not be run to an end. */
+export interface WorkerFailedMessage {
+  type: 'failed'
+  id: number
+  failure: 'link' | 'entrypoint' | 'trap' | 'internal'
+  message: string
+  /** The entry module's linear memory size when it failed. */
+  memoryBytes: number
+  stdout: Uint8Array
+  stderr: Uint8Array
+}
+
+/** Worker -> engine. `ready` is sent once the worker's script has loaded. */
+export type WorkerToEngine = { type: 'ready' } | WorkerLogMessage | WorkerDoneMessage | WorkerFailedMessage

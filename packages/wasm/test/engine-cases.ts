@@ -1,0 +1,287 @@
+/**
+ * The WASM engine's behaviour, as one set of cases run in every runtime: on Node with
+ * worker_threads (engine.node.spec.ts) and in headless Chromium with Web Workers
+ * (engine.browser.spec.ts). Each runtime supplies a way to make an engine and to load fixtures.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import type { DirectoryNode, EngineRunRequest, FileTreeNode, LogChunk, PreparedInput } from '@shoal/interface'
+import type { WasmEngine } from '../src/index.ts'
+
+/** What a runtime provides to the shared cases. */
+export interface EngineCaseRuntime {
+  /** Runtime name shown in test titles. */
+  name: string
+  createEngine(): WasmEngine
+  /** Bytes of `packages/wasm/test/fixtures/<name>`. */
+  fixture(name: string): Promise<Uint8Array>
+}
+
+const MiB = 1024 * 1024
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+const file = (data: Uint8Array | string): FileTreeNode => ({ kind: 'file', data: typeof data === 'string' ? new TextEncoder().encode(data) : data })
+const dir = (entries: Record<string, FileTreeNode>): DirectoryNode => ({ kind: 'dir', entries: new Map(Object.entries(entries)) })
+const input = (target: string, contents: FileTreeNode, readWrite = false): PreparedInput => ({
+  input: { Source: { Type: 'inline', Params: {} }, Alias: '', Target: target },
+  contents,
+  readWrite,
+})
+
+/** Options of one test job. */
+interface JobInit {
+  module: Uint8Array
+  parameters?: string[]
+  entrypoint?: string
+  envVars?: Record<string, string>
+  inputs?: PreparedInput[]
+  importModules?: string[]
+  resultPaths?: { Name: string; Path: string }[]
+  limits?: Partial<EngineRunRequest['limits']>
+  env?: Record<string, string>
+  deterministic?: EngineRunRequest['deterministic']
+  onLog?: (chunk: LogChunk) => void
+}
+
+function request(init: JobInit): EngineRunRequest {
+  return {
+    executionId: 'e-test',
+    job: {} as EngineRunRequest['job'],
+    partitionIndex: 0,
+    task: {
+      Name: 'main',
+      Engine: {
+        Type: 'wasm',
+        Params: {
+          EntryModule: '/app/main.wasm',
+          Parameters: init.parameters ?? [],
+          ...(init.entrypoint ? { Entrypoint: init.entrypoint } : {}),
+          ...(init.envVars ? { EnvironmentVariables: init.envVars } : {}),
+          ...(init.importModules ? { ImportModules: init.importModules } : {}),
+        },
+      },
+      Publisher: { Type: 'noop', Params: {} },
+      InputSources: [],
+      ResultPaths: init.resultPaths ?? [],
+    } as unknown as EngineRunRequest['task'],
+    inputs: [input('/app/main.wasm', file(init.module)), ...(init.inputs ?? [])],
+    env: init.env ?? { BACALHAU_JOB_ID: 'j-test', BACALHAU_EXECUTION_ID: 'e-test' },
+    limits: { timeoutMs: 20_000, memoryBytes: 64 * MiB, outputBytes: MiB, ...init.limits },
+    deterministic: init.deterministic,
+    onLog: init.onLog,
+  }
+}
+
+function treeFile(tree: DirectoryNode | undefined, path: string): string | undefined {
+  let node: FileTreeNode | undefined = tree
+  for (const part of path.split('/')) node = node?.kind === 'dir' ? node.entries.get(part) : undefined
+  return node?.kind === 'file' ? text(node.data) : undefined
+}
+
+/** Registers the engine cases for `runtime`. */
+export function engineCases(runtime: EngineCaseRuntime): void {
+  describe(`wasm engine on ${runtime.name}`, () => {
+    let engine: WasmEngine
+    const fixtures = new Map<string, Uint8Array>()
+    const fx = (name: string): Uint8Array => {
+      const bytes = fixtures.get(name)
+      if (!bytes) throw new Error(`fixture ${name} not loaded`)
+      return bytes
+    }
+    const names = [
+      'hello.wasm', 'cat.wasm', 'write-file.wasm', 'env-args.wasm', 'exit-code.wasm', 'memory-hog.wasm', 'huge-stdout.wasm',
+      'clock-random.wasm', 'loop.wasm', 'lib.wasm', 'uses-lib.wasm', 'unknown-import.wasm', 'big-minimum.wasm', 'component-demo.component.wasm',
+    ]
+    const run = (init: JobInit) => engine.run(request(init))
+    const expectHealthy = async () => {
+      const result = await run({ module: fx('hello.wasm') })
+      expect(text(result.stdout)).toBe('hello from wasm\n')
+    }
+
+    beforeAll(async () => {
+      engine = runtime.createEngine()
+      for (const name of names) fixtures.set(name, await runtime.fixture(name))
+    })
+    afterAll(async () => {
+      await engine.stop?.()
+    })
+
+    it('runs hello and captures stdout', async () => {
+      const result = await run({ module: fx('hello.wasm') })
+      expect(result).toMatchObject({ exitCode: 0, stdoutTruncated: false, stderrTruncated: false })
+      expect(text(result.stdout)).toBe('hello from wasm\n')
+      expect(text(result.stderr)).toBe('')
+    })
+
+    it('reads an input file and an input directory tree', async () => {
+      const result = await run({
+        module: fx('cat.wasm'),
+        parameters: ['/inputs/data.txt', '/tree/sub/leaf.txt'],
+        inputs: [input('/inputs/data.txt', file('line one\n')), input('/tree', dir({ sub: dir({ 'leaf.txt': file('leaf\n') }) }))],
+      })
+      expect(result.exitCode).toBe(0)
+      expect(text(result.stdout)).toBe('line one\nleaf\n')
+    })
+
+    it('returns files written under a ResultPath, nested directories included', async () => {
+      const result = await run({
+        module: fx('write-file.wasm'),
+        parameters: ['/outputs/nested/deep/result.txt', 'computed'],
+        resultPaths: [{ Name: 'outputs', Path: '/outputs' }],
+      })
+      expect(result.exitCode).toBe(0)
+      expect([...result.outputs.keys()]).toEqual(['outputs'])
+      expect(treeFile(result.outputs.get('outputs'), 'nested/deep/result.txt')).toBe('computed')
+    })
+
+    it('passes argv ["", ...Parameters] and the task env plus EnvironmentVariables', async () => {
+      const result = await run({
+        module: fx('env-args.wasm'),
+        parameters: ['first', 'with space'],
+        env: { BACALHAU_JOB_ID: 'j-1', TASK_VAR: 'task' },
+        envVars: { PARAM_VAR: 'param' },
+      })
+      const lines = text(result.stdout).trim().split('\n')
+      expect(lines.slice(0, 3)).toEqual(['arg 0=', 'arg 1=first', 'arg 2=with space'])
+      expect(lines.slice(3).sort()).toEqual(['env BACALHAU_JOB_ID=j-1', 'env PARAM_VAR=param', 'env TASK_VAR=task'])
+    })
+
+    it('reports a non-zero exit code as a result, not an error', async () => {
+      const result = await run({ module: fx('exit-code.wasm'), parameters: ['3'] })
+      expect(result.exitCode).toBe(3)
+      expect(text(result.stderr)).toBe('exiting with 3\n')
+    })
+
+    it('links an import module by its path', async () => {
+      const result = await run({ module: fx('uses-lib.wasm'), inputs: [input('/lib.wasm', file(fx('lib.wasm')))], importModules: ['/lib.wasm'] })
+      expect(result.exitCode).toBe(42)
+    })
+
+    it('fails clearly on a missing entrypoint', async () => {
+      await expect(run({ module: fx('hello.wasm'), entrypoint: 'foo' })).rejects.toMatchObject({
+        code: 'ExecutionError',
+        message: expect.stringMatching(/^module has no export "foo"; exports: .*_start/),
+      })
+    })
+
+    it('fails clearly on bytes that are not a WebAssembly module', async () => {
+      await expect(run({ module: new TextEncoder().encode('#!/bin/sh\necho hi\n') })).rejects.toMatchObject({
+        code: 'ExecutionError',
+        message: expect.stringContaining('is not a WebAssembly module'),
+      })
+      const truncated = fx('hello.wasm').slice(0, 100)
+      await expect(run({ module: truncated })).rejects.toMatchObject({
+        code: 'ExecutionError',
+        message: expect.stringContaining('is not a valid WebAssembly module'),
+      })
+    })
+
+    it('fails clearly on an import nothing provides', async () => {
+      await expect(run({ module: fx('unknown-import.wasm') })).rejects.toMatchObject({
+        code: 'ExecutionError',
+        message: 'module imports env.missing which no import module provides',
+      })
+    })
+
+    it('stops an infinite loop at the timeout, then runs the next job normally', async () => {
+      await expect(run({ module: fx('loop.wasm'), limits: { timeoutMs: 300 } })).rejects.toMatchObject({ code: 'Timeout' })
+      await expectHealthy()
+    })
+
+    it('cancels a running job through its AbortSignal, then runs the next job normally', async () => {
+      const controller = new AbortController()
+      const running = engine.run(request({ module: fx('loop.wasm') }), { signal: controller.signal })
+      setTimeout(() => controller.abort(), 100)
+      await expect(running).rejects.toMatchObject({ code: 'Aborted' })
+      await expectHealthy()
+    })
+
+    it('fails a memory hog with out-of-memory at the cap, then runs the next job normally', async () => {
+      await expect(run({ module: fx('memory-hog.wasm'), limits: { memoryBytes: 64 * MiB } })).rejects.toMatchObject({
+        code: 'ExecutionError',
+        message: expect.stringContaining('out of memory: the module tried to grow linear memory beyond the 64 MiB cap (Resources.Memory)'),
+      })
+      await expect(run({ module: fx('big-minimum.wasm'), limits: { memoryBytes: 64 * MiB } })).rejects.toMatchObject({
+        code: 'ExecutionError',
+        message: expect.stringMatching(/^out of memory: .*128 MiB.*64 MiB cap/),
+      })
+      await expectHealthy()
+    })
+
+    it('keeps the first outputBytes of a huge stdout and flags it truncated', async () => {
+      const result = await run({ module: fx('huge-stdout.wasm'), parameters: ['100'], limits: { outputBytes: 4096 } })
+      expect(result.exitCode).toBe(0)
+      expect(result.stdoutTruncated).toBe(true)
+      expect(result.stdout.byteLength).toBe(4096)
+      expect(text(result.stdout.subarray(0, 64))).toBe('x'.repeat(63) + '\n')
+      await expectHealthy()
+    }, 60_000)
+
+    it('mounts inputs read-only', async () => {
+      const result = await run({
+        module: fx('write-file.wasm'),
+        parameters: ['/inputs/data.txt', 'overwritten'],
+        inputs: [input('/inputs/data.txt', file('original'))],
+      })
+      expect(result.exitCode).toBe(1)
+      expect(text(result.stderr)).toMatch(/^write-file: \/inputs\/data.txt: (Read-only file system|Operation not permitted|Permission denied)/)
+    })
+
+    it('does not let ".." escape the mounts', async () => {
+      const escape = await run({ module: fx('cat.wasm'), parameters: ['/inputs/../../../../etc/passwd'], inputs: [input('/inputs/data.txt', file('x'))] })
+      expect(escape.exitCode).toBe(1)
+      expect(text(escape.stdout)).toBe('')
+      const sideways = await run({
+        module: fx('write-file.wasm'),
+        parameters: ['/outputs/../inputs/data.txt', 'overwritten'],
+        inputs: [input('/inputs/data.txt', file('original'))],
+        resultPaths: [{ Name: 'outputs', Path: '/outputs' }],
+      })
+      expect(sideways.exitCode).toBe(1)
+      const outside = await run({ module: fx('write-file.wasm'), parameters: ['/../../escaped.txt', 'x'], resultPaths: [{ Name: 'outputs', Path: '/outputs' }] })
+      expect(outside.exitCode).toBe(1)
+      expect(treeFile(outside.outputs.get('outputs'), 'escaped.txt')).toBeUndefined()
+    })
+
+    it('gives byte-identical outputs in deterministic mode', async () => {
+      const once = () =>
+        run({
+          module: fx('clock-random.wasm'),
+          resultPaths: [{ Name: 'outputs', Path: '/outputs' }],
+          deterministic: { seed: 'seed-1', epochNs: 1_700_000_000_000_000_000 },
+        })
+      const [a, b] = [await once(), await once()]
+      expect(text(a.stdout)).toBe(text(b.stdout))
+      expect(text(a.stdout)).toMatch(/^realtime 1700000000\.\d{9}\n/)
+      expect(a.outputs).toEqual(b.outputs)
+      expect(treeFile(a.outputs.get('outputs'), 'listing.txt')).toBe('.\n..\na\nb\nrandom.bin\n')
+    })
+
+    it('reuses a compiled module for a repeat job', async () => {
+      const before = engine.stats().compileCacheHits
+      await expectHealthy()
+      await expectHealthy()
+      expect(engine.stats().compileCacheHits).toBeGreaterThanOrEqual(before + 2)
+    })
+
+    it('streams output through onLog while running', async () => {
+      const chunks: LogChunk[] = []
+      await run({ module: fx('exit-code.wasm'), parameters: ['0'], onLog: (chunk) => chunks.push(chunk) })
+      expect(chunks.map((c) => [c.stream, text(c.data)])).toEqual([[2, 'exiting with 0\n']])
+    })
+
+    it('runs a WASI preview2 component with args, env, inputs and outputs', async () => {
+      const result = await run({
+        module: fx('component-demo.component.wasm'),
+        parameters: ['/inputs/data.txt', '/outputs/from-component.txt', 'written by a component', '3'],
+        envVars: { SHOAL_GREETING: 'hi' },
+        inputs: [input('/inputs/data.txt', file('input seen\n'))],
+        resultPaths: [{ Name: 'outputs', Path: '/outputs' }],
+      })
+      expect(text(result.stdout)).toBe(
+        'hello from a component\narg 0=\narg 1=/inputs/data.txt\narg 2=/outputs/from-component.txt\narg 3=written by a component\narg 4=3\nSHOAL_GREETING=hi\ninput seen\n',
+      )
+      // wasi:cli/exit carries only ok/err: exit code 3 collapses to 1.
+      expect(result.exitCode).toBe(1)
+      expect(treeFile(result.outputs.get('outputs'), 'from-component.txt')).toBe('written by a component')
+    }, 60_000)
+  })
+}
