@@ -3,8 +3,8 @@ import type { Column, OutputOptions } from './output-format.ts'
 import { renderTable } from './output-format.ts'
 import { isoTime, relativeTime } from './time-format.ts'
 
-/** An ID as tables show it: short unless --wide. */
-export const displayId = (id: string, options: OutputOptions): string => (options.wide ? id : shortId(id))
+/** An ID as tables show it: `j-1234abcd` for prefixed UUIDs unless --wide; other IDs (chosen node names) in full. */
+export const displayId = (id: string, options: OutputOptions): string => (options.wide || !/^[a-z]-[0-9a-f]{8}-/.test(id) ? id : shortId(id))
 
 /** A time as tables show it: relative unless --wide (ISO). */
 export const displayTime = (time: number | string | undefined, options: OutputOptions, now: number): string =>

@@ -114,6 +114,7 @@ export async function buildWasmJob(flags: WasmRunFlags, readFile: LocalFileReade
     InputSources: inputs,
     ResultPaths: (flags.outputs ?? []).map((value) => parseResultPath(value)),
     Resources: resources,
+    // None unless asked: WASI preview1 has no sockets, and nodes refuse a task asking for more than they allow.
     Network: { Type: flags.network ?? 'None', ...(flags.domains && flags.domains.length > 0 ? { Domains: flags.domains } : {}) },
     Timeouts: {
       ...(flags.timeout ? { TotalTimeout: flags.timeout } : {}),

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
-import type { CliIo } from '../../src/cli/cli-io.ts'
+import { sleep, type CliIo } from '../../src/cli/cli-io.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** node-runner/bin/shoal.js */
@@ -52,7 +52,7 @@ export class CapturedStream {
 }
 
 /** An in-memory CliIo: captured streams, given env/stdin, a clock that advances when slept. */
-export function memoryIo(init: { env?: Record<string, string>; stdin?: string; home?: string; cwd?: string; fetch?: typeof fetch } = {}): CliIo & { stdout: CapturedStream; stderr: CapturedStream } {
+export function memoryIo(init: { env?: Record<string, string>; stdin?: string; home?: string; cwd?: string; fetch?: typeof fetch; realTime?: boolean } = {}): CliIo & { stdout: CapturedStream; stderr: CapturedStream } {
   let now = Date.parse('2025-01-01T00:00:00Z')
   return {
     stdout: new CapturedStream(),
@@ -62,10 +62,12 @@ export function memoryIo(init: { env?: Record<string, string>; stdin?: string; h
     env: init.env ?? {},
     cwd: init.cwd ?? '/tmp',
     home: init.home ?? '/nonexistent-home',
-    now: () => now,
-    sleep: async (ms: number) => {
-      now += ms
-    },
+    now: () => (init.realTime ? Date.now() : now),
+    sleep: init.realTime
+      ? sleep
+      : async (ms: number) => {
+          now += ms
+        },
     fetch: init.fetch ?? globalThis.fetch,
   }
 }

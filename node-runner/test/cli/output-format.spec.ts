@@ -38,9 +38,9 @@ describe('output formats', () => {
 
   it('job list columns: short IDs and relative times, full with --wide', () => {
     const now = Date.parse('2025-01-01T00:10:00Z')
-    const job = { ID: 'j-0123456789abcdef', Name: 'hello', Type: 'batch', State: { StateType: 'Completed' }, CreateTime: Date.parse('2025-01-01T00:07:00Z') * 1e6, Namespace: 'default', Labels: {} } as unknown as Job
+    const job = { ID: 'j-01234567-89ab-4def-8000-000000000000', Name: 'hello', Type: 'batch', State: { StateType: 'Completed' }, CreateTime: Date.parse('2025-01-01T00:07:00Z') * 1e6, Namespace: 'default', Labels: {} } as unknown as Job
     expect(renderList([job], jobColumns(now), { output: 'table', noStyle: true })).toBe('CREATED  ID          JOB    TYPE   STATE\n3m ago   j-01234567  hello  batch  Completed\n')
-    expect(renderList([job], jobColumns(now), { output: 'table', noStyle: true, wide: true })).toContain('2025-01-01T00:07:00.000Z  j-0123456789abcdef')
+    expect(renderList([job], jobColumns(now), { output: 'table', noStyle: true, wide: true })).toContain('2025-01-01T00:07:00.000Z  j-01234567-89ab-4def-8000-000000000000')
   })
 
   it('relative times', () => {

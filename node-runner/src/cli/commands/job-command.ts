@@ -262,10 +262,13 @@ Examples:
         const api = await ctx.api(command)
         const view = await api.getJob(id, { signal: ctx.signal }).catch(jobNotFound(id))
         const publisher = view.Job.Tasks?.[0]?.Publisher?.Type ?? ''
-        const results = await api.jobResults(view.Job.ID, { signal: ctx.signal }).catch(jobNotFound(id))
-        if (results.Items.length === 0) {
-          if (publisher === '' || publisher === 'noop') {
-            throw new BadRequestError(`job ${view.Job.ID} has nothing to download: its publisher is ${publisher || 'not set'}, so no results were kept`, {
+        const answer = await api.jobResults(view.Job.ID, { signal: ctx.signal }).catch(jobNotFound(id))
+        // A noop publisher still reports a (noop) result per execution: there is nothing behind it.
+        const results = answer.Items.filter((result) => result.Type !== '' && result.Type !== 'noop')
+        if (results.length === 0) {
+          if (publisher === '' || publisher === 'noop' || answer.Items.length > 0) {
+            const why = publisher === '' || publisher === 'noop' ? `its publisher is ${publisher || 'not set'}` : 'its executions published nothing (noop)'
+            throw new BadRequestError(`job ${view.Job.ID} has nothing to download: ${why}, so no results were kept`, {
               hint: 'Results are kept only when the job publishes with local, ipfs or s3 (e.g. `shoal wasm run -p local …`, or Publisher.Type: local in the spec); `shoal job describe` shows the first 2 KiB of stdout.',
             })
           }
@@ -276,8 +279,8 @@ Examples:
         const { extractTarGz } = await import('@shoal/compute')
         const outputDir = flags.outputDir ?? `job-${shortId(view.Job.ID).slice(2)}`
         const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(flags.downloadTimeoutSecs * 1000)])
-        const written = await downloadResults(results.Items, { outputDir: outputDir.startsWith('/') ? outputDir : `${ctx.io.cwd}/${outputDir}`, fetch: ctx.io.fetch, extract: extractTarGz, signal })
-        ctx.err(`Results for job ${view.Job.ID} (${results.Items.length} execution${results.Items.length === 1 ? '' : 's'}, ${written.files} files) written to:\n`)
+        const written = await downloadResults(results, { outputDir: outputDir.startsWith('/') ? outputDir : `${ctx.io.cwd}/${outputDir}`, fetch: ctx.io.fetch, extract: extractTarGz, signal })
+        ctx.err(`Results for job ${view.Job.ID} (${results.length} execution${results.length === 1 ? '' : 's'}, ${written.files} files) written to:\n`)
         ctx.out(`${written.dir}\n`)
       }),
   )

@@ -1,0 +1,113 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../../src/cli/program.ts'
+import { memoryIo } from './cli-harness.ts'
+import { startLiveRequester, type LiveRequester } from './live-requester.ts'
+
+const NOOP_JOB = `
+Name: cli-noop
+Type: batch
+Count: 1
+Labels: { suite: cli }
+Tasks:
+  - Name: main
+    Engine: { Type: noop }
+    Publisher: { Type: noop }
+    Network: { Type: None }
+`
+
+describe('shoal against a live requester', { timeout: 30_000 }, () => {
+  let live: LiveRequester
+  let work: string
+  let jobFile: string
+  let jobId: string
+
+  const shoal = async (args: string[], extra: { stdin?: string } = {}) => {
+    const io = memoryIo({ env: { SHOAL_API_URL: live.url }, realTime: true, stdin: extra.stdin, cwd: work })
+    const code = await runCli(args, { io })
+    return { code, stdout: io.stdout.text, stderr: io.stderr.text }
+  }
+
+  beforeAll(async () => {
+    live = await startLiveRequester()
+    work = await mkdtemp(join(tmpdir(), 'shoal-cli-live-'))
+    jobFile = join(work, 'job.yaml')
+    await writeFile(jobFile, NOOP_JOB)
+  })
+  afterAll(async () => {
+    await live?.stop()
+    if (work) await rm(work, { recursive: true, force: true })
+  })
+
+  it('job run submits, waits with progress lines on stderr, and exits 0 when the job completes', async () => {
+    const run = await shoal(['job', 'run', jobFile])
+    expect(run.stderr).toMatch(/^Job successfully submitted\. Job ID: (j-[0-9a-f-]{36})\n/)
+    jobId = /Job ID: (j-[0-9a-f-]{36})/.exec(run.stderr)![1]
+    expect(run.stderr).toContain(`Job ${jobId.slice(0, 10)}  Completed  (1 Completed)\n`)
+    expect(run.stderr).toContain(`shoal job describe ${jobId}`)
+    expect(run.code).toBe(0)
+  })
+
+  it('job run --no-wait prints only the job ID', async () => {
+    const run = await shoal(['job', 'run', '-', '--wait=false'], { stdin: NOOP_JOB.replace('cli-noop', 'cli-nowait') })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^j-[0-9a-f-]{36}\n$/)
+  })
+
+  it('job list shows the job in a table with a short ID, and as full objects in JSON', async () => {
+    const table = await shoal(['job', 'list', '--no-style', '--labels', 'suite=cli'])
+    expect(table.code).toBe(0)
+    const lines = table.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^CREATED\s+ID\s+JOB\s+TYPE\s+STATE$/)
+    expect(table.stdout).toMatch(new RegExp(`s ago\\s+${jobId.slice(0, 10)}\\s+cli-noop\\s+batch\\s+Completed`))
+    const json = await shoal(['job', 'list', '--output', 'json'])
+    const jobs = JSON.parse(json.stdout) as { ID: string; Tasks: unknown[] }[]
+    expect(jobs.find((j) => j.ID === jobId)?.Tasks).toHaveLength(1)
+  })
+
+  it('job describe, executions and history show what happened', async () => {
+    const describe = await shoal(['job', 'describe', jobId, '--no-style'])
+    expect(describe.code).toBe(0)
+    expect(describe.stdout).toContain(`ID            = ${jobId}\n`)
+    expect(describe.stdout).toContain('State         = Completed\n')
+    expect(describe.stdout).toContain('\nSummary\n  Completed: 1\n')
+    expect(describe.stdout).toMatch(/\nExecutions\n {2}CREATED\s+MODIFIED\s+ID\s+NODE ID/)
+    const yaml = await shoal(['job', 'describe', jobId, '--output', 'yaml'])
+    expect(yaml.stdout).toMatch(/^Job:\n/)
+    const executions = await shoal(['job', 'executions', jobId, '--output', 'csv', '--wide'])
+    expect(executions.stdout.split('\n')[1]).toMatch(/,n-compute-1,\d+,Completed,Stopped|,n-compute-1,\d+,Completed,/)
+    const history = await shoal(['job', 'history', jobId, '--output', 'json'])
+    expect((JSON.parse(history.stdout) as unknown[]).length).toBeGreaterThan(1)
+  })
+
+  it('an unknown job is one clear line and exit 1', async () => {
+    const run = await shoal(['job', 'describe', 'j-00000000-0000-4000-8000-000000000000'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe('Error: job j-00000000-0000-4000-8000-000000000000 not found. List jobs with `shoal job list`.\n')
+  })
+
+  it('job get explains that a noop-published job has nothing to download, and writes nothing', async () => {
+    const run = await shoal(['job', 'get', jobId])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(`Error: job ${jobId} has nothing to download: its publisher is noop, so no results were kept.`)
+    expect(run.stderr).toContain('local, ipfs or s3')
+  })
+
+  it('node list, agent alive and version talk to the requester', async () => {
+    const nodes = await shoal(['node', 'list', '--no-style'])
+    expect(nodes.code).toBe(0)
+    expect(nodes.stdout).toMatch(/n-compute-1\s+Compute\s+APPROVED\s+CONNECTED\s+zone=test/)
+    const alive = await shoal(['agent', 'alive'])
+    expect(alive.stdout).toBe('Status: OK\n')
+    const version = await shoal(['version', '--output', 'json'])
+    expect(JSON.parse(version.stdout)).toMatchObject({ serverVersion: { GitVersion: 'v9.9.9-test' } })
+  })
+
+  it('job stop of a completed job reports the server message and hint', async () => {
+    const run = await shoal(['job', 'stop', jobId])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^Error: job j-\S+ already completed; there is nothing to stop\. use `job rerun` to run it again/)
+  })
+})
