@@ -39,6 +39,14 @@ export interface RequesterLibp2pInit {
   datastore?: Datastore
   /** Most simultaneous connections (compute nodes, tabs, relayed peers); libp2p's default otherwise. */
   maxConnections?: number
+  /**
+   * Connections one host may open per second before more are refused (default 100; libp2p's
+   * own default of 5 refuses a herd of compute nodes on one machine reconnecting after a
+   * requester restart).
+   */
+  inboundConnectionThreshold?: number
+  /** Incoming connections allowed to be mid-handshake at once (default 100; libp2p's is 10). */
+  maxIncomingPendingConnections?: number
   connectionGater?: ConnectionGater
 }
 
@@ -72,7 +80,11 @@ export async function createRequesterLibp2p(init: RequesterLibp2pInit): Promise<
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: init.connectionGater,
-    connectionManager: init.maxConnections === undefined ? undefined : { maxConnections: init.maxConnections },
+    connectionManager: {
+      maxConnections: init.maxConnections,
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? 100,
+      maxIncomingPendingConnections: init.maxIncomingPendingConnections ?? 100,
+    },
     services: services as { identify: ReturnType<typeof identify>; ping: ReturnType<typeof ping> },
   })
   return node as Libp2p<RequesterServices>

@@ -10,6 +10,7 @@ import {
   createRequesterLibp2p,
   generatePeerKey,
   peerIdOf,
+  WebRTCUnavailableError,
   type Libp2p,
 } from '../src/index.ts'
 import { Inbox, heartbeat, randomText } from './transport-compliance.ts'
@@ -66,6 +67,17 @@ describe('libp2p transport', () => {
     expect(server.remoteAddress).toMatch(new RegExp(`/p2p/${computeNode.peerId.toString()}$`))
     expect((server as { remotePeer?: string }).remotePeer).toBe(computeNode.peerId.toString())
   })
+
+  it('accepts a herd of compute nodes on one host connecting at once (requester restart)', async () => {
+    const { node } = await requester()
+    const listener = createLibp2pListener({ libp2p: node })
+    let accepted = 0
+    await listener.start(() => accepted++)
+    const herd = await Promise.all([...Array(30).keys()].map(() => compute()))
+    const connections = await Promise.all(herd.map((n) => createLibp2pDialer({ libp2p: n }).dial(addressOf(node, 'websockets'))))
+    expect(connections.every((connection) => !connection.closed)).toBe(true)
+    expect(new Set(connections.map((connection) => connection.id)).size).toBe(30)
+  }, 20_000)
 
   it('refuses to send a message over the frame limit and stays open', async () => {
     const { node } = await requester()
@@ -152,6 +164,11 @@ describe('libp2p transport', () => {
     expect(relaying.node.services.relay).toBeDefined()
     expect(relaying.node.getProtocols()).toContain('/libp2p/circuit/relay/0.2.0/hop')
     expect(plain.node.getProtocols()).not.toContain('/libp2p/circuit/relay/0.2.0/hop')
+  })
+
+  it('tells a browser-side caller without RTCPeerConnection (a Web Worker) where to create the node', async () => {
+    expect(typeof globalThis.RTCPeerConnection).toBe('undefined')
+    await expect(createComputeLibp2p({ transports: 'browser' })).rejects.toThrow(WebRTCUnavailableError)
   })
 
   it('keeps the peer ID of a given key across restarts', async () => {
