@@ -62,7 +62,8 @@ export function decideBid(task: Task, resources: Resources, context: BidContext)
   }
 
   const network = task.Network?.Type ?? ''
-  if (network !== '' && network.toLowerCase() !== 'none') {
+  // Default lets the executor decide; Shoal's executors decide: no network.
+  if (!['', 'none', 'default'].includes(network.toLowerCase())) {
     const allowed = context.allowedNetworks.some((type) => type.toLowerCase() === network.toLowerCase())
     if (!allowed) {
       problems.push(

@@ -117,6 +117,8 @@ describe('bidding', () => {
 
   it('allows the network types its operator allows', async () => {
     const { requester } = await setup({ engines: [new NoopEngine()], allowedNetworks: ['HTTP'] })
+    const unset = await requester.askForBid(makeExecution(makeJob({ Engine: { Type: 'noop', Params: {} }, Network: { Type: 'Default' } })))
+    expect(unset.Accepted).toBe(true)
     const http = await requester.askForBid(makeExecution(makeJob({ Engine: { Type: 'noop', Params: {} }, Network: { Type: 'HTTP', Domains: ['example.com'] } })))
     expect(http.Accepted).toBe(true)
     const full = await requester.askForBid(makeExecution(makeJob({ Engine: { Type: 'noop', Params: {} }, Network: { Type: 'Full' } })))

@@ -1,0 +1,178 @@
+/**
+ * The real requester (scheduler, SQL job store) and a real ComputeNode speaking the compute
+ * protocol over a MemoryNetwork: what a user sees after `job run`, `job stop` and `job logs`.
+ */
+import { readFile } from 'node:fs/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ExecutionError, ExecutionState, type Execution, type JobStateType } from '@shoal/models'
+import { createConsoleLogger, type Engine, type EngineRunRequest, type EngineRunResult } from '@shoal/interface'
+import { MemoryNetwork } from '@shoal/protocol'
+import { Requester, SqlJobStore } from '@shoal/orchestrator'
+import { createWasmEngine } from '@shoal/wasm'
+// Node-only adapters, used by this test only (packages stay runtime-neutral).
+import { createNodeSqliteDatabase } from '../../../node-runner/src/sqlite/node-sqlite-database.ts'
+import { createNodeWorkerFactory } from '../../../node-runner/src/worker/index.ts'
+import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher } from '../src/index.ts'
+import { TestEngine, untilAborted } from './fake-requester.ts'
+
+const ADDRESS = 'requester'
+const stops: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop()
+})
+
+/**
+ * A "docker"-typed test engine (validation only knows wasm, docker and noop) driven by
+ * Parameters: ["echo", text...] prints, ["exit", n] exits with n, ["fail", message] is an
+ * engine error, ["hang"] runs until cancelled.
+ */
+function scriptEngine(): TestEngine {
+  return new TestEngine('docker', async (request: EngineRunRequest, signal): Promise<EngineRunResult> => {
+    const [command, ...args] = (request.task.Engine.Params.Parameters as string[] | undefined) ?? []
+    const result = (stdout: string, exitCode = 0): EngineRunResult => ({
+      exitCode,
+      stdout: new TextEncoder().encode(stdout),
+      stderr: new Uint8Array(),
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      outputs: new Map(),
+    })
+    switch (command) {
+      case 'echo':
+        return result(args.join(' ') + '\n')
+      case 'exit':
+        return result('', Number(args[0]))
+      case 'fail':
+        throw new ExecutionError(args.join(' '))
+      case 'hang':
+        request.onLog?.({ stream: 1, data: new TextEncoder().encode('started\n') })
+        return untilAborted(signal)
+      default:
+        throw new ExecutionError(`unknown script command ${command}`)
+    }
+  })
+}
+
+async function cluster(engines: Engine[] = [scriptEngine(), new NoopEngine()]) {
+  const network = new MemoryNetwork()
+  const store = new SqlJobStore({ db: createNodeSqliteDatabase(':memory:') })
+  const requester = new Requester({
+    store,
+    listeners: [network.listener(ADDRESS)],
+    config: { nodeId: 'n-requester', heartbeatIntervalMs: 200, maxRetries: 0 },
+    logger: process.env.DEBUG_TEST ? createConsoleLogger({ level: 'debug' }) : undefined,
+  })
+  await requester.start()
+  stops.push(() => requester.stop())
+  const node = new ComputeNode({
+    nodeId: 'n-compute-1',
+    engines,
+    storages: [new InlineStorage()],
+    publishers: [new NoopPublisher()],
+    capacity: { CPU: 2, Memory: 2_000_000_000, Disk: 0, GPU: 0 },
+    dialer: network.dialer('n-compute-1'),
+    requesterAddresses: [ADDRESS],
+    reconnect: { initialDelayMs: 5, maxDelayMs: 50 },
+    logger: process.env.DEBUG_TEST ? createConsoleLogger({ level: 'debug' }) : undefined,
+  })
+  const connected = new Promise<void>((resolve) =>
+    node.addEventListener('status', (e) => {
+      if (e.detail.status === 'connected') resolve()
+    }),
+  )
+  await node.start()
+  stops.push(() => node.stop())
+  await connected
+  // The requester has registered the node once it lists it as connected.
+  await until(async () => (await requester.listNodes()).some((n) => n.Info.NodeID === 'n-compute-1' && n.ConnectionState.Status === 'CONNECTED'))
+
+  const waitForJob = async (jobId: string, states: JobStateType[]): Promise<JobStateType> => {
+    await until(async () => states.includes((await store.getJob(jobId)).State.StateType))
+    return (await store.getJob(jobId)).State.StateType
+  }
+  const executions = async (jobId: string): Promise<Execution[]> => (await store.listExecutions({ jobId })).Items
+  return { requester, store, node, waitForJob, executions }
+}
+
+/** Waits (bounded) until `check` holds. */
+async function until(check: () => Promise<boolean>, turns = 500): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error('condition not reached')
+}
+
+const job = (engine: Record<string, unknown>, task: Record<string, unknown> = {}) => ({
+  Name: `job-${crypto.randomUUID().slice(0, 8)}`,
+  Type: 'batch',
+  Count: 1,
+  Tasks: [{ Name: 'main', Engine: engine, Publisher: { Type: 'noop' }, ...task }],
+})
+
+describe('ComputeNode with the real Requester', () => {
+  it('a submitted job completes with the stdout, exit code and published result of the run', async () => {
+    const { requester, waitForJob, executions } = await cluster()
+    const { JobID } = await requester.submitJob(job({ Type: 'docker', Params: { Image: 'test/script', Parameters: ['echo', 'hello', 'shoal'] } }))
+    expect(await waitForJob(JobID, ['Completed', 'Failed'])).toBe('Completed')
+    const [execution] = await executions(JobID)
+    expect(execution.ComputeState.StateType).toBe(ExecutionState.Completed)
+    expect(execution.NodeID).toBe('n-compute-1')
+    expect(execution.RunOutput).toMatchObject({ Stdout: 'hello shoal\n', ExitCode: 0, ErrorMsg: '' })
+    expect(execution.PublishedResult).toEqual({ Type: 'noop', Params: {} })
+  })
+
+  it('a non-zero exit code completes the job with the exit code recorded', async () => {
+    const { requester, waitForJob, executions } = await cluster()
+    const { JobID } = await requester.submitJob(job({ Type: 'docker', Params: { Image: 'test/script', Parameters: ['exit', '7'] } }))
+    expect(await waitForJob(JobID, ['Completed', 'Failed'])).toBe('Completed')
+    expect((await executions(JobID))[0].RunOutput?.ExitCode).toBe(7)
+  })
+
+  it('the noop engine completes a job', async () => {
+    const { requester, waitForJob } = await cluster()
+    const { JobID } = await requester.submitJob(job({ Type: 'noop' }))
+    expect(await waitForJob(JobID, ['Completed', 'Failed'])).toBe('Completed')
+  })
+
+  it('a failing engine fails the execution with its error message', async () => {
+    const { requester, waitForJob, executions } = await cluster()
+    const { JobID } = await requester.submitJob(job({ Type: 'docker', Params: { Image: 'test/script', Parameters: ['fail', 'image', 'exploded'] } }))
+    expect(await waitForJob(JobID, ['Completed', 'Failed'])).toBe('Failed')
+    const [execution] = await executions(JobID)
+    expect(execution.ComputeState.StateType).toBe(ExecutionState.Failed)
+    expect(execution.RunOutput?.ErrorMsg).toBe('docker engine failed: image exploded')
+  })
+
+  it('stopJob cancels a running job on the node', async () => {
+    const engine = scriptEngine()
+    const { requester, node, waitForJob, executions } = await cluster([engine])
+    const { JobID } = await requester.submitJob(job({ Type: 'docker', Params: { Image: 'test/script', Parameters: ['hang'] } }))
+    await waitForJob(JobID, ['Running'])
+    await until(async () => (await executions(JobID))[0]?.ComputeState.StateType === ExecutionState.Running)
+
+    const lines: string[] = []
+    for await (const line of requester.logs(JobID, { follow: false })) lines.push(line.Line)
+    expect(lines).toEqual(['started\n'])
+
+    await requester.stopJob(JobID, 'user asked')
+    expect(await waitForJob(JobID, ['Stopped'])).toBe('Stopped')
+    await until(async () => engine.signals[0]?.aborted === true && node.executions().length === 0)
+    expect((await executions(JobID))[0].ComputeState.StateType).not.toBe(ExecutionState.Completed)
+  })
+
+  it('runs a WASM module through the real wasm engine', async () => {
+    const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: 1 })
+    stops.push(async () => void (await wasm.stop?.()))
+    const { requester, waitForJob, executions } = await cluster([wasm])
+    const bytes = new Uint8Array(await readFile(new URL('../../wasm/test/fixtures/hello.wasm', import.meta.url)))
+    const { JobID } = await requester.submitJob(
+      job(
+        { Type: 'wasm', Params: { EntryModule: '/app/main.wasm' } },
+        { InputSources: [{ Source: { Type: 'inline', Params: { URL: `data:application/wasm;base64,${btoa(String.fromCharCode(...bytes))}` } }, Target: '/app/main.wasm' }] },
+      ),
+    )
+    expect(await waitForJob(JobID, ['Completed', 'Failed'])).toBe('Completed')
+    expect((await executions(JobID))[0].RunOutput).toMatchObject({ Stdout: 'hello from wasm\n', ExitCode: 0 })
+  })
+})
