@@ -89,6 +89,13 @@ export class CliContext {
     return createClient({ baseUrl: config.apiUrl.value, token: config.apiToken?.value, fetch: this.io.fetch })
   }
 
+  /** Output options from flags; tables are plain (no bold header) unless stdout is a terminal. */
+  output(flags: OutputFlags, allowed: readonly OutputFormat[] = OUTPUT_FORMATS, fallback: OutputFormat = allowed[0]): OutputOptions {
+    const options = outputOptions(flags, allowed, fallback)
+    if (this.io.stdout.isTTY !== true || (this.io.env.NO_COLOR ?? '') !== '') options.noStyle = true
+    return options
+  }
+
   /** Writes to stdout. */
   out(text: string): void {
     this.io.stdout.write(text)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/program.ts'
-import { memoryIo } from './cli-harness.ts'
+import { FIXTURES, memoryIo } from './cli-harness.ts'
 import { startLiveRequester, type LiveRequester } from './live-requester.ts'
 
 const NOOP_JOB = `
@@ -103,6 +103,22 @@ describe('shoal against a live requester', { timeout: 30_000 }, () => {
     expect(alive.stdout).toBe('Status: OK\n')
     const version = await shoal(['version', '--output', 'json'])
     expect(JSON.parse(version.stdout)).toMatchObject({ serverVersion: { GitVersion: 'v9.9.9-test' } })
+  })
+
+  it('job logs of a finished job, job rerun, and wasm run --no-wait', async () => {
+    const logs = await shoal(['job', 'logs', jobId])
+    expect(logs).toMatchObject({ code: 0, stdout: '' })
+    const rerun = await shoal(['job', 'rerun', jobId])
+    expect(rerun.code).toBe(0)
+    expect(rerun.stdout).toMatch(new RegExp(`^Job successfully rerun: ${jobId} \\(version \\d+, evaluation v-`))
+    const wasm = await shoal(['wasm', 'run', join(FIXTURES, 'tiny.wasm'), '--no-wait', '-l', 'suite=wasm'])
+    expect(wasm.code).toBe(0)
+    const wasmId = wasm.stdout.trim()
+    expect(wasmId).toMatch(/^j-[0-9a-f-]{36}$/)
+    const described = await shoal(['job', 'describe', wasmId, '--output', 'json'])
+    const view = JSON.parse(described.stdout) as { Job: { Tasks: { Engine: { Type: string; Params: { EntryModule: string } }; Publisher: { Type: string } }[] } }
+    expect(view.Job.Tasks[0].Engine).toMatchObject({ Type: 'wasm', Params: { EntryModule: '/app/tiny.wasm' } })
+    expect(view.Job.Tasks[0].Publisher.Type).toBe('local')
   })
 
   it('job stop of a completed job reports the server message and hint', async () => {

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import type { ShoalClient } from '@shoal/client'
 import type { CliContext } from '../cli-context.ts'
-import { outputOptions, type OutputFlags } from '../cli-context.ts'
+import type { OutputFlags } from '../cli-context.ts'
 import { addOutputFlags } from '../command-flags.ts'
 import { renderDocument } from '../output-format.ts'
 
@@ -19,7 +19,7 @@ export function agentCommand(ctx: CliContext): Command {
     addOutputFlags(command, ['yaml', 'json'])
     command.addHelpText('after', `\nExamples:\n  shoal agent ${name}\n  shoal agent ${name} --output json`)
     command.action(async (flags: OutputFlags, self: Command) => {
-      const options = outputOptions(flags, ['yaml', 'json'])
+      const options = ctx.output(flags, ['yaml', 'json'])
       const api = await ctx.api(self)
       ctx.out(renderDocument(await call(api), options.output === 'json' ? 'json' : 'yaml'))
     })

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import type { CliContext } from '../cli-context.ts'
-import { outputOptions, type OutputFlags } from '../cli-context.ts'
+import type { OutputFlags } from '../cli-context.ts'
 import { CONFIG_KEYS, configFilePath, writeConfigValue, type ConfigValue } from '../cli-config.ts'
 import { addOutputFlags } from '../command-flags.ts'
 import { renderList } from '../output-format.ts'
@@ -20,7 +20,7 @@ export function configCommand(ctx: CliContext): Command {
   addOutputFlags(list)
   list.addHelpText('after', `\nPrecedence: flag > env > file > default.\n\nExamples:\n  shoal config list\n  SHOAL_API_URL=http://10.0.0.5:1234 shoal config list --output json`)
   list.action(async (flags: OutputFlags, command: Command) => {
-    const options = outputOptions(flags)
+    const options = ctx.output(flags)
     const effective = await ctx.config(command)
     const rows: ConfigRow[] = Object.entries(CONFIG_KEYS).map(([key, spec]) => {
       const value: ConfigValue | undefined = effective.values[key]

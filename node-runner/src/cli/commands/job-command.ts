@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { BadRequestError, NotFoundError, shortId, ShoalError, ValidationError, type Job } from '@shoal/models'
 import type { CliContext } from '../cli-context.ts'
-import { outputOptions, type OutputFlags } from '../cli-context.ts'
+import type { OutputFlags } from '../cli-context.ts'
 import { addListFlags, addOutputFlags, collect, wholeNumber } from '../command-flags.ts'
 import { parseJobText, readJobSpec } from '../job-spec-source.ts'
 import { describeJobText, ensureNewline, executionColumns, historyColumns, jobColumns } from '../job-views.ts'
@@ -128,7 +128,7 @@ Examples:
   addOutputFlags(describe, ['table', 'json', 'yaml'])
   describe.addHelpText('after', '\nExamples:\n  shoal job describe j-1234abcd\n  shoal job describe j-1234abcd --output yaml')
   describe.action(async (id: string, flags: OutputFlags, command: Command) => {
-    const options = outputOptions(flags, ['table', 'json', 'yaml'])
+    const options = ctx.output(flags, ['table', 'json', 'yaml'])
     const api = await ctx.api(command)
     const view = await api.getJob(id, { include: ['executions', 'history'], signal: ctx.signal }).catch(jobNotFound(id))
     if (options.output !== 'table') {
@@ -148,7 +148,7 @@ Examples:
     .option('--namespace <ns>', 'only jobs of this namespace')
     .addHelpText('after', '\nExamples:\n  shoal job list\n  shoal job list --limit 50 --wide\n  shoal job list --labels env=prod --output json\n  shoal job list --all --output csv > jobs.csv')
     .action(async (flags: ListFlags & { labels?: string; namespace?: string }, command: Command) => {
-      const options = outputOptions(flags)
+      const options = ctx.output(flags)
       const api = await ctx.api(command)
       const query: ListJobsQuery = { namespace: flags.namespace, limit: flags.limit, orderBy: flags.orderBy as ListJobsQuery['orderBy'], reverse: flags.reverse || flags.orderReversed, labels: flags.labels ? splitSelector(flags.labels) : undefined, signal: ctx.signal }
       const first = await api.listJobs({ ...query, nextToken: flags.nextToken })
@@ -164,7 +164,7 @@ Examples:
   addOutputFlags(executions)
   executions.addHelpText('after', '\nExamples:\n  shoal job executions j-1234abcd\n  shoal job executions j-1234abcd --output json')
   executions.action(async (id: string, flags: ListFlags, command: Command) => {
-    const options = outputOptions(flags)
+    const options = ctx.output(flags)
     const api = await ctx.api(command)
     const first = await api.jobExecutions(id, { limit: flags.limit, nextToken: flags.nextToken }).catch(jobNotFound(id))
     const items = flags.all ? await allPages(first, (nextToken) => api.jobExecutions(id, { limit: flags.limit, nextToken })) : first.Items
@@ -181,7 +181,7 @@ Examples:
     .option('--execution-id <id>', 'only events of this execution')
     .addHelpText('after', '\nExamples:\n  shoal job history j-1234abcd\n  shoal job history j-1234abcd --event-type execution --wide')
     .action(async (id: string, flags: ListFlags & { eventType: string; executionId?: string }, command: Command) => {
-      const options = outputOptions(flags)
+      const options = ctx.output(flags)
       const api = await ctx.api(command)
       const query = { eventType: flags.eventType as 'all' | 'job' | 'execution', executionId: flags.executionId, limit: flags.limit, signal: ctx.signal }
       const first = await api.jobHistory(id, { ...query, nextToken: flags.nextToken }).catch(jobNotFound(id))

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { NotFoundError, ShoalError } from '@shoal/models'
 import type { CliContext } from '../cli-context.ts'
-import { outputOptions, type OutputFlags } from '../cli-context.ts'
+import type { OutputFlags } from '../cli-context.ts'
 import { addListFlags, addOutputFlags } from '../command-flags.ts'
 import { nodeColumns } from '../job-views.ts'
 import { renderDocument, renderList } from '../output-format.ts'
@@ -30,7 +30,7 @@ export function nodeCommand(ctx: CliContext): Command {
     .addOption(new Option('--filter-status <state>', 'only nodes with this connection state').choices(['CONNECTED', 'DISCONNECTED']))
     .addHelpText('after', '\nExamples:\n  shoal node list\n  shoal node list --filter-approval PENDING --wide\n  shoal node list --output json')
     .action(async (flags: OutputFlags & { limit: number; nextToken?: string; orderBy?: string; reverse?: boolean; orderReversed?: boolean; labels?: string; filterApproval?: string; filterStatus?: string }, command: Command) => {
-      const options = outputOptions(flags)
+      const options = ctx.output(flags)
       const api = await ctx.api(command)
       const answer = await api.listNodes({
         limit: flags.limit,
@@ -50,7 +50,7 @@ export function nodeCommand(ctx: CliContext): Command {
   addOutputFlags(describe, ['yaml', 'json'])
   describe.addHelpText('after', '\nExamples:\n  shoal node describe n-1234abcd\n  shoal node describe n-1234abcd --output json')
   describe.action(async (id: string, flags: OutputFlags, command: Command) => {
-    const options = outputOptions(flags, ['yaml', 'json'])
+    const options = ctx.output(flags, ['yaml', 'json'])
     const api = await ctx.api(command)
     const answer = await api.getNode(id, { signal: ctx.signal }).catch(nodeNotFound(id))
     ctx.out(renderDocument(answer.Node, options.output === 'json' ? 'json' : 'yaml'))

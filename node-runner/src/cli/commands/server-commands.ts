@@ -23,7 +23,7 @@ async function loadRunner<T>(specifier: string, name: string): Promise<Runner<T>
   try {
     module = (await import(specifier)) as Record<string, unknown>
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(specifier)) {
       throw new BadRequestError(`this build of shoal has no ${name} yet (${specifier} is missing)`, { cause: error, hint: 'Update your checkout, or run against an existing requester with SHOAL_API_URL.' })
     }
     throw error
@@ -34,8 +34,8 @@ async function loadRunner<T>(specifier: string, name: string): Promise<Runner<T>
 }
 
 // Specifiers kept in variables so the CLI loads (and typechecks) before the server modules exist.
-const SERVE_MODULE = '../serve/index.ts'
-const DEVSTACK_MODULE = '../devstack/index.ts'
+const SERVE_MODULE = new URL('../../serve/index.ts', import.meta.url).href
+const DEVSTACK_MODULE = new URL('../../devstack/index.ts', import.meta.url).href
 
 /** `shoal serve`: run a requester (orchestrator), a compute node, or both, until interrupted. */
 export function serveCommand(ctx: CliContext): Command {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import type { CliContext } from '../cli-context.ts'
-import { outputOptions, type OutputFlags } from '../cli-context.ts'
+import type { OutputFlags } from '../cli-context.ts'
 import { isUnreachable } from '../cli-errors.ts'
 import { addOutputFlags } from '../command-flags.ts'
 import { renderDocument, renderTable } from '../output-format.ts'
@@ -15,7 +15,7 @@ export function versionCommand(ctx: CliContext): Command {
   addOutputFlags(version)
   version.addHelpText('after', '\nExamples:\n  shoal version\n  shoal version --client\n  shoal version --output json')
   version.action(async (flags: OutputFlags & { client?: boolean }, command: Command) => {
-    const options = outputOptions(flags)
+    const options = ctx.output(flags)
     const info: { clientVersion: { GitVersion: string }; serverVersion?: Record<string, unknown>; serverError?: string } = { clientVersion: { GitVersion: `v${CLIENT_VERSION}` } }
     if (!flags.client) {
       try {

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import type { DevstackCommandOptions, ServeCommandOptions } from '../../src/cli/cli-context.ts'
+import { runCli } from '../../src/cli/program.ts'
+import { memoryIo } from './cli-harness.ts'
+
+describe('serve and devstack hand their flags to the server as one options object', () => {
+  it('serve with every flag', async () => {
+    const seen: ServeCommandOptions[] = []
+    const io = memoryIo({ env: { SHOAL_DIR: '/srv/shoal' } })
+    const code = await runCli(
+      [
+        'serve', '--compute', '--requester', '/ip4/10.0.0.5/tcp/1235/ws', '--host', '0.0.0.0', '--port', '8080', '--peer-port', '1235',
+        '-l', 'region=eu', '--compute-labels', 'gpu=no', '--allow-listed-local-paths', '/data:rw', '--allow-listed-local-paths', '/ref',
+        '--join-token', 'tok', '--capacity-cpu', '2', '--capacity-memory', '4Gb', '--publisher-url', 'http://10.0.0.6:6001',
+      ],
+      { io, runServe: async (options) => seen.push(options) },
+    )
+    expect(io.stderr.text).toBe('')
+    expect(code).toBe(0)
+    const { signal, ...options } = seen[0]
+    expect(signal).toBeInstanceOf(AbortSignal)
+    expect(options).toEqual({
+      orchestrator: false,
+      compute: true,
+      host: '0.0.0.0',
+      port: 8080,
+      dataDir: '/srv/shoal/data',
+      peerPort: 1235,
+      computeLabels: { region: 'eu', gpu: 'no' },
+      allowListedLocalPaths: [
+        { path: '/data', readWrite: true },
+        { path: '/ref', readWrite: false },
+      ],
+      joinToken: 'tok',
+      manualApproval: false,
+      capacityCpu: '2',
+      capacityMemory: '4Gb',
+      requester: '/ip4/10.0.0.5/tcp/1235/ws',
+      publisherUrl: 'http://10.0.0.6:6001',
+    })
+  })
+
+  it('serve alone runs requester and compute node on 127.0.0.1:1234; a compute-only node needs --requester', async () => {
+    const seen: ServeCommandOptions[] = []
+    expect(await runCli(['serve', '--manual-approval'], { io: memoryIo({ home: '/home/u' }), runServe: async (o) => seen.push(o) })).toBe(0)
+    expect(seen[0]).toMatchObject({ orchestrator: true, compute: true, host: '127.0.0.1', port: 1234, dataDir: '/home/u/.shoal/data', manualApproval: true, computeLabels: {}, allowListedLocalPaths: [] })
+    const io = memoryIo()
+    expect(await runCli(['serve', '--compute'], { io, runServe: async () => {} })).toBe(1)
+    expect(io.stderr.text).toContain('--requester: a compute-only node needs the requester to connect to')
+  })
+
+  it('devstack defaults and the --compute-nodes alias', async () => {
+    const seen: DevstackCommandOptions[] = []
+    expect(await runCli(['devstack'], { io: memoryIo(), runDevstack: async (o) => seen.push(o) })).toBe(0)
+    expect(await runCli(['devstack', '--compute-nodes', '5', '--port', '0', '--data-dir', '/tmp/ds', '--browsers', '2'], { io: memoryIo(), runDevstack: async (o) => seen.push(o) })).toBe(0)
+    expect(seen.map(({ signal: _signal, ...rest }) => rest)).toEqual([
+      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0 },
+      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2 },
+    ])
+  })
+})
