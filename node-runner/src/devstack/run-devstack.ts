@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DevstackCommandOptions } from '../cli/cli-context.ts'
+import { preferredDialOrder, serverLogger, untilAborted } from '../serve/run-serve.ts'
+import { startComputeServer, type ComputeServer } from '../serve/compute-server.ts'
+import { startRequesterServer } from '../serve/requester-server.ts'
+import { defaultWebRoot } from '../serve/web-root.ts'
+
+/** A running devstack. */
+export interface Devstack {
+  readonly url: string
+  readonly multiaddrs: string[]
+  readonly computes: ComputeServer[]
+  stop(): Promise<void>
+}
+
+/** Starts a requester and `computes` compute nodes in this process, on loopback. */
+export async function startDevstack(options: Omit<DevstackCommandOptions, 'signal'> & { logLevel?: string }): Promise<Devstack> {
+  const logger = serverLogger({ ...process.env, SHOAL_LOG_LEVEL: options.logLevel ?? process.env.SHOAL_LOG_LEVEL ?? 'warn' })
+  const temporary = options.dataDir === undefined
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'shoal-devstack-')))
+  const requester = await startRequesterServer({ dataDir: join(dataDir, 'requester'), host: options.host, port: options.port, webRoot: defaultWebRoot(), logger })
+  const computes: ComputeServer[] = []
+  const stop = async () => {
+    await Promise.all(computes.map((c) => c.stop({ goodbye: true })))
+    await requester.stop()
+    if (temporary) await rm(dataDir, { recursive: true, force: true })
+  }
+  try {
+    const cpuEach = Math.max(1, options.computes > 0 ? 2 : 1)
+    computes.push(
+      ...(await Promise.all(
+        Array.from({ length: options.computes }, (_, i) =>
+          startComputeServer({
+            dataDir: join(dataDir, `compute-${i}`),
+            requesterAddresses: preferredDialOrder(requester.multiaddrs),
+            host: options.host,
+            labels: { name: `compute-${i}` },
+            capacityCpu: String(cpuEach),
+            capacityMemory: '2Gi',
+            workers: 2,
+            logger,
+          }),
+        ),
+      )),
+    )
+    // Ready = every compute node has joined.
+    const deadline = Date.now() + 15_000
+    while ((await requester.requester.listNodes()).filter((n) => n.Info.NodeType === 'Compute' && n.ConnectionState.Status === 'CONNECTED').length < options.computes) {
+      if (Date.now() > deadline) throw new Error(`only some of the ${options.computes} compute nodes joined within 15 s`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { url: requester.url, multiaddrs: requester.multiaddrs, computes, stop }
+}
+
+/** `shoal devstack`: prints where everything is and a copy-paste example, runs until interrupted. */
+export async function runDevstack(options: DevstackCommandOptions): Promise<void> {
+  const started = performance.now()
+  const devstack = await startDevstack(options)
+  const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  const out = (line: string) => process.stdout.write(line + '\n')
+  out(`Shoal devstack ready in ${seconds} s: 1 requester, ${devstack.computes.length} compute node(s)`)
+  out(`  API:        ${devstack.url}`)
+  out(`  Contribute: open ${devstack.url}/ in a browser to add the tab as a compute node`)
+  for (const [i, addr] of devstack.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)
+  out('')
+  out('Try it (in another terminal):')
+  out(`  export SHOAL_API_URL=${devstack.url}`)
+  out('  npm run shoal -- wasm run packages/wasm/test/fixtures/hello.wasm')
+  out('  npm run shoal -- job list')
+  out('  npm run shoal -- node list')
+  out('Press Ctrl-C to stop.')
+  try {
+    await untilAborted(options.signal)
+  } finally {
+    await devstack.stop()
+  }
+}

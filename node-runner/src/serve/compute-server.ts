@@ -1,0 +1,111 @@
+import { availableParallelism, freemem } from 'node:os'
+import { join } from 'node:path'
+import type { Logger } from '@shoal/interface'
+import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage } from '@shoal/compute'
+import { parseBytes, parseCpu, type Resources } from '@shoal/models'
+import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p'
+import { createWasmEngine } from '@shoal/wasm'
+import { ensureDataDir } from '../config/data-dir.ts'
+import { loadOrCreateNodeId } from '../config/node-id.ts'
+import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
+import { nodeRTCConfiguration } from '../libp2p/node-rtc-configuration.ts'
+import { LocalPublisher } from '../publisher/local-publisher.ts'
+import { startResultServer } from '../publisher/result-server.ts'
+import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
+import { createNodeWorkerFactory } from '../worker/index.ts'
+import { SHOAL_VERSION } from '../version.ts'
+
+/** Options of a compute node on Node. */
+export interface ComputeServerOptions {
+  dataDir: string
+  /** Requester multiaddrs to dial, in order. */
+  requesterAddresses: string[]
+  /** Interface the result server listens on. */
+  host: string
+  labels?: Record<string, string>
+  /** CPU offered, e.g. "2" or "1500m" (default: all cores). */
+  capacityCpu?: string
+  /** Memory offered, e.g. "4Gb" (default: 80% of free memory). */
+  capacityMemory?: string
+  allowedPaths?: AllowedPath[]
+  joinToken?: string
+  /** Base URL under which `local` results are served (default: the result server's own address). */
+  publisherUrl?: string
+  /** WASM workers (default: the CPU capacity, at least 1). */
+  workers?: number
+  /** Bind WebRTC ICE to this address (loopback-only namespaces). */
+  rtcBindAddress?: string
+  logger: Logger
+}
+
+/** A running compute node. */
+export interface ComputeServer {
+  readonly nodeId: string
+  readonly node: ComputeNode
+  readonly resultsUrl: string
+  stop(options?: { goodbye?: boolean }): Promise<void>
+}
+
+/** Capacity offered by this machine unless configured. */
+export function computeCapacity(options: { capacityCpu?: string; capacityMemory?: string }): Resources {
+  return {
+    CPU: options.capacityCpu ? parseCpu(options.capacityCpu) : availableParallelism(),
+    Memory: options.capacityMemory ? parseBytes(options.capacityMemory) : Math.floor(freemem() * 0.8),
+    Disk: 0,
+    GPU: 0,
+  }
+}
+
+/**
+ * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, inline,
+ * urlDownload and allow-listed local inputs, local and noop publishers (results served over
+ * HTTP), dialing the requester over libp2p.
+ */
+export async function startComputeServer(options: ComputeServerOptions): Promise<ComputeServer> {
+  const logger = options.logger
+  const dataDir = await ensureDataDir(options.dataDir)
+  const nodeId = await loadOrCreateNodeId(dataDir)
+  const capacity = computeCapacity(options)
+  const resultsDir = join(dataDir, 'results')
+  const resultServer = await startResultServer({ directory: resultsDir, host: options.host, port: 0 })
+  const resultsUrl = options.publisherUrl ?? resultServer.url
+  const libp2p = await createComputeLibp2p({
+    privateKey: await loadOrCreatePeerKey(dataDir),
+    transports: 'node',
+    rtcConfiguration: nodeRTCConfiguration({ bindAddress: options.rtcBindAddress }),
+  })
+  const wasm = createWasmEngine({
+    workerFactory: createNodeWorkerFactory(),
+    poolSize: options.workers ?? Math.max(1, Math.ceil(capacity.CPU)),
+  })
+  const node = new ComputeNode({
+    nodeId,
+    labels: { runtime: 'node', ...options.labels },
+    engines: [wasm, new NoopEngine()],
+    storages: [new InlineStorage(), new UrlDownloadStorage(), new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],
+    publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl }), new NoopPublisher()],
+    capacity,
+    dialer: createLibp2pDialer({ libp2p }),
+    requesterAddresses: options.requesterAddresses,
+    joinToken: options.joinToken,
+    logger: logger.child('compute', { node: nodeId }),
+    version: `v${SHOAL_VERSION}`,
+  })
+  await node.start()
+  logger.info('compute node started', { node: nodeId, requester: options.requesterAddresses[0], results: resultsUrl })
+  return {
+    nodeId,
+    node,
+    resultsUrl,
+    async stop(stopOptions = { goodbye: true }) {
+      await node.stop(stopOptions).catch(() => {})
+      try {
+        await wasm.stop?.()
+      } catch {}
+      try {
+        await libp2p.stop()
+      } catch {}
+      await resultServer.stop()
+    },
+  }
+}

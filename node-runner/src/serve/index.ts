@@ -1,0 +1,7 @@
+/** `shoal serve`: the requester and compute node assembled for Node. */
+export { runServe, serverLogger, preferredDialOrder, untilAborted } from './run-serve.ts'
+export { startRequesterServer } from './requester-server.ts'
+export type { RequesterServer, RequesterServerOptions } from './requester-server.ts'
+export { startComputeServer, computeCapacity } from './compute-server.ts'
+export type { ComputeServer, ComputeServerOptions } from './compute-server.ts'
+export { defaultWebRoot } from './web-root.ts'

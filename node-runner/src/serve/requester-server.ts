@@ -1,0 +1,119 @@
+import { createServer as createHttpServer, type Server } from 'node:http'
+import { join } from 'node:path'
+import { getRequestListener } from '@hono/node-server'
+import { createNodeWebSocket } from '@hono/node-ws'
+import { Hono } from 'hono'
+import type { Logger } from '@shoal/interface'
+import { Requester, SqlJobStore, createRequesterApp, type RequesterConfig } from '@shoal/orchestrator'
+import { createLibp2pListener, createRequesterLibp2p, type Libp2p } from '@shoal/transport-libp2p'
+import { ensureDataDir } from '../config/data-dir.ts'
+import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
+import { nodeRTCConfiguration } from '../libp2p/node-rtc-configuration.ts'
+import { listen } from '../net/listen.ts'
+import { createNodeSqliteDatabase } from '../sqlite/node-sqlite-database.ts'
+import { SHOAL_VERSION } from '../version.ts'
+import { createStaticAssets } from './static-assets.ts'
+
+/** Options of a requester on Node. */
+export interface RequesterServerOptions {
+  dataDir: string
+  /** Interface of every listener (API and libp2p). */
+  host: string
+  /** REST API port (0 = any free port). */
+  port: number
+  /** libp2p port for WebSockets (TCP) and WebRTC-direct (UDP); default API port + 1 (any when the API port is 0). */
+  peerPort?: number
+  joinToken?: string
+  manualApproval?: boolean
+  /** Scheduler settings (heartbeats, retries, timeouts). */
+  config?: RequesterConfig
+  /** Directory of the built contribute page (web/dist); served at / when present. */
+  webRoot?: string
+  /** Bind WebRTC ICE to this address (loopback-only namespaces). */
+  rtcBindAddress?: string
+  logger: Logger
+}
+
+/** A running requester. */
+export interface RequesterServer {
+  /** e.g. http://127.0.0.1:1234 */
+  readonly url: string
+  /** Multiaddrs compute nodes dial, each ending in /p2p/<peer id>. */
+  readonly multiaddrs: string[]
+  readonly requester: Requester
+  readonly libp2p: Libp2p
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a requester on Node: the SQL job store on node:sqlite in the data dir, the scheduler,
+ * the libp2p listener (WebSockets + WebRTC-direct) and the REST API over HTTP.
+ */
+export async function startRequesterServer(options: RequesterServerOptions): Promise<RequesterServer> {
+  const logger = options.logger
+  const dataDir = await ensureDataDir(options.dataDir)
+  const db = createNodeSqliteDatabase(join(dataDir, 'jobs.db'))
+  const store = new SqlJobStore({ db })
+  const cleanups: Array<() => Promise<unknown> | unknown> = [() => store.close()]
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn()
+      } catch (err) {
+        logger.warn('shutdown step failed', { error: (err as Error).message })
+      }
+    }
+  }
+  try {
+    const peerPort = options.peerPort ?? (options.port === 0 ? 0 : options.port + 1)
+    const libp2p = await createRequesterLibp2p({
+      privateKey: await loadOrCreatePeerKey(dataDir),
+      listen: [`/ip4/${options.host}/tcp/${peerPort}/ws`, `/ip4/${options.host}/udp/${peerPort}/webrtc-direct`],
+      rtcConfiguration: nodeRTCConfiguration({ bindAddress: options.rtcBindAddress }),
+      relay: true,
+    }).catch((err: Error) => {
+      throw Object.assign(err, { message: `cannot start the compute-protocol listener on ${options.host}:${peerPort}: ${err.message}` })
+    })
+    cleanups.push(() => libp2p.stop())
+    const listener = createLibp2pListener({ libp2p })
+    const requester = new Requester({
+      store,
+      listeners: [listener],
+      logger: logger.child('requester'),
+      config: { ...options.config, joinToken: options.joinToken, manualApproval: options.manualApproval },
+    })
+    await requester.start()
+    cleanups.push(() => requester.stop())
+    const multiaddrs = libp2p.getMultiaddrs().map((m) => m.toString())
+
+    const root = new Hono()
+    const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app: root })
+    // Where browsers and compute nodes find the requester's libp2p addresses (the contribute page uses it).
+    root.get('/api/v1/shoal/peers', (c) => c.json({ PeerID: libp2p.peerId.toString(), Multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()) }))
+    const api = createRequesterApp({
+      service: requester,
+      upgradeWebSocket,
+      version: { GitVersion: `v${SHOAL_VERSION}` },
+      config: { DataDir: dataDir, Host: options.host, Port: options.port, PeerPort: peerPort, JoinToken: options.joinToken, ManualApproval: options.manualApproval ?? false },
+      logger: logger.child('api'),
+      staticAssets: options.webRoot ? createStaticAssets(options.webRoot) : undefined,
+    })
+    root.route('/', api)
+    const server: Server = createHttpServer(getRequestListener(root.fetch))
+    injectWebSocket(server)
+    const port = await listen(server, options.host, options.port, 'REST API')
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        }),
+    )
+    const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
+    logger.info('requester ready', { api: url, peerId: libp2p.peerId.toString() })
+    return { url, multiaddrs, requester, libp2p, stop: cleanup }
+  } catch (err) {
+    await cleanup()
+    throw err
+  }
+}

@@ -1,0 +1,73 @@
+import { createConsoleLogger, type Logger, type LogLevel } from '@shoal/interface'
+import { BadRequestError } from '@shoal/models'
+import type { ServeCommandOptions } from '../cli/cli-context.ts'
+import { startComputeServer, type ComputeServer } from './compute-server.ts'
+import { startRequesterServer, type RequesterServer } from './requester-server.ts'
+import { defaultWebRoot } from './web-root.ts'
+
+/** The logger of a server process: one line per entry on stderr, level from SHOAL_LOG_LEVEL. */
+export function serverLogger(env: NodeJS.ProcessEnv = process.env): Logger {
+  const level = (env.SHOAL_LOG_LEVEL ?? 'info') as LogLevel
+  return createConsoleLogger({ level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info' })
+}
+
+/** The address a Node compute node should dial: WebSockets first (no ICE needed), then the rest. */
+export function preferredDialOrder(multiaddrs: string[]): string[] {
+  const rank = (a: string) => (a.includes('/ws') ? 0 : a.includes('/webrtc-direct') ? 1 : 2)
+  return [...multiaddrs].sort((a, b) => rank(a) - rank(b))
+}
+
+/** Resolves when `signal` aborts. */
+export const untilAborted = (signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))
+
+/**
+ * `shoal serve`: a requester, a compute node, or both in one process, until SIGINT/SIGTERM.
+ * Prints the API URL and the multiaddrs on stdout.
+ */
+export async function runServe(options: ServeCommandOptions): Promise<void> {
+  const logger = serverLogger()
+  const out = (line: string) => process.stdout.write(line + '\n')
+  let requester: RequesterServer | undefined
+  let compute: ComputeServer | undefined
+  try {
+    if (options.orchestrator) {
+      requester = await startRequesterServer({
+        dataDir: options.dataDir ?? '.shoal',
+        host: options.host,
+        port: options.port,
+        peerPort: options.peerPort,
+        joinToken: options.joinToken,
+        manualApproval: options.manualApproval,
+        webRoot: defaultWebRoot(),
+        logger,
+      })
+      out(`Shoal requester ready`)
+      out(`  API:        ${requester.url}`)
+      out(`  Contribute: open ${requester.url}/ in a browser to add the tab as a compute node`)
+      for (const [i, addr] of requester.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)
+    }
+    if (options.compute) {
+      const addresses = options.requester ? [options.requester] : preferredDialOrder(requester?.multiaddrs ?? [])
+      if (addresses.length === 0) throw new BadRequestError('a compute node needs a requester to connect to', { hint: 'pass --requester <multiaddr>' })
+      compute = await startComputeServer({
+        dataDir: options.dataDir ? `${options.dataDir}/compute` : '.shoal/compute',
+        requesterAddresses: addresses,
+        host: options.host,
+        labels: options.computeLabels,
+        capacityCpu: options.capacityCpu,
+        capacityMemory: options.capacityMemory,
+        allowedPaths: options.allowListedLocalPaths,
+        joinToken: options.joinToken,
+        publisherUrl: options.publisherUrl,
+        logger,
+      })
+      out(`Shoal compute node ${compute.nodeId} started, dialing ${addresses[0]}`)
+      out(`  Results:    ${compute.resultsUrl}`)
+    }
+    await untilAborted(options.signal)
+  } finally {
+    await compute?.stop({ goodbye: true })
+    await requester?.stop()
+  }
+}
