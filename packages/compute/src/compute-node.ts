@@ -76,6 +76,8 @@ export interface ComputeNodeInit {
   reconnect?: ReconnectOptions
   /** Time allowed for the requester's HandshakeResponse (default 10 s). */
   handshakeTimeoutMs?: number
+  /** An accepted bid the requester neither accepts nor rejects within this time is dropped (default 60 s). */
+  bidTimeoutMs?: number
   /** Shown to the requester as BacalhauVersion.GitVersion. */
   version?: string
 }
@@ -117,6 +119,8 @@ interface ExecutionRecord {
   /** Accepted at bid time as work that has to wait. */
   wouldQueue: boolean
   controller: AbortController
+  /** Drops the bid when the requester never answers it. */
+  bidTimer?: unknown
 }
 
 /** Messages about an execution's outcome are kept while disconnected and sent after reconnecting. */
@@ -146,6 +150,7 @@ export class ComputeNode extends EventTarget {
   private readonly limits: Required<ComputeNodeLimits>
   private readonly reconnect: Required<ReconnectOptions>
   private readonly handshakeTimeoutMs: number
+  private readonly bidTimeoutMs: number
   private readonly version?: string
 
   private readonly buffer: ExecutorBuffer
@@ -193,6 +198,7 @@ export class ComputeNode extends EventTarget {
       attemptsPerRound: init.reconnect?.attemptsPerRound ?? 10,
     }
     this.handshakeTimeoutMs = init.handshakeTimeoutMs ?? 10_000
+    this.bidTimeoutMs = init.bidTimeoutMs ?? 60_000
     this.version = init.version
     this.buffer = new ExecutorBuffer({ capacity: init.capacity, maxQueued: this.limits.maxQueued })
     this.logs = new ExecutionLogStore({ maxCharsPerExecution: this.limits.logCharsPerExecution, maxExecutions: this.limits.logRetention })
@@ -244,7 +250,7 @@ export class ComputeNode extends EventTarget {
       this.records.delete(work.id)
       this.logs.finish(work.id)
     }
-    for (const [id, record] of this.records) if (record.phase === 'bid') this.records.delete(id)
+    for (const [id, record] of this.records) if (record.phase === 'bid') this.forgetBid(id, record)
     const connection = this.connection
     if (connection && !connection.closed) {
       if (options.goodbye && this.handshaken) {
@@ -432,7 +438,7 @@ export class ComputeNode extends EventTarget {
     // the node back, and unanswered bids must not hold capacity.
     for (const [id, record] of this.records) {
       if (record.phase !== 'bid') continue
-      this.records.delete(id)
+      this.forgetBid(id, record)
       this.emit({ ...record, phase: 'cancelled' }, 'connection to the requester lost before the bid was answered')
     }
   }
@@ -610,6 +616,14 @@ export class ComputeNode extends EventTarget {
     this.send({ Type: 'BidResult', ExecutionID: id, Accepted: true, Reason: decision.reason })
     this.emit(record, decision.reason || 'bid accepted')
     if (!message.WaitForApproval) this.admit(record)
+    else {
+      record.bidTimer = this.clock.setTimeout(() => {
+        if (this.records.get(id) !== record || record.phase !== 'bid') return
+        this.records.delete(id)
+        this.logger.warn(`bid for ${id} expired: the requester did not answer within ${this.bidTimeoutMs} ms`)
+        this.emit({ ...record, phase: 'cancelled' }, 'bid expired')
+      }, this.bidTimeoutMs)
+    }
   }
 
   private resourcesOf(execution: Execution, task: Task): Resources {
@@ -634,7 +648,7 @@ export class ComputeNode extends EventTarget {
   private onBidRejected(message: MessageOf<'BidRejected'>): void {
     const record = this.records.get(message.ExecutionID)
     if (!record || record.phase !== 'bid') return
-    this.records.delete(message.ExecutionID)
+    this.forgetBid(message.ExecutionID, record)
     this.emit({ ...record, phase: 'cancelled' }, `bid rejected by the requester${message.Reason ? `: ${message.Reason}` : ''}`)
   }
 
@@ -649,7 +663,7 @@ export class ComputeNode extends EventTarget {
     this.logger.info(`cancelling ${id}: ${reason}`)
     record.controller.abort(new AbortError(reason))
     if (record.phase === 'bid' || record.phase === 'queued') {
-      this.records.delete(id)
+      this.forgetBid(id, record)
       if (record.phase === 'queued') {
         this.buffer.release(id)
         this.logs.finish(id)
@@ -659,10 +673,16 @@ export class ComputeNode extends EventTarget {
     // A running execution ends through its signal: runExecution returns `cancelled`.
   }
 
+  private forgetBid(id: string, record: ExecutionRecord): void {
+    if (record.bidTimer !== undefined) this.clock.clearTimeout(record.bidTimer)
+    this.records.delete(id)
+  }
+
   // ---- running --------------------------------------------------------------------------------
 
   private admit(record: ExecutionRecord): void {
     const id = record.execution.ID
+    if (record.bidTimer !== undefined) this.clock.clearTimeout(record.bidTimer)
     this.logs.open(id)
     const outcome = this.buffer.enqueue({
       id,

@@ -166,6 +166,20 @@ describe('bidding', () => {
     expect(error.Message).toContain(`no bid for execution ${rejected.ID}`)
     expect(engine.runs).toHaveLength(1)
   })
+  it('drops an approved-pending bid the requester never answers, so it holds no capacity', async () => {
+    const { node, requester } = await setup({ clock: fastClock(0.01), bidTimeoutMs: 1000 })
+    const execution = makeExecution(makeJob())
+    const expired = new Promise<string>((resolve) =>
+      node.addEventListener('execution', (e) => {
+        if (e.detail.phase === 'cancelled') resolve(e.detail.message)
+      }),
+    )
+    expect((await requester.askForBid(execution, true)).Accepted).toBe(true)
+    expect(await expired).toBe('bid expired')
+    expect(node.executions()).toEqual([])
+    await requester.send({ Type: 'BidAccepted', ExecutionID: execution.ID, Reason: '' })
+    expect((await requester.nextFor('ComputeError', execution.ID)).ErrorCode).toBe('NotFound')
+  })
 })
 
 describe('capacity and queueing', () => {
