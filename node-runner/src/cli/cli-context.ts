@@ -32,6 +32,8 @@ export interface DevstackCommandOptions {
   /** Undefined = a fresh temporary directory, removed on exit. */
   dataDir?: string
   browsers: number
+  /** Host paths the compute nodes let jobs mount (`file://` inputs). */
+  allowListedLocalPaths?: { path: string; readWrite: boolean }[]
   signal: AbortSignal
 }
 

@@ -40,6 +40,7 @@ export async function startDevstack(options: Omit<DevstackCommandOptions, 'signa
             capacityCpu: String(cpuEach),
             capacityMemory: '2Gi',
             workers: 2,
+            allowedPaths: options.allowListedLocalPaths,
             logger,
           }),
         ),

@@ -101,6 +101,7 @@ export function devstackCommand(ctx: CliContext): Command {
     .option('--port <port>', 'port of the REST API', wholeNumber('--port'), 1234)
     .option('--data-dir <dir>', 'keep state here (default: a fresh temporary directory, removed on exit)')
     .option('--browsers <n>', 'headless browser compute nodes to start (for later; 0 today)', wholeNumber('--browsers'), 0)
+    .option('--allow-listed-local-paths <path[:ro|:rw]>', 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', collect, [])
     .addHelpText(
       'after',
       `
@@ -110,13 +111,14 @@ Examples:
   # in another terminal:
   shoal wasm run hello.wasm`,
     )
-    .action(async (flags: { computes: number; computeNodes?: number; host: string; port: number; dataDir?: string; browsers: number }) => {
+    .action(async (flags: { computes: number; computeNodes?: number; host: string; port: number; dataDir?: string; browsers: number; allowListedLocalPaths: string[] }) => {
       const options: DevstackCommandOptions = {
         computes: flags.computeNodes ?? flags.computes,
         host: flags.host,
         port: flags.port,
         dataDir: flags.dataDir,
         browsers: flags.browsers,
+        allowListedLocalPaths: parseAllowListedPaths(flags.allowListedLocalPaths),
         signal: ctx.signal,
       }
       const run = ctx.deps.runDevstack ?? (await loadRunner<DevstackCommandOptions>(DEVSTACK_MODULE, 'runDevstack'))
