@@ -10,6 +10,7 @@
 import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
 import type { CappedOutput } from './capped-output.ts'
 import { pathComponents } from './wasi-filesystem.ts'
+import { capMemory } from './wasm-binary.ts'
 import type { Mount } from './wasi-filesystem.ts'
 import type { RandomSource, WasiClock } from './wasi-clock.ts'
 import type { WorkerJob } from './worker-protocol.ts'
@@ -31,7 +32,10 @@ interface TranspiledComponent {
     getCoreModule: (path: string) => WebAssembly.Module,
     imports: Record<string, unknown>,
   ) => Promise<Record<string, any>>
-  coreModules: Map<string, WebAssembly.Module>
+  /** The component's core modules, by file name, as bytes. */
+  coreBytes: Map<string, Uint8Array>
+  /** Compiled core modules by memory cap. */
+  compiled: Map<number, Promise<Map<string, WebAssembly.Module>>>
 }
 
 const transpiled = new Map<string, Promise<TranspiledComponent>>()
@@ -50,22 +54,39 @@ async function transpile(bytes: Uint8Array): Promise<TranspiledComponent> {
         base64Cutoff: 0,
       })
       let source: string | undefined
-      const coreModules = new Map<string, WebAssembly.Module>()
+      const coreBytes = new Map<string, Uint8Array>()
       for (const [path, contents] of output.files) {
         if (path === 'component.js') source = new TextDecoder().decode(contents)
-        else if (path.endsWith('.wasm')) coreModules.set(path, await WebAssembly.compile(contents as Uint8Array<ArrayBuffer>))
+        else if (path.endsWith('.wasm')) coreBytes.set(path, contents)
       }
       if (!source) throw new Error('jco produced no JavaScript for the component')
       // The instantiation-mode output has no imports of its own, so it loads from a data: URL in
       // every runtime (Node cannot import blob: URLs).
       const url = `data:text/javascript;base64,${base64(new TextEncoder().encode(source))}`
       const module = await import(/* @vite-ignore */ url)
-      return { instantiate: module.instantiate, coreModules }
+      return { instantiate: module.instantiate, coreBytes, compiled: new Map() }
     })()
     transpiled.set(key, entry)
     entry.catch(() => transpiled.delete(key))
   }
   return entry
+}
+
+/** The component's core modules compiled with every linear memory capped at `capBytes`. */
+function coreModules(component: TranspiledComponent, capBytes: number): Promise<Map<string, WebAssembly.Module>> {
+  let modules = component.compiled.get(capBytes)
+  if (!modules) {
+    modules = (async () => {
+      const compiled = new Map<string, WebAssembly.Module>()
+      for (const [path, bytes] of component.coreBytes) {
+        compiled.set(path, await WebAssembly.compile(capMemory(bytes, capBytes) as Uint8Array<ArrayBuffer>))
+      }
+      return compiled
+    })()
+    component.compiled.set(capBytes, modules)
+    modules.catch(() => component.compiled.delete(capBytes))
+  }
+  return modules
 }
 
 /** Runs a component job; resolves its exit code (0 or 1) and the ResultPath trees. */
@@ -74,6 +95,7 @@ export async function runComponentJob(
   io: ComponentJobIo,
 ): Promise<{ exitCode: number; outputs: [string, DirectoryNode][] }> {
   const component = await transpile(job.componentBytes!)
+  const modules = await coreModules(component, job.memoryCapBytes)
   const [{ WASIShim }, shim] = await Promise.all([
     import('@bytecodealliance/preview2-shim/instantiation'),
     import('@bytecodealliance/preview2-shim'),
@@ -124,7 +146,7 @@ export async function runComponentJob(
   let exitCode = 0
   try {
     const instance = await component.instantiate((path) => {
-      const module = component.coreModules.get(path)
+      const module = modules.get(path)
       if (!module) throw new Error(`component core module ${path} is missing`)
       return module
     }, imports)

@@ -45,6 +45,19 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
+// Hashing is the one per-job cost of a cache hit; the same bytes object (a module reused from a
+// storage cache) is hashed once. Input contents are treated as immutable throughout the engine.
+const hashes = new WeakMap<Uint8Array, string>()
+
+async function contentHash(bytes: Uint8Array): Promise<string> {
+  let hash = hashes.get(bytes)
+  if (hash === undefined) {
+    hash = await sha256Hex(bytes)
+    hashes.set(bytes, hash)
+  }
+  return hash
+}
+
 /** Compiles `bytes` with every memory capped at `capBytes`, through `cache`. */
 export async function compileWithCap(
   bytes: Uint8Array,
@@ -52,7 +65,7 @@ export async function compileWithCap(
   cache: CompiledModuleCache | undefined,
   stats: CompileStats,
 ): Promise<WebAssembly.Module> {
-  const key = `${await sha256Hex(bytes)}:${capBytes}`
+  const key = `${await contentHash(bytes)}:${capBytes}`
   const cached = cache?.get(key)
   if (cached) {
     stats.hits++

@@ -141,6 +141,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
       outputs: mounts.outputs,
       outputBytes: Math.max(0, request.limits.outputBytes),
       streamLogs: request.onLog !== undefined,
+      memoryCapBytes: capBytes,
       deterministic: request.deterministic && {
         epochNs: BigInt(Math.trunc(request.deterministic.epochNs)),
         seed: (await sha256Bytes(request.deterministic.seed)).subarray(0, 16),
@@ -237,14 +238,13 @@ function runInWorker(
         const finish = (outcome: () => void, healthy: boolean) => {
           clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
-          worker.removeEventListener('message', onMessage)
-          worker.removeEventListener('error', onError)
+          pooled.job = undefined
           if (healthy) pool.release(pooled)
           else pool.discard(pooled)
           outcome()
         }
-        const onMessage = (event: { data: unknown }) => {
-          const message = event.data as WorkerToEngine
+        const onMessage = (data: unknown) => {
+          const message = data as WorkerToEngine
           if (!message || !('id' in message) || message.id !== id) return
           if (message.type === 'log') {
             try {
@@ -272,8 +272,7 @@ function runInWorker(
         }
         const onAbort = () =>
           finish(() => reject(new AbortError('the job was cancelled; its WASM worker was stopped', { component: 'wasm' })), false)
-        worker.addEventListener('message', onMessage)
-        worker.addEventListener('error', onError)
+        pooled.job = { onMessage, onError }
         signal?.addEventListener('abort', onAbort, { once: true })
         if (request.limits.timeoutMs > 0) {
           timer = setTimeout(

@@ -8,7 +8,9 @@ import { createSeededRandom, createVirtualClock, systemClock, systemRandom } fro
 import type { RandomSource, WasiClock } from './wasi-clock.ts'
 import { runWasiCommand, WasiRunError } from './wasi-command.ts'
 import type { WorkerJob, WorkerToEngine } from './worker-protocol.ts'
-import { runComponentJob } from './component-job.ts'
+import { ComponentRunError, runComponentJob } from './component-job.ts'
+import { MemoryCapError } from './wasm-binary.ts'
+import type { WorkerFailedMessage } from './worker-protocol.ts'
 
 /** Sends a message to the engine, transferring `transfer`. */
 export type PostToEngine = (message: WorkerToEngine, transfer?: Transferable[]) => void
@@ -62,15 +64,25 @@ export async function runWorkerJob(id: number, job: WorkerJob, post: PostToEngin
     })
   } catch (error) {
     batcher?.flush()
-    const failure = error instanceof WasiRunError ? error.failure : 'internal'
+    const [failure, message] = classify(error)
     post({
       type: 'failed',
       id,
       failure,
-      message: error instanceof Error ? error.message : String(error),
+      message,
       memoryBytes: error instanceof WasiRunError ? error.memoryBytes : 0,
       stdout: stdout.bytes(),
       stderr: stderr.bytes(),
     })
   }
+}
+
+/** Why a job failed, for the engine: link/entrypoint/trap leave the worker usable, internal does not. */
+function classify(error: unknown): [WorkerFailedMessage['failure'], string] {
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof WasiRunError) return [error.failure, message]
+  if (error instanceof MemoryCapError) return ['link', `out of memory: the component ${message} (Resources.Memory)`]
+  if (error instanceof ComponentRunError) return ['entrypoint', message]
+  if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError) return ['trap', message]
+  return ['internal', message]
 }

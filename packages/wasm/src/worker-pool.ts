@@ -5,9 +5,20 @@
 import type { WorkerFactory, WorkerLike } from '@shoal/interface'
 import { AbortError, ExecutionError } from '@shoal/models'
 
-/** A worker that has announced it is ready. */
+/** What a job in progress listens to; one job per worker at a time. */
+export interface WorkerJobListener {
+  onMessage(data: unknown): void
+  onError(event: { message?: string; error?: unknown }): void
+}
+
+/**
+ * A worker that has announced it is ready. Its message and error listeners stay attached for
+ * its whole life and forward to the current job (adding and removing listeners per job costs
+ * more than the job itself for a small module).
+ */
 export interface PooledWorker {
   readonly worker: WorkerLike
+  job: WorkerJobListener | undefined
 }
 
 /** Options of {@link WorkerPool}. */
@@ -102,11 +113,11 @@ export class WorkerPool {
       this.failWaiter(error)
       return
     }
-    const pooled: PooledWorker = { worker }
+    const pooled: PooledWorker = { worker, job: undefined }
+    let ready = false
     const done = (error?: unknown) => {
       clearTimeout(timer)
-      worker.removeEventListener('message', onMessage)
-      worker.removeEventListener('error', onError)
+      ready = true
       this.starting--
       if (error !== undefined || this.stopped) {
         void Promise.resolve(worker.terminate()).catch(() => {})
@@ -117,9 +128,13 @@ export class WorkerPool {
       this.release(pooled)
     }
     const onMessage = (event: { data: unknown }) => {
-      if ((event.data as { type?: string })?.type === 'ready') done()
+      if (ready) pooled.job?.onMessage(event.data)
+      else if ((event.data as { type?: string })?.type === 'ready') done()
     }
-    const onError = (event: { message?: string; error?: unknown }) => done(event.error ?? new Error(event.message ?? 'unknown error'))
+    const onError = (event: { message?: string; error?: unknown }) => {
+      if (ready) pooled.job?.onError(event)
+      else done(event.error ?? new Error(event.message ?? 'unknown error'))
+    }
     const timer = setTimeout(() => done(new Error('it did not start in time')), this.options.startTimeoutMs ?? 30_000)
     worker.addEventListener('message', onMessage)
     worker.addEventListener('error', onError)

@@ -29,6 +29,8 @@ export interface WorkerJob {
   /** Whether the engine wants log batches while the job runs. */
   streamLogs: boolean
   deterministic?: { epochNs: bigint; seed: Uint8Array }
+  /** Linear memory cap; core modules arrive already capped, components are capped in the worker. */
+  memoryCapBytes: number
 }
 
 /** Engine -> worker. */
