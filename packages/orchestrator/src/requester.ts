@@ -21,6 +21,7 @@ import type { Connection, Listener, Message, MessageOf } from '@shoal/protocol'
 import { DeadlineTimers } from './deadline-timers.ts'
 import { Effects } from './effects.ts'
 import { EvaluationBroker, type BrokerEntry, type EvaluationGroup } from './evaluation-broker.ts'
+import { TransactionBatcher, type BatchContext } from './transaction-batcher.ts'
 import { explainBidRejected, explainExecutionFailed } from './explain.ts'
 import { diffJobs } from './job-diff.ts'
 import { prepareJob } from './job-submission.ts'
@@ -142,6 +143,7 @@ export class Requester extends EventTarget implements RequesterService {
   private readonly config: Required<Pick<RequesterConfig, 'heartbeatIntervalMs' | 'missedHeartbeats' | 'handshakeTimeoutMs'>> & RequesterConfig
   private readonly id: string
   private readonly broker: EvaluationBroker
+  private readonly batcher: TransactionBatcher
   private readonly deadlines: DeadlineTimers
   private readonly logStreams = new LogStreams()
   private readonly sessions = new Set<Session>()
@@ -170,6 +172,7 @@ export class Requester extends EventTarget implements RequesterService {
       defaultExecutionTimeoutS: config.defaultExecutionTimeoutS ?? 0,
       defaultTotalTimeoutS: config.defaultTotalTimeoutS ?? 0,
     }
+    this.batcher = new TransactionBatcher(this.store)
     this.nodes = new NodeRegistry(
       { store: this.store, clock: this.clock, logger: this.logger },
       {
@@ -248,7 +251,7 @@ export class Requester extends EventTarget implements RequesterService {
     options.signal?.throwIfAborted()
     const { job, warnings } = prepareJob(submission, { now: () => this.clock.now(), uuid: this.uuid })
     const now = this.clock.now()
-    const { stored, evaluation } = await this.store.transaction(async (tx) => {
+    const [{ stored, evaluation }] = await this.batcher.run(async (tx) => {
       const existing = await tx.findJobByName(job.Name, job.Namespace)
       if (existing) {
         if (!options.force && diffJobs(existing, job) === '') {
@@ -278,7 +281,7 @@ export class Requester extends EventTarget implements RequesterService {
 
   /** Stops a job: its executions are cancelled on their nodes. */
   async stopJob(jobId: string, reason?: string): Promise<{ EvaluationID: string }> {
-    const result = await this.store.transaction(async (tx) => {
+    const [result] = await this.batcher.run(async (tx) => {
       const job = await tx.getJobByIdOrName(jobId)
       if (job.State.StateType === 'Stopped') return { job, evaluation: undefined }
       if (job.State.StateType === 'Completed') {
@@ -299,7 +302,7 @@ export class Requester extends EventTarget implements RequesterService {
   /** Runs a job again as a new version (its running executions, if any, are replaced). */
   async rerunJob(jobIdOrName: string, reason?: string): Promise<RerunJobResponse> {
     const now = this.clock.now()
-    const { job, evaluation } = await this.store.transaction(async (tx) => {
+    const [{ job, evaluation }] = await this.batcher.run(async (tx) => {
       const current = await tx.getJobByIdOrName(jobIdOrName)
       if (current.State.StateType === 'Pending' || current.State.StateType === 'Queued') {
         throw new ConflictError(`job ${current.ID} is ${current.State.StateType.toLowerCase()} and has not run yet; there is nothing to rerun`, {
@@ -540,16 +543,16 @@ export class Requester extends EventTarget implements RequesterService {
     for (const id of reported) {
       if (!activeIds.has(id)) effects.send(nodeId, { Type: 'CancelExecution', ExecutionID: id, Reason: 'the requester no longer expects this execution' })
     }
+    this.flush(effects)
     if (lost.size > 0) {
-      // The scheduler sees the missing executions as lost (the node restarted without them).
-      await this.store.transaction(async (tx) => {
+      const [, failures] = await this.batcher.run(async (tx, effects) => {
         for (const e of active) {
           if (reported.has(e.ID) || e.ComputeState.StateType === ExecutionState.AskForBid) continue
           await this.failReported(tx, e, `node ${shortId(nodeId)} reconnected without it (the node restarted)`, undefined, effects)
         }
       })
+      this.flush(failures)
     }
-    this.flush(effects)
   }
 
   private async reply(session: Session, message: Parameters<Connection['send']>[0]): Promise<void> {
@@ -580,8 +583,7 @@ export class Requester extends EventTarget implements RequesterService {
   }
 
   private async onBidResult(nodeId: string, message: MessageOf<'BidResult'>): Promise<void> {
-    const effects = new Effects()
-    await this.store.transaction(async (tx) => {
+    const [, effects] = await this.batcher.run(async (tx, effects) => {
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
       if (e.ComputeState.StateType !== ExecutionState.AskForBid) {
         if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType) && message.Accepted) {
@@ -613,7 +615,6 @@ export class Requester extends EventTarget implements RequesterService {
           ComputeState: { StateType: ExecutionState.BidAccepted, Message: '' },
           DesiredState: { StateType: ExecutionDesiredState.Running, Message: '' },
         },
-        event: { Message: `node ${shortId(nodeId)} accepted execution ${shortId(e.ID)}`, Topic: 'Scheduling', Timestamp: timestamp },
       })
       effects.send(nodeId, { Type: 'BidAccepted', ExecutionID: e.ID, Reason: '' })
       if (job.State.StateType === 'Pending' || job.State.StateType === 'Queued') {
@@ -629,7 +630,7 @@ export class Requester extends EventTarget implements RequesterService {
     if (state !== ExecutionState.Running && state !== ExecutionState.Publishing) {
       throw new ProtocolError(`ExecutionStateUpdate may only report Running (6) or Publishing (7), got ${state}: report ends with RunResult or ComputeError`)
     }
-    await this.store.transaction(async (tx) => {
+    await this.batcher.run(async (tx) => {
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
       if (!isRunningExecution(e) || e.ComputeState.StateType === state) return
       await tx.updateExecution({
@@ -641,9 +642,7 @@ export class Requester extends EventTarget implements RequesterService {
   }
 
   private async onRunResult(nodeId: string, message: MessageOf<'RunResult'>): Promise<void> {
-    const effects = new Effects()
-    const candidates = this.nodes.candidates()
-    await this.store.transaction(async (tx) => {
+    const [, effects] = await this.batcher.run(async (tx, effects, batch) => {
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
       if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return // e.g. finished just after a cancel
       await tx.updateExecution({
@@ -662,14 +661,13 @@ export class Requester extends EventTarget implements RequesterService {
       })
       effects.ended.push(e.ID)
       // See at once whether the job is done (or a service partition needs a new run).
-      await this.evaluateJob(tx, e.JobID, [], candidates, effects)
+      await this.evaluateJob(tx, e.JobID, [], this.candidates(batch), effects)
     })
     this.flush(effects)
   }
 
   private async onComputeError(nodeId: string, message: MessageOf<'ComputeError'>): Promise<void> {
-    const effects = new Effects()
-    await this.store.transaction(async (tx) => {
+    const [, effects] = await this.batcher.run(async (tx, effects) => {
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
       if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return
       await this.failReported(tx, e, message.Message, message.RunOutput, effects)
@@ -732,8 +730,7 @@ export class Requester extends EventTarget implements RequesterService {
     const active = await listAllExecutions(this.store, { nodeId, computeStates: ACTIVE_STATES })
     const jobs = new Set(active.map((e) => e.JobID))
     if (jobs.size === 0) return
-    const effects = new Effects()
-    await this.store.transaction(async (tx) => {
+    const [, effects] = await this.batcher.run(async (tx, effects) => {
       for (const jobId of jobs) {
         const evaluation = this.newEvaluation({ ID: jobId } as Job, 'node-leave')
         const job = await tx.getJob(jobId)
@@ -765,37 +762,28 @@ export class Requester extends EventTarget implements RequesterService {
     }
   }
 
-  /** Processes a batch of evaluations (different jobs) in one transaction; one by one if that fails. */
+  /**
+   * Processes evaluations of different jobs; they share a transaction (and a commit) with
+   * whatever else is being written at the moment.
+   */
   private async processEvaluations(groups: EvaluationGroup[]): Promise<void> {
-    const run = async (batch: EvaluationGroup[]) => {
-      const effects = new Effects()
-      const candidates = this.nodes.candidates()
-      const taken: BrokerEntry[] = []
-      try {
-        await this.store.transaction(async (tx) => {
-          for (const group of batch) {
-            const delayed = this.broker.takeDelayed(group.jobId)
-            taken.push(...delayed)
-            await this.evaluateJob(tx, group.jobId, [...group.entries, ...delayed], candidates, effects)
-          }
-        })
-      } catch (err) {
-        for (const entry of taken) this.broker.enqueue(entry.evaluation, entry.persisted)
-        throw err
-      }
-      this.flush(effects)
-    }
-    try {
-      await run(groups)
-    } catch (err) {
-      if (groups.length === 1) {
-        this.logger.error('evaluation failed', { jobId: groups[0].jobId, error: (err as Error).message })
-        return
-      }
-      for (const group of groups) {
-        await run([group]).catch((e: Error) => this.logger.error('evaluation failed', { jobId: group.jobId, error: e.message }))
-      }
-    }
+    await Promise.all(
+      groups.map(async (group) => {
+        const entries = [...group.entries, ...this.broker.takeDelayed(group.jobId)]
+        try {
+          const [, effects] = await this.batcher.run((tx, effects, batch) => this.evaluateJob(tx, group.jobId, entries, this.candidates(batch), effects))
+          this.flush(effects)
+        } catch (err) {
+          // Persisted evaluations stay pending in the store and are retried after a restart.
+          this.logger.error('evaluation failed', { jobId: group.jobId, error: (err as Error).message })
+        }
+      }),
+    )
+  }
+
+  /** The scheduler's view of the nodes, shared by the evaluations of one transaction. */
+  private candidates(batch: BatchContext): NodeCandidate[] {
+    return batch.memo('candidates', () => this.nodes.candidates())
   }
 
   /** Runs the job's scheduler and writes its plan, in the caller's transaction. */
@@ -806,9 +794,7 @@ export class Requester extends EventTarget implements RequesterService {
       job = await tx.getJob(jobId)
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err
-      for (const entry of entries) {
-        if (entry.persisted) await tx.updateEvaluation({ ...entry.evaluation, Status: 'cancelled', ModifyTime: toNanos(now) })
-      }
+      for (const entry of entries) if (entry.persisted) await tx.deleteEvaluation(entry.evaluation.ID).catch(() => {})
       return
     }
     const executions = await listAllExecutions(tx, { jobId })

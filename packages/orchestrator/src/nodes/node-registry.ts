@@ -12,6 +12,8 @@ export interface LiveNode {
   connection?: Connection
   /** Resources of the node's active executions, by execution ID. */
   allocations: Map<string, Resources>
+  /** Sum of `allocations`. */
+  used: Resources
   heartbeatTimer?: unknown
   /** Set after a requester restart until the node reconnects or its grace period ends. */
   reconnectTimer?: unknown
@@ -68,6 +70,7 @@ export class NodeRegistry {
         const node: LiveNode = {
           state: { ...state, ConnectionState: { ...state.ConnectionState, Status: 'DISCONNECTED' } },
           allocations: new Map(),
+          used: zeroResources(),
           lastPersistedHeartbeat: 0,
         }
         if (wasConnected) {
@@ -136,7 +139,7 @@ export class NodeRegistry {
     let node = this.nodes.get(info.NodeID)
     const previous = node?.connection
     if (!node) {
-      node = { state: { Info: info, Membership: membership, ConnectionState: { Status: 'CONNECTED' } }, allocations: new Map(), lastPersistedHeartbeat: 0 }
+      node = { state: { Info: info, Membership: membership, ConnectionState: { Status: 'CONNECTED' } }, allocations: new Map(), used: zeroResources(), lastPersistedHeartbeat: 0 }
       this.nodes.set(info.NodeID, node)
     }
     if (node.reconnectTimer !== undefined) this.clock.clearTimeout(node.reconnectTimer)
@@ -229,8 +232,9 @@ export class NodeRegistry {
   /** Books an execution's resources on its node. */
   allocate(nodeId: string, executionId: string, resources: Resources): void {
     const node = this.nodes.get(nodeId)
-    if (!node) return
+    if (!node || node.allocations.has(executionId)) return
     node.allocations.set(executionId, resources)
+    node.used = addResources(node.used, resources)
     this.executionNodes.set(executionId, nodeId)
   }
 
@@ -239,7 +243,12 @@ export class NodeRegistry {
     const nodeId = this.executionNodes.get(executionId)
     if (nodeId === undefined) return undefined
     this.executionNodes.delete(executionId)
-    this.nodes.get(nodeId)?.allocations.delete(executionId)
+    const node = this.nodes.get(nodeId)
+    const resources = node?.allocations.get(executionId)
+    if (node && resources) {
+      node.allocations.delete(executionId)
+      node.used = node.allocations.size === 0 ? zeroResources() : subtractResources(node.used, resources)
+    }
     return nodeId
   }
 
@@ -254,9 +263,7 @@ export class NodeRegistry {
   }
 
   private freeOf(node: LiveNode): Resources {
-    let used = zeroResources()
-    for (const r of node.allocations.values()) used = addResources(used, r)
-    return subtractResources(node.state.Info.ComputeNodeInfo?.MaxCapacity ?? zeroResources(), used)
+    return subtractResources(node.state.Info.ComputeNodeInfo?.MaxCapacity ?? zeroResources(), node.used)
   }
 
   private withLiveCapacity(node: LiveNode): NodeState {

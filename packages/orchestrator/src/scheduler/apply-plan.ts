@@ -1,5 +1,5 @@
 import type { Evaluation, Execution, Job, RunCommandResult } from '@shoal/models'
-import { ConflictError, ExecutionState, TERMINAL_EXECUTION_STATES, TERMINAL_JOB_STATES } from '@shoal/models'
+import { ConflictError, ExecutionState, NotFoundError, TERMINAL_EXECUTION_STATES, TERMINAL_JOB_STATES } from '@shoal/models'
 import type { JobStore } from '@shoal/interface'
 import type { Effects } from '../effects.ts'
 import type { BrokerEntry } from '../evaluation-broker.ts'
@@ -25,7 +25,7 @@ export const isoTime = (ms: number): string => new Date(ms).toISOString()
  * Writes a plan inside the caller's transaction and records the messages and timers it implies
  * in `effects`: execution changes (CancelExecution to nodes that may be running them), new
  * executions (AskForBid), history lines, the job state, a delayed re-evaluation, and the
- * processed evaluations marked complete.
+ * processed evaluations removed from the store.
  */
 export async function applyPlan(
   tx: JobStore,
@@ -96,9 +96,14 @@ export async function applyPlan(
     terminal,
   })
   if (!terminal && plan.deadlines.length > 0) effects.deadlines.push({ jobId: job.ID, at: Math.min(...plan.deadlines) })
+  // Done evaluations leave the store: it keeps only pending ones, which is what a restart needs.
   for (const entry of processed) {
     if (!entry.persisted) continue
-    await tx.updateEvaluation({ ...entry.evaluation, Status: 'complete', ModifyTime: context.now * 1e6 })
+    try {
+      await tx.deleteEvaluation(entry.evaluation.ID)
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err
+    }
   }
 }
 
