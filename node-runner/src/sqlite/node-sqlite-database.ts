@@ -45,6 +45,11 @@ export function createNodeSqliteDatabase(path: string, options: NodeSqliteDataba
       // WAL lets readers run beside the writer; NORMAL skips the fsync per commit (WAL keeps it safe).
       db.exec('PRAGMA journal_mode = WAL')
       db.exec('PRAGMA synchronous = NORMAL')
+      // Checkpoints fsync; with the default (every 1000 pages) they dominate a busy requester.
+      // Checkpoint every ~40 MB of WAL instead; durability is unchanged (WAL + NORMAL).
+      db.exec('PRAGMA wal_autocheckpoint = 10000')
+      // 64 MiB page cache: the indexes are keyed by random UUIDs, so the working set is wide.
+      db.exec('PRAGMA cache_size = -65536')
     }
     db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`)
     // Prove the file is writable now rather than at the first job submission.
