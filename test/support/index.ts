@@ -1,0 +1,34 @@
+/**
+ * Shared utilities of the cross-process tests (e2e, browser): spawn `shoal` as a real process,
+ * wait for what it prints, free ports, temp dirs, bounded polling, clusters of serve processes.
+ */
+export { REPO_ROOT, SHOAL_BIN, NODE_BIN_DIR, WASM_FIXTURES, JOB_FIXTURES, wasmFixture } from './paths.ts'
+export { freePort, type FreePortOptions } from './free-port.ts'
+export { tempDir, removeTempDirs } from './temp-dir.ts'
+export { waitUntil, type WaitUntilOptions } from './wait-until.ts'
+export {
+  ShoalProcess,
+  spawnShoal,
+  runShoal,
+  shoalJson,
+  shoalEnv,
+  nodeBinary,
+  killAllShoals,
+  type ShoalProcessOptions,
+  type RunShoalOptions,
+  type ShoalRun,
+  type ProcessExit,
+} from './shoal-process.ts'
+export {
+  startRequester,
+  startCompute,
+  startDevstack,
+  waitForComputeNodes,
+  waitForJobState,
+  TERMINAL_JOB_STATES,
+  type RequesterProcess,
+  type ComputeProcess,
+  type StartRequesterOptions,
+  type StartComputeOptions,
+  type StartDevstackOptions,
+} from './shoal-cluster.ts'
