@@ -10,7 +10,7 @@ import {
   type SpecConfig,
   type Task,
 } from '@shoal/models'
-import type { Clock, Engine, EngineRunResult, Logger, PreparedInput, Publisher, StorageProvider } from '@shoal/interface'
+import type { Clock, DeterminismOptions, Engine, EngineRunResult, Logger, PreparedInput, Publisher, StorageProvider } from '@shoal/interface'
 import type { ExecutionLogStore } from './execution-log-store.ts'
 import { buildResultDirectory } from './result-directory.ts'
 import { runOutputOf } from './run-output.ts'
@@ -161,6 +161,7 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
         inputs,
         env: taskEnvironment(request),
         limits: { timeoutMs: timeoutSeconds * 1000, memoryBytes: request.resources.Memory, outputBytes: limits.outputBytes },
+        deterministic: deterministicOptions(job, execution.PartitionIndex ?? 0, task.Engine.Params),
         onLog: (chunk) => components.logs.append(id, chunk.stream, chunk.data),
       },
       { signal: runController.signal },
@@ -216,4 +217,17 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
     const message = `could not publish results with ${publisher.type}: ${describe(err)}`
     return { kind: 'failed', errorCode: codeOf(err, 'PublishError'), message, runOutput: { ...runOutput, ErrorMsg: message } }
   }
+}
+
+/** Start of the virtual clock of deterministic runs: 2023-11-14T22:13:20Z, in Unix nanoseconds. */
+export const DETERMINISTIC_EPOCH_NS = 1_700_000_000 * 1e9
+
+/**
+ * Deterministic-mode options when the task asks for it (Engine.Params.Deterministic). The seed
+ * depends only on the job, its version and the partition — not on the node or the execution —
+ * so every node running the same partition produces byte-identical output.
+ */
+export function deterministicOptions(job: Job, partitionIndex: number, params: Record<string, unknown> | undefined): DeterminismOptions | undefined {
+  if (params?.Deterministic !== true) return undefined
+  return { seed: `${job.ID}/v${job.Version}/p${partitionIndex}`, epochNs: DETERMINISTIC_EPOCH_NS }
 }

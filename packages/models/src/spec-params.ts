@@ -19,6 +19,8 @@ export const WasmEngineParamsSchema = z.looseObject({
   Parameters: strings,
   EnvironmentVariables: z.record(z.string(), z.string()).optional(),
   ImportModules: strings,
+  /** ★ Shoal extension: seeded random, virtual clock, sorted listings — identical output on any node. */
+  Deterministic: z.boolean().optional(),
 })
 /** Decoded `wasm` engine params. */
 export type WasmEngineParams = z.output<typeof WasmEngineParamsSchema>
