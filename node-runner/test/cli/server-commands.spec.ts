@@ -52,10 +52,15 @@ describe('serve and devstack hand their flags to the server as one options objec
   it('devstack defaults and the --compute-nodes alias', async () => {
     const seen: DevstackCommandOptions[] = []
     expect(await runCli(['devstack'], { io: memoryIo(), runDevstack: async (o) => seen.push(o) })).toBe(0)
-    expect(await runCli(['devstack', '--compute-nodes', '5', '--port', '0', '--data-dir', '/tmp/ds', '--browsers', '2'], { io: memoryIo(), runDevstack: async (o) => seen.push(o) })).toBe(0)
+    expect(
+      await runCli(['devstack', '--compute-nodes', '5', '--port', '0', '--data-dir', '/tmp/ds', '--browsers', '2', '--allow-listed-local-paths', '/data:rw'], {
+        io: memoryIo(),
+        runDevstack: async (o) => seen.push(o),
+      }),
+    ).toBe(0)
     expect(seen.map(({ signal: _signal, ...rest }) => rest)).toEqual([
-      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0 },
-      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2 },
+      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [] },
+      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }] },
     ])
   })
 })
