@@ -1,26 +1,56 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
-import { BadRequestError, ValidationError } from '@shoal/models'
+import { BadRequestError, ValidationError, tryParseBytes, tryParseCpu } from '@shoal/models'
+import { parseLabels } from './storage-spec.ts'
 
 /** Where a configuration value came from, lowest precedence first. */
 export const CONFIG_SOURCES = ['default', 'file', 'env', 'flag'] as const
 /** Where a configuration value came from. */
 export type ConfigSource = (typeof CONFIG_SOURCES)[number]
 
+/** The commands a configuration key belongs to, in the order `config list` prints them. */
+export const CONFIG_GROUPS = ['api', 'serve', 'compute', 'devstack'] as const
+/** The command a configuration key belongs to: the CLI client, a node, its compute side, devstack. */
+export type ConfigGroup = (typeof CONFIG_GROUPS)[number]
+
+/** How a value is stored in the config file: a YAML string, number, boolean, list or mapping. */
+export type ConfigValueType = 'string' | 'number' | 'boolean' | 'list' | 'map'
+
+/** What a computed default may depend on. */
+export interface ConfigDefaultContext {
+  /** The directory of the config file: $SHOAL_DIR, else ~/.shoal. */
+  configDirectory: string
+}
+
 /** One configuration key the CLI understands. */
 export interface ConfigKeySpec {
   description: string
   /** Environment variables that set it, first one found wins. */
   env: string[]
-  default?: string
+  /** The command-line flag that sets it, e.g. `--port`. */
+  flag?: string
+  default?: string | ((context: ConfigDefaultContext) => string)
   /** Printed masked by `config list`. */
   secret?: boolean
+  /** How `config set` writes it; lists and maps are comma-separated text everywhere else. Default string. */
+  type?: ConfigValueType
+  /** Bacalhau's key for the same setting; also accepted in the config file and by `config set`. */
+  bacalhau?: string[]
   validate?: (value: string) => string | undefined
 }
 
-const validPort = (value: string): string | undefined =>
-  /^\d+$/.test(value) && Number(value) > 0 && Number(value) < 65536 ? undefined : 'must be a port number between 1 and 65535'
+/** A host path jobs may mount through `file://` inputs. */
+export interface AllowListedPath {
+  path: string
+  readWrite: boolean
+}
+
+const PORT_MESSAGE = 'must be a port number between 1 and 65535'
+const validPort = (value: string): string | undefined => (/^\d+$/.test(value) && Number(value) > 0 && Number(value) < 65536 ? undefined : PORT_MESSAGE)
+// Listeners also take 0: the operating system picks a free port (tests, several nodes on one machine).
+const validListenPort = (value: string): string | undefined =>
+  /^\d+$/.test(value) && Number(value) < 65536 ? undefined : `${PORT_MESSAGE}, or 0 for any free port`
 const validUrl = (value: string): string | undefined => {
   try {
     const url = new URL(value)
@@ -29,19 +59,103 @@ const validUrl = (value: string): string | undefined => {
     return 'must be an http:// or https:// URL'
   }
 }
+const validHost = (value: string): string | undefined =>
+  /^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/.test(value) ? undefined : 'must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0'
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false }
+const validBoolean = (value: string): string | undefined => (value.toLowerCase() in BOOLEAN_WORDS ? undefined : 'must be true or false (1/0 and yes/no also work)')
+const validWholeNumber = (value: string): string | undefined => (/^\d+$/.test(value) ? undefined : 'must be a whole number (0, 1, 2, ...)')
+const validMultiaddr = (value: string): string | undefined =>
+  /^\/[a-z0-9]+\/[^/\s]+\/(tcp|udp)\/\d+(\/\S*)?$/.test(value) ? undefined : 'must be a multiaddr such as /ip4/10.0.0.5/tcp/1235/ws'
+const validCpu = (value: string): string | undefined =>
+  (tryParseCpu(value) ?? 0) > 0 ? undefined : 'must be a CPU quantity above zero: cores ("0.5", "2") or millicores ("1500m")'
+const validMemory = (value: string): string | undefined =>
+  (tryParseBytes(value) ?? 0) > 0 ? undefined : 'must be a memory quantity above zero, e.g. "512Mb", "4Gb" or "1Gi"'
+const firstIssue = (parse: () => unknown): string | undefined => {
+  try {
+    parse()
+    return undefined
+  } catch (error) {
+    if (error instanceof ValidationError) return error.issues[0]?.message ?? error.message
+    throw error
+  }
+}
+/** The items of a comma-separated setting, trimmed, empty ones dropped. */
+const splitList = (value: string): string[] => value.split(',').map((item) => item.trim()).filter((item) => item !== '')
+const validLabels = (value: string): string | undefined => firstIssue(() => parseLabels(splitList(value)))
+const validPaths = (value: string): string | undefined => firstIssue(() => parseAllowListedPaths(splitList(value)))
 
-/** The configuration keys, as `config set` and `config list` know them. */
+/** The configuration keys, as `config set` and `config list` know them, grouped by command. */
 export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freeze({
-  'api.host': { description: 'Host of the requester API', env: ['BACALHAU_API_HOST', 'SHOAL_API_HOST'], default: '127.0.0.1' },
-  'api.port': { description: 'Port of the requester API', env: ['BACALHAU_API_PORT', 'SHOAL_API_PORT'], default: '1234', validate: validPort },
-  'api.url': { description: 'Full URL of the requester API; overrides api.host/api.port from the same or a lower source', env: ['SHOAL_API_URL'], validate: validUrl },
-  'api.token': { description: 'Bearer token sent to the requester API', env: ['SHOAL_API_TOKEN'], secret: true },
+  'api.host': { description: 'Host of the requester API', env: ['BACALHAU_API_HOST', 'SHOAL_API_HOST'], flag: '--api-host', default: '127.0.0.1', bacalhau: ['API.Host'] },
+  'api.port': { description: 'Port of the requester API', env: ['BACALHAU_API_PORT', 'SHOAL_API_PORT'], flag: '--api-port', default: '1234', type: 'number', bacalhau: ['API.Port'], validate: validPort },
+  'api.url': { description: 'Full URL of the requester API; overrides api.host/api.port from the same or a lower source', env: ['SHOAL_API_URL'], flag: '--api-url', validate: validUrl },
+  'api.token': { description: 'Bearer token sent to the requester API', env: ['SHOAL_API_TOKEN'], flag: '--api-token', secret: true },
+
+  'serve.host': { description: 'Interface every listener of `shoal serve`/`devstack` binds (0.0.0.0 accepts other machines)', env: ['SHOAL_HOST'], flag: '--host', default: '127.0.0.1', validate: validHost },
+  'serve.port': { description: 'Port of the REST API and dashboard (0 = any free port)', env: ['SHOAL_PORT'], flag: '--port', default: '1234', type: 'number', validate: validListenPort },
+  'serve.peer-port': { description: 'Port of the compute-protocol listener (libp2p); unset = API port + 1', env: ['SHOAL_PEER_PORT'], flag: '--peer-port', type: 'number', bacalhau: ['Orchestrator.Port'], validate: validListenPort },
+  'serve.data-dir': { description: 'Where jobs, results and node keys are kept', env: ['SHOAL_DATA_DIR'], flag: '--data-dir', default: ({ configDirectory }) => join(configDirectory, 'data'), bacalhau: ['DataDir'] },
+  'serve.join-token': { description: 'Secret compute nodes present to join (requester), and that this compute node presents', env: ['SHOAL_JOIN_TOKEN'], flag: '--join-token', secret: true, bacalhau: ['Orchestrator.Auth.Token', 'Compute.Auth.Token'] },
+  'serve.manual-approval': { description: 'New compute nodes wait in PENDING until `shoal node approve`', env: ['SHOAL_MANUAL_APPROVAL'], flag: '--manual-approval', default: 'false', type: 'boolean', bacalhau: ['Orchestrator.NodeManager.ManualApproval'], validate: validBoolean },
+
+  'compute.requester': { description: 'Multiaddr of the requester a compute-only node dials', env: ['SHOAL_REQUESTER'], flag: '--requester', validate: validMultiaddr },
+  'compute.labels': { description: 'Labels of the compute node, matched by job constraints ("k=v,k2=v2")', env: ['SHOAL_COMPUTE_LABELS'], flag: '--compute-labels', type: 'map', bacalhau: ['Labels'], validate: validLabels },
+  'compute.allow-listed-local-paths': { description: 'Host paths jobs may mount with file:// inputs ("path[:ro|:rw],..."; read-only unless :rw)', env: ['SHOAL_ALLOW_LISTED_LOCAL_PATHS'], flag: '--allow-listed-local-paths', type: 'list', bacalhau: ['Compute.AllowListedLocalPaths'], validate: validPaths },
+  'compute.capacity-cpu': { description: 'CPU the compute node offers; unset = all cores', env: ['SHOAL_CAPACITY_CPU'], flag: '--capacity-cpu', bacalhau: ['Compute.AllocatedCapacity.CPU'], validate: validCpu },
+  'compute.capacity-memory': { description: 'Memory the compute node offers; unset = 80% of free memory', env: ['SHOAL_CAPACITY_MEMORY'], flag: '--capacity-memory', bacalhau: ['Compute.AllocatedCapacity.Memory'], validate: validMemory },
+  'compute.publisher-url': { description: 'Public base URL of the compute node\'s `local` published results; unset = its own result server', env: ['SHOAL_PUBLISHER_URL'], flag: '--publisher-url', validate: validUrl },
+
+  'devstack.computes': { description: 'Number of compute nodes `shoal devstack` starts', env: ['SHOAL_DEVSTACK_COMPUTES'], flag: '--computes', default: '3', type: 'number', validate: validWholeNumber },
+  'devstack.browsers': { description: 'Headless browser compute nodes `shoal devstack` starts', env: ['SHOAL_DEVSTACK_BROWSERS'], flag: '--browsers', default: '0', type: 'number', validate: validWholeNumber },
+  'devstack.data-dir': { description: 'Where `shoal devstack` keeps state; unset = a fresh temporary directory, removed on exit', env: ['SHOAL_DEVSTACK_DATA_DIR'], flag: '--data-dir' },
 })
+
+/** The keys `shoal serve` reads. */
+export const SERVE_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('serve.') || key.startsWith('compute.'))
+/** The keys `shoal devstack` reads: its own, plus the listener address and allow-listed paths of `serve`. */
+export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'compute.allow-listed-local-paths', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
+const CLIENT_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('api.'))
+
+/** The group (command) of a configuration key. */
+export function configGroup(key: string): ConfigGroup {
+  return key.slice(0, key.indexOf('.')) as ConfigGroup
+}
+
+// Keys match ignoring case, '-' and '_', so `compute.AllowListedLocalPaths` is `compute.allow-listed-local-paths`.
+const squash = (key: string): string => key.toLowerCase().replace(/[-_]/g, '')
+const CANONICAL = new Map(Object.keys(CONFIG_KEYS).map((key) => [squash(key), key]))
+const BACALHAU_ALIASES = new Map(Object.entries(CONFIG_KEYS).flatMap(([key, spec]) => (spec.bacalhau ?? []).map((alias) => [squash(alias), key] as const)))
+
+/** The canonical spelling of a configuration key (case, '-' and '_' ignored), or undefined if unknown. */
+export function canonicalConfigKey(key: string): string | undefined {
+  return CANONICAL.get(squash(key))
+}
+
+/** Parses a boolean setting: true/false, 1/0, yes/no, any case. */
+export function parseConfigBoolean(value: string): boolean {
+  const parsed = BOOLEAN_WORDS[value.toLowerCase()]
+  if (parsed === undefined) throw new ValidationError([{ path: '', message: validBoolean(value) as string }])
+  return parsed
+}
+
+/** Parses allow-listed local paths `path[:ro|:rw]` (read-only unless :rw). */
+export function parseAllowListedPaths(values: readonly string[], name = '--allow-listed-local-paths'): AllowListedPath[] {
+  return values
+    .filter((value) => value !== '')
+    .map((value) => {
+      const match = /^(.*?)(?::(ro|rw))?$/.exec(value)!
+      const path = match[1]
+      if (!path.startsWith('/')) throw new ValidationError([{ path: name, message: `"${value}" must be an absolute path, optionally followed by :ro or :rw` }])
+      return { path, readWrite: match[2] === 'rw' }
+    })
+}
 
 /** A configuration value and where it came from. */
 export interface ConfigValue {
   value: string
   source: ConfigSource
+  /** What set it: the environment variable, the config file path or the flag. */
+  origin?: string
 }
 
 /** The configuration in effect for one CLI invocation. */
@@ -66,15 +180,39 @@ export function configFilePath(env: Record<string, string | undefined>, home: st
   return join(configDirectory(env, home), 'config.yaml')
 }
 
+const isMapping = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
+
 function flatten(value: unknown, prefix: string, into: Record<string, string>): void {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [key, inner] of Object.entries(value)) flatten(inner, prefix ? `${prefix}.${key.toLowerCase()}` : key.toLowerCase(), into)
+  const key = prefix === '' ? undefined : (canonicalConfigKey(prefix) ?? BACALHAU_ALIASES.get(squash(prefix)))
+  const type = key === undefined ? undefined : CONFIG_KEYS[key].type
+  if (isMapping(value) && type === 'map') {
+    // A mapping under a map-typed key (compute.labels) is the value itself; its keys keep their case.
+    into[prefix] = Object.entries(value).map(([k, v]) => (v === null || v === undefined || v === '' ? k : `${k}=${String(v)}`)).join(',')
+  } else if (isMapping(value)) {
+    for (const [inner, nested] of Object.entries(value)) flatten(nested, prefix ? `${prefix}.${inner.toLowerCase()}` : inner.toLowerCase(), into)
+  } else if (Array.isArray(value) && prefix) {
+    into[prefix] = value.map(String).join(',')
   } else if (value !== null && value !== undefined && prefix) {
     into[prefix] = String(value)
   }
 }
 
-/** Reads the config file as dotted lower-case keys; a missing file is an empty config. */
+/** Renames known keys (and Bacalhau's spellings of them) to their canonical form; others stay as they are. */
+function canonicalise(flat: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {}
+  const aliased: [string, string][] = []
+  for (const [key, value] of Object.entries(flat)) {
+    const canonical = canonicalConfigKey(key)
+    if (canonical) out[canonical] = value
+    else if (BACALHAU_ALIASES.has(squash(key))) aliased.push([BACALHAU_ALIASES.get(squash(key))!, value])
+    else out[key] = value
+  }
+  // Shoal's own spelling wins over Bacalhau's when a file has both.
+  for (const [key, value] of aliased) out[key] ??= value
+  return out
+}
+
+/** Reads the config file as dotted keys (canonical where known); a missing file is an empty config. */
 export async function readConfigFile(path: string): Promise<Record<string, string>> {
   let text: string
   try {
@@ -92,40 +230,50 @@ export async function readConfigFile(path: string): Promise<Record<string, strin
       hint: 'Fix or delete the file, or rewrite a value with `shoal config set KEY VALUE`.',
     })
   }
+  if (parsed !== null && parsed !== undefined && !isMapping(parsed)) {
+    throw new BadRequestError(`the config file ${path} must be a YAML mapping of keys to values`, { hint: 'See docs/CONFIGURATION.md for an example.' })
+  }
   const flat: Record<string, string> = {}
   flatten(parsed ?? {}, '', flat)
-  return flat
+  return canonicalise(flat)
 }
 
-/** Checks a key and value for `config set`; throws ValidationError naming the problem. */
+/** Checks a key and value for `config set`; throws ValidationError naming the problem; returns the canonical key. */
 export function checkConfigValue(key: string, value: string): string {
-  const normalised = key.toLowerCase()
-  const spec = CONFIG_KEYS[normalised]
-  if (!spec) {
+  const canonical = canonicalConfigKey(key) ?? BACALHAU_ALIASES.get(squash(key))
+  if (!canonical) {
     throw new ValidationError([{ path: key, message: `unknown configuration key; known keys: ${Object.keys(CONFIG_KEYS).join(', ')}` }])
   }
-  const problem = spec.validate?.(value)
-  if (problem) throw new ValidationError([{ path: normalised, message: problem }])
-  return normalised
+  const problem = value === '' ? undefined : CONFIG_KEYS[canonical].validate?.(value)
+  if (problem) throw new ValidationError([{ path: canonical, message: problem }])
+  return canonical
 }
 
-/** Sets one key in the config file (creating it), writing atomically; returns the normalised key. */
+function fileValue(key: string, value: string): unknown {
+  const type = CONFIG_KEYS[key]?.type
+  if (type === 'boolean' && validBoolean(value) === undefined) return parseConfigBoolean(value)
+  if (type === 'number' && /^\d+$/.test(value)) return Number(value)
+  return value
+}
+
+/** Sets one key in the config file (creating it), writing atomically; returns the canonical key. An empty value removes the key. */
 export async function writeConfigValue(path: string, key: string, value: string): Promise<string> {
-  const normalised = checkConfigValue(key, value)
+  const canonical = checkConfigValue(key, value)
   const current = await readConfigFile(path)
-  current[normalised] = value
+  if (value === '') delete current[canonical]
+  else current[canonical] = value
   const nested: Record<string, unknown> = {}
   for (const [dotted, v] of Object.entries(current).sort(([a], [b]) => a.localeCompare(b))) {
     const parts = dotted.split('.')
     let node = nested
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>
-    node[parts[parts.length - 1]] = v
+    for (const part of parts.slice(0, -1)) node = (isMapping(node[part]) ? node[part] : (node[part] = {})) as Record<string, unknown>
+    node[parts[parts.length - 1]] = fileValue(dotted, v)
   }
   await mkdir(dirname(path), { recursive: true })
   const temporary = `${path}.${process.pid}.tmp`
   await writeFile(temporary, toYaml(nested), { mode: 0o600 })
   await rename(temporary, path)
-  return normalised
+  return canonical
 }
 
 /** Inputs of configuration resolution, highest precedence last. */
@@ -135,27 +283,46 @@ export interface ResolveConfigInit {
   /** Values given as flags, by config key. */
   flags: Record<string, string | undefined>
   path: string
+  /** The keys whose values must be valid; default the `api.*` keys every client command uses. */
+  validate?: readonly string[]
 }
 
 const rank = (source: ConfigSource): number => CONFIG_SOURCES.indexOf(source)
 
-/** Combines default < file < env < flag into the configuration in effect. */
+/** How an error names a value: `serve.port (from env SHOAL_PORT)`. */
+export function describeConfigValue(key: string, value: ConfigValue): string {
+  return `${key} (${value.source === 'default' ? 'default' : `from ${value.source}${value.origin ? ` ${value.origin}` : ''}`})`
+}
+
+/** Throws one ValidationError listing every invalid value among `keys`, each with where it came from. */
+export function checkConfigKeys(config: Pick<EffectiveConfig, 'values' | 'path'>, keys: readonly string[]): void {
+  const issues = keys.flatMap((key) => {
+    const value = config.values[key]
+    const problem = value ? CONFIG_KEYS[key]?.validate?.(value.value) : undefined
+    return problem && value ? [{ path: describeConfigValue(key, value), message: problem }] : []
+  })
+  if (issues.length > 0) {
+    throw new ValidationError(issues, { hint: `Fix the flag or environment variable, or the file with \`shoal config set KEY VALUE\` (${config.path}).` })
+  }
+}
+
+/** Combines default < file < env < flag into the configuration in effect, checking the keys in `init.validate`. */
 export function resolveConfig(init: ResolveConfigInit): EffectiveConfig {
   const values: Record<string, ConfigValue> = {}
+  const file = canonicalise(init.file)
+  const context: ConfigDefaultContext = { configDirectory: dirname(init.path) }
   for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-    let found: ConfigValue | undefined = spec.default === undefined ? undefined : { value: spec.default, source: 'default' }
-    const fromFile = init.file[key]
-    if (fromFile !== undefined && fromFile !== '') found = { value: fromFile, source: 'file' }
+    const fallback = typeof spec.default === 'function' ? spec.default(context) : spec.default
+    let found: ConfigValue | undefined = fallback === undefined ? undefined : { value: fallback, source: 'default' }
+    const fromFile = file[key]
+    if (fromFile !== undefined && fromFile !== '') found = { value: fromFile, source: 'file', origin: init.path }
     const envName = spec.env.find((name) => init.env[name] !== undefined && init.env[name] !== '')
-    if (envName) found = { value: init.env[envName] as string, source: 'env' }
+    if (envName) found = { value: init.env[envName] as string, source: 'env', origin: envName }
     const fromFlag = init.flags[key]
-    if (fromFlag !== undefined && fromFlag !== '') found = { value: fromFlag, source: 'flag' }
+    if (fromFlag !== undefined && fromFlag !== '') found = { value: fromFlag, source: 'flag', origin: spec.flag }
     if (found) values[key] = found
   }
-  for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-    const problem = values[key] ? spec.validate?.(values[key].value) : undefined
-    if (problem) throw new ValidationError([{ path: `${key} (from ${values[key].source})`, message: problem }])
-  }
+  checkConfigKeys({ values, path: init.path }, init.validate ?? CLIENT_CONFIG_KEYS)
   const host = values['api.host']
   const port = values['api.port']
   const url = values['api.url']
@@ -169,4 +336,67 @@ export function resolveConfig(init: ResolveConfigInit): EffectiveConfig {
     apiUrl = { value: `${base}:${port.value}`, source: rank(host.source) >= rank(port.source) ? host.source : port.source }
   }
   return { values, apiUrl, apiToken: values['api.token'], path: init.path }
+}
+
+/** The settings of `shoal serve` in effect, typed; the mode flags (--orchestrator/--compute) are not settings. */
+export interface ServeSettings {
+  host: string
+  port: number
+  peerPort?: number
+  dataDir: string
+  joinToken?: string
+  manualApproval: boolean
+  requester?: string
+  computeLabels: Record<string, string>
+  allowListedLocalPaths: AllowListedPath[]
+  capacityCpu?: string
+  capacityMemory?: string
+  publisherUrl?: string
+}
+
+/** The settings of `shoal devstack` in effect, typed. */
+export interface DevstackSettings {
+  computes: number
+  browsers: number
+  host: string
+  port: number
+  /** Undefined = a fresh temporary directory, removed on exit. */
+  dataDir?: string
+  allowListedLocalPaths: AllowListedPath[]
+}
+
+const text = (config: EffectiveConfig, key: string): string | undefined => config.values[key]?.value
+const whole = (config: EffectiveConfig, key: string): number | undefined => (config.values[key] ? Number(config.values[key].value) : undefined)
+const list = (config: EffectiveConfig, key: string): string[] => splitList(config.values[key]?.value ?? '')
+
+/** Checks and types the `serve.*` and `compute.*` settings; ValidationError names each bad key and its source. */
+export function serveSettings(config: EffectiveConfig): ServeSettings {
+  checkConfigKeys(config, SERVE_CONFIG_KEYS)
+  return {
+    host: text(config, 'serve.host') as string,
+    port: whole(config, 'serve.port') as number,
+    peerPort: whole(config, 'serve.peer-port'),
+    dataDir: text(config, 'serve.data-dir') as string,
+    joinToken: text(config, 'serve.join-token'),
+    manualApproval: parseConfigBoolean(text(config, 'serve.manual-approval') ?? 'false'),
+    requester: text(config, 'compute.requester'),
+    computeLabels: parseLabels(list(config, 'compute.labels'), 'compute.labels'),
+    allowListedLocalPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),
+    capacityCpu: text(config, 'compute.capacity-cpu'),
+    capacityMemory: text(config, 'compute.capacity-memory'),
+    publisherUrl: text(config, 'compute.publisher-url'),
+  }
+}
+
+/** Checks and types the settings `shoal devstack` reads; ValidationError names each bad key and its source. */
+export function devstackSettings(config: EffectiveConfig): DevstackSettings {
+  checkConfigKeys(config, DEVSTACK_CONFIG_KEYS)
+  return {
+    computes: whole(config, 'devstack.computes') as number,
+    browsers: whole(config, 'devstack.browsers') as number,
+    host: text(config, 'serve.host') as string,
+    port: whole(config, 'serve.port') as number,
+    dataDir: text(config, 'devstack.data-dir'),
+    allowListedLocalPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),
+  }
 }

@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import { resolveConfig } from '../../src/cli/cli-config.ts'
 import { runCli } from '../../src/cli/program.ts'
 import { memoryIo } from './cli-harness.ts'
@@ -29,7 +30,19 @@ describe('configuration precedence: flag > env > file > default', () => {
   })
 
   it('refuses a bad port with where it came from', () => {
-    expect(() => resolve({ env: { BACALHAU_API_PORT: 'http' } })).toThrow(/api.port \(from env\): must be a port number/)
+    expect(() => resolve({ env: { BACALHAU_API_PORT: 'http' } })).toThrow(/api\.port \(from env BACALHAU_API_PORT\): must be a port number/)
+    expect(() => resolve({ file: { 'api.port': '0' } })).toThrow('api.port (from file /x/config.yaml): must be a port number between 1 and 65535')
+  })
+
+  it('checks only the client keys by default, so a bad server setting cannot break client commands', () => {
+    expect(resolve({ env: { SHOAL_PORT: 'abc' } }).values['serve.port']).toEqual({ value: 'abc', source: 'env', origin: 'SHOAL_PORT' })
+    expect(() => resolveConfig({ file: {}, env: { SHOAL_PORT: 'abc' }, flags: {}, path: '/x/config.yaml', validate: ['serve.port'] })).toThrow(
+      'serve.port (from env SHOAL_PORT): must be a port number between 1 and 65535, or 0 for any free port',
+    )
+  })
+
+  it('defaults the data dir to data/ next to the config file', () => {
+    expect(resolve({}).values['serve.data-dir']).toEqual({ value: '/x/data', source: 'default' })
   })
 })
 
@@ -57,6 +70,21 @@ describe('shoal config set / list', () => {
         'api.port,4444,env',
         'api.url,,',
         'api.token,********,file',
+        'serve.host,127.0.0.1,default',
+        'serve.port,1234,default',
+        'serve.peer-port,,',
+        `serve.data-dir,${join(dir, 'data')},default`,
+        'serve.join-token,,',
+        'serve.manual-approval,false,default',
+        'compute.requester,,',
+        'compute.labels,,',
+        'compute.allow-listed-local-paths,,',
+        'compute.capacity-cpu,,',
+        'compute.capacity-memory,,',
+        'compute.publisher-url,,',
+        'devstack.computes,3,default',
+        'devstack.browsers,0,default',
+        'devstack.data-dir,,',
         '(requester),http://10.1.2.3:4444,env',
         `(file),${join(dir, 'config.yaml')},`,
         '',
@@ -70,9 +98,105 @@ describe('shoal config set / list', () => {
   it('refuses unknown keys and bad values, exit 1', async () => {
     const io = memoryIo({ env: { SHOAL_DIR: '/nonexistent/dir' } })
     expect(await runCli(['config', 'set', 'api.colour', 'blue'], { io })).toBe(1)
-    expect(io.stderr.text).toContain('api.colour: unknown configuration key; known keys: api.host, api.port, api.url, api.token')
+    expect(io.stderr.text).toContain('api.colour: unknown configuration key; known keys: api.host, api.port, api.url, api.token, serve.host, serve.port')
     const port = memoryIo({ env: { SHOAL_DIR: '/nonexistent/dir' } })
     expect(await runCli(['config', 'set', 'api.port', 'abc'], { io: port })).toBe(1)
     expect(port.stderr.text).toContain('api.port: must be a port number')
+  })
+})
+
+describe('shoal config set / list for the server keys', () => {
+  const dirs: string[] = []
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+  })
+  const fresh = async (): Promise<string> => {
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-config-'))
+    dirs.push(dir)
+    return dir
+  }
+  const run = async (args: string[], env: Record<string, string>) => {
+    const io = memoryIo({ env })
+    const code = await runCli(args, { io })
+    return { code, stdout: io.stdout.text, stderr: io.stderr.text }
+  }
+
+  it('writes typed YAML, accepts yes/no and Bacalhau spellings, and lists the values back with their origin', async () => {
+    const dir = await fresh()
+    const env = { SHOAL_DIR: dir }
+    for (const [key, value] of [
+      ['serve.port', '8080'],
+      ['Serve.Manual_Approval', 'yes'],
+      ['compute.labels', 'region=eu,gpu=no'],
+      ['Compute.AllowListedLocalPaths', '/data:rw,/ref'],
+      ['Orchestrator.Auth.Token', 's3cr3t'],
+      ['devstack.computes', '2'],
+    ]) {
+      expect(await run(['config', 'set', key, value], env)).toMatchObject({ code: 0 })
+    }
+    expect(await readFile(join(dir, 'config.yaml'), 'utf8')).toBe(
+      [
+        'compute:',
+        '  allow-listed-local-paths: /data:rw,/ref',
+        '  labels: region=eu,gpu=no',
+        'devstack:',
+        '  computes: 2',
+        'serve:',
+        '  join-token: s3cr3t',
+        '  manual-approval: true',
+        '  port: 8080',
+        '',
+      ].join('\n'),
+    )
+
+    const listed = await run(['config', 'list', '--output', 'yaml'], { ...env, SHOAL_HOST: '0.0.0.0' })
+    expect(listed.code).toBe(0)
+    const rows = parseYaml(listed.stdout) as { Key: string; Value: string; Source: string; Origin?: string }[]
+    const row = (key: string) => {
+      const found = rows.find((r) => r.Key === key)
+      return found && { Value: found.Value, Source: found.Source, Origin: found.Origin }
+    }
+    const file = join(dir, 'config.yaml')
+    expect(row('serve.port')).toEqual({ Value: '8080', Source: 'file', Origin: file })
+    expect(row('serve.manual-approval')).toEqual({ Value: 'true', Source: 'file', Origin: file })
+    expect(row('serve.join-token')).toEqual({ Value: '********', Source: 'file', Origin: file })
+    expect(row('serve.host')).toEqual({ Value: '0.0.0.0', Source: 'env', Origin: 'SHOAL_HOST' })
+    expect(row('compute.labels')).toEqual({ Value: 'region=eu,gpu=no', Source: 'file', Origin: file })
+    expect(row('compute.allow-listed-local-paths')).toEqual({ Value: '/data:rw,/ref', Source: 'file', Origin: file })
+    expect(row('devstack.computes')).toEqual({ Value: '2', Source: 'file', Origin: file })
+    expect(listed.stdout).not.toContain('s3cr3t')
+
+    expect(await run(['config', 'set', 'serve.join-token', ''], env)).toMatchObject({ code: 0 })
+    expect(await readFile(file, 'utf8')).not.toContain('join-token')
+  })
+
+  it('refuses bad server values on set, naming the key', async () => {
+    const env = { SHOAL_DIR: await fresh() }
+    const cases: [string, string, string][] = [
+      ['serve.port', 'abc', 'serve.port: must be a port number between 1 and 65535'],
+      ['serve.manual-approval', 'maybe', 'serve.manual-approval: must be true or false (1/0 and yes/no also work)'],
+      ['compute.labels', 'region=e u', 'compute.labels: label value "e u" of "region"'],
+      ['compute.allow-listed-local-paths', 'data:rw', 'compute.allow-listed-local-paths: "data:rw" must be an absolute path'],
+      ['compute.capacity-cpu', 'lots', 'compute.capacity-cpu: must be a CPU quantity above zero'],
+      ['compute.requester', 'http://10.0.0.5:1235', 'compute.requester: must be a multiaddr such as /ip4/10.0.0.5/tcp/1235/ws'],
+      ['devstack.computes', '-1', 'devstack.computes: must be a whole number'],
+    ]
+    for (const [key, value, message] of cases) {
+      const result = await run(['config', 'set', key, value], env)
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(message)
+    }
+  })
+
+  it('lists an invalid value, then reports every bad one with its source (exit 1)', async () => {
+    const dir = await fresh()
+    await writeFile(join(dir, 'config.yaml'), 'compute:\n  capacity-memory: plenty\n')
+    const result = await run(['config', 'list', '--output', 'csv'], { SHOAL_DIR: dir, SHOAL_PORT: 'abc' })
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain('serve.port,abc,env\n')
+    expect(result.stdout).toContain('compute.capacity-memory,plenty,file\n')
+    expect(result.stderr).toContain('Error: the input has 2 problems:')
+    expect(result.stderr).toContain('serve.port (from env SHOAL_PORT): must be a port number between 1 and 65535')
+    expect(result.stderr).toContain(`compute.capacity-memory (from file ${join(dir, 'config.yaml')}): must be a memory quantity above zero`)
   })
 })

@@ -1,20 +1,10 @@
-import { join } from 'node:path'
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { BadRequestError, ValidationError } from '@shoal/models'
 import type { CliContext, DevstackCommandOptions, ServeCommandOptions } from '../cli-context.ts'
-import { configDirectory } from '../cli-config.ts'
-import { collect, wholeNumber } from '../command-flags.ts'
-import { parseLabels } from '../storage-spec.ts'
+import { CONFIG_KEYS, configFilePath, devstackSettings, parseAllowListedPaths, readConfigFile, resolveConfig, serveSettings, type EffectiveConfig } from '../cli-config.ts'
+import { collect } from '../command-flags.ts'
 
-/** Parses --allow-listed-local-paths values `path[:ro|:rw]` (read-only unless :rw). */
-export function parseAllowListedPaths(values: readonly string[]): { path: string; readWrite: boolean }[] {
-  return values.map((value) => {
-    const match = /^(.*?)(?::(ro|rw))?$/.exec(value)!
-    const path = match[1]
-    if (!path.startsWith('/')) throw new ValidationError([{ path: '--allow-listed-local-paths', message: `"${value}" must be an absolute path, optionally followed by :ro or :rw` }])
-    return { path, readWrite: match[2] === 'rw' }
-  })
-}
+export { parseAllowListedPaths }
 
 type Runner<T> = (options: T) => Promise<unknown>
 
@@ -37,90 +27,141 @@ async function loadRunner<T>(specifier: string, name: string): Promise<Runner<T>
 const SERVE_MODULE = new URL('../../serve/index.ts', import.meta.url).href
 const DEVSTACK_MODULE = new URL('../../devstack/index.ts', import.meta.url).href
 
+/** A flag that sets a configuration key; its help names the env variable, the key and the default. */
+interface ConfigFlag {
+  key: string
+  /** Commander's flag syntax, e.g. `--port <port>`. */
+  flags: string
+  text: string
+  /** How the default reads in help when it is not a plain value. */
+  defaultText?: string
+  repeatable?: boolean
+  /** Help of the `--no-…` form of a boolean flag, which sets the key to false. */
+  negated?: string
+}
+
+function configOption(flag: ConfigFlag): Option {
+  const spec = CONFIG_KEYS[flag.key]
+  const fallback = flag.defaultText ?? (typeof spec.default === 'string' ? spec.default : undefined)
+  const where = [`env ${spec.env.join(', ')}`, `config ${flag.key}`, ...(fallback === undefined ? [] : [`default ${fallback}`])].join('; ')
+  const option = new Option(flag.flags, `${flag.text} (${where})`)
+  // No commander default: an absent flag must not hide the env and the config file.
+  return flag.repeatable ? option.argParser(collect) : option
+}
+
+/** Adds the flags, returning a function that reads the given ones back as values by config key (a later flag of the same key wins). */
+function addConfigFlags(command: Command, flags: readonly ConfigFlag[]): (parsed: Record<string, unknown>) => Record<string, string | undefined> {
+  const attributes: [string, string][] = []
+  for (const flag of flags) {
+    const option = configOption(flag)
+    command.addOption(option)
+    if (flag.negated) command.addOption(new Option(`--no-${option.name()}`, flag.negated))
+    attributes.push([option.attributeName(), flag.key])
+  }
+  return (parsed) => {
+    const byKey: Record<string, string | undefined> = {}
+    for (const [attribute, key] of attributes) {
+      const value = parsed[attribute]
+      if (Array.isArray(value) && value.length > 0) byKey[key] = value.join(',')
+      else if (typeof value === 'boolean') byKey[key] = String(value)
+      else if (typeof value === 'string') byKey[key] = value
+    }
+    return byKey
+  }
+}
+
+async function effectiveConfig(ctx: CliContext, flags: Record<string, string | undefined>): Promise<EffectiveConfig> {
+  const path = configFilePath(ctx.io.env, ctx.io.home)
+  // Only the keys the command reads are checked, by serveSettings/devstackSettings.
+  return resolveConfig({ file: await readConfigFile(path), env: ctx.io.env, flags, path, validate: [] })
+}
+
+const SERVE_FLAGS: readonly ConfigFlag[] = [
+  { key: 'serve.host', flags: '--host <host>', text: 'interface every listener binds (use 0.0.0.0 to accept other machines)' },
+  { key: 'serve.port', flags: '--port <port>', text: 'port of the REST API' },
+  { key: 'serve.data-dir', flags: '--data-dir <dir>', text: 'where jobs, results and keys are kept', defaultText: '$SHOAL_DIR/data or ~/.shoal/data' },
+  { key: 'serve.peer-port', flags: '--peer-port <port>', text: 'port of the compute protocol listener', defaultText: 'API port + 1' },
+  { key: 'compute.labels', flags: '-l, --compute-labels <k=v>', text: 'labels of this compute node, matched by job constraints (repeatable)', repeatable: true },
+  { key: 'compute.allow-listed-local-paths', flags: '--allow-listed-local-paths <path[:ro|:rw]>', text: 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', repeatable: true },
+  { key: 'serve.join-token', flags: '--join-token <token>', text: 'secret compute nodes must present to join (and that this compute node presents)' },
+  { key: 'serve.manual-approval', flags: '--manual-approval', text: 'new compute nodes wait in PENDING until `shoal node approve`', negated: 'admit new compute nodes at once, whatever env and config file say' },
+  { key: 'compute.capacity-cpu', flags: '--capacity-cpu <quantity>', text: 'CPU this compute node offers, e.g. 2 or 1500m', defaultText: 'all cores' },
+  { key: 'compute.capacity-memory', flags: '--capacity-memory <quantity>', text: 'memory this compute node offers, e.g. 4Gb', defaultText: '80% of free memory' },
+  { key: 'compute.requester', flags: '--requester <multiaddr>', text: 'the requester a --compute node connects to, e.g. /ip4/10.0.0.5/tcp/1235/ws' },
+  { key: 'compute.publisher-url', flags: '--publisher-url <url>', text: 'public base URL under which this compute node serves `local` published results' },
+]
+
 /** `shoal serve`: run a requester (orchestrator), a compute node, or both, until interrupted. */
 export function serveCommand(ctx: CliContext): Command {
-  return new Command('serve')
+  const command = new Command('serve')
     .description('Run a Shoal node: a requester (--orchestrator), a compute node (--compute), or both (the default when neither is given)')
     .option('--orchestrator', 'run the requester: REST API, scheduler, job store')
     .option('--compute', 'run a compute node that executes WASM jobs')
-    .option('--host <host>', 'interface the API listens on (use 0.0.0.0 to accept other machines)', '127.0.0.1')
-    .option('--port <port>', 'port of the REST API', wholeNumber('--port'), 1234)
-    .option('--data-dir <dir>', 'where jobs, results and keys are kept (default $SHOAL_DIR/data or ~/.shoal/data)')
-    .option('--peer-port <port>', 'port of the compute protocol listener (default: chosen by the node)', wholeNumber('--peer-port'))
-    .option('-l, --compute-labels <k=v>', 'labels of this compute node, matched by job constraints (repeatable)', collect, [])
-    .option('--allow-listed-local-paths <path[:ro|:rw]>', 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', collect, [])
-    .option('--join-token <token>', 'secret compute nodes must present to join (and that this compute node presents)')
-    .option('--manual-approval', 'new compute nodes wait in PENDING until `shoal node approve`')
-    .option('--capacity-cpu <quantity>', 'CPU this compute node offers, e.g. 2 or 1500m (default: all cores)')
-    .option('--capacity-memory <quantity>', 'memory this compute node offers, e.g. 4Gb (default: most of free memory)')
-    .option('--requester <multiaddr>', 'the requester a --compute node connects to, e.g. /ip4/10.0.0.5/tcp/1235/ws')
-    .option('--publisher-url <url>', 'public base URL under which this compute node serves `local` published results')
+  const readFlags = addConfigFlags(command, SERVE_FLAGS)
+  return command
     .addHelpText(
       'after',
       `
+Every setting also comes from the environment or the config file (see \`shoal config list\`);
+flags override env, env overrides the file, the file overrides the defaults.
+
 Examples:
   shoal serve                                        requester + compute node on 127.0.0.1:1234
   shoal serve --orchestrator --host 0.0.0.0          a requester other machines can reach
   shoal serve --compute --requester /ip4/10.0.0.5/tcp/1235/ws -l region=eu --capacity-cpu 2
-  shoal serve --orchestrator --manual-approval --join-token s3cr3t`,
+  shoal serve --orchestrator --manual-approval --join-token s3cr3t
+  SHOAL_PORT=8080 shoal serve`,
     )
-    .action(async (flags: { orchestrator?: boolean; compute?: boolean; host: string; port: number; dataDir?: string; peerPort?: number; computeLabels: string[]; allowListedLocalPaths: string[]; joinToken?: string; manualApproval?: boolean; capacityCpu?: string; capacityMemory?: string; requester?: string; publisherUrl?: string }) => {
+    .action(async (flags: Record<string, unknown> & { orchestrator?: boolean; compute?: boolean }) => {
+      const settings = serveSettings(await effectiveConfig(ctx, readFlags(flags)))
       const both = !flags.orchestrator && !flags.compute
       const options: ServeCommandOptions = {
         orchestrator: both || flags.orchestrator === true,
         compute: both || flags.compute === true,
-        host: flags.host,
-        port: flags.port,
-        dataDir: flags.dataDir ?? join(configDirectory(ctx.io.env, ctx.io.home), 'data'),
-        peerPort: flags.peerPort,
-        computeLabels: parseLabels(flags.computeLabels, '--compute-labels'),
-        allowListedLocalPaths: parseAllowListedPaths(flags.allowListedLocalPaths),
-        joinToken: flags.joinToken,
-        manualApproval: flags.manualApproval === true,
-        capacityCpu: flags.capacityCpu,
-        capacityMemory: flags.capacityMemory,
-        requester: flags.requester,
-        publisherUrl: flags.publisherUrl,
+        ...settings,
         signal: ctx.signal,
       }
       if (options.compute && !options.orchestrator && !options.requester) {
-        throw new ValidationError([{ path: '--requester', message: 'a compute-only node needs the requester to connect to' }], { hint: 'Pass --requester <multiaddr>, or also --orchestrator.' })
+        throw new ValidationError([{ path: '--requester', message: 'a compute-only node needs the requester to connect to' }], {
+          hint: 'Pass --requester <multiaddr> (or set SHOAL_REQUESTER, or compute.requester in the config file), or also --orchestrator.',
+        })
       }
       const run = ctx.deps.runServe ?? (await loadRunner<ServeCommandOptions>(SERVE_MODULE, 'runServe'))
       await run(options)
     })
 }
 
+const DEVSTACK_FLAGS: readonly ConfigFlag[] = [
+  { key: 'devstack.computes', flags: '--computes <n>', text: 'number of compute nodes' },
+  // After --computes, so that given both, --compute-nodes wins as it always has.
+  { key: 'devstack.computes', flags: '--compute-nodes <n>', text: 'same as --computes (Bacalhau spelling)' },
+  { key: 'serve.host', flags: '--host <host>', text: 'interface every listener binds' },
+  { key: 'serve.port', flags: '--port <port>', text: 'port of the REST API' },
+  { key: 'devstack.data-dir', flags: '--data-dir <dir>', text: 'keep state here', defaultText: 'a fresh temporary directory, removed on exit' },
+  { key: 'devstack.browsers', flags: '--browsers <n>', text: 'headless browser compute nodes to start (for later; 0 today)' },
+  { key: 'compute.allow-listed-local-paths', flags: '--allow-listed-local-paths <path[:ro|:rw]>', text: 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', repeatable: true },
+]
+
 /** `shoal devstack`: a requester and N compute nodes in one process, for trying Shoal locally. */
 export function devstackCommand(ctx: CliContext): Command {
-  return new Command('devstack')
-    .description('Run a local network in one process: a requester and N compute nodes (what `npm start` runs)')
-    .option('--computes <n>', 'number of compute nodes', wholeNumber('--computes'), 3)
-    .option('--compute-nodes <n>', 'same as --computes (Bacalhau spelling)', wholeNumber('--compute-nodes'))
-    .option('--host <host>', 'interface the API listens on', '127.0.0.1')
-    .option('--port <port>', 'port of the REST API', wholeNumber('--port'), 1234)
-    .option('--data-dir <dir>', 'keep state here (default: a fresh temporary directory, removed on exit)')
-    .option('--browsers <n>', 'headless browser compute nodes to start (for later; 0 today)', wholeNumber('--browsers'), 0)
-    .option('--allow-listed-local-paths <path[:ro|:rw]>', 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', collect, [])
+  const command = new Command('devstack').description('Run a local network in one process: a requester and N compute nodes (what `npm start` runs)')
+  const readFlags = addConfigFlags(command, DEVSTACK_FLAGS)
+  return command
     .addHelpText(
       'after',
       `
+Settings also come from the environment or the config file (see \`shoal config list\`):
+devstack.* keys, plus serve.host, serve.port and compute.allow-listed-local-paths.
+
 Examples:
   shoal devstack                        requester + 3 compute nodes on 127.0.0.1:1234
   shoal devstack --computes 1 --port 8080
   # in another terminal:
   shoal wasm run hello.wasm`,
     )
-    .action(async (flags: { computes: number; computeNodes?: number; host: string; port: number; dataDir?: string; browsers: number; allowListedLocalPaths: string[] }) => {
-      const options: DevstackCommandOptions = {
-        computes: flags.computeNodes ?? flags.computes,
-        host: flags.host,
-        port: flags.port,
-        dataDir: flags.dataDir,
-        browsers: flags.browsers,
-        allowListedLocalPaths: parseAllowListedPaths(flags.allowListedLocalPaths),
-        signal: ctx.signal,
-      }
+    .action(async (flags: Record<string, unknown>) => {
+      const settings = devstackSettings(await effectiveConfig(ctx, readFlags(flags)))
+      const options: DevstackCommandOptions = { ...settings, signal: ctx.signal }
       const run = ctx.deps.runDevstack ?? (await loadRunner<DevstackCommandOptions>(DEVSTACK_MODULE, 'runDevstack'))
       await run(options)
     })
