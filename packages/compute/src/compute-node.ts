@@ -406,7 +406,7 @@ export class ComputeNode extends EventTarget {
         resolve(message)
       }
       connection
-        .send({ Type: 'Handshake', NodeInfo: this.nodeInfo(), JoinToken: this.joinToken, RunningExecutions: this.buffer.ids() })
+        .send({ Type: 'Handshake', NodeInfo: this.nodeInfo(), JoinToken: this.joinToken, RunningExecutions: this.ownedExecutionIds() })
         .catch(reject)
     }).catch(async (err) => {
       this.handshakeWaiter = undefined
@@ -424,6 +424,17 @@ export class ComputeNode extends EventTarget {
     this.scheduleHeartbeat(response.HeartbeatIntervalMs)
     for (const message of this.outbox.splice(0)) this.send(message)
     return { closed }
+  }
+
+  /**
+   * Executions this node still answers for: running, queued, and those that ended while it was
+   * disconnected, whose outcome waits in the outbox. The requester fails any active execution
+   * the Handshake does not name, so leaving the latter out would discard their results and run
+   * them again elsewhere.
+   */
+  private ownedExecutionIds(): string[] {
+    const undelivered = this.outbox.flatMap((message) => ('ExecutionID' in message ? [message.ExecutionID] : []))
+    return [...new Set([...this.buffer.ids(), ...undelivered])]
   }
 
   private onConnectionClosed(connection: Connection, reason: string | undefined): void {
