@@ -1,5 +1,5 @@
 import { createClient, type ShoalClient } from '@shoal/client'
-import type { Job } from '@shoal/models'
+import { TERMINAL_JOB_STATES, type Job } from '@shoal/models'
 import { freePort } from './free-port.ts'
 import { spawnShoal, type ShoalProcess } from './shoal-process.ts'
 import { tempDir } from './temp-dir.ts'
@@ -125,16 +125,13 @@ export async function waitForComputeNodes(client: ShoalClient, count: number, op
   )
 }
 
-/** Job states after which nothing more happens to a job. */
-export const TERMINAL_JOB_STATES: readonly string[] = ['Completed', 'Failed', 'Stopped']
-
 /** Waits until the job is in a terminal state (or `state`, if given) and resolves with it. */
 export async function waitForJobState(client: ShoalClient, jobId: string, options: { state?: string; timeoutMs?: number } = {}): Promise<Job> {
   return waitUntil(
     async () => {
       const { Job: job } = await client.getJob(jobId)
       const state = job.State?.StateType ?? ''
-      return (options.state ? state === options.state : TERMINAL_JOB_STATES.includes(state)) ? job : undefined
+      return (options.state ? state === options.state : (TERMINAL_JOB_STATES as readonly string[]).includes(state)) ? job : undefined
     },
     { what: `job ${jobId} to reach ${options.state ?? 'a terminal state'}`, timeoutMs: options.timeoutMs ?? 20_000 },
   )
