@@ -302,7 +302,9 @@ export function checkConfigKeys(config: Pick<EffectiveConfig, 'values' | 'path'>
     return problem && value ? [{ path: describeConfigValue(key, value), message: problem }] : []
   })
   if (issues.length > 0) {
-    throw new ValidationError(issues, { hint: `Fix the flag or environment variable, or the file with \`shoal config set KEY VALUE\` (${config.path}).` })
+    throw new ValidationError(issues, {
+      hint: `Fix each value where it came from: the flag, the environment variable, or the config file ${config.path} (\`shoal config set KEY VALUE\` rewrites one key).`,
+    })
   }
 }
 

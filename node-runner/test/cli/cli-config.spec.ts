@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
-import { resolveConfig } from '../../src/cli/cli-config.ts'
+import { CONFIG_KEYS, resolveConfig } from '../../src/cli/cli-config.ts'
 import { runCli } from '../../src/cli/program.ts'
 import { memoryIo } from './cli-harness.ts'
 
@@ -198,5 +198,15 @@ describe('shoal config set / list for the server keys', () => {
     expect(result.stderr).toContain('Error: the input has 2 problems:')
     expect(result.stderr).toContain('serve.port (from env SHOAL_PORT): must be a port number between 1 and 65535')
     expect(result.stderr).toContain(`compute.capacity-memory (from file ${join(dir, 'config.yaml')}): must be a memory quantity above zero`)
+  })
+})
+
+describe('docs/CONFIGURATION.md', () => {
+  it('documents every key with its flag and environment variables', async () => {
+    const doc = await readFile(new URL('../../../docs/CONFIGURATION.md', import.meta.url), 'utf8')
+    const missing = Object.entries(CONFIG_KEYS).flatMap(([key, spec]) =>
+      [`\`${key}\``, ...(spec.flag ? [`\`${spec.flag}`] : []), ...spec.env.map((name) => `\`${name}\``)].filter((text) => !doc.includes(text)).map((text) => `${key}: ${text}`),
+    )
+    expect(missing).toEqual([])
   })
 })
