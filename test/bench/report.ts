@@ -5,21 +5,49 @@ export interface BenchFigure {
   name: string
   value: number
   unit: string
-  /** The goal, when the issue sets one, and whether lower or higher is better. */
-  goal?: { value: number; better: 'lower' | 'higher' }
+  /**
+   * The goal, when the issue sets one, and whether lower or higher is better. `on: 'ratio'`
+   * puts the goal on value/baseline (e.g. "at most 3x the direct run") instead of the value.
+   */
+  goal?: { value: number; better: 'lower' | 'higher'; on?: 'value' | 'ratio' }
   /** A baseline measured in the same process, and value/baseline. */
   baseline?: { name: string; value: number; ratio: number }
   notes?: string
 }
 
+/** A figure as written to the JSON report: the figure plus its verdict. */
+export interface BenchFigureRecord extends BenchFigure {
+  verdict: string
+}
+
+/** A baseline entry for a figure whose value is `value`: the ratio is value/baseline. */
+export function baselineOf(name: string, baseline: number, value: number): NonNullable<BenchFigure['baseline']> {
+  return { name, value: baseline, ratio: value / baseline }
+}
+
 /** Whether a figure meets its goal ("-" when it has none). */
 export function verdict(figure: BenchFigure): string {
   if (figure.goal === undefined) return '-'
-  const ok = figure.goal.better === 'lower' ? figure.value <= figure.goal.value : figure.value >= figure.goal.value
+  const measured = figure.goal.on === 'ratio' ? figure.baseline?.ratio : figure.value
+  if (measured === undefined || !Number.isFinite(measured)) return 'NOT measured'
+  const ok = figure.goal.better === 'lower' ? measured <= figure.goal.value : measured >= figure.goal.value
   return ok ? 'met' : 'NOT met'
 }
 
-const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(3))
+/** The figure with its verdict, ready for JSON. */
+export function toRecord(figure: BenchFigure): BenchFigureRecord {
+  return { ...figure, verdict: verdict(figure) }
+}
+
+const fmt = (n: number): string =>
+  !Number.isFinite(n) ? String(n) : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(3)
+
+function goalText(figure: BenchFigure): string {
+  const goal = figure.goal
+  if (goal === undefined) return '-'
+  const sign = goal.better === 'lower' ? '<=' : '>='
+  return goal.on === 'ratio' ? `ratio ${sign} ${goal.value}x` : `${sign} ${goal.value} ${figure.unit}`
+}
 
 /** Renders figures as an aligned text table. */
 export function renderTable(figures: BenchFigure[]): string {
@@ -29,7 +57,7 @@ export function renderTable(figures: BenchFigure[]): string {
       f.id,
       f.name,
       `${fmt(f.value)} ${f.unit}`,
-      f.goal ? `${f.goal.better === 'lower' ? '<=' : '>='} ${f.goal.value} ${f.unit}` : '-',
+      goalText(f),
       f.baseline ? `${f.baseline.name}: ${fmt(f.baseline.value)}` : '-',
       f.baseline ? `${f.baseline.ratio.toFixed(2)}x` : '-',
       verdict(f),
