@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server'
 import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono } from 'hono'
 import type { Logger } from '@shoal/interface'
+import { ConflictError } from '@shoal/models'
 import { Requester, SqlJobStore, createRequesterApp, type RequesterConfig } from '@shoal/orchestrator'
 import { createLibp2pListener, createRequesterLibp2p, type Libp2p } from '@shoal/transport-libp2p'
 import { ensureDataDir } from '../config/data-dir.ts'
@@ -13,6 +14,11 @@ import { listen } from '../net/listen.ts'
 import { createNodeSqliteDatabase } from '../sqlite/node-sqlite-database.ts'
 import { SHOAL_VERSION } from '../version.ts'
 import { createStaticAssets } from './static-assets.ts'
+
+/** True when `err` (or a listener failure it lists) is EADDRINUSE. */
+function mentionsPortInUse(err: Error): boolean {
+  return (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || /EADDRINUSE|already in use/.test(err.message)
+}
 
 /** Options of a requester on Node. */
 export interface RequesterServerOptions {
@@ -72,7 +78,14 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
       rtcConfiguration: nodeRTCConfiguration({ bindAddress: options.rtcBindAddress }),
       relay: true,
     }).catch((err: Error) => {
-      throw Object.assign(err, { message: `cannot start the compute-protocol listener on ${options.host}:${peerPort}: ${err.message}` })
+      if (mentionsPortInUse(err)) {
+        throw new ConflictError(`the compute-protocol port ${peerPort} on ${options.host} is already in use`, {
+          cause: err,
+          hint: 'Stop what uses it, or choose another --peer-port (it defaults to --port + 1).',
+        })
+      }
+      // libp2p lists every failed address with a stack trace: keep the first line.
+      throw Object.assign(err, { message: `cannot start the compute-protocol listener on ${options.host}:${peerPort}: ${err.message.split('\n')[0]}` })
     })
     cleanups.push(() => libp2p.stop())
     const listener = createLibp2pListener({ libp2p })
@@ -101,7 +114,12 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     root.route('/', api)
     const server: Server = createHttpServer(getRequestListener(root.fetch))
     injectWebSocket(server)
-    const port = await listen(server, options.host, options.port, 'REST API')
+    const port = await listen(server, options.host, options.port, 'REST API').catch((err: Error) => {
+      // listen() reports a busy port as UnreachableError, which the CLI prints as "cannot reach the
+      // requester" (exit 3), so it is replaced, not wrapped as a cause.
+      if (mentionsPortInUse(err)) throw new ConflictError(`the REST API port ${options.port} on ${options.host} is already in use`, { hint: 'Stop what uses it, or choose another --port.' })
+      throw err
+    })
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
