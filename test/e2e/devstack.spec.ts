@@ -145,4 +145,10 @@ describe('shoal devstack', () => {
     expect(final.Job.State.StateType).toBe('Failed')
     expect(history.at(-1)?.JobState?.New).toBe('Failed')
   })
+  it('stops on SIGTERM (Ctrl-C) by itself, with exit code 0', async () => {
+    const exit = await stack.process.stop('SIGTERM', 10_000)
+    expect(exit, stack.process.describeOutput()).toEqual({ code: 0, signal: null })
+    const after = await runShoal(['job', 'list'], { env: stack.env })
+    expect(after.code).toBe(3)
+  })
 })

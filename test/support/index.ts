@@ -4,7 +4,7 @@
  */
 export { REPO_ROOT, SHOAL_BIN, NODE_BIN_DIR, WASM_FIXTURES, JOB_FIXTURES, wasmFixture } from './paths.ts'
 export { freePort, type FreePortOptions } from './free-port.ts'
-export { tempDir, removeTempDirs } from './temp-dir.ts'
+export { tempDir, tempDirSync, removeTempDirs } from './temp-dir.ts'
 export { inlineWasmJob, type InlineWasmJobOptions } from './job-specs.ts'
 export { waitUntil, type WaitUntilOptions } from './wait-until.ts'
 export {

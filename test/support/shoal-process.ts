@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { NODE_BIN_DIR, REPO_ROOT, SHOAL_BIN } from './paths.ts'
+import { tempDirSync } from './temp-dir.ts'
 
 /** Options of {@link spawnShoal} and {@link runShoal}. */
 export interface ShoalProcessOptions {
@@ -18,7 +18,8 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null
 }
 
-// One SHOAL_DIR per test process, so no test reads or writes the user's ~/.shoal.
+// One SHOAL_DIR per test file (a temp dir, gone after removeTempDirs), so no test reads or
+// writes the user's ~/.shoal.
 let shoalDir: string | undefined
 const live = new Set<ShoalProcess>()
 
@@ -30,7 +31,7 @@ const INHERITED_CONFIG = ['SHOAL_API_URL', 'SHOAL_API_TOKEN', 'BACALHAU_API_HOST
  * on PATH, no colours, and a private SHOAL_DIR; `extra` wins (an undefined value removes a key).
  */
 export function shoalEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
-  shoalDir ??= mkdtempSync(join(tmpdir(), 'shoal-test-home-'))
+  if (shoalDir === undefined || !existsSync(shoalDir)) shoalDir = tempDirSync('shoal-test-home-')
   const env: Record<string, string | undefined> = { ...process.env }
   for (const key of INHERITED_CONFIG) delete env[key]
   Object.assign(env, { PATH: `${NODE_BIN_DIR}:${process.env.PATH ?? ''}`, NO_COLOR: '1', SHOAL_DIR: shoalDir }, extra)
@@ -186,7 +187,6 @@ export async function killAllShoals(): Promise<void> {
 // Backstop: a test process that dies without its afterAll must not leave servers behind.
 process.once('exit', () => {
   for (const proc of live) proc.child.kill('SIGKILL')
-  if (shoalDir) rmSync(shoalDir, { recursive: true, force: true })
 })
 
 /** The result of {@link runShoal}. */
