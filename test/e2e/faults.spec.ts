@@ -1,6 +1,6 @@
 // Faults across real processes: a compute node killed mid-job, a requester killed mid-flight.
 import { afterEach, describe, expect, it } from 'vitest'
-import { ExecutionState, executionStateName, type Execution, type Job } from '@shoal/models'
+import { ExecutionState, executionStateName, shortId, type Execution, type Job } from '@shoal/models'
 import {
   inlineWasmJob,
   killAllShoals,
@@ -24,7 +24,7 @@ afterEach(async () => {
 const stateNames = (executions: Execution[]) => executions.map((e) => `${e.NodeID.slice(0, 10)}:${executionStateName(e.ComputeState.StateType)}`).join(', ')
 
 describe('a compute node dies while running a job', () => {
-  it('the requester notices the missed heartbeats and the job completes on the other node', async () => {
+  it('the requester notices it is gone (connection closed, or heartbeats missed) and the job completes on the other node', async () => {
     const requester = await startRequester()
     const computes: ComputeProcess[] = await Promise.all([startCompute(requester.wsMultiaddr), startCompute(requester.wsMultiaddr)])
     await waitForComputeNodes(requester.client, 2, { nodeIds: computes.map((c) => c.nodeId) })
@@ -59,9 +59,44 @@ describe('a compute node dies while running a job', () => {
 
     const nodes = await requester.client.listNodes()
     expect(nodes.Nodes.find((n) => n.Info.NodeID === victim.nodeId)?.ConnectionState.Status).toBe('DISCONNECTED')
+    // The history tells the story: the first execution failed with the node, the retry completed.
     const history = await requester.client.jobHistory(jobId, { limit: 100 })
-    const messages = history.Items.map((h) => h.Event.Message).join('\n')
-    expect(messages).toContain(victim.nodeId.slice(0, 10))
+    const messages = history.Items.map((h) => h.Event.Message)
+    expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^execution ${shortId(first.ID)} on node ${shortId(victim.nodeId)} failed: node ${shortId(victim.nodeId)} .*retrying on another node \\(attempt 2 of 3\\)$`)))
+    expect(messages).toContain(`execution ${shortId(retried[0].ID)} completed on node ${shortId(survivor.nodeId)} (exit code 0)`)
+  })
+})
+
+describe('a compute node freezes while running a job', () => {
+  it('is declared lost after missed heartbeats, the job completes elsewhere, and its late result does not count twice', async () => {
+    const requester = await startRequester()
+    const computes = await Promise.all([startCompute(requester.wsMultiaddr), startCompute(requester.wsMultiaddr)])
+    await waitForComputeNodes(requester.client, 2, { nodeIds: computes.map((c) => c.nodeId) })
+    const job = await requester.client.putJob(inlineWasmJob(wasmFixture('compute'), { args: ['600000000'], executionTimeoutS: 300 }))
+    const first = await waitUntil(
+      async () => (await requester.client.jobExecutions(job.JobID)).Items.find((e) => e.ComputeState.StateType === ExecutionState.Running),
+      { what: `an execution of ${job.JobID} to be Running`, timeoutMs: 15_000 },
+    )
+    const frozen = computes.find((c) => c.nodeId === first.NodeID)!
+    // SIGSTOP keeps its connection open: only the missing heartbeats (1 s × 3 by default) give it away.
+    frozen.process.kill('SIGSTOP')
+    try {
+      const done = await waitForJobState(requester.client, job.JobID, { timeoutMs: 30_000 })
+      expect(done.State.StateType).toBe('Completed')
+      const history = (await requester.client.jobHistory(job.JobID, { limit: 100 })).Items.map((h) => h.Event.Message)
+      expect(history).toContainEqual(expect.stringMatching(new RegExp(`^execution ${shortId(first.ID)} on node ${shortId(frozen.nodeId)} failed: node ${shortId(frozen.nodeId)} stopped sending heartbeats`)))
+    } finally {
+      frozen.process.kill('SIGCONT')
+    }
+    // Awake again, the node reconnects and reports what it finished; the job stays completed once.
+    await waitForComputeNodes(requester.client, 2, { nodeIds: computes.map((c) => c.nodeId), timeoutMs: 30_000 })
+    await waitUntil(async () => !(await requester.client.jobExecutions(job.JobID)).Items.some((e) => e.ComputeState.StateType === ExecutionState.Running), {
+      what: `no execution of ${job.JobID} to be Running after the frozen node woke up`,
+      timeoutMs: 15_000,
+    })
+    const { Items } = await requester.client.jobExecutions(job.JobID)
+    expect(Items.filter((e) => e.ComputeState.StateType === ExecutionState.Completed), stateNames(Items)).toHaveLength(1)
+    expect((await requester.client.getJob(job.JobID)).Job.State.StateType).toBe('Completed')
   })
 })
 
