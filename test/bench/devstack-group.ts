@@ -11,7 +11,7 @@ import type { ShoalClient } from '@shoal/client'
 import { scaled, type BenchContext, type BenchGroup } from './bench-group.ts'
 import { CompletionTracker } from './completion-tracker.ts'
 import { runWasiDirect } from './minimal-wasi.ts'
-import { startProcessCluster, type ProcessCluster } from './process-cluster.ts'
+import { readMachineCpuSeconds, startProcessCluster, type ProcessCluster } from './process-cluster.ts'
 import { baselineOf, percentile, type BenchFigure } from './report.ts'
 
 const HELLO_WASM = new URL('../../packages/wasm/test/fixtures/hello.wasm', import.meta.url)
@@ -121,6 +121,7 @@ async function measureThroughput(context: BenchContext, cluster: ProcessCluster,
   const idle = await cluster.requesterMemory()
   const cpuBefore = await cluster.cpuSeconds()
   const benchCpuBefore = process.cpuUsage()
+  const machineBefore = await readMachineCpuSeconds()
   const deadline = AbortSignal.any([context.signal, AbortSignal.timeout(THROUGHPUT_DEADLINE_MS)])
   const tracker = new CompletionTracker({ client: cluster.client, pollers: 8, signal: deadline })
   const states = new Map<string, number>()
@@ -158,8 +159,10 @@ async function measureThroughput(context: BenchContext, cluster: ProcessCluster,
   const end = await cluster.requesterMemory()
   const cpuAfter = await cluster.cpuSeconds()
   const benchCpu = process.cpuUsage(benchCpuBefore)
+  const machineAfter = await readMachineCpuSeconds()
+  const clusterCpu = cpuAfter.requester - cpuBefore.requester + cpuAfter.computes.reduce((sum, c, i) => sum + c - cpuBefore.computes[i], 0) + (benchCpu.user + benchCpu.system) / 1e6
   const share = (used: number) => `${((used / seconds) * 100).toFixed(0)}%`
-  const cpuText = `CPU over the run: requester ${share(cpuAfter.requester - cpuBefore.requester)}, compute nodes ${cpuAfter.computes.map((c, i) => share(c - cpuBefore.computes[i])).join('/')}, bench client ${share((benchCpu.user + benchCpu.system) / 1e6)} (of one core; 2 cores in all)`
+  const cpuText = `CPU over the run: requester ${share(cpuAfter.requester - cpuBefore.requester)}, compute nodes ${cpuAfter.computes.map((c, i) => share(c - cpuBefore.computes[i])).join('/')}, bench client ${share((benchCpu.user + benchCpu.system) / 1e6)} (of one core), machine ${share(machineAfter.busy - machineBefore.busy)} busy of ${(((machineAfter.total - machineBefore.total) / seconds) * 100).toFixed(0)}% (others used ${share(Math.max(0, machineAfter.busy - machineBefore.busy - clusterCpu))})`
   if (firstError !== undefined) throw firstError
   const completed = states.get('Completed') ?? 0
   const stateText = [...states].map(([state, n]) => `${n} ${state}`).join(', ')

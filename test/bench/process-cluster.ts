@@ -12,6 +12,8 @@ import { createClient, type ShoalClient } from '@shoal/client'
 
 const SHOAL_BIN = fileURLToPath(new URL('../../node-runner/bin/shoal.js', import.meta.url))
 const READY_TIMEOUT_MS = 30_000
+/** Set to a directory to get a V8 CPU profile of every cluster process (<dir>/<name>/*.cpuprofile). */
+const PROFILE_DIR = process.env.SHOAL_BENCH_CPU_PROF_DIR
 
 /** Options of startProcessCluster. */
 export interface ProcessClusterOptions {
@@ -50,6 +52,15 @@ export async function readCpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
+/** Busy and total CPU time of the whole machine so far (all cores, seconds; Linux /proc/stat). */
+export async function readMachineCpuSeconds(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number)
+  const idle = ticks[3] + (ticks[4] ?? 0)
+  const total = ticks.reduce((a, b) => a + b, 0)
+  return { busy: (total - idle) / 100, total: total / 100 }
+}
+
 /** Reads VmRSS and VmHWM of `pid` (Linux). */
 export async function readProcessMemory(pid: number): Promise<ProcessMemory> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
@@ -70,7 +81,12 @@ interface Child {
 
 function spawnShoal(args: string[], name: string): Child {
   const child = spawn(process.execPath, [SHOAL_BIN, ...args], {
-    env: { ...process.env, SHOAL_LOG_LEVEL: 'warn', NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      SHOAL_LOG_LEVEL: 'warn',
+      NO_COLOR: '1',
+      ...(PROFILE_DIR ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${join(PROFILE_DIR, name)}`.trim() } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const record: Child = {

@@ -4,7 +4,7 @@
  * report is kept in test/bench/results/<group>-<time>.json, and the whole run in latest.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
-import { availableParallelism, cpus, totalmem } from 'node:os'
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import type { BenchContext, BenchGroup } from './bench-group.ts'
 import { browserGroup } from './browser-group.ts'
 import { devstackGroup } from './devstack-group.ts'
@@ -22,6 +22,8 @@ interface GroupReport {
   seconds: number
   figures: BenchFigureRecord[]
   notes: string[]
+  /** 1-minute load average at the start and the end: other work on the machine skews every figure. */
+  loadAverage: { start: number; end: number }
   /** Set when the group failed; its figures are whatever it produced before (none). */
   error?: string
 }
@@ -75,7 +77,10 @@ async function main(): Promise<void> {
       signal: abort.signal,
     }
     context.progress(`${group.name}: ${group.summary}`)
-    const report: GroupReport = { group: group.name, startedAt: started.toISOString(), seconds: 0, figures: [], notes }
+    const report: GroupReport = { group: group.name, startedAt: started.toISOString(), seconds: 0, figures: [], notes, loadAverage: { start: loadavg()[0], end: 0 } }
+    if (report.loadAverage.start > availableParallelism() / 2) {
+      notes.push(`${group.name}: the machine was busy when it started (load average ${report.loadAverage.start.toFixed(1)} on ${availableParallelism()} cores); figures are lower than on an idle machine`)
+    }
     try {
       const produced = await group.run(context)
       report.figures = produced.map(toRecord)
@@ -86,6 +91,7 @@ async function main(): Promise<void> {
       process.exitCode = 1
     }
     report.seconds = (Date.now() - started.getTime()) / 1000
+    report.loadAverage.end = loadavg()[0]
     reports.push(report)
     await mkdir(RESULTS, { recursive: true })
     await writeFile(new URL(`${group.name}-${fileTime(started)}.json`, RESULTS), JSON.stringify(report, null, 2) + '\n')
