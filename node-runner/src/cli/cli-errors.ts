@@ -34,7 +34,7 @@ export function unreachableMessage(apiUrl: string): string {
 
 function sentence(text: string): string {
   const trimmed = text.trim()
-  return /[.!?)`]$/.test(trimmed) ? trimmed : `${trimmed}.`
+  return /[.!?`]$/.test(trimmed) ? trimmed : `${trimmed}.`
 }
 
 /** Turns any thrown value into the lines to print and the exit code, never a stack trace. */

@@ -114,12 +114,7 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     root.route('/', api)
     const server: Server = createHttpServer(getRequestListener(root.fetch))
     injectWebSocket(server)
-    const port = await listen(server, options.host, options.port, 'REST API').catch((err: Error) => {
-      // listen() reports a busy port as UnreachableError, which the CLI prints as "cannot reach the
-      // requester" (exit 3), so it is replaced, not wrapped as a cause.
-      if (mentionsPortInUse(err)) throw new ConflictError(`the REST API port ${options.port} on ${options.host} is already in use`, { hint: 'Stop what uses it, or choose another --port.' })
-      throw err
-    })
+    const port = await listen(server, options.host, options.port, 'REST API', '--port')
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {

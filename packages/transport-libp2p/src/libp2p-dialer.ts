@@ -52,9 +52,16 @@ export function createLibp2pDialer(init: Libp2pDialerInit): Dialer {
         return new Libp2pConnection({ stream, connection, maxFrameBytes: init.maxFrameBytes })
       } catch (err) {
         if (options?.signal?.aborted) throw new AbortError(`dial to ${address} was aborted`, { cause: options.signal.reason })
-        const cause = timeout.aborted ? `no answer within ${dialTimeoutMs} ms` : (err as Error).message
+        const cause = timeout.aborted ? `no answer within ${dialTimeoutMs} ms` : describeDialFailure(err)
         throw new UnreachableError(`cannot reach requester at ${address}: ${cause}`, { cause: err, hint })
       }
     },
   }
+}
+
+/** A readable reason of a failed dial; the WebSocket transport rejects with an Event that has no message. */
+function describeDialFailure(err: unknown): string {
+  if (err instanceof Error && err.message !== '') return err.message
+  if (typeof Event !== 'undefined' && err instanceof Event) return 'the WebSocket connection failed (is anything listening there?)'
+  return String(err)
 }
