@@ -26,6 +26,7 @@ import { explainBidRejected, explainExecutionFailed } from './explain.ts'
 import { diffJobs } from './job-diff.ts'
 import { prepareJob } from './job-submission.ts'
 import { LogStreams } from './log-streams.ts'
+import { MessageLanes } from './message-lanes.ts'
 import { NodeRegistry } from './nodes/node-registry.ts'
 import type {
   DiffJobResponse,
@@ -112,8 +113,33 @@ export interface RequesterEvents {
 interface Session {
   connection: Connection
   nodeId?: string
-  chain: Promise<void>
+  /** Message handling: in order per execution, Handshake/Goodbye/close after everything before. */
+  lanes: MessageLanes
   handshakeTimer?: unknown
+}
+
+/**
+ * Which lane of its connection a message is handled in: an execution's reports in order in the
+ * execution's lane, independent messages in their own; undefined for messages that must see
+ * everything before them done and hold back everything after them (barriers).
+ */
+function laneOf(message: Message): string | undefined {
+  switch (message.Type) {
+    case 'BidResult':
+    case 'ExecutionStateUpdate':
+    case 'RunResult':
+    case 'ComputeError':
+      return `execution:${message.ExecutionID}`
+    case 'Heartbeat':
+      return 'heartbeat'
+    case 'LogLine':
+    case 'LogsEnd':
+      return 'logs'
+    case 'Error':
+      return 'errors'
+    default:
+      return undefined
+  }
 }
 
 const ACTIVE_STATES = [
@@ -218,7 +244,7 @@ export class Requester extends EventTarget implements RequesterService {
     await this.broker.stop()
     this.deadlines.clearAll()
     this.nodes.stop()
-    await Promise.allSettled([...this.sessions].map((session) => session.chain))
+    await Promise.allSettled([...this.sessions].map((session) => session.lanes.settled()))
     for (const session of [...this.sessions]) {
       if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
       if (!session.connection.closed) {
@@ -410,7 +436,7 @@ export class Requester extends EventTarget implements RequesterService {
 
   /** Serves one compute-node connection (listeners call this; edge runtimes may call it directly). */
   handleConnection(connection: Connection): void {
-    const session: Session = { connection, chain: Promise.resolve() }
+    const session: Session = { connection, lanes: new MessageLanes() }
     this.sessions.add(session)
     session.handshakeTimer = this.clock.setTimeout(() => {
       session.handshakeTimer = undefined
@@ -418,8 +444,10 @@ export class Requester extends EventTarget implements RequesterService {
     }, this.config.handshakeTimeoutMs)
     connection.attach({
       onMessage: (message) => {
-        // One message at a time per connection, in order.
-        session.chain = session.chain.then(() => this.onMessage(session, message)).catch((err: unknown) => this.replyError(session, err, message.Type))
+        const task = () => this.onMessage(session, message).catch((err: unknown) => this.replyError(session, err, message.Type))
+        const lane = laneOf(message)
+        if (lane === undefined) session.lanes.barrier(task)
+        else session.lanes.lane(lane, task)
       },
       onError: (error) => {
         this.logger.warn('malformed frame from compute node', { nodeId: session.nodeId, error: error.message })
@@ -428,8 +456,10 @@ export class Requester extends EventTarget implements RequesterService {
       onClose: (reason) => {
         if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
         const nodeId = session.nodeId
-        if (nodeId) session.chain = session.chain.then(() => this.nodeLostSafely(nodeId, `closed its connection${reason ? ` (${reason})` : ''}`, connection))
-        void session.chain.finally(() => this.sessions.delete(session))
+        session.lanes.barrier(async () => {
+          if (nodeId) await this.nodeLostSafely(nodeId, `closed its connection${reason ? ` (${reason})` : ''}`, connection)
+          this.sessions.delete(session)
+        })
       },
     })
   }
