@@ -288,20 +288,17 @@ export class Requester extends EventTarget implements RequesterService {
         }
         // A new version starts over (even after Completed/Failed/Stopped): Pending.
         const updated = await tx.updateJob({ ...job, ID: existing.ID, State: { StateType: 'Pending', Message: `job updated to version ${existing.Version + 1}` } })
-        const evaluation = this.newEvaluation(updated, 'job-update')
-        await tx.createEvaluation(evaluation)
-        return { stored: updated, evaluation }
+        return { stored: updated, evaluation: this.newEvaluation(updated, 'job-update') }
       }
       const created: Job = { ...job, State: { StateType: 'Pending', Message: '' }, Version: 1, Revision: 1 }
       await tx.createJob(created)
-      const evaluation = this.newEvaluation(created, 'job-register')
-      await tx.createEvaluation(evaluation)
-      return { stored: created, evaluation }
+      return { stored: created, evaluation: this.newEvaluation(created, 'job-register') }
     })
     this.versionStarts.set(stored.ID, { version: stored.Version, at: now })
     this.waitingJobs.delete(stored.ID)
     this.emitJob(stored.ID, 'Pending')
-    this.broker.enqueue(evaluation, true)
+    // Not stored: a Pending job is evaluated again after a restart anyway (see start()).
+    this.broker.enqueue(evaluation, false)
     return { JobID: stored.ID, EvaluationID: evaluation.ID, Warnings: warnings }
   }
 
@@ -339,14 +336,12 @@ export class Requester extends EventTarget implements RequesterService {
       const updated = await tx.updateJob({ ...current, State: { StateType: 'Pending', Message: message } })
       const time = isoTime(now)
       await tx.addHistory({ Type: 'JobLevel', JobID: updated.ID, JobVersion: updated.Version, Event: { Message: message, Topic: 'Submission', Timestamp: time }, Time: time })
-      const evaluation = this.newEvaluation(updated, 'job-rerun')
-      await tx.createEvaluation(evaluation)
-      return { job: updated, evaluation }
+      return { job: updated, evaluation: this.newEvaluation(updated, 'job-rerun') }
     })
     this.versionStarts.set(job.ID, { version: job.Version, at: now })
     this.waitingJobs.delete(job.ID)
     this.emitJob(job.ID, 'Pending')
-    this.broker.enqueue(evaluation, true)
+    this.broker.enqueue(evaluation, false) // not stored, as in submitJob
     return { JobID: job.ID, JobVersion: job.Version, EvaluationID: evaluation.ID, Warnings: [] }
   }
 
