@@ -1,0 +1,228 @@
+import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
+import type { Dialer } from '@shoal/protocol'
+import type { Logger, WorkerLike } from '@shoal/interface'
+import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
+import { createWasmEngine } from '@shoal/wasm'
+import type { ContributionPhase, ContributorSnapshot, RecentJob, TransportInUse } from './contributor-state.ts'
+import { InlineResultPublisher } from './inline-result-publisher.ts'
+import { WorkerShareEngine } from './worker-share.ts'
+
+/** Recent executions kept for the page. */
+const RECENT_JOBS = 10
+
+/** Options of a Contributor. */
+export interface ContributorInit {
+  nodeId: string
+  /** Requester multiaddrs, in the order tried. */
+  requesterAddresses: string[]
+  /** URL of the WASM engine's worker script (Vite's `?worker&url`). */
+  workerUrl: URL
+  workers: number
+  maxWorkers: number
+  memoryBytes: number
+  iceServers: RTCIceServer[]
+  /** Allow loopback, private and ws:// addresses (development and tests). */
+  dev: boolean
+  startPaused?: boolean
+  /** Labels besides runtime=browser. */
+  labels?: Record<string, string>
+  version?: string
+  logger?: Logger
+}
+
+/**
+ * This tab as a compute node: a libp2p node on the page (WebRTC-direct, WebRTC, WebSockets,
+ * circuit relay), the WASM engine in a pool of Web Workers, and the ComputeNode that bids and
+ * runs jobs. Fires `change` whenever the snapshot the page shows changed.
+ */
+export class Contributor extends EventTarget {
+  private readonly init: ContributorInit
+  private libp2p?: Libp2p
+  private node?: ComputeNode
+  private engine?: WorkerShareEngine
+  private state: ContributorSnapshot
+  /** Executions queued or running here now, and since when. */
+  private readonly live = new Map<string, { state: 'queued' | 'running'; since: number }>()
+  private leaving?: Promise<void>
+
+  constructor(init: ContributorInit) {
+    super()
+    this.init = init
+    this.state = {
+      phase: 'starting',
+      nodeId: init.nodeId,
+      counts: { completed: 0, running: 0, failed: 0, queued: 0 },
+      recent: [],
+      workers: init.workers,
+      maxWorkers: init.maxWorkers,
+      memoryBytes: init.memoryBytes,
+    }
+  }
+
+  /** The current snapshot (a copy). */
+  snapshot(): ContributorSnapshot {
+    return structuredClone(this.state)
+  }
+
+  /** Starts the libp2p node, the engine and the compute node, and dials the requester. */
+  async start(): Promise<void> {
+    const init = this.init
+    try {
+      this.libp2p ??= await createComputeLibp2p({
+        transports: 'browser',
+        iceServers: init.iceServers,
+        connectionGater: init.dev ? devConnectionGater() : undefined,
+      })
+    } catch (err) {
+      this.update({ phase: 'disconnected', reason: (err as Error).message })
+      throw err
+    }
+    this.update({ peerId: this.libp2p.peerId.toString() })
+    const wasm = createWasmEngine({
+      workerFactory: (url) => new Worker(url, { type: 'module', name: 'shoal-wasm' }) as unknown as WorkerLike,
+      workerUrl: init.workerUrl,
+      poolSize: init.maxWorkers,
+    })
+    this.engine = new WorkerShareEngine(wasm, init.workers)
+    const node = new ComputeNode({
+      nodeId: init.nodeId,
+      labels: { ...init.labels, runtime: 'browser' },
+      engines: [this.engine, new NoopEngine()],
+      storages: [new InlineStorage(), new UrlDownloadStorage()],
+      publishers: [new InlineResultPublisher(), new NoopPublisher()],
+      capacity: this.capacity(init.workers),
+      dialer: this.watchTransport(createLibp2pDialer({ libp2p: this.libp2p })),
+      requesterAddresses: init.requesterAddresses,
+      // A tab that loses its connection should be back fast: the requester is usually its origin.
+      reconnect: { initialDelayMs: 250, maxDelayMs: 10_000 },
+      version: init.version,
+      logger: init.logger,
+    })
+    node.addEventListener('status', (event) => this.onStatus(event.detail))
+    node.addEventListener('execution', (event) => this.onExecution(event.detail))
+    if (init.startPaused) node.pause()
+    this.node = node
+    await node.start()
+  }
+
+  /** Changes the CPU share: how many jobs run at once, offered to the requester as CPU. */
+  setWorkers(workers: number): void {
+    const clamped = Math.min(this.init.maxWorkers, Math.max(1, Math.round(workers)))
+    this.engine?.setWorkers(clamped)
+    this.node?.setCapacity(this.capacity(clamped))
+    this.update({ workers: clamped })
+  }
+
+  /** Stops taking new jobs; running ones finish. */
+  pause(): void {
+    this.node?.pause()
+    if (this.state.phase === 'contributing') this.update({ phase: 'paused' })
+  }
+
+  /** Takes jobs again. */
+  resume(): void {
+    this.node?.resume()
+    if (this.state.phase === 'paused') this.update({ phase: 'contributing' })
+  }
+
+  /** Whether new jobs are refused. */
+  get paused(): boolean {
+    return this.node?.isPaused ?? false
+  }
+
+  /**
+   * Leaves the network now: running jobs are stopped and the requester is told (Goodbye), so it
+   * reschedules them at once instead of waiting for missed heartbeats.
+   */
+  leave(reason: string): Promise<void> {
+    const node = this.node
+    if (!node || this.leaving) return this.leaving ?? Promise.resolve()
+    this.update({ phase: 'left', reason })
+    this.leaving = node.stop({ goodbye: true, reason }).finally(() => (this.leaving = undefined))
+    return this.leaving
+  }
+
+  /** Joins again after leave() (the tab became visible again). */
+  async rejoin(): Promise<void> {
+    await this.leaving
+    if (!this.node || this.node.status !== 'stopped') return
+    this.update({ phase: 'connecting', reason: undefined })
+    await this.node.start()
+  }
+
+  private capacity(workers: number) {
+    return { CPU: workers, Memory: this.init.memoryBytes, Disk: 0, GPU: 0 }
+  }
+
+  /** Wraps the dialer to learn which transport each connection to the requester uses. */
+  private watchTransport(dialer: Dialer): Dialer {
+    return {
+      dial: async (address, options) => {
+        const connection = await dialer.dial(address, options)
+        this.update({ transport: connection.transport as TransportInUse, requester: address })
+        return connection
+      },
+    }
+  }
+
+  private onStatus(detail: StatusDetail): void {
+    if (this.state.phase === 'left') return
+    const phases: Record<StatusDetail['status'], ContributionPhase> = {
+      stopped: 'left',
+      connecting: 'connecting',
+      connected: this.paused ? 'paused' : 'contributing',
+      disconnected: 'disconnected',
+    }
+    const phase = phases[detail.status]
+    const reason =
+      detail.status === 'connected' && detail.membership === 'PENDING'
+        ? 'waiting for the requester operator to approve this node'
+        : detail.status === 'disconnected'
+          ? 'lost the connection to the requester; reconnecting'
+          : undefined
+    this.update({ phase, reason })
+  }
+
+  private onExecution(summary: ExecutionSummary): void {
+    const id = summary.executionId
+    const now = Date.now()
+    const wasLive = this.live.get(id)
+    let entry: RecentJob
+    switch (summary.phase) {
+      case 'bid':
+        return
+      case 'queued':
+        this.live.set(id, { state: 'queued', since: now })
+        entry = { executionId: id, jobId: summary.jobId, state: 'queued', message: summary.message, at: now }
+        break
+      case 'running':
+        this.live.set(id, { state: 'running', since: now })
+        entry = { executionId: id, jobId: summary.jobId, state: 'running', message: '', at: now }
+        break
+      default: {
+        this.live.delete(id)
+        // A bid that never ran (rejected by the requester, expired) is not a job of this tab.
+        if (wasLive === undefined) return
+        entry = {
+          executionId: id,
+          jobId: summary.jobId,
+          state: summary.phase,
+          durationMs: wasLive.state === 'running' ? now - wasLive.since : undefined,
+          message: summary.message,
+          at: now,
+        }
+      }
+    }
+    const counts = { ...this.state.counts, running: 0, queued: 0 }
+    for (const live of this.live.values()) counts[live.state]++
+    if (entry.state === 'completed') counts.completed++
+    else if (entry.state === 'failed') counts.failed++
+    const recent = [entry, ...this.state.recent.filter((job) => job.executionId !== id)].slice(0, RECENT_JOBS)
+    this.update({ counts, recent })
+  }
+
+  private update(change: Partial<ContributorSnapshot>): void {
+    this.state = { ...this.state, ...change }
+    this.dispatchEvent(new Event('change'))
+  }
+}

@@ -1,0 +1,66 @@
+/** How this tab contributes, read from the page's address (all optional). */
+export interface PageConfig {
+  /**
+   * Where the requester is: an http(s) URL of its API (default: this page's own origin, which
+   * is the requester serving the page) or a multiaddr ending in /p2p/<peer id>.
+   */
+  requester: string
+  /** Allow dialing loopback, private and plain ws:// addresses (browsers refuse them by default). */
+  dev: boolean
+  /** ICE servers for WebRTC; none unless given (`?ice=stun:host:port`, repeatable). */
+  iceServers: RTCIceServer[]
+  /** Workers to start with; default: half the cores, at least 1. */
+  workers: number
+  /** Upper bound of the CPU share slider: the browser's logical cores. */
+  maxWorkers: number
+  /** Start paused (`?paused=1`). */
+  startPaused: boolean
+  /** Extra node labels (`?label=region=eu`, repeatable); jobs select nodes with constraints on them. */
+  labels: Record<string, string>
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
+
+/** Whether a host name is this machine or a private network, where the dev gater is needed. */
+export function isLocalHost(hostname: string): boolean {
+  if (LOOPBACK_HOSTS.has(hostname) || hostname.endsWith('.localhost')) return true
+  return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|127\.)/.test(hostname)
+}
+
+/** Reads the page configuration from `location` and `navigator`. */
+export function readPageConfig(location: Location, navigator: Navigator): PageConfig {
+  const params = new URLSearchParams(location.search)
+  const requester = params.get('requester') ?? location.origin
+  const requesterHost = requester.startsWith('/') ? multiaddrHost(requester) : safeHostname(requester)
+  const maxWorkers = Math.max(1, navigator.hardwareConcurrency || 1)
+  const asked = Number.parseInt(params.get('workers') ?? '', 10)
+  const workers = Number.isFinite(asked) && asked > 0 ? Math.min(asked, maxWorkers) : Math.max(1, Math.floor(maxWorkers / 2))
+  return {
+    requester,
+    dev: params.get('dev') === '1' || (requesterHost !== undefined && isLocalHost(requesterHost)),
+    iceServers: params.getAll('ice').map((urls) => ({ urls })),
+    workers,
+    maxWorkers,
+    startPaused: params.get('paused') === '1',
+    labels: Object.fromEntries(
+      params
+        .getAll('label')
+        .map((pair) => pair.split('='))
+        .filter(([key, value]) => key && value !== undefined && key !== 'runtime')
+        .map(([key, ...rest]) => [key, rest.join('=')]),
+    ),
+  }
+}
+
+function safeHostname(url: string): string | undefined {
+  try {
+    return new URL(url).hostname
+  } catch {
+    return undefined
+  }
+}
+
+function multiaddrHost(address: string): string | undefined {
+  const match = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)/.exec(address)
+  return match?.[2]
+}

@@ -1,0 +1,16 @@
+// Builds the contribute page (index.html + src/) into web/dist, which `shoal serve
+// --orchestrator` and `shoal devstack` serve at `/`.
+import { defineConfig } from 'vite'
+
+export default defineConfig({
+  root: import.meta.dirname,
+  base: './',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2023',
+    // libp2p and the WASI host are large; the page is served from the requester, not a CDN.
+    chunkSizeWarningLimit: 2048,
+  },
+  worker: { format: 'es' },
+})
