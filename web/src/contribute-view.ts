@@ -55,6 +55,28 @@ export function formatMemory(bytes: number): string {
   return gib >= 1 ? `${gib.toFixed(gib % 1 === 0 ? 0 : 1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`
 }
 
+/** What the recent jobs list calls each state (a cancelled execution was stopped by the network). */
+const STATE_LABELS: Record<RecentJob['state'], string> = {
+  queued: 'queued',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'stopped',
+}
+
+/**
+ * A requester multiaddr as a person reads it: `127.0.0.1:4222 · peer 12D3Ko…x75P`; the full
+ * address stays in the tooltip.
+ */
+export function describeRequester(address: string | undefined): string {
+  if (!address) return '—'
+  const host = /^\/(?:ip4|ip6|dns4|dns6|dns)\/([^/]+)\/(?:tcp|udp)\/(\d+)/.exec(address)
+  const peer = /\/p2p\/([^/]+)$/.exec(address)?.[1]
+  if (!host) return address
+  const where = host[1].includes(':') ? `[${host[1]}]:${host[2]}` : `${host[1]}:${host[2]}`
+  return peer ? `${where} · peer ${peer.slice(0, 6)}…${peer.slice(-4)}` : where
+}
+
 /** Short form of a Shoal ID (`j-1a2b3c4d`), as the CLI prints it. */
 const shortId = (id: string): string => id.slice(0, 10)
 
@@ -87,7 +109,7 @@ export class ContributeView {
     const badge = transportLabel(state.phase === 'left' ? undefined : state.transport)
     els.transport.textContent = state.phase === 'left' ? 'Closed' : badge.text
     els.transport.dataset.kind = badge.kind
-    els.requester.textContent = state.requester ?? '—'
+    els.requester.textContent = describeRequester(state.requester)
     els.requester.title = state.requester ?? ''
     els.completed.textContent = String(state.counts.completed)
     els.running.textContent = state.counts.queued > 0 ? `${state.counts.running} + ${state.counts.queued} queued` : String(state.counts.running)
@@ -122,7 +144,7 @@ export class ContributeView {
     const pill = document.createElement('span')
     pill.className = 'pill'
     pill.dataset.state = job.state
-    pill.textContent = job.state
+    pill.textContent = STATE_LABELS[job.state]
     if (job.message && job.state !== 'running') pill.title = job.message
     state.append(pill)
     row.append(cell(shortId(job.jobId), 'mono', job.jobId), cell(shortId(job.executionId), 'mono', job.executionId), state, cell(formatDuration(job.durationMs), 'num'))

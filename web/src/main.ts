@@ -16,11 +16,12 @@ const PAGE_VERSION = '0.1.0'
 
 async function main(): Promise<void> {
   const config = readPageConfig(location, navigator)
-  let contributor: Contributor | undefined
+  // The view exists before the contributor (it shows errors in finding the requester).
+  const live: { contributor?: Contributor } = {}
   const view = new ContributeView(document, {
-    setWorkers: (workers) => contributor?.setWorkers(workers),
-    pause: () => contributor?.pause(),
-    resume: () => contributor?.resume(),
+    setWorkers: (workers) => live.contributor?.setWorkers(workers),
+    pause: () => live.contributor?.pause(),
+    resume: () => live.contributor?.resume(),
   })
   const versionEl = document.querySelector('[data-bind="version"]')
   if (versionEl) versionEl.textContent = `v${PAGE_VERSION}`
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     view.render({ ...placeholder, phase: 'disconnected', reason: (err as Error).message })
     return
   }
-  contributor = new Contributor({
+  const current = new Contributor({
     nodeId,
     requesterAddresses,
     workerUrl: new URL(workerScript, location.href),
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     labels: config.labels,
     version: `v${PAGE_VERSION}`,
   })
-  const current = contributor
+  live.contributor = current
   // Renders at most once per frame: a burst of job events becomes one repaint.
   let scheduled = false
   current.addEventListener('change', () => {

@@ -1,11 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { BadRequestError } from '@shoal/models'
 import type { DevstackCommandOptions } from '../cli/cli-context.ts'
 import { preferredDialOrder, serverLogger, untilAborted } from '../serve/run-serve.ts'
 import { startComputeServer, type ComputeServer } from '../serve/compute-server.ts'
 import { startRequesterServer } from '../serve/requester-server.ts'
 import { defaultWebRoot } from '../serve/web-root.ts'
+import { openHeadlessTabs, type HeadlessTabs } from '../browsers/index.ts'
 
 /** A running devstack. */
 export interface Devstack {
@@ -18,11 +20,17 @@ export interface Devstack {
 /** Starts a requester and `computes` compute nodes in this process, on loopback. */
 export async function startDevstack(options: Omit<DevstackCommandOptions, 'signal'> & { logLevel?: string }): Promise<Devstack> {
   const logger = serverLogger({ ...process.env, SHOAL_LOG_LEVEL: options.logLevel ?? process.env.SHOAL_LOG_LEVEL ?? 'warn' })
+  const webRoot = defaultWebRoot()
+  if (options.browsers > 0 && webRoot === undefined) {
+    throw new BadRequestError('--browsers needs the built contribute page', { hint: 'run `npm run build -w web` first' })
+  }
   const temporary = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'shoal-devstack-')))
-  const requester = await startRequesterServer({ dataDir: join(dataDir, 'requester'), host: options.host, port: options.port, webRoot: defaultWebRoot(), logger })
+  const requester = await startRequesterServer({ dataDir: join(dataDir, 'requester'), host: options.host, port: options.port, webRoot, logger })
   const computes: ComputeServer[] = []
+  let tabs: HeadlessTabs | undefined
   const stop = async () => {
+    await tabs?.close()
     await Promise.all(computes.map((c) => c.stop({ goodbye: true })))
     await requester.stop()
     if (temporary) await rm(dataDir, { recursive: true, force: true })
@@ -52,6 +60,8 @@ export async function startDevstack(options: Omit<DevstackCommandOptions, 'signa
       if (Date.now() > deadline) throw new Error(`only some of the ${options.computes} compute nodes joined within 15 s`)
       await new Promise((r) => setTimeout(r, 20))
     }
+    // Headless tabs of the contribute page, each a compute node (runtime=browser).
+    if (options.browsers > 0) tabs = await openHeadlessTabs({ url: `${requester.url}/`, count: options.browsers, namespaceOk: true })
   } catch (err) {
     await stop()
     throw err
@@ -65,7 +75,7 @@ export async function runDevstack(options: DevstackCommandOptions): Promise<void
   const devstack = await startDevstack(options)
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   const out = (line: string) => process.stdout.write(line + '\n')
-  out(`Shoal devstack ready in ${seconds} s: 1 requester, ${devstack.computes.length} compute node(s)`)
+  out(`Shoal devstack ready in ${seconds} s: 1 requester, ${devstack.computes.length} compute node(s)${options.browsers > 0 ? `, ${options.browsers} headless browser tab(s)` : ''}`)
   out(`  API:        ${devstack.url}`)
   out(`  Contribute: open ${devstack.url}/ in a browser to add the tab as a compute node`)
   for (const [i, addr] of devstack.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)

@@ -1,0 +1,130 @@
+/** The contribute page's plain modules, in Node: ordering, the tab publisher, the CPU share. */
+import { describe, expect, it } from 'vitest'
+import { extractTarGz } from '@shoal/compute'
+import type { DirectoryNode, Engine, EngineRunRequest, EngineRunResult } from '@shoal/interface'
+import { dialOrder } from '../../web/src/requester-addresses.ts'
+import { InlineResultPublisher } from '../../web/src/inline-result-publisher.ts'
+import { WorkerShareEngine } from '../../web/src/worker-share.ts'
+import { describeRequester, transportLabel } from '../../web/src/contribute-view.ts'
+import { readPageConfig } from '../../web/src/page-config.ts'
+
+const PEER = '12D3KooWSQbgY5hiCyuxUUD6FZhuyXuf2rbBpEnMkfx75PR5oFid'
+
+describe('dialOrder', () => {
+  it('tries WebRTC-direct first, then WebRTC, then WebSockets, and drops what a browser cannot dial', () => {
+    const ws = `/ip4/127.0.0.1/tcp/4001/ws/p2p/${PEER}`
+    const direct = `/ip4/127.0.0.1/udp/4001/webrtc-direct/certhash/uEi/p2p/${PEER}`
+    const relayed = `/ip4/127.0.0.1/tcp/4001/ws/p2p/${PEER}/p2p-circuit/webrtc/p2p/${PEER}`
+    const tcp = `/ip4/127.0.0.1/tcp/4002/p2p/${PEER}`
+    expect(dialOrder([ws, tcp, relayed, direct])).toEqual([direct, relayed, ws])
+  })
+})
+
+describe('InlineResultPublisher', () => {
+  const result: DirectoryNode = {
+    kind: 'dir',
+    entries: new Map([
+      ['stdout', { kind: 'file', data: new TextEncoder().encode('hello\n') }],
+      ['outputs', { kind: 'dir', entries: new Map([['result.txt', { kind: 'file', data: new TextEncoder().encode('42') }]]) }],
+    ]),
+  }
+  const request = { executionId: 'e-1', nodeId: 'n-1', job: {} as never, spec: { Type: 'local', Params: {} }, result }
+
+  it('publishes a result that `shoal job get` can fetch and unpack after the tab is gone', async () => {
+    const published = await new InlineResultPublisher().publish(request)
+    expect(published.Type).toBe('urlDownload')
+    const response = await fetch(String(published.Params?.URL))
+    const tree = await extractTarGz(new Uint8Array(await response.arrayBuffer()))
+    const stdout = tree.entries.get('stdout')
+    const file = (tree.entries.get('outputs') as DirectoryNode | undefined)?.entries.get('result.txt')
+    expect(stdout?.kind === 'file' && new TextDecoder().decode(stdout.data)).toBe('hello\n')
+    expect(file?.kind === 'file' && new TextDecoder().decode(file.data)).toBe('42')
+  })
+
+  it('refuses a result over its limit, saying where to publish instead', async () => {
+    await expect(new InlineResultPublisher({ maxBytes: 10 }).publish(request)).rejects.toMatchObject({ code: 'PublishError', hint: expect.stringMatching(/ipfs|s3/) })
+  })
+})
+
+describe('WorkerShareEngine', () => {
+  function gatedEngine() {
+    const started: string[] = []
+    const gates = new Map<string, () => void>()
+    const engine: Engine = {
+      type: 'wasm',
+      run: (request: EngineRunRequest) =>
+        new Promise<EngineRunResult>((resolve) => {
+          started.push(request.executionId)
+          gates.set(request.executionId, () => resolve({ exitCode: 0, stdout: new Uint8Array(), stderr: new Uint8Array(), stdoutTruncated: false, stderrTruncated: false, outputs: new Map() }))
+        }),
+    }
+    return { engine, started, finish: (id: string) => gates.get(id)!() }
+  }
+  const run = (engine: Engine, id: string, signal?: AbortSignal) => engine.run({ executionId: id } as EngineRunRequest, { signal })
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+  it('runs at most `workers` jobs at once and starts waiting ones as others end', async () => {
+    const inner = gatedEngine()
+    const share = new WorkerShareEngine(inner.engine, 1)
+    const first = run(share, 'a')
+    const second = run(share, 'b')
+    await settle()
+    expect(inner.started).toEqual(['a'])
+    inner.finish('a')
+    await first
+    await settle()
+    expect(inner.started).toEqual(['a', 'b'])
+    inner.finish('b')
+    await second
+  })
+
+  it('starts waiting jobs when the share grows', async () => {
+    const inner = gatedEngine()
+    const share = new WorkerShareEngine(inner.engine, 1)
+    void run(share, 'a')
+    void run(share, 'b')
+    await settle()
+    share.setWorkers(2)
+    await settle()
+    expect(inner.started).toEqual(['a', 'b'])
+  })
+
+  it('drops a waiting job that is cancelled', async () => {
+    const inner = gatedEngine()
+    const share = new WorkerShareEngine(inner.engine, 1)
+    void run(share, 'a')
+    const controller = new AbortController()
+    const waiting = run(share, 'b', controller.signal)
+    controller.abort()
+    await expect(waiting).rejects.toMatchObject({ code: 'Aborted' })
+    inner.finish('a')
+    await settle()
+    expect(inner.started).toEqual(['a'])
+  })
+})
+
+describe('page text', () => {
+  it('names the transport, marking WebSockets as a fallback', () => {
+    expect(transportLabel('webrtc-direct')).toEqual({ text: 'WebRTC-direct', kind: 'webrtc' })
+    expect(transportLabel('websockets')).toEqual({ text: 'WebSockets (fallback)', kind: 'fallback' })
+  })
+
+  it('shows the requester as host:port and a short peer ID', () => {
+    expect(describeRequester(`/ip4/127.0.0.1/udp/43329/webrtc-direct/certhash/uEi/p2p/${PEER}`)).toBe('127.0.0.1:43329 · peer 12D3Ko…oFid')
+  })
+})
+
+describe('readPageConfig', () => {
+  const location = (href: string) => new URL(href) as unknown as Location
+  const navigator = { hardwareConcurrency: 8 } as Navigator
+
+  it('uses the page origin as the requester, half the cores, and the dev gater on loopback', () => {
+    const config = readPageConfig(location('http://127.0.0.1:1234/'), navigator)
+    expect(config).toMatchObject({ requester: 'http://127.0.0.1:1234', dev: true, workers: 4, maxWorkers: 8, iceServers: [], labels: {} })
+  })
+
+  it('reads ?requester, ?workers, ?ice and ?label, and keeps runtime=browser', () => {
+    const config = readPageConfig(location(`https://shoal.example/?requester=/dns4/r.example/udp/4001/webrtc-direct/p2p/${PEER}&workers=99&ice=stun:stun.example:3478&label=region=eu&label=runtime=node`), navigator)
+    expect(config).toMatchObject({ dev: false, workers: 8, iceServers: [{ urls: 'stun:stun.example:3478' }], labels: { region: 'eu' } })
+  })
+})

@@ -1,0 +1,95 @@
+/**
+ * Closing a tab while it runs a long job: the tab says Goodbye, the requester marks its node
+ * disconnected (polled with `shoal node list`), reschedules the job on the other tab, and the
+ * job completes there with the right output. Prints one JSON line of findings.
+ */
+import { join } from 'node:path'
+import { startDevstack } from '../../../node-runner/src/devstack/run-devstack.ts'
+import { openHeadlessTabs } from '../../../node-runner/src/browsers/index.ts'
+import { ensureWebBuilt, fail, FIXTURES, hook, log, poll, report, shoal, shoalOk, watchTab } from './scenario-kit.ts'
+
+/** compute.wasm rounds: about 4 s on one core, long enough to close the tab mid-run. */
+const ROUNDS = '1500000000'
+
+interface NodeView {
+  Info: { NodeID: string }
+  ConnectionState: { Status: string | number; LastError?: string; DisconnectedSince?: string }
+}
+
+try {
+  ensureWebBuilt()
+  const devstack = await startDevstack({ computes: 0, host: '127.0.0.1', port: 0, browsers: 0 })
+  const tabs = await openHeadlessTabs({ url: devstack.url + '/', count: 2, namespaceOk: false })
+  tabs.pages.forEach((page, i) => watchTab(page, String(i)))
+  try {
+    const api = devstack.url
+    const nodeIds = await Promise.all(tabs.pages.map((page) => hook(page, (h) => h.nodeId())))
+    const id = (await shoalOk(api, ['wasm', 'run', join(FIXTURES, 'compute.wasm'), '--no-wait', '--id-only', '--', ROUNDS])).trim().split('\n').at(-1)!
+    log(`submitted ${id}`)
+    // Which tab runs it?
+    const runner = await poll(
+      'a tab to run the long job',
+      async () => {
+        for (const [i, page] of tabs.pages.entries()) if ((await hook(page, (h) => h.counts().running)) > 0) return i
+        return undefined
+      },
+      { timeoutMs: 20_000, everyMs: 20 },
+    )
+    const closedNode = nodeIds[runner]
+    const survivor = tabs.pages[1 - runner]
+    log(`tab ${runner} (${closedNode}) runs it; closing that tab`)
+    const closedAt = Date.now()
+    await tabs.pages[runner].close({ runBeforeUnload: true })
+    const seen = await poll(
+      'the closed tab to be shown disconnected',
+      async () => {
+        const nodes = JSON.parse(await shoalOk(api, ['node', 'list', '--output', 'json'])) as NodeView[]
+        const node = nodes.find((n) => n.Info.NodeID === closedNode)
+        if (!node || node.ConnectionState.Status === 'CONNECTED') return undefined
+        return {
+          status: node.ConnectionState.Status,
+          lastError: node.ConnectionState.LastError,
+          // When the requester marked it (its own record), and when a `node list` first showed it.
+          elapsedMs: Date.parse(node.ConnectionState.DisconnectedSince ?? '') - closedAt,
+          seenByCliMs: Date.now() - closedAt,
+        }
+      },
+      { timeoutMs: 15_000, everyMs: 0 },
+    )
+    log(`closed tab shown ${seen.status} after ${seen.elapsedMs} ms`)
+    const described = await poll(
+      'the job to finish',
+      async () => {
+        const view = JSON.parse(await shoalOk(api, ['job', 'describe', id, '--output', 'json'])) as {
+          Job: { State: { StateType: string | number } }
+          Executions: Array<{ ID: string; NodeID: string; ComputeState: { StateType: string | number; Message?: string }; RunOutput?: { Stdout?: string; ExitCode?: number } }>
+        }
+        return ['Completed', 'Failed', 'Stopped'].includes(String(view.Job.State.StateType)) ? view : undefined
+      },
+      { timeoutMs: 60_000, everyMs: 250 },
+    )
+    const survivorCounts = await hook(survivor, (h) => h.counts())
+    report({
+      closedNode,
+      survivorNode: nodeIds[1 - runner],
+      disconnected: seen,
+      job: {
+        state: described.Job.State.StateType,
+        executions: described.Executions.map((e) => ({
+          node: e.NodeID,
+          state: e.ComputeState.StateType,
+          message: e.ComputeState.Message ?? '',
+          stdout: e.RunOutput?.Stdout,
+          exitCode: e.RunOutput?.ExitCode,
+        })),
+      },
+      survivorCounts,
+      nodeListAfter: (await shoal(api, ['node', 'list'])).stdout,
+    })
+  } finally {
+    await tabs.close()
+    await devstack.stop()
+  }
+} catch (err) {
+  fail(err)
+}
