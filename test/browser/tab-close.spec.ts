@@ -1,11 +1,13 @@
 /**
- * Closing a contributing tab mid-job: the requester learns at once (Goodbye), shows the node
- * disconnected, and the job completes on the other tab.
+ * Hiding a tab leaves the network and showing it rejoins; closing a contributing tab mid-job:
+ * the requester learns at once (Goodbye), shows the node disconnected, and the job completes on
+ * the other tab.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runScenario } from './run-scenario.ts'
 
 interface TabCloseFindings {
+  hideShow: { whenHidden: string; pageWhenHidden: string; whenShown: string }
   closedNode: string
   survivorNode: string
   disconnected: { status: string; lastError?: string; elapsedMs: number; seenByCliMs: number }
@@ -18,6 +20,10 @@ describe('contribute page: closing a tab', () => {
 
   beforeAll(async () => {
     findings = (await runScenario<TabCloseFindings>('tab-close')).findings
+  })
+
+  it('leaves the network while the tab is hidden and rejoins when it is shown again', () => {
+    expect(findings.hideShow).toEqual({ whenHidden: 'DISCONNECTED', pageWhenHidden: 'left', whenShown: 'CONNECTED' })
   })
 
   it('shows the closed tab disconnected within 2 s, because the tab said goodbye', () => {

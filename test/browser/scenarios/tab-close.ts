@@ -1,7 +1,8 @@
 /**
- * Closing a tab while it runs a long job: the tab says Goodbye, the requester marks its node
- * disconnected (polled with `shoal node list`), reschedules the job on the other tab, and the
- * job completes there with the right output. Prints one JSON line of findings.
+ * Hiding a tab, then showing it again: it leaves and rejoins. Closing a tab while it runs a long
+ * job: the tab says Goodbye, the requester marks its node disconnected (seen with `shoal node
+ * list`), reschedules the job on the other tab, and the job completes there with the right
+ * output. Prints one JSON line of findings.
  */
 import { join } from 'node:path'
 import { startDevstack } from '../../../node-runner/src/devstack/run-devstack.ts'
@@ -24,6 +25,26 @@ try {
   try {
     const api = devstack.url
     const nodeIds = await Promise.all(tabs.pages.map((page) => hook(page, (h) => h.nodeId())))
+    const statusOf = async (nodeId: string) => {
+      const nodes = JSON.parse(await shoalOk(api, ['node', 'list', '--output', 'json'])) as NodeView[]
+      return nodes.find((n) => n.Info.NodeID === nodeId)?.ConnectionState.Status
+    }
+
+    // Hiding a tab leaves the network; showing it again rejoins as the same node. (Headless
+    // pages are always visible, so the page is told it is hidden as a browser would tell it.)
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      tabs.pages[0].evaluate((value) => {
+        Object.defineProperty(document, 'visibilityState', { value, configurable: true })
+        document.dispatchEvent(new Event('visibilitychange'))
+      }, state)
+    await setVisibility('hidden')
+    const whenHidden = await poll('the hidden tab to leave', async () => ((await statusOf(nodeIds[0])) === 'DISCONNECTED' ? 'DISCONNECTED' : undefined), { timeoutMs: 10_000, everyMs: 0 })
+    const pageWhenHidden = await hook(tabs.pages[0], (h) => h.status())
+    await setVisibility('visible')
+    const whenShown = await poll('the tab to rejoin', async () => ((await statusOf(nodeIds[0])) === 'CONNECTED' ? 'CONNECTED' : undefined), { timeoutMs: 10_000, everyMs: 0 })
+    await poll('the tab to contribute again', async () => ((await hook(tabs.pages[0], (h) => h.status())) === 'contributing' ? true : undefined), { timeoutMs: 10_000 })
+    log(`hide/show: ${whenHidden} (page: ${pageWhenHidden}) then ${whenShown}`)
+
     const id = (await shoalOk(api, ['wasm', 'run', join(FIXTURES, 'compute.wasm'), '--no-wait', '--id-only', '--', ROUNDS])).trim().split('\n').at(-1)!
     log(`submitted ${id}`)
     // Which tab runs it?
@@ -70,6 +91,7 @@ try {
     )
     const survivorCounts = await hook(survivor, (h) => h.counts())
     report({
+      hideShow: { whenHidden, pageWhenHidden, whenShown },
       closedNode,
       survivorNode: nodeIds[1 - runner],
       disconnected: seen,
