@@ -48,8 +48,9 @@ export function createNodeSqliteDatabase(path: string, options: NodeSqliteDataba
       // Checkpoints fsync; with the default (every 1000 pages) they dominate a busy requester.
       // Checkpoint every ~40 MB of WAL instead; durability is unchanged (WAL + NORMAL).
       db.exec('PRAGMA wal_autocheckpoint = 10000')
-      // 64 MiB page cache: the indexes are keyed by random UUIDs, so the working set is wide.
-      db.exec('PRAGMA cache_size = -65536')
+      // 16 MiB page cache: holds the indexes and recent rows (the working set) of a busy requester;
+      // 64 MiB only added resident memory (~55 MiB more after 20,000 jobs) without speed.
+      db.exec('PRAGMA cache_size = -16384')
     }
     db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`)
     // Prove the file is writable now rather than at the first job submission.

@@ -26,9 +26,21 @@ const newBatchContext = (): BatchContext => {
   }
 }
 
+/** Within this many ms of a commit, the next batch waits for I/O that is already pending. */
+const BUSY_WINDOW_MS = 1
+
+/** Runs `fn` after the I/O callbacks that are ready now (setImmediate where the runtime has it). */
+const afterPendingIo: (fn: () => void) => void = (() => {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate
+  return typeof immediate === 'function' ? (fn) => void immediate(fn) : (fn) => void setTimeout(fn, 0)
+})()
+
 /**
  * Group commit for the requester: units of work queued while a transaction runs share the next
- * one, so many jobs moving at once cost one commit instead of one each. When a batch fails,
+ * one, so many jobs moving at once cost one commit instead of one each. When idle, a unit starts
+ * at once (in the current microtask checkpoint); when a commit ended less than BUSY_WINDOW_MS
+ * ago, the requester is busy and messages that already arrived on other connections are let in
+ * first, so they join the same batch instead of each costing a commit. When a batch fails,
  * each unit is re-run alone in its own transaction, so one bad unit (a malformed report, a lost
  * race) fails only itself. Units must be safe to re-run: they read what they need through `tx`
  * and keep side effects in `effects`, which the caller carries out after the commit.
@@ -38,6 +50,7 @@ export class TransactionBatcher {
   private readonly maxBatch: number
   private readonly queue: Queued[] = []
   private draining = false
+  private lastCommit = -Infinity
 
   constructor(store: JobStore, options: { maxBatch?: number } = {}) {
     this.store = store
@@ -50,7 +63,8 @@ export class TransactionBatcher {
       this.queue.push({ work, resolve: resolve as Queued['resolve'], reject })
       if (!this.draining) {
         this.draining = true
-        queueMicrotask(() => void this.drain())
+        if (performance.now() - this.lastCommit < BUSY_WINDOW_MS) afterPendingIo(() => void this.drain())
+        else queueMicrotask(() => void this.drain())
       }
     })
   }
@@ -64,6 +78,7 @@ export class TransactionBatcher {
       }
     } finally {
       this.draining = false
+      this.lastCommit = performance.now()
     }
   }
 

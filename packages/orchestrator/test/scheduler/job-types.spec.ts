@@ -50,8 +50,10 @@ describe('ops, daemon and service jobs', () => {
     expect(c.executions.size).toBe(0)
     await a.close()
     await until(() => c.executionsIn('running').length === 1, 'the replacement on n-c')
+    // The node reports Running; the requester records it with its next commit.
+    const running = async () => (await h.executions(jobId)).filter((e) => e.ComputeState.StateType === ExecutionState.Running)
+    await until(async () => (await running()).some((e) => e.NodeID === 'n-c'), 'the replacement recorded as running')
     expect((await h.job(jobId)).State.StateType).toBe('Running')
-    const partitions = (await h.executions(jobId)).filter((e) => e.ComputeState.StateType === ExecutionState.Running).map((e) => e.PartitionIndex)
-    expect(partitions.sort()).toEqual([0, 1])
+    expect((await running()).map((e) => e.PartitionIndex).sort()).toEqual([0, 1])
   })
 })
