@@ -26,7 +26,7 @@ import { explainBidRejected, explainExecutionFailed } from './explain.ts'
 import { diffJobs } from './job-diff.ts'
 import { prepareJob } from './job-submission.ts'
 import { LogStreams } from './log-streams.ts'
-import { MessageLanes } from './message-lanes.ts'
+import { MessageOrder } from './message-order.ts'
 import { NodeRegistry } from './nodes/node-registry.ts'
 import type {
   DiffJobResponse,
@@ -113,34 +113,13 @@ export interface RequesterEvents {
 interface Session {
   connection: Connection
   nodeId?: string
-  /** Message handling: in order per execution, Handshake/Goodbye/close after everything before. */
-  lanes: MessageLanes
+  /** Message handling: in arrival order; Handshake/Goodbye/close after everything before. */
+  order: MessageOrder
   handshakeTimer?: unknown
 }
 
-/**
- * Which lane of its connection a message is handled in: an execution's reports in order in the
- * execution's lane, independent messages in their own; undefined for messages that must see
- * everything before them done and hold back everything after them (barriers).
- */
-function laneOf(message: Message): string | undefined {
-  switch (message.Type) {
-    case 'BidResult':
-    case 'ExecutionStateUpdate':
-    case 'RunResult':
-    case 'ComputeError':
-      return `execution:${message.ExecutionID}`
-    case 'Heartbeat':
-      return 'heartbeat'
-    case 'LogLine':
-    case 'LogsEnd':
-      return 'logs'
-    case 'Error':
-      return 'errors'
-    default:
-      return undefined
-  }
-}
+/** Messages that must see everything before them handled, and hold back everything after them. */
+const BARRIER_MESSAGES = new Set<Message['Type']>(['Handshake', 'Goodbye', 'NodeInfoUpdate'])
 
 const ACTIVE_STATES = [
   ExecutionState.New,
@@ -244,7 +223,7 @@ export class Requester extends EventTarget implements RequesterService {
     await this.broker.stop()
     this.deadlines.clearAll()
     this.nodes.stop()
-    await Promise.allSettled([...this.sessions].map((session) => session.lanes.settled()))
+    await Promise.allSettled([...this.sessions].map((session) => session.order.settled()))
     for (const session of [...this.sessions]) {
       if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
       if (!session.connection.closed) {
@@ -431,7 +410,7 @@ export class Requester extends EventTarget implements RequesterService {
 
   /** Serves one compute-node connection (listeners call this; edge runtimes may call it directly). */
   handleConnection(connection: Connection): void {
-    const session: Session = { connection, lanes: new MessageLanes() }
+    const session: Session = { connection, order: new MessageOrder() }
     this.sessions.add(session)
     session.handshakeTimer = this.clock.setTimeout(() => {
       session.handshakeTimer = undefined
@@ -440,9 +419,10 @@ export class Requester extends EventTarget implements RequesterService {
     connection.attach({
       onMessage: (message) => {
         const task = () => this.onMessage(session, message).catch((err: unknown) => this.replyError(session, err, message.Type))
-        const lane = laneOf(message)
-        if (lane === undefined) session.lanes.barrier(task)
-        else session.lanes.lane(lane, task)
+        // Reports start at once, in arrival order: each queues its store work before its first
+        // await (see MessageOrder), so one execution's reports apply in order and many share a commit.
+        if (BARRIER_MESSAGES.has(message.Type)) session.order.barrier(task)
+        else session.order.next(task)
       },
       onError: (error) => {
         this.logger.warn('malformed frame from compute node', { nodeId: session.nodeId, error: error.message })
@@ -451,7 +431,7 @@ export class Requester extends EventTarget implements RequesterService {
       onClose: (reason) => {
         if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
         const nodeId = session.nodeId
-        session.lanes.barrier(async () => {
+        session.order.barrier(async () => {
           if (nodeId) await this.nodeLostSafely(nodeId, `closed its connection${reason ? ` (${reason})` : ''}`, connection)
           this.sessions.delete(session)
         })
