@@ -1,26 +1,10 @@
-import type { NodeInfo, NodeState } from '@shoal/models'
+import type { DiffJobResponse, NodeAction, NodeInfo, NodeState, PutJobResponse, RerunJobResponse } from '@shoal/models'
 import type { AbortOptions, JobStore } from '@shoal/interface'
 
+export type { DiffJobResponse, NodeAction, RerunJobResponse }
+
 /** Answer to a job submission (PUT /api/v1/orchestrator/jobs). */
-export interface SubmitJobResponse {
-  JobID: string
-  EvaluationID: string
-  Warnings: string[]
-}
-
-/** Answer to a rerun (PUT /api/v1/orchestrator/jobs/:id/rerun). */
-export interface RerunJobResponse {
-  JobID: string
-  JobVersion: number
-  EvaluationID: string
-  Warnings: string[]
-}
-
-/** Answer to a diff (PUT /api/v1/orchestrator/jobs/diff). */
-export interface DiffJobResponse {
-  Diff: string
-  Warnings: string[]
-}
+export type SubmitJobResponse = PutJobResponse
 
 /** One log line of an execution; Type 1 = stdout, 2 = stderr. */
 export interface ExecutionLogLine {
@@ -37,9 +21,6 @@ export interface LogsOptions extends AbortOptions {
   /** Keep streaming until the execution ends or the signal aborts. */
   follow?: boolean
 }
-
-/** Node actions of PUT /api/v1/orchestrator/nodes/:id. */
-export type NodeAction = 'approve' | 'reject' | 'delete'
 
 /**
  * The requester as the REST API (and the edge Durable Object) sees it: the write operations that

@@ -1,17 +1,7 @@
 /** Bacalhau's REST error body and the one mapping from thrown errors to it. */
-import { ShoalError, ValidationError } from '@shoal/models'
+import { ShoalError, ValidationError, type ApiErrorBody } from '@shoal/models'
 
-/** The JSON body of every error answer, exactly as Bacalhau's `apimodels.APIError`. */
-export interface ApiErrorBody {
-  Status: number
-  Message: string
-  RequestID: string
-  Code: string
-  Component: string
-  Hint?: string
-  /** String values only: Bacalhau's Go client decodes this as map[string]string. */
-  Details?: Record<string, string>
-}
+export type { ApiErrorBody }
 
 /** The component name errors raised by the HTTP layer itself carry. */
 export const API_COMPONENT = 'APIServer'
