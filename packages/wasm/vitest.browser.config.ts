@@ -3,6 +3,7 @@
 //      npx vitest run --config packages/wasm/vitest.browser.config.ts
 import { defineProject } from 'vitest/config'
 import { playwright } from '@vitest/browser-playwright'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../node-runner/src/browsers/headless-tabs.ts'
 
 export default defineProject({
   // Pre-bundle the worker's lazily imported dependencies up front, so Vite does not reload the
@@ -22,17 +23,8 @@ export default defineProject({
       screenshotFailures: false,
       provider: playwright({
         launchOptions: {
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
+          executablePath: CHROMIUM_PATH,
+          args: [...CHROMIUM_ARGS],
         },
       }),
       instances: [{ browser: 'chromium' }],
