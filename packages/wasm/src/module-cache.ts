@@ -1,8 +1,8 @@
 /**
  * Compiled modules by content: SHA-256 of the module bytes (crypto.subtle) plus the memory cap
- * they were compiled under. A repeat job skips the memory rewrite and the compilation; the
- * compiled WebAssembly.Module is posted to whichever worker runs the job (modules cross
- * postMessage without recompiling).
+ * they were compiled under. A repeat job skips the memory rewrite and the compilation. The key
+ * also names the module to the workers: each worker keeps the modules it has been sent, so a
+ * repeat job on the same worker posts only the key (worker-module-cache.ts).
  */
 import { capMemory } from './wasm-binary.ts'
 
@@ -58,21 +58,27 @@ async function contentHash(bytes: Uint8Array): Promise<string> {
   return hash
 }
 
+/** A compiled module and its content key (SHA-256 of the bytes, then the memory cap). */
+export interface CompiledModule {
+  key: string
+  module: WebAssembly.Module
+}
+
 /** Compiles `bytes` with every memory capped at `capBytes`, through `cache`. */
 export async function compileWithCap(
   bytes: Uint8Array,
   capBytes: number,
   cache: CompiledModuleCache | undefined,
   stats: CompileStats,
-): Promise<WebAssembly.Module> {
+): Promise<CompiledModule> {
   const key = `${await contentHash(bytes)}:${capBytes}`
   const cached = cache?.get(key)
   if (cached) {
     stats.hits++
-    return cached
+    return { key, module: await cached }
   }
   stats.misses++
   const compiled = (async () => WebAssembly.compile(capMemory(bytes, capBytes) as Uint8Array<ArrayBuffer>))()
   cache?.set(key, compiled)
-  return compiled
+  return { key, module: await compiled }
 }

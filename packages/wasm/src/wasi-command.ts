@@ -33,6 +33,8 @@ export interface WasiCommandInit {
   onStderr: (data: Uint8Array) => void
   clock?: WasiClock
   random?: RandomSource
+  /** `module` already instantiated (see {@link prepareWasiStandby}); used up by this run. */
+  standby?: WasiStandby
 }
 
 /** How a command ended. */
@@ -57,17 +59,71 @@ export class WasiRunError extends Error {
   }
 }
 
+/** A module's imports and exports, read once per module (the engine and workers reuse modules). */
+export interface ModuleShape {
+  imports: WebAssembly.ModuleImportDescriptor[]
+  exports: WebAssembly.ModuleExportDescriptor[]
+  /** Whether every import is a WASI one (no import modules needed). */
+  wasiOnly: boolean
+}
+
+const shapes = new WeakMap<WebAssembly.Module, ModuleShape>()
+
+/** The imports and exports of `module` (cached; treat the result as read-only). */
+export function moduleShape(module: WebAssembly.Module): ModuleShape {
+  let shape = shapes.get(module)
+  if (!shape) {
+    const imports = WebAssembly.Module.imports(module)
+    shape = { imports, exports: WebAssembly.Module.exports(module), wasiOnly: imports.every((entry) => WASI_MODULE_NAMES.includes(entry.module)) }
+    shapes.set(module, shape)
+  }
+  return shape
+}
+
 /** The first import of `module` that neither WASI nor `providers` satisfies, as a message. */
 export function findUnresolvedImport(module: WebAssembly.Module, providers: Map<string, WebAssembly.Module>): string | undefined {
-  for (const entry of WebAssembly.Module.imports(module)) {
+  const shape = moduleShape(module)
+  if (shape.wasiOnly) return undefined
+  for (const entry of shape.imports) {
     if (WASI_MODULE_NAMES.includes(entry.module)) continue
     const provider = providers.get(entry.module)
     if (!provider) return `module imports ${entry.module}.${entry.name} which no import module provides`
-    if (!WebAssembly.Module.exports(provider).some((e) => e.name === entry.name)) {
+    if (!moduleShape(provider).exports.some((e) => e.name === entry.name)) {
       return `module imports ${entry.module}.${entry.name} but import module ${JSON.stringify(entry.module)} does not export ${JSON.stringify(entry.name)}`
     }
   }
   return undefined
+}
+
+/**
+ * An entry module instantiated ahead of the job that will run it: fresh linear memory, globals
+ * and tables exactly as instantiation leaves them, and a host that serves nothing until the job's
+ * environment is attached. Running it later is indistinguishable from instantiating then.
+ */
+export interface WasiStandby {
+  module: WebAssembly.Module
+  instance: WebAssembly.Instance
+  host: WasiHost
+}
+
+/**
+ * Instantiates `module` ahead of its next run, taking instantiation (the largest cost of a small
+ * command) out of that run's latency. Only for a module that imports nothing but WASI and has no
+ * start section, so that instantiating runs none of its code: the caller vouches for both.
+ * Returns undefined when instantiation fails; the run itself will then report why.
+ */
+export function prepareWasiStandby(module: WebAssembly.Module): WasiStandby | undefined {
+  if (!moduleShape(module).wasiOnly) return undefined
+  const host = new WasiHost({ args: [], env: [], fds: [], clock: systemClock, random: systemRandom })
+  const imports: WebAssembly.Imports = {}
+  for (const name of WASI_MODULE_NAMES) imports[name] = host.imports
+  try {
+    const instance = new WebAssembly.Instance(module, imports)
+    host.bind(instance)
+    return { module, instance, host }
+  } catch {
+    return undefined
+  }
 }
 
 /** Runs the command; resolves its exit code (any value), throws {@link WasiRunError} otherwise. */
@@ -113,14 +169,16 @@ export function runWasiCommand(init: WasiCommandInit): WasiCommandResult {
     }
   }
   const entrypoint = init.entrypoint || '_start'
-  const exportNames = WebAssembly.Module.exports(init.module).map((e) => e.name)
-  const exported = WebAssembly.Module.exports(init.module).find((e) => e.name === entrypoint)
+  const exports = moduleShape(init.module).exports
+  const exported = exports.find((e) => e.name === entrypoint)
   if (!exported || exported.kind !== 'function') {
-    throw new WasiRunError('entrypoint', `module has no ${exported ? 'function ' : ''}export ${JSON.stringify(entrypoint)}; exports: ${exportNames.join(', ') || '(none)'}`)
+    throw new WasiRunError('entrypoint', `module has no ${exported ? 'function ' : ''}export ${JSON.stringify(entrypoint)}; exports: ${exports.map((e) => e.name).join(', ') || '(none)'}`)
   }
   let host: WasiHost | undefined
+  const standby = init.standby?.module === init.module && !init.importModules?.length ? init.standby : undefined
   try {
-    const entry = instantiate(init.module)
+    if (standby) standby.host.attach(environment)
+    const entry = standby ?? instantiate(init.module)
     host = entry.host
     ;(entry.instance.exports[entrypoint] as () => unknown)()
     return { exitCode: 0, filesystem }

@@ -127,11 +127,22 @@ export interface MemoryHolder {
 export class WasiHost {
   readonly imports: Record<string, (...args: any[]) => unknown>
   private readonly shim: WASI
-  private readonly environment: WasiEnvironment
+  private environment: WasiEnvironment
   constructor(environment: WasiEnvironment) {
     this.environment = environment
     this.shim = new WASI(environment.args, environment.env, environment.fds as Fd[], { debug: false })
     this.imports = { ...this.shim.wasiImport, ...this.overrides() }
+  }
+
+  /**
+   * Serves every later call from `environment` instead: a host made ahead of its job (a standby
+   * instance, wasi-command.ts) gets its job's arguments, descriptors, clock and randomness here.
+   */
+  attach(environment: WasiEnvironment): void {
+    this.environment = environment
+    this.shim.args = environment.args
+    this.shim.env = environment.env
+    this.shim.fds = environment.fds as Fd[]
   }
 
   /** Binds the instance whose memory the calls read and write. */
@@ -164,9 +175,8 @@ export class WasiHost {
   }
 
   private overrides(): Record<string, (...args: any[]) => unknown> {
-    const env = this.environment
-    const encodedArgs = () => env.args.map((arg) => encoder.encode(arg))
-    const encodedEnv = () => env.env.map((entry) => encoder.encode(entry))
+    const encodedArgs = () => this.environment.args.map((arg) => encoder.encode(arg))
+    const encodedEnv = () => this.environment.env.map((entry) => encoder.encode(entry))
     const sizes = (list: Uint8Array[], countPtr: number, sizePtr: number): number => {
       const view = this.view()
       view.setUint32(countPtr, list.length, true)
@@ -186,9 +196,9 @@ export class WasiHost {
       return R.ERRNO_SUCCESS
     }
     const clockNow = (id: number): bigint | undefined => {
-      if (id === R.CLOCKID_REALTIME) return env.clock.realtime()
+      if (id === R.CLOCKID_REALTIME) return this.environment.clock.realtime()
       if (id === R.CLOCKID_MONOTONIC || id === R.CLOCKID_PROCESS_CPUTIME_ID || id === R.CLOCKID_THREAD_CPUTIME_ID) {
-        return env.clock.monotonic()
+        return this.environment.clock.monotonic()
       }
       return undefined
     }
@@ -199,7 +209,7 @@ export class WasiHost {
       environ_get: (environPtr: number, bufferPtr: number) => strings(encodedEnv(), environPtr, bufferPtr),
       clock_res_get: (id: number, resultPtr: number) => {
         if (clockNow(id) === undefined) return R.ERRNO_INVAL
-        this.view().setBigUint64(resultPtr, env.clock.resolution(), true)
+        this.view().setBigUint64(resultPtr, this.environment.clock.resolution(), true)
         return R.ERRNO_SUCCESS
       },
       clock_time_get: (id: number, _precision: bigint, resultPtr: number) => {
@@ -209,7 +219,7 @@ export class WasiHost {
         return R.ERRNO_SUCCESS
       },
       random_get: (ptr: number, length: number) => {
-        env.random(this.bytes().subarray(ptr, ptr + length))
+        this.environment.random(this.bytes().subarray(ptr, ptr + length))
         return R.ERRNO_SUCCESS
       },
       poll_oneoff: (inPtr: number, outPtr: number, count: number, eventsPtr: number) =>
@@ -227,8 +237,8 @@ export class WasiHost {
         const source = this.fd(from)
         if (!source || !this.fd(to)) return R.ERRNO_BADF
         if (from === to) return R.ERRNO_SUCCESS
-        env.fds[to] = source
-        env.fds[from] = undefined
+        this.environment.fds[to] = source
+        this.environment.fds[from] = undefined
         return R.ERRNO_SUCCESS
       },
       path_symlink: (oldPtr: number, oldLength: number, fd: number, newPtr: number, newLength: number) => {

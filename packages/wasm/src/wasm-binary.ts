@@ -114,6 +114,25 @@ function skipLimits(reader: Reader): void {
 }
 
 /**
+ * Whether a core module has a start section (a function that runs during instantiation). True
+ * also when the sections cannot be read, the safe answer for a caller deciding whether
+ * instantiating runs any of the module's code.
+ */
+export function hasStartSection(bytes: Uint8Array): boolean {
+  try {
+    const reader = new Reader(bytes, 8)
+    while (reader.offset < bytes.byteLength) {
+      const id = reader.byte()
+      if (id === 8) return true
+      reader.skip(reader.u())
+    }
+    return false
+  } catch {
+    return true
+  }
+}
+
+/**
  * Returns a copy of a core module whose every linear memory (defined or imported) declares a
  * maximum of at most `capBytes`. Throws {@link MemoryCapError} when a memory's minimum already
  * exceeds the cap, {@link WasmFormatError} when the sections cannot be read.

@@ -8,14 +8,17 @@ import { AbortError, ExecutionError, TimeoutError } from '@shoal/models'
 import type { Task } from '@shoal/models'
 import { findInMounts, jobMounts, readModule } from './job-mounts.ts'
 import { compileWithCap, createModuleCache, sha256Hex } from './module-cache.ts'
-import type { CompiledModuleCache, CompileStats } from './module-cache.ts'
+import type { CompiledModule, CompiledModuleCache, CompileStats } from './module-cache.ts'
 import { decodeWasmEngineParams } from './wasm-engine-params.ts'
 import type { WasmEngineParams } from './wasm-engine-params.ts'
-import { detectWasmBinaryKind, formatBytes, MemoryCapError, WASM_PAGE_BYTES } from './wasm-binary.ts'
-import { findUnresolvedImport, WASI_MODULE_NAMES } from './wasi-command.ts'
+import { detectWasmBinaryKind, formatBytes, hasStartSection, MemoryCapError, WASM_PAGE_BYTES } from './wasm-binary.ts'
+import { findUnresolvedImport, moduleShape, WASI_MODULE_NAMES } from './wasi-command.ts'
 import type { Mount } from './wasi-filesystem.ts'
 import { WorkerPool } from './worker-pool.ts'
-import type { WorkerFailedMessage, WorkerJob, WorkerLinkedModule, WorkerToEngine } from './worker-protocol.ts'
+import type { PooledWorker } from './worker-pool.ts'
+import { SentModules } from './worker-module-cache.ts'
+import { createResultChannelBuffer, ResultChannel } from './result-channel.ts'
+import type { EngineToWorker, WorkerDoneMessage, WorkerFailedMessage, WorkerJob, WorkerToEngine } from './worker-protocol.ts'
 
 /** Options of {@link createWasmEngine}. */
 export interface WasmEngineOptions {
@@ -63,7 +66,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   })
   let nextJobId = 1
 
-  const compile = async (bytes: Uint8Array, what: string, capBytes: number): Promise<WebAssembly.Module> => {
+  const compile = async (bytes: Uint8Array, what: string, capBytes: number): Promise<CompiledModule> => {
     try {
       return await compileWithCap(bytes, capBytes, cache, compileStats)
     } catch (error) {
@@ -100,11 +103,11 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
       if (params.ImportModules.length > 0) {
         throw new ExecutionError('import modules are not supported for WASI preview2 components', { component: 'wasm', hint: 'compose the component with its dependencies instead' })
       }
-      return { kind, componentBytes: entry.bytes, importModules: [] as WorkerLinkedModule[] }
+      return { kind, componentBytes: entry.bytes, importModules: [] as LinkedCompiledModule[] }
     }
     const module = await compile(entry.bytes, `entry module ${entry.path}`, capBytes)
-    const linked = await linkImportModules(module, params, mounts, (bytes, what) => compile(bytes, what, capBytes))
-    const exports = WebAssembly.Module.exports(module)
+    const linked = await linkImportModules(module.module, params, mounts, (bytes, what) => compile(bytes, what, capBytes))
+    const exports = moduleShape(module.module).exports
     const target = exports.find((e) => e.name === params.Entrypoint)
     if (!target || target.kind !== 'function') {
       throw new ExecutionError(
@@ -112,7 +115,9 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
         { component: 'wasm', hint: 'set Engine.Params.Entrypoint to one of the exported functions (WASI commands export _start)' },
       )
     }
-    return { kind, module, importModules: linked }
+    let startSection = startSections.get(module.module)
+    if (startSection === undefined) startSections.set(module.module, (startSection = hasStartSection(entry.bytes)))
+    return { kind, module, importModules: linked, standby: linked.length === 0 && !startSection && moduleShape(module.module).wasiOnly }
   }
 
   const run = async (request: EngineRunRequest, { signal }: AbortOptions = {}): Promise<EngineRunResult> => {
@@ -129,7 +134,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
     const prepared = await prepareJob(request, params, mounts.mounts, capBytes)
     const env: Record<string, string> = { ...request.env, ...params.EnvironmentVariables }
     for (const [key, value] of Object.entries(request.env)) if (key.startsWith('BACALHAU_')) env[key] = value
-    const job: WorkerJob = {
+    const job: PreparedJob = {
       kind: prepared.kind,
       module: prepared.module,
       componentBytes: prepared.componentBytes,
@@ -142,6 +147,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
       outputBytes: Math.max(0, request.limits.outputBytes),
       streamLogs: request.onLog !== undefined,
       memoryCapBytes: capBytes,
+      standby: prepared.standby ?? false,
       deterministic: request.deterministic && {
         epochNs: BigInt(Math.trunc(request.deterministic.epochNs)),
         seed: (await sha256Bytes(request.deterministic.seed)).subarray(0, 16),
@@ -160,15 +166,26 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   }
 }
 
+/** A compiled import module and the names it is linked under. */
+interface LinkedCompiledModule {
+  names: string[]
+  compiled: CompiledModule
+}
+
+/** A job before it has a worker: the modules themselves, turned into references per worker. */
+type PreparedJob = Omit<WorkerJob, 'module' | 'importModules'> & { module?: CompiledModule; importModules: LinkedCompiledModule[] }
+
 /** Compiles the import modules (listed, then any the modules name by path) in dependency order. */
 async function linkImportModules(
   entry: WebAssembly.Module,
   params: WasmEngineParams,
   mounts: Mount[],
-  compile: (bytes: Uint8Array, what: string) => Promise<WebAssembly.Module>,
-): Promise<WorkerLinkedModule[]> {
+  compile: (bytes: Uint8Array, what: string) => Promise<CompiledModule>,
+): Promise<LinkedCompiledModule[]> {
+  // The common case: a WASI command that imports nothing else.
+  if (params.ImportModules.length === 0 && moduleShape(entry).wasiOnly) return []
   const byName = new Map<string, WebAssembly.Module>()
-  const linked: { names: string[]; module: WebAssembly.Module }[] = []
+  const linked: { names: string[]; module: WebAssembly.Module; compiled: CompiledModule }[] = []
   const add = async (target: string) => {
     const found = readModule(mounts, target)
     if ('problem' in found) {
@@ -180,18 +197,19 @@ async function linkImportModules(
     if (detectWasmBinaryKind(found.bytes) !== 'module') {
       throw new ExecutionError(`import module ${target} is not a WebAssembly core module`, { component: 'wasm' })
     }
-    const module = await compile(found.bytes, `import module ${target}`)
+    const compiled = await compile(found.bytes, `import module ${target}`)
+    const module = compiled.module
     // Upstream names an import module by its path in the job's filesystem; accept it with and
     // without the leading slash, as given and as resolved to the .wasm inside a directory.
     const names = [...new Set([target, found.path].flatMap((p) => [p, p.replace(/^\/+/, ''), '/' + p.replace(/^\/+/, '')]))]
-    linked.push({ names, module })
+    linked.push({ names, module, compiled })
     for (const name of names) byName.set(name, module)
   }
   for (const target of params.ImportModules) await add(target)
   // Modules imported by path without being listed are loaded from the mounts too (as upstream).
   for (let i = 0; i <= linked.length && linked.length < MAX_LINKED_MODULES; i++) {
     const module = i === linked.length ? entry : linked[i]!.module
-    for (const { module: name } of WebAssembly.Module.imports(module)) {
+    for (const { module: name } of moduleShape(module).imports) {
       if (WASI_MODULE_NAMES.includes(name) || byName.has(name)) continue
       const node = findInMounts(mounts, '/' + name.replace(/^\/+/, ''))
       if (node?.kind === 'file' && detectWasmBinaryKind(node.data) === 'module') await add(name)
@@ -199,7 +217,7 @@ async function linkImportModules(
     if (i === linked.length) break
   }
   // Order so that every module comes after the modules it imports from.
-  const ordered: WorkerLinkedModule[] = []
+  const ordered: LinkedCompiledModule[] = []
   const available = new Map<string, WebAssembly.Module>()
   const pending = [...linked]
   while (pending.length > 0) {
@@ -209,7 +227,7 @@ async function linkImportModules(
       throw new ExecutionError(`import module ${pending[0]!.names[0]}: ${problem}`, { component: 'wasm' })
     }
     const [next] = pending.splice(index, 1)
-    ordered.push(next!)
+    ordered.push({ names: next!.names, compiled: next!.compiled })
     for (const name of next!.names) available.set(name, next!.module)
   }
   const unresolved = findUnresolvedImport(entry, available)
@@ -222,10 +240,49 @@ async function linkImportModules(
   return ordered
 }
 
+/** Whether a compiled module runs a start function when instantiated (read from its bytes once). */
+const startSections = new WeakMap<WebAssembly.Module, boolean>()
+
+/** What the engine keeps per pooled worker (dropped with the worker). */
+interface WorkerState {
+  /** The compiled modules it holds. */
+  modules: SentModules
+  /** Its result channel, where memory can be shared; posted with its first job. */
+  channel: ResultChannel | undefined
+  channelPosted: boolean
+}
+
+const workerStates = new WeakMap<PooledWorker, WorkerState>()
+
+function workerState(pooled: PooledWorker): WorkerState {
+  let state = workerStates.get(pooled)
+  if (!state) {
+    const buffer = createResultChannelBuffer()
+    state = { modules: new SentModules(), channel: buffer && new ResultChannel(buffer), channelPosted: false }
+    workerStates.set(pooled, state)
+  }
+  return state
+}
+
+/** The run message for `pooled`: modules it already holds travel by key only. */
+function runMessage(state: WorkerState, id: number, prepared: PreparedJob): EngineToWorker {
+  const sent = state.modules
+  const job: WorkerJob = {
+    ...prepared,
+    module: prepared.module && sent.ref(prepared.module),
+    importModules: prepared.importModules.map((linked) => ({ names: linked.names, module: sent.ref(linked.compiled) })),
+  }
+  const inUse = new Set(prepared.importModules.map((linked) => linked.compiled.key))
+  if (prepared.module) inUse.add(prepared.module.key)
+  const message: EngineToWorker = { type: 'run', id, job, forget: sent.evict(inUse) }
+  if (state.channel && !state.channelPosted) message.resultChannel = state.channel.buffer
+  return message
+}
+
 function runInWorker(
   pool: WorkerPool,
   id: number,
-  job: WorkerJob,
+  job: PreparedJob,
   request: EngineRunRequest,
   capBytes: number,
   signal: AbortSignal | undefined,
@@ -234,8 +291,14 @@ function runInWorker(
     (pooled) =>
       new Promise<EngineRunResult>((resolve, reject) => {
         const worker = pooled.worker
+        const state = workerState(pooled)
+        const channel = state.channel
         let timer: ReturnType<typeof setTimeout> | undefined
+        let settled = false
         const finish = (outcome: () => void, healthy: boolean) => {
+          if (settled) return
+          settled = true
+          channel?.release()
           clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           pooled.job = undefined
@@ -253,18 +316,25 @@ function runInWorker(
               // A failing log consumer must not fail the job.
             }
           } else if (message.type === 'done') {
-            const result: EngineRunResult = {
-              exitCode: message.exitCode,
-              stdout: message.stdout,
-              stderr: message.stderr,
-              stdoutTruncated: message.stdoutTruncated,
-              stderrTruncated: message.stderrTruncated,
-              outputs: new Map(message.outputs),
-            }
-            finish(() => resolve(result), true)
+            onDone(message)
           } else if (message.type === 'failed') {
             finish(() => reject(failureError(message, capBytes)), message.failure !== 'internal')
           }
+        }
+        const onDone = (message: WorkerDoneMessage) => {
+          const result: EngineRunResult = {
+            exitCode: message.exitCode,
+            stdout: message.stdout,
+            stderr: message.stderr,
+            stdoutTruncated: message.stdoutTruncated,
+            stderrTruncated: message.stderrTruncated,
+            outputs: new Map(message.outputs),
+          }
+          finish(() => resolve(result), true)
+        }
+        const checkChannel = () => {
+          const message = settled ? undefined : channel?.take(id)
+          if (message) onDone(message)
         }
         const onError = (event: { message?: string; error?: unknown }) => {
           const detail = event.message ?? messageOf(event.error)
@@ -291,10 +361,17 @@ function runInWorker(
           )
         }
         try {
-          worker.postMessage({ type: 'run', id, job })
+          const message = runMessage(state, id, job)
+          channel?.arm(id)
+          worker.postMessage(message)
+          state.channelPosted ||= message.resultChannel !== undefined
         } catch (error) {
           finish(() => reject(new ExecutionError(`cannot hand the job to a WASM worker: ${messageOf(error)}`, { component: 'wasm', cause: error })), false)
+          return
         }
+        // A small job is often finished by now; otherwise wait for the channel (or a message).
+        checkChannel()
+        if (!settled) channel?.whenChanged(checkChannel)
       }),
   )
 }

@@ -2,7 +2,7 @@
  * Runs one {@link WorkerJob} inside a worker and reports through `post`: log batches while it runs,
  * then exactly one `done` or `failed` message.
  */
-import type { DirectoryNode } from '@shoal/interface'
+import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
 import { CappedOutput, LogBatcher } from './capped-output.ts'
 import { createSeededRandom, createVirtualClock, systemClock, systemRandom } from './wasi-clock.ts'
 import type { RandomSource, WasiClock } from './wasi-clock.ts'
@@ -10,7 +10,9 @@ import { runWasiCommand, WasiRunError } from './wasi-command.ts'
 import type { WorkerJob, WorkerToEngine } from './worker-protocol.ts'
 import { ComponentRunError, runComponentJob } from './component-job.ts'
 import { MemoryCapError } from './wasm-binary.ts'
-import type { WorkerFailedMessage } from './worker-protocol.ts'
+import type { WorkerDoneMessage, WorkerFailedMessage } from './worker-protocol.ts'
+import type { HeldModules } from './worker-module-cache.ts'
+import { writeResult } from './result-channel.ts'
 
 /** Sends a message to the engine, transferring `transfer`. */
 export type PostToEngine = (message: WorkerToEngine, transfer?: Transferable[]) => void
@@ -21,8 +23,17 @@ export function jobSources(job: WorkerJob): { clock: WasiClock; random: RandomSo
   return { clock: createVirtualClock(job.deterministic.epochNs), random: createSeededRandom(job.deterministic.seed) }
 }
 
-/** Runs `job` (numbered `id`) to an end and posts its outcome. */
-export async function runWorkerJob(id: number, job: WorkerJob, post: PostToEngine): Promise<void> {
+/** What a worker keeps between jobs. */
+export interface WorkerJobContext {
+  post: PostToEngine
+  modules: HeldModules
+  /** Where small results go instead of a message, when the engine shared one. */
+  resultChannel?: SharedArrayBuffer
+}
+
+/** Runs `job` (numbered `id`) to an end and reports its outcome. */
+export async function runWorkerJob(id: number, job: WorkerJob, context: WorkerJobContext): Promise<void> {
+  const { post, modules } = context
   const batcher = job.streamLogs
     ? new LogBatcher((stream, data) => post({ type: 'log', id, stream, data }, [data.buffer as ArrayBuffer]))
     : undefined
@@ -38,8 +49,9 @@ export async function runWorkerJob(id: number, job: WorkerJob, post: PostToEngin
       outputs = result.outputs
     } else {
       const result = runWasiCommand({
-        module: job.module!,
-        importModules: job.importModules,
+        module: modules.take(job.module!),
+        standby: modules.takeStandby(job.module!.key),
+        importModules: job.importModules.map((linked) => ({ names: linked.names, module: modules.take(linked.module) })),
         entrypoint: job.entrypoint,
         args: job.args,
         env: job.env,
@@ -52,7 +64,7 @@ export async function runWorkerJob(id: number, job: WorkerJob, post: PostToEngin
       outputs = job.outputs.map(([name, path]) => [name, result.filesystem.export(path)])
     }
     batcher?.flush()
-    post({
+    const message: WorkerDoneMessage = {
       type: 'done',
       id,
       exitCode,
@@ -61,11 +73,14 @@ export async function runWorkerJob(id: number, job: WorkerJob, post: PostToEngin
       stdoutTruncated: stdout.truncated,
       stderrTruncated: stderr.truncated,
       outputs,
-    })
+    }
+    // Log messages must reach the engine before the result, so streaming jobs post it too.
+    const shared = context.resultChannel && !job.streamLogs && writeResult(context.resultChannel, message)
+    if (!shared) post(message, transferables(message.stdout, message.stderr, outputs))
   } catch (error) {
     batcher?.flush()
     const [failure, message] = classify(error)
-    post({
+    const failed: WorkerFailedMessage = {
       type: 'failed',
       id,
       failure,
@@ -73,8 +88,28 @@ export async function runWorkerJob(id: number, job: WorkerJob, post: PostToEngin
       memoryBytes: error instanceof WasiRunError ? error.memoryBytes : 0,
       stdout: stdout.bytes(),
       stderr: stderr.bytes(),
-    })
+    }
+    post(failed, transferables(failed.stdout, failed.stderr, []))
+    return
   }
+  // While the engine takes the result, get the next run of this module ready.
+  if (job.standby && job.module) modules.prepareStandby(job.module.key)
+}
+
+/**
+ * The buffers of a result, to transfer rather than copy: each was made for the message (captured
+ * output, exported files), so the worker has no further use for them.
+ */
+function transferables(stdout: Uint8Array, stderr: Uint8Array, outputs: [string, DirectoryNode][]): Transferable[] {
+  const buffers = new Set<ArrayBuffer>()
+  const add = (node: FileTreeNode) => {
+    if (node.kind === 'file') buffers.add(node.data.buffer as ArrayBuffer)
+    else for (const child of node.entries.values()) add(child)
+  }
+  buffers.add(stdout.buffer as ArrayBuffer)
+  buffers.add(stderr.buffer as ArrayBuffer)
+  for (const [, tree] of outputs) add(tree)
+  return [...buffers]
 }
 
 /** Why a job failed, for the engine: link/entrypoint/trap leave the worker usable, internal does not. */

@@ -5,17 +5,23 @@
 import type { DirectoryNode } from '@shoal/interface'
 import type { Mount } from './wasi-filesystem.ts'
 
+/** A compiled core module by content key; the module itself only when the worker does not hold it yet. */
+export interface WorkerModuleRef {
+  key: string
+  module?: WebAssembly.Module
+}
+
 /** A compiled core module and the import-module names it is linked under. */
 export interface WorkerLinkedModule {
   names: string[]
-  module: WebAssembly.Module
+  module: WorkerModuleRef
 }
 
 /** What a worker needs to run one job. */
 export interface WorkerJob {
   /** `module`: WASI preview1 core module; `component`: WASI preview2 component (bytes, run through jco). */
   kind: 'module' | 'component'
-  module?: WebAssembly.Module
+  module?: WorkerModuleRef
   componentBytes?: Uint8Array
   importModules: WorkerLinkedModule[]
   entrypoint: string
@@ -31,10 +37,18 @@ export interface WorkerJob {
   deterministic?: { epochNs: bigint; seed: Uint8Array }
   /** Linear memory cap; core modules arrive already capped, components are capped in the worker. */
   memoryCapBytes: number
+  /**
+   * Whether the worker may instantiate the entry module ahead of its next job once this one is
+   * done (it imports only WASI and has no start section, so instantiating runs none of its code).
+   */
+  standby: boolean
 }
 
-/** Engine -> worker. */
-export type EngineToWorker = { type: 'run'; id: number; job: WorkerJob }
+/**
+ * Engine -> worker: run `job`, after dropping the modules keyed in `forget`. `resultChannel`
+ * comes with a worker's first job where memory can be shared (result-channel.ts).
+ */
+export type EngineToWorker = { type: 'run'; id: number; job: WorkerJob; forget: string[]; resultChannel?: SharedArrayBuffer }
 
 /** A batch of output produced while running. */
 export interface WorkerLogMessage {

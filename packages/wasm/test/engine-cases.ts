@@ -89,6 +89,7 @@ export function engineCases(runtime: EngineCaseRuntime): void {
     const names = [
       'hello.wasm', 'cat.wasm', 'write-file.wasm', 'env-args.wasm', 'exit-code.wasm', 'memory-hog.wasm', 'huge-stdout.wasm',
       'clock-random.wasm', 'loop.wasm', 'lib.wasm', 'uses-lib.wasm', 'unknown-import.wasm', 'big-minimum.wasm', 'component-demo.component.wasm',
+      'fresh-state.wasm', 'start-section.wasm',
     ]
     const run = (init: JobInit) => engine.run(request(init))
     const expectHealthy = async () => {
@@ -260,6 +261,32 @@ export function engineCases(runtime: EngineCaseRuntime): void {
       await expectHealthy()
       await expectHealthy()
       expect(engine.stats().compileCacheHits).toBeGreaterThanOrEqual(before + 2)
+    })
+
+    it('starts every repeat run of a module from fresh memory and globals', async () => {
+      for (let i = 0; i < 3; i++) {
+        const result = await run({ module: fx('fresh-state.wasm') })
+        expect(text(result.stdout)).toBe('11\n')
+      }
+    })
+
+    it('runs the start function of a module anew for every run', async () => {
+      for (let i = 0; i < 3; i++) {
+        const result = await run({ module: fx('start-section.wasm') })
+        expect(text(result.stdout)).toBe('start\nmain\n')
+      }
+    })
+
+    it('gives each repeat run of a module its own arguments, environment and files', async () => {
+      const words = ['one', 'two', 'three']
+      for (const word of words) {
+        const result = await run({ module: fx('env-args.wasm'), parameters: [word], env: { RUN: word } })
+        expect(text(result.stdout).trim().split('\n').sort()).toEqual([`arg 0=`, `arg 1=${word}`, `env RUN=${word}`])
+      }
+      for (const word of words) {
+        const result = await run({ module: fx('cat.wasm'), parameters: ['/in.txt'], inputs: [input('/in.txt', file(`${word}\n`))] })
+        expect(text(result.stdout)).toBe(`${word}\n`)
+      }
     })
 
     it('streams output through onLog while running', async () => {
