@@ -11,6 +11,14 @@ export default defineConfig({
     target: 'es2023',
     // libp2p and the WASI host are large; the page is served from the requester, not a CDN.
     chunkSizeWarningLimit: 2048,
+    rollupOptions: {
+      onwarn(warning, warn) {
+        // jco's vendored transpiler starts with a "use components" directive that bundling drops,
+        // harmlessly; say nothing about it on every `npm start`.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && warning.message.includes('jco-transpile')) return
+        warn(warning)
+      },
+    },
   },
   worker: { format: 'es' },
 })
