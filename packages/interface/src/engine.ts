@@ -7,6 +7,7 @@ export interface PreparedInput {
   input: InputSource
   /** A file or a directory, mounted read-only at `input.Target` (or read-write for `local` :rw). */
   contents: FileTreeNode
+  /** Mount writable; the engine returns the final contents in {@link EngineRunResult.inputs}. */
   readWrite?: boolean
 }
 
@@ -58,6 +59,8 @@ export interface EngineRunResult {
   stderrTruncated: boolean
   /** One directory per ResultPath Name, with what the task wrote there. */
   outputs: Map<string, DirectoryNode>
+  /** Final contents of each read-write input, by its Target (absent when there are none). */
+  inputs?: Map<string, FileTreeNode>
 }
 
 /**

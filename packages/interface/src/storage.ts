@@ -18,4 +18,9 @@ export interface StorageProvider {
   /** Fetch the input; rejects with StorageError saying what failed and what to do. */
   prepare(input: InputSource, options: StorageContext): Promise<FileTreeNode>
   isInstalled?(): Promise<boolean>
+  /**
+   * Writes a read-write input's final `contents` back to where it came from, after the run
+   * ended. Providers without it never get read-write inputs. Rejects with StorageError.
+   */
+  commit?(input: InputSource, contents: FileTreeNode, options: StorageContext): Promise<void>
 }

@@ -93,7 +93,7 @@ function coreModules(component: TranspiledComponent, capBytes: number): Promise<
 export async function runComponentJob(
   job: WorkerJob,
   io: ComponentJobIo,
-): Promise<{ exitCode: number; outputs: [string, DirectoryNode][] }> {
+): Promise<{ exitCode: number; outputs: [string, DirectoryNode][]; inputs: [string, FileTreeNode][] }> {
   const component = await transpile(job.componentBytes!)
   const modules = await coreModules(component, job.memoryCapBytes)
   const [{ WASIShim }, shim] = await Promise.all([
@@ -162,7 +162,11 @@ export async function runComponentJob(
       throw error
     }
   }
-  return { exitCode, outputs: job.outputs.map(([name, path]) => [name, exportFileData(lookup(root, path))]) }
+  const inputs = job.readWrite.map(([target, path]): [string, FileTreeNode] => {
+    const node = lookup(root, path)
+    return [target, node && 'source' in node ? { kind: 'file', data: fileBytes(node.source) } : exportFileData(node)]
+  })
+  return { exitCode, outputs: job.outputs.map(([name, path]) => [name, exportFileData(lookup(root, path))]), inputs }
 }
 
 /** The component could not be run (no wasi:cli/run export). */
@@ -212,12 +216,16 @@ function exportFileData(node: FileData | undefined): DirectoryNode {
       const child = node.dir[name]!
       if ('dir' in child) entries.set(name, exportFileData(child))
       else if ('source' in child) {
-        const source = child.source as Uint8Array | string
-        entries.set(name, { kind: 'file', data: typeof source === 'string' ? new TextEncoder().encode(source) : source.slice() })
+        entries.set(name, { kind: 'file', data: fileBytes(child.source) })
       }
     }
   }
   return { kind: 'dir', entries }
+}
+
+/** A copy of a shim file's contents. */
+function fileBytes(source: unknown): Uint8Array {
+  return typeof source === 'string' ? new TextEncoder().encode(source) : (source as Uint8Array).slice()
 }
 
 function hex(bytes: Uint8Array): string {

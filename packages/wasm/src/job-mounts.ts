@@ -11,6 +11,8 @@ import { pathComponents } from './wasi-filesystem.ts'
 export interface JobMounts {
   mounts: Mount[]
   outputs: [name: string, path: string][]
+  /** The read-write inputs: their Target and absolute mount path. */
+  readWrite: [target: string, path: string][]
 }
 
 /** Normalises a mount path to `/a/b` form; throws on `..`. */
@@ -22,11 +24,13 @@ export function absolutePath(path: string): string {
 export function jobMounts(request: EngineRunRequest): JobMounts {
   const mounts: Mount[] = []
   const seen = new Set<string>()
+  const readWrite: [string, string][] = []
   for (const input of request.inputs) {
     const path = absolutePath(input.input.Target)
     if (seen.has(path)) throw new Error(`two inputs are mounted at ${path}`)
     seen.add(path)
     mounts.push({ path, node: input.contents, readOnly: !input.readWrite })
+    if (input.readWrite) readWrite.push([input.input.Target, path])
   }
   const outputs: [string, string][] = []
   for (const result of request.task.ResultPaths ?? []) {
@@ -36,7 +40,7 @@ export function jobMounts(request: EngineRunRequest): JobMounts {
     mounts.push({ path, node: { kind: 'dir', entries: new Map() }, readOnly: false })
     outputs.push([result.Name, path])
   }
-  return { mounts, outputs }
+  return { mounts, outputs, readWrite }
 }
 
 /** The node at absolute `path` across the mounts, if any. */

@@ -42,7 +42,7 @@ export function createResultChannelBuffer(): SharedArrayBuffer | undefined {
  */
 export function writeResult(buffer: SharedArrayBuffer, message: WorkerDoneMessage): boolean {
   if (message.stdout.byteLength + message.stderr.byteLength > RESULT_CHANNEL_CAPACITY) return false
-  if (message.outputs.some(([, tree]) => tree.entries.size > 0)) return false
+  if (message.outputs.some(([, tree]) => tree.entries.size > 0) || message.inputs.length > 0) return false
   const header = new Int32Array(buffer, 0, HEADER_INTS)
   const bytes = new Uint8Array(buffer, HEADER_BYTES)
   bytes.set(message.stdout, 0)
@@ -90,6 +90,7 @@ export class ResultChannel {
       stdoutTruncated: (flags & STDOUT_TRUNCATED) !== 0,
       stderrTruncated: (flags & STDERR_TRUNCATED) !== 0,
       outputs: [],
+      inputs: [],
     }
   }
 

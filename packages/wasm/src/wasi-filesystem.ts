@@ -654,6 +654,12 @@ export class WasiFilesystem implements FilesystemContext {
     return node instanceof DirectoryInode ? exportDirectory(node) : { kind: 'dir', entries: new Map() }
   }
 
+  /** A copy of the file or directory at `path` (symlinks are left out); an empty directory when nothing is there. */
+  exportNode(path: string): FileTreeNode {
+    const node = this.lookup(path)
+    return node instanceof FileInode ? { kind: 'file', data: node.contents().slice() } : this.export(path)
+  }
+
   private build(node: FileTreeNode, readOnly: boolean): BaseInode {
     if (node.kind === 'file') return new FileInode(this, readOnly ? node.data : node.data.slice(), readOnly)
     const dir = new DirectoryInode(this, readOnly)

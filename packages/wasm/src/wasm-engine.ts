@@ -144,6 +144,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
       env,
       mounts: mounts.mounts,
       outputs: mounts.outputs,
+      readWrite: mounts.readWrite,
       outputBytes: Math.max(0, request.limits.outputBytes),
       streamLogs: request.onLog !== undefined,
       memoryCapBytes: capBytes,
@@ -329,6 +330,7 @@ function runInWorker(
             stdoutTruncated: message.stdoutTruncated,
             stderrTruncated: message.stderrTruncated,
             outputs: new Map(message.outputs),
+            ...(message.inputs.length > 0 ? { inputs: new Map(message.inputs) } : {}),
           }
           finish(() => resolve(result), true)
         }

@@ -43,10 +43,12 @@ export async function runWorkerJob(id: number, job: WorkerJob, context: WorkerJo
   try {
     let exitCode: number
     let outputs: [string, DirectoryNode][]
+    let inputs: [string, FileTreeNode][]
     if (job.kind === 'component') {
       const result = await runComponentJob(job, { stdout, stderr, ...sources })
       exitCode = result.exitCode
       outputs = result.outputs
+      inputs = result.inputs
     } else {
       const result = runWasiCommand({
         module: modules.take(job.module!),
@@ -62,6 +64,7 @@ export async function runWorkerJob(id: number, job: WorkerJob, context: WorkerJo
       })
       exitCode = result.exitCode
       outputs = job.outputs.map(([name, path]) => [name, result.filesystem.export(path)])
+      inputs = job.readWrite.map(([target, path]) => [target, result.filesystem.exportNode(path)])
     }
     batcher?.flush()
     const message: WorkerDoneMessage = {
@@ -73,10 +76,11 @@ export async function runWorkerJob(id: number, job: WorkerJob, context: WorkerJo
       stdoutTruncated: stdout.truncated,
       stderrTruncated: stderr.truncated,
       outputs,
+      inputs,
     }
     // Log messages must reach the engine before the result, so streaming jobs post it too.
     const shared = context.resultChannel && !job.streamLogs && writeResult(context.resultChannel, message)
-    if (!shared) post(message, transferables(message.stdout, message.stderr, outputs))
+    if (!shared) post(message, transferables(message.stdout, message.stderr, [...outputs, ...inputs]))
   } catch (error) {
     batcher?.flush()
     const [failure, message] = classify(error)
@@ -100,7 +104,7 @@ export async function runWorkerJob(id: number, job: WorkerJob, context: WorkerJo
  * The buffers of a result, to transfer rather than copy: each was made for the message (captured
  * output, exported files), so the worker has no further use for them.
  */
-function transferables(stdout: Uint8Array, stderr: Uint8Array, outputs: [string, DirectoryNode][]): Transferable[] {
+function transferables(stdout: Uint8Array, stderr: Uint8Array, outputs: [string, FileTreeNode][]): Transferable[] {
   const buffers = new Set<ArrayBuffer>()
   const add = (node: FileTreeNode) => {
     if (node.kind === 'file') buffers.add(node.data.buffer as ArrayBuffer)

@@ -2,7 +2,7 @@
  * Messages between the engine (on the page / main thread) and its WASM workers. Everything here is
  * structured-cloneable: WebAssembly.Module, Map, Uint8Array and bigint all cross postMessage.
  */
-import type { DirectoryNode } from '@shoal/interface'
+import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
 import type { Mount } from './wasi-filesystem.ts'
 
 /** A compiled core module by content key; the module itself only when the worker does not hold it yet. */
@@ -30,6 +30,8 @@ export interface WorkerJob {
   mounts: Mount[]
   /** Absolute paths of the ResultPath mounts, by ResultPath Name. */
   outputs: [name: string, path: string][]
+  /** Read-write inputs whose final contents go back to the engine: Target and absolute path. */
+  readWrite: [target: string, path: string][]
   /** Bytes of stdout and of stderr kept (and streamed); the rest is counted and dropped. */
   outputBytes: number
   /** Whether the engine wants log batches while the job runs. */
@@ -68,6 +70,8 @@ export interface WorkerDoneMessage {
   stdoutTruncated: boolean
   stderrTruncated: boolean
   outputs: [name: string, tree: DirectoryNode][]
+  /** Final contents of the read-write inputs, by Target. */
+  inputs: [target: string, tree: FileTreeNode][]
 }
 
 /** The job could not be run to an end. */

@@ -226,6 +226,32 @@ export function engineCases(runtime: EngineCaseRuntime): void {
       expect(text(result.stderr)).toMatch(/^write-file: \/inputs\/data.txt: (Read-only file system|Operation not permitted|Permission denied)/)
     })
 
+    it('mounts a read-write input writable and returns its final tree, leaving read-only inputs and outputs apart', async () => {
+      const scratch = dir({ 'kept.txt': file('kept'), 'old.txt': file('old') })
+      const result = await run({
+        module: fx('write-file.wasm'),
+        parameters: ['/data/new/made.txt', 'made by the job'],
+        inputs: [input('/data', scratch, true), input('/ro.txt', file('ro'))],
+      })
+      expect(text(result.stderr)).toBe('')
+      expect(result.exitCode).toBe(0)
+      expect([...(result.inputs?.keys() ?? [])]).toEqual(['/data'])
+      const tree = result.inputs!.get('/data') as DirectoryNode
+      expect(treeFile(tree, 'new/made.txt')).toBe('made by the job')
+      expect(treeFile(tree, 'kept.txt')).toBe('kept')
+      // The caller's tree is not modified: the engine returns a copy.
+      expect(scratch.entries.has('new')).toBe(false)
+
+      const overwrite = await run({ module: fx('write-file.wasm'), parameters: ['/data.txt', 'new text'], inputs: [input('/data.txt', file('old text'), true)] })
+      expect(overwrite.exitCode).toBe(0)
+      expect(overwrite.inputs?.get('/data.txt')).toEqual(file('new text'))
+
+      const readOnly = await run({ module: fx('write-file.wasm'), parameters: ['/ro/x.txt', 'no'], inputs: [input('/ro', dir({}))] })
+      expect(readOnly.exitCode).toBe(1)
+      expect(text(readOnly.stderr)).toMatch(/^write-file: \/ro\/x.txt: (Read-only file system|Operation not permitted|Permission denied)/)
+      expect(readOnly.inputs).toBeUndefined()
+    })
+
     it('does not let ".." escape the mounts', async () => {
       const escape = await run({ module: fx('cat.wasm'), parameters: ['/inputs/../../../../etc/passwd'], inputs: [input('/inputs/data.txt', file('x'))] })
       expect(escape.exitCode).toBe(1)
