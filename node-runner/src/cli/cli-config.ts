@@ -83,6 +83,41 @@ const firstIssue = (parse: () => unknown): string | undefined => {
 const splitList = (value: string): string[] => value.split(',').map((item) => item.trim()).filter((item) => item !== '')
 const validLabels = (value: string): string | undefined => firstIssue(() => parseLabels(splitList(value)))
 const validPaths = (value: string): string | undefined => firstIssue(() => parseAllowListedPaths(splitList(value)))
+const validApiTokens = (value: string): string | undefined => firstIssue(() => parseApiTokens(value))
+
+/** A token `shoal serve` accepts on its REST API and what it may do (read: GET; write: submit, stop, approve...). */
+export interface ApiTokenGrant {
+  token: string
+  scopes: ('read' | 'write')[]
+}
+
+/**
+ * Parses API tokens `token:read,write;token2:read` (also one per line, as in a tokens file; `#` starts a comment).
+ * A token without scopes gets read and write.
+ */
+export function parseApiTokens(value: string, name = 'serve.api-tokens'): ApiTokenGrant[] {
+  const entries = value
+    .split(/[;\n]/)
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter((line) => line !== '')
+  const seen = new Set<string>()
+  return entries.map((entry) => {
+    const colon = entry.lastIndexOf(':')
+    const token = (colon < 0 ? entry : entry.slice(0, colon)).trim()
+    const scopeText = colon < 0 ? 'read,write' : entry.slice(colon + 1)
+    const scopes = splitList(scopeText).map((scope) => scope.toLowerCase())
+    const shown = token.length > 4 ? `${token.slice(0, 2)}…` : '…'
+    if (token === '' || /\s/.test(token)) {
+      throw new ValidationError([{ path: name, message: `"${shown}" is not a token: write token:read,write; tokens have no spaces` }])
+    }
+    if (scopes.length === 0 || scopes.some((scope) => scope !== 'read' && scope !== 'write')) {
+      throw new ValidationError([{ path: name, message: `the token ${shown} has scopes "${scopeText}"; use read, write or read,write` }])
+    }
+    if (seen.has(token)) throw new ValidationError([{ path: name, message: `the token ${shown} is listed twice` }])
+    seen.add(token)
+    return { token, scopes: [...new Set(scopes)] as ('read' | 'write')[] }
+  })
+}
 
 /** The configuration keys, as `config set` and `config list` know them, grouped by command. */
 export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freeze({
@@ -97,6 +132,8 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'serve.data-dir': { description: 'Where jobs, results and node keys are kept', env: ['SHOAL_DATA_DIR'], flag: '--data-dir', default: ({ configDirectory }) => join(configDirectory, 'data'), bacalhau: ['DataDir'] },
   'serve.join-token': { description: 'Secret compute nodes present to join (requester), and that this compute node presents', env: ['SHOAL_JOIN_TOKEN'], flag: '--join-token', secret: true, bacalhau: ['Orchestrator.Auth.Token', 'Compute.Auth.Token'] },
   'serve.manual-approval': { description: 'New compute nodes wait in PENDING until `shoal node approve`', env: ['SHOAL_MANUAL_APPROVAL'], flag: '--manual-approval', default: 'false', type: 'boolean', bacalhau: ['Orchestrator.NodeManager.ManualApproval'], validate: validBoolean },
+  'serve.api-tokens': { description: 'Bearer tokens the REST API requires, with their scopes ("token:read,write;token2:read"); unset = no auth', env: ['SHOAL_API_TOKENS'], flag: '--api-tokens', secret: true, validate: validApiTokens },
+  'serve.api-tokens-file': { description: 'File of API tokens, one "token:read,write" a line (# comments); added to serve.api-tokens', env: ['SHOAL_API_TOKENS_FILE'], flag: '--api-tokens-file' },
 
   'compute.requester': { description: 'Multiaddr of the requester a compute-only node dials', env: ['SHOAL_REQUESTER'], flag: '--requester', validate: validMultiaddr },
   'compute.labels': { description: 'Labels of the compute node, matched by job constraints ("k=v,k2=v2")', env: ['SHOAL_COMPUTE_LABELS'], flag: '--compute-labels', type: 'map', bacalhau: ['Labels'], validate: validLabels },
@@ -348,6 +385,10 @@ export interface ServeSettings {
   dataDir: string
   joinToken?: string
   manualApproval: boolean
+  /** Tokens from serve.api-tokens; undefined = no auth (the tokens file is read by `shoal serve`). */
+  apiTokens?: ApiTokenGrant[]
+  /** serve.api-tokens-file, not yet read. */
+  apiTokensFile?: string
   requester?: string
   computeLabels: Record<string, string>
   allowListedLocalPaths: AllowListedPath[]
@@ -381,6 +422,8 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     dataDir: text(config, 'serve.data-dir') as string,
     joinToken: text(config, 'serve.join-token'),
     manualApproval: parseConfigBoolean(text(config, 'serve.manual-approval') ?? 'false'),
+    apiTokens: config.values['serve.api-tokens'] ? parseApiTokens(text(config, 'serve.api-tokens') as string) : undefined,
+    apiTokensFile: text(config, 'serve.api-tokens-file'),
     requester: text(config, 'compute.requester'),
     computeLabels: parseLabels(list(config, 'compute.labels'), 'compute.labels'),
     allowListedLocalPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),

@@ -17,6 +17,8 @@ export interface ServeCommandOptions {
   allowListedLocalPaths: { path: string; readWrite: boolean }[]
   joinToken?: string
   manualApproval: boolean
+  /** Bearer tokens the requester's REST API requires; undefined = the API is open. */
+  apiTokens?: { token: string; scopes: ('read' | 'write')[] }[]
   capacityCpu?: string
   capacityMemory?: string
   requester?: string
@@ -61,6 +63,8 @@ export class CliContext {
   readonly signal: AbortSignal
   /** The requester URL in use, once resolved (for error messages). */
   apiUrl?: string
+  /** Whether an API token is configured for requests, once the configuration is resolved. */
+  apiTokenSent = false
   #config?: EffectiveConfig
 
   constructor(deps: CliDependencies) {
@@ -82,6 +86,7 @@ export class CliContext {
       flags: { 'api.host': flags.apiHost, 'api.port': flags.apiPort, 'api.url': flags.apiUrl, 'api.token': flags.apiToken },
     })
     this.apiUrl = this.#config.apiUrl.value
+    this.apiTokenSent = this.#config.apiToken !== undefined
     return this.#config
   }
 

@@ -11,7 +11,26 @@ export interface FailureReport {
 /** Context the error report needs: where the CLI tried to reach the requester. */
 export interface FailureContext {
   apiUrl?: string
+  /** Whether the CLI sent an API token (--api-token, SHOAL_API_TOKEN or api.token). */
+  apiTokenSent?: boolean
   debug?: boolean
+}
+
+/** The one line shown when the requester refuses the credentials (HTTP 401/403), or undefined for other errors. */
+export function authFailureMessage(error: unknown, apiTokenSent: boolean): string | undefined {
+  if (!(error instanceof ShoalError)) return undefined
+  const reason = error.message.trim().replace(/[.]$/, '')
+  if (error.status === 401) {
+    return apiTokenSent
+      ? `the requester did not accept the API token (${reason}): check --api-token, SHOAL_API_TOKEN or api.token`
+      : 'the requester needs an API token: pass --api-token or set SHOAL_API_TOKEN (or `shoal config set api.token <token>`)'
+  }
+  if (error.status === 403) {
+    return /lacks the write scope/.test(reason)
+      ? `this token may only read (${reason}): use a token with the write scope to change anything`
+      : `the API token is not allowed to do this (${reason}): use a token with more scopes`
+  }
+  return undefined
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET'])
@@ -44,6 +63,8 @@ export function reportFailure(error: unknown, context: FailureContext = {}): Fai
   if (isUnreachable(error)) {
     lines.push(`Error: ${unreachableMessage(context.apiUrl ?? 'the configured address')}`)
     exitCode = ExitCode.Unreachable
+  } else if (authFailureMessage(error, context.apiTokenSent ?? false) !== undefined) {
+    lines.push(`Error: ${sentence(authFailureMessage(error, context.apiTokenSent ?? false) as string)}`)
   } else if (error instanceof ValidationError) {
     const head = error.issues.length === 1 ? 'the input is invalid' : `the input has ${error.issues.length} problems`
     lines.push(`Error: ${head}:`)

@@ -104,7 +104,7 @@ export async function runCli(args: readonly string[], deps: CliDependencies): Pr
       deps.io.stderr.write('\nInterrupted. A submitted job keeps running; see `shoal job list`.\n')
       return ExitCode.Interrupted
     }
-    const report = reportFailure(error, { apiUrl: ctx.apiUrl, debug: deps.io.env.SHOAL_DEBUG === '1' })
+    const report = reportFailure(error, { apiUrl: ctx.apiUrl, apiTokenSent: ctx.apiTokenSent, debug: deps.io.env.SHOAL_DEBUG === '1' })
     deps.io.stderr.write(`${report.lines.join('\n')}\n`)
     return report.exitCode
   }

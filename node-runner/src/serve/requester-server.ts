@@ -5,7 +5,7 @@ import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono } from 'hono'
 import type { Logger } from '@shoal/interface'
 import { ConflictError } from '@shoal/models'
-import { Requester, SqlJobStore, createRequesterApp, type RequesterConfig } from '@shoal/orchestrator'
+import { Requester, SqlJobStore, createRequesterApp, type ApiToken, type RequesterConfig } from '@shoal/orchestrator'
 import { createLibp2pListener, createRequesterLibp2p, type Libp2p } from '@shoal/transport-libp2p'
 import { ensureDataDir } from '../config/data-dir.ts'
 import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
@@ -31,6 +31,8 @@ export interface RequesterServerOptions {
   peerPort?: number
   joinToken?: string
   manualApproval?: boolean
+  /** Bearer tokens the REST API requires (read: GET; write: the rest); undefined = the API is open. */
+  apiTokens?: ApiToken[]
   /** Scheduler settings (heartbeats, retries, timeouts). */
   config?: RequesterConfig
   /** Directory of the built contribute page (web/dist); served at / when present. */
@@ -107,8 +109,9 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
       service: requester,
       upgradeWebSocket,
       version: { GitVersion: `v${SHOAL_VERSION}` },
-      config: { DataDir: dataDir, Host: options.host, Port: options.port, PeerPort: peerPort, JoinToken: options.joinToken, ManualApproval: options.manualApproval ?? false },
+      config: { DataDir: dataDir, Host: options.host, Port: options.port, PeerPort: peerPort, JoinToken: options.joinToken, ManualApproval: options.manualApproval ?? false, ...(options.apiTokens ? { ApiTokens: options.apiTokens } : {}) },
       logger: logger.child('api'),
+      auth: options.apiTokens ? { tokens: options.apiTokens } : undefined,
       staticAssets: options.webRoot ? createStaticAssets(options.webRoot) : undefined,
     })
     root.route('/', api)

@@ -39,11 +39,12 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         peerPort: options.peerPort,
         joinToken: options.joinToken,
         manualApproval: options.manualApproval,
+        apiTokens: options.apiTokens,
         webRoot: defaultWebRoot(),
         logger,
       })
       out(`Shoal requester ready`)
-      out(`  API:        ${requester.url}`)
+      out(`  API:        ${requester.url}${options.apiTokens ? ` (bearer tokens required: ${options.apiTokens.length} configured)` : ''}`)
       out(`  Contribute: open ${requester.url}/ in a browser to add the tab as a compute node`)
       for (const [i, addr] of requester.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)
     }

@@ -76,6 +76,8 @@ describe('shoal config set / list', () => {
         `serve.data-dir,${join(dir, 'data')},default`,
         'serve.join-token,,',
         'serve.manual-approval,false,default',
+        'serve.api-tokens,,',
+        'serve.api-tokens-file,,',
         'compute.requester,,',
         'compute.labels,,',
         'compute.allow-listed-local-paths,,',

@@ -4,7 +4,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server'
 import { ComputeNode, NoopEngine, NoopPublisher } from '@shoal/compute'
-import { createRequesterApp, Requester, SqlJobStore } from '@shoal/orchestrator'
+import { createRequesterApp, Requester, SqlJobStore, type ApiToken } from '@shoal/orchestrator'
 import { MemoryNetwork } from '@shoal/protocol'
 import { createNodeSqliteDatabase } from '../../src/sqlite/node-sqlite-database.ts'
 
@@ -16,7 +16,7 @@ export interface LiveRequester {
 }
 
 /** Starts the stack and waits until the compute node is connected. */
-export async function startLiveRequester(): Promise<LiveRequester> {
+export async function startLiveRequester(options: { auth?: { tokens: ApiToken[] } } = {}): Promise<LiveRequester> {
   const network = new MemoryNetwork()
   const requester = new Requester({
     store: new SqlJobStore({ db: createNodeSqliteDatabase(':memory:') }),
@@ -40,7 +40,7 @@ export async function startLiveRequester(): Promise<LiveRequester> {
   })
   await compute.start()
   await connected
-  const app = createRequesterApp({ service: requester, version: { GitVersion: 'v9.9.9-test' } })
+  const app = createRequesterApp({ service: requester, version: { GitVersion: 'v9.9.9-test' }, auth: options.auth })
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
   })

@@ -1,7 +1,8 @@
+import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import { BadRequestError, ValidationError } from '@shoal/models'
 import type { CliContext, DevstackCommandOptions, ServeCommandOptions } from '../cli-context.ts'
-import { CONFIG_KEYS, configFilePath, devstackSettings, parseAllowListedPaths, readConfigFile, resolveConfig, serveSettings, type EffectiveConfig } from '../cli-config.ts'
+import { CONFIG_KEYS, configFilePath, parseApiTokens, devstackSettings, parseAllowListedPaths, readConfigFile, resolveConfig, serveSettings, type EffectiveConfig } from '../cli-config.ts'
 import { collect } from '../command-flags.ts'
 
 export { parseAllowListedPaths }
@@ -84,12 +85,33 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.labels', flags: '-l, --compute-labels <k=v>', text: 'labels of this compute node, matched by job constraints (repeatable)', repeatable: true },
   { key: 'compute.allow-listed-local-paths', flags: '--allow-listed-local-paths <path[:ro|:rw]>', text: 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', repeatable: true },
   { key: 'serve.join-token', flags: '--join-token <token>', text: 'secret compute nodes must present to join (and that this compute node presents)' },
+  { key: 'serve.api-tokens', flags: '--api-tokens <token:scopes;...>', text: 'require bearer tokens on the REST API, e.g. "t1:read,write;t2:read"', defaultText: 'none: the API is open' },
+  { key: 'serve.api-tokens-file', flags: '--api-tokens-file <file>', text: 'file of API tokens, one "token:read,write" a line; added to --api-tokens' },
   { key: 'serve.manual-approval', flags: '--manual-approval', text: 'new compute nodes wait in PENDING until `shoal node approve`', negated: 'admit new compute nodes at once, whatever env and config file say' },
   { key: 'compute.capacity-cpu', flags: '--capacity-cpu <quantity>', text: 'CPU this compute node offers, e.g. 2 or 1500m', defaultText: 'all cores' },
   { key: 'compute.capacity-memory', flags: '--capacity-memory <quantity>', text: 'memory this compute node offers, e.g. 4Gb', defaultText: '80% of free memory' },
   { key: 'compute.requester', flags: '--requester <multiaddr>', text: 'the requester a --compute node connects to, e.g. /ip4/10.0.0.5/tcp/1235/ws' },
   { key: 'compute.publisher-url', flags: '--publisher-url <url>', text: 'public base URL under which this compute node serves `local` published results' },
 ]
+
+/** The tokens of `--api-tokens` plus those of the tokens file; a token in both must be listed once. */
+async function withTokensFile(tokens: ServeCommandOptions['apiTokens'], path: string): Promise<NonNullable<ServeCommandOptions['apiTokens']>> {
+  let content: string
+  try {
+    content = await readFile(path, 'utf8')
+  } catch (error) {
+    throw new BadRequestError(`cannot read the API tokens file ${path}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'Check serve.api-tokens-file (--api-tokens-file, SHOAL_API_TOKENS_FILE) names a readable file.',
+    })
+  }
+  const fromFile = parseApiTokens(content, `serve.api-tokens-file ${path}`)
+  if (fromFile.length === 0) throw new BadRequestError(`the API tokens file ${path} lists no token`, { hint: 'Write one "token:read,write" a line, or unset serve.api-tokens-file.' })
+  const all = [...(tokens ?? []), ...fromFile]
+  // parseApiTokens rejects a token listed twice; check across both sources the same way.
+  parseApiTokens(all.map((t) => `${t.token}:${t.scopes.join(',')}`).join(';'))
+  return all
+}
 
 /** `shoal serve`: run a requester (orchestrator), a compute node, or both, until interrupted. */
 export function serveCommand(ctx: CliContext): Command {
@@ -110,15 +132,17 @@ Examples:
   shoal serve --orchestrator --host 0.0.0.0          a requester other machines can reach
   shoal serve --compute --requester /ip4/10.0.0.5/tcp/1235/ws -l region=eu --capacity-cpu 2
   shoal serve --orchestrator --manual-approval --join-token s3cr3t
+  shoal serve --orchestrator --api-tokens 'admin-7f3a:read,write;viewer-91c2:read'
   SHOAL_PORT=8080 shoal serve`,
     )
     .action(async (flags: Record<string, unknown> & { orchestrator?: boolean; compute?: boolean }) => {
-      const settings = serveSettings(await effectiveConfig(ctx, readFlags(flags)))
+      const { apiTokensFile, ...settings } = serveSettings(await effectiveConfig(ctx, readFlags(flags)))
       const both = !flags.orchestrator && !flags.compute
       const options: ServeCommandOptions = {
         orchestrator: both || flags.orchestrator === true,
         compute: both || flags.compute === true,
         ...settings,
+        apiTokens: apiTokensFile === undefined ? settings.apiTokens : await withTokensFile(settings.apiTokens, apiTokensFile),
         signal: ctx.signal,
       }
       if (options.compute && !options.orchestrator && !options.requester) {
