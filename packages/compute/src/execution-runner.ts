@@ -125,7 +125,9 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
       // inputIndex lets a provider name the field in its messages (InputSources[i].Source…).
       const context = { executionId: id, jobId: job.ID, signal: request.signal, inputIndex: index }
       const contents = await storage.prepare(input, context)
-      inputs.push({ input, contents, readWrite: input.Source?.Params?.ReadWrite === true })
+      // Writable only when the source asks for it and its provider can write the result back.
+      const readWrite = input.Source?.Params?.ReadWrite === true && typeof storage.commit === 'function'
+      inputs.push({ input, contents, readWrite })
     } catch (err) {
       if (request.signal.aborted) return cancelled()
       const message = describe(err)
@@ -142,6 +144,7 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
   const runController = new AbortController()
   const onCancel = () => runController.abort(request.signal.reason)
   request.signal.addEventListener('abort', onCancel, { once: true })
+  if (request.signal.aborted) onCancel()
   let timedOut = false
   const timer =
     timeoutSeconds > 0
@@ -197,7 +200,12 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
   const run = { exitCode: result.exitCode, stdout, stderr, stdoutTruncated, stderrTruncated }
   const runOutput = runOutputOf(run, limits.previewBytes)
 
-  // 3. Publish.
+  // 3. Write read-write inputs back (the run ended, whatever its exit code), before publishing.
+  const committed = await commitReadWriteInputs(inputs, result, components.storages, { executionId: id, jobId: job.ID, signal: request.signal })
+  if (request.signal.aborted) return cancelled()
+  if (committed) return { kind: 'failed', errorCode: committed.errorCode, message: committed.message, runOutput: { ...runOutput, ErrorMsg: committed.message } }
+
+  // 4. Publish.
   if (!publisher) return { kind: 'completed', runOutput, publishedResult: null }
   request.onState(ExecutionState.Publishing, `publishing results with ${publisher.type}`)
   try {
@@ -217,6 +225,37 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
     const message = `could not publish results with ${publisher.type}: ${describe(err)}`
     return { kind: 'failed', errorCode: codeOf(err, 'PublishError'), message, runOutput: { ...runOutput, ErrorMsg: message } }
   }
+}
+
+/**
+ * Hands each read-write input's final contents (as the engine returned them) to its storage
+ * provider's commit. Returns the failure of the first that could not be written back.
+ */
+async function commitReadWriteInputs(
+  inputs: PreparedInput[],
+  result: EngineRunResult,
+  storages: ReadonlyMap<string, StorageProvider>,
+  context: { executionId: string; jobId: string; signal: AbortSignal },
+): Promise<{ errorCode: string; message: string } | undefined> {
+  for (const [index, prepared] of inputs.entries()) {
+    if (!prepared.readWrite) continue
+    const { input } = prepared
+    // An engine that did not return the input left it as it was: nothing to write back.
+    const contents = result.inputs?.get(input.Target)
+    const storage = storages.get(input.Source.Type)
+    if (contents === undefined || storage?.commit === undefined) continue
+    try {
+      // inputIndex lets a provider name the field in its messages, as in prepare.
+      const withIndex = { ...context, inputIndex: index }
+      await storage.commit(input, contents, withIndex)
+    } catch (err) {
+      return {
+        errorCode: codeOf(err, 'StorageError'),
+        message: `the job ran, but its changes to read-write InputSources[${index}] (${input.Source.Type}, at ${input.Target}) could not be written back: ${describe(err)}`,
+      }
+    }
+  }
+  return undefined
 }
 
 /** Start of the virtual clock of deterministic runs: 2023-11-14T22:13:20Z, in Unix nanoseconds. */
