@@ -1,7 +1,8 @@
-import { lstat, readdir, readFile, realpath } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { lstat, mkdir, open, readdir, readFile, realpath, rm } from 'node:fs/promises'
 import { isAbsolute, join, resolve, sep } from 'node:path'
 import { StorageError, type InputSource, type SpecConfig } from '@shoal/models'
-import type { FileTreeNode, StorageContext, StorageProvider } from '@shoal/interface'
+import type { DirectoryNode, FileTreeNode, StorageContext, StorageProvider } from '@shoal/interface'
 
 /** One allow-listed host path: `/data/in:ro` or `/data/scratch:rw` (read-only when no suffix). */
 export interface AllowedPath {
@@ -37,6 +38,24 @@ const sourcePathOf = (source: SpecConfig): string => {
   return typeof value === 'string' ? value : ''
 }
 
+/** Whether `path` is `base` or inside it. */
+const covers = (base: string, path: string): boolean => path === base || path.startsWith(base.endsWith(sep) ? base : base + sep)
+
+/** Whether two trees hold the same names and bytes. */
+function sameTree(a: FileTreeNode, b: FileTreeNode): boolean {
+  if (a.kind === 'file' || b.kind === 'file') {
+    return a.kind === 'file' && b.kind === 'file' && a.data.byteLength === b.data.byteLength && a.data.every((byte, i) => byte === b.data[i])
+  }
+  if (a.entries.size !== b.entries.size) return false
+  for (const [name, child] of a.entries) {
+    const other = b.entries.get(name)
+    if (!other || !sameTree(child, other)) return false
+  }
+  return true
+}
+
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
+
 /**
  * The `local` input source (legacy name `localDirectory`): a file or directory on the compute
  * node's host, mounted into the job. Only allow-listed paths may be used, and only read-only
@@ -61,7 +80,13 @@ export class LocalStorage implements StorageProvider {
 
   /** The allow-list entry covering `path`, if any. */
   private allowedEntry(path: string): AllowedPath | undefined {
-    return this.allowed.find((a) => path === a.path || path.startsWith(a.path.endsWith(sep) ? a.path : a.path + sep))
+    return this.allowed.find((a) => covers(a.path, path))
+  }
+
+  /** The most specific allow-list entry covering `path`, if it is read-write. */
+  private writableEntry(path: string): AllowedPath | undefined {
+    const entries = this.allowed.filter((a) => covers(a.path, path)).sort((a, b) => b.path.length - a.path.length)
+    return entries[0]?.readWrite ? entries[0] : undefined
   }
 
   async prepare(input: InputSource, options: StorageContext): Promise<FileTreeNode> {
@@ -90,6 +115,100 @@ export class LocalStorage implements StorageProvider {
     }
     const budget = { left: this.maxBytes }
     return this.read(real, budget, options.signal)
+  }
+
+  /**
+   * Writes a ReadWrite input's final contents back to its host path: changed files are
+   * rewritten, new files and directories created, and entries the job removed deleted. Nothing
+   * outside the `:rw` allow-listed path is touched: links on the host are never written through
+   * (a link the job left unchanged stays; one it removed is unlinked, not its target).
+   */
+  async commit(input: InputSource, contents: FileTreeNode, options: StorageContext): Promise<void> {
+    const requested = sourcePathOf(input.Source)
+    const problems = this.validate(input.Source)
+    if (problems.length > 0) throw new StorageError(`local input ${input.Target}: ${problems[0]}`)
+    let real: string
+    try {
+      real = await realpath(resolve(requested))
+    } catch (err) {
+      throw new StorageError(`local path ${requested} disappeared from this compute node while the job ran`, { cause: err })
+    }
+    const entry = this.writableEntry(real)
+    if (entry === undefined) {
+      throw new StorageError(`local path ${requested} is not allow-listed read-write on this compute node; the job's changes were not written back`, {
+        hint: 'the node operator must start it with --allow-listed-local-paths <path>:rw',
+      })
+    }
+    const info = await lstat(real)
+    if (contents.kind === 'file') {
+      if (!info.isFile()) throw new StorageError(`local path ${requested} is no longer a regular file; the job's changes were not written back`)
+      await this.writeFile(real, contents.data, info.size)
+      return
+    }
+    if (!info.isDirectory()) throw new StorageError(`local path ${requested} is no longer a directory; the job's changes were not written back`)
+    // A first pass refuses (links, names) before anything is changed; the second writes.
+    await this.sync(real, contents, entry, false, options.signal)
+    await this.sync(real, contents, entry, true, options.signal)
+  }
+
+  /** Makes host directory `dir` hold exactly `tree`; with `apply` false, only checks that it can. */
+  private async sync(dir: string, tree: DirectoryNode, entry: AllowedPath, apply: boolean, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    // The directory must still be itself (not swapped for a link) and inside the allow-listed path.
+    const real = await realpath(dir)
+    if (real !== dir || !covers(entry.path, real)) {
+      throw new StorageError(`local path ${dir} now leads to ${real}, outside the read-write allow-listed path ${entry.path}; not written`)
+    }
+    const present = new Set(await readdir(dir))
+    for (const name of present) {
+      // rm removes a link itself, never what it points to.
+      if (apply && !tree.entries.has(name)) await rm(join(dir, name), { recursive: true, force: true })
+    }
+    for (const [name, node] of tree.entries) {
+      if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+        throw new StorageError(`the job left a file named ${JSON.stringify(name)} in ${dir}, which cannot be written back`)
+      }
+      const path = join(dir, name)
+      const info = present.has(name) ? await lstat(path) : undefined
+      if (info?.isSymbolicLink()) {
+        await this.keepLink(path, node, signal)
+      } else if (!apply) {
+        if (node.kind === 'dir' && info?.isDirectory()) await this.sync(path, node, entry, false, signal)
+      } else if (node.kind === 'dir') {
+        if (info && !info.isDirectory()) await rm(path, { force: true })
+        if (!info?.isDirectory()) await mkdir(path)
+        await this.sync(path, node, entry, true, signal)
+      } else {
+        if (info?.isDirectory()) await rm(path, { recursive: true, force: true })
+        await this.writeFile(path, node.data, info?.isFile() ? info.size : -1)
+      }
+    }
+  }
+
+  /** Leaves the host link at `path` alone when the job did not change what it reads as; refuses otherwise. */
+  private async keepLink(path: string, node: FileTreeNode, signal?: AbortSignal): Promise<void> {
+    let current: FileTreeNode | undefined
+    try {
+      current = await this.read(path, { left: Number.POSITIVE_INFINITY }, signal)
+    } catch {
+      current = undefined
+    }
+    if (current === undefined || !sameTree(current, node)) {
+      throw new StorageError(`local path ${path} is a symbolic link on the host; the job's changes there were not written back`, {
+        hint: 'Shoal never writes through links; replace the link with a real file or directory inside the allow-listed path',
+      })
+    }
+  }
+
+  /** Writes `data` to the regular file `path` (never through a link); skips it when unchanged. */
+  private async writeFile(path: string, data: Uint8Array, currentSize: number): Promise<void> {
+    if (currentSize === data.byteLength && sameTree({ kind: 'file', data: new Uint8Array(await readFile(path)) }, { kind: 'file', data })) return
+    const handle = await open(path, WRITE_FLAGS, 0o644)
+    try {
+      await handle.writeFile(data)
+    } finally {
+      await handle.close()
+    }
   }
 
   private async read(path: string, budget: { left: number }, signal?: AbortSignal): Promise<FileTreeNode> {

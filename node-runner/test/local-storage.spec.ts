@@ -1,0 +1,117 @@
+// The `local` input source against real temp directories: reading, and writing ReadWrite inputs back.
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
+import type { InputSource } from '@shoal/models'
+import { LocalStorage, parseAllowedPaths } from '../src/storage/local-storage.ts'
+
+const context = { executionId: 'e-1', jobId: 'j-1' }
+const encode = (value: string): Uint8Array => new TextEncoder().encode(value)
+const file = (value: string): FileTreeNode => ({ kind: 'file', data: encode(value) })
+const dir = (entries: Record<string, FileTreeNode>): DirectoryNode => ({ kind: 'dir', entries: new Map(Object.entries(entries)) })
+const local = (path: string, readWrite = true): InputSource => ({ Source: { Type: 'local', Params: { SourcePath: path, ReadWrite: readWrite } }, Alias: '', Target: '/data' })
+
+let root: string
+let rw: string
+let ro: string
+let outside: string
+
+beforeEach(async () => {
+  root = await realpath(await mkdtemp(join(tmpdir(), 'shoal-local-')))
+  rw = join(root, 'rw')
+  ro = join(root, 'ro')
+  outside = join(root, 'outside')
+  for (const path of [rw, ro, outside]) await mkdir(path)
+})
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+const storage = () => new LocalStorage({ allowedPaths: parseAllowedPaths([`${rw}:rw`, `${ro}:ro`]) })
+
+describe('LocalStorage.commit', () => {
+  it('writes changed and new files, creates directories and deletes what the job removed', async () => {
+    await writeFile(join(rw, 'keep.txt'), 'keep')
+    await writeFile(join(rw, 'change.txt'), 'before')
+    await writeFile(join(rw, 'remove.txt'), 'gone soon')
+    await mkdir(join(rw, 'old-dir'))
+    await writeFile(join(rw, 'old-dir', 'inner.txt'), 'inner')
+    const provider = storage()
+    const prepared = (await provider.prepare(local(rw), context)) as DirectoryNode
+    expect([...prepared.entries.keys()]).toEqual(['change.txt', 'keep.txt', 'old-dir', 'remove.txt'])
+
+    const final = dir({
+      'keep.txt': file('keep'),
+      'change.txt': file('after'),
+      'new-dir': dir({ deep: dir({ 'made.txt': file('made by the job') }) }),
+    })
+    await provider.commit(local(rw), final, context)
+    expect((await readdir(rw)).sort()).toEqual(['change.txt', 'keep.txt', 'new-dir'])
+    expect(await readFile(join(rw, 'change.txt'), 'utf8')).toBe('after')
+    expect(await readFile(join(rw, 'keep.txt'), 'utf8')).toBe('keep')
+    expect(await readFile(join(rw, 'new-dir', 'deep', 'made.txt'), 'utf8')).toBe('made by the job')
+    // Reading it again gives what the job left.
+    expect(await provider.prepare(local(rw), context)).toEqual(final)
+  })
+
+  it('writes back a single-file input', async () => {
+    await writeFile(join(rw, 'one.txt'), 'before')
+    await storage().commit(local(join(rw, 'one.txt')), file('after'), context)
+    expect(await readFile(join(rw, 'one.txt'), 'utf8')).toBe('after')
+  })
+
+  it('refuses paths that are not allow-listed read-write, writing nothing', async () => {
+    await writeFile(join(ro, 'data.txt'), 'read-only')
+    await expect(storage().commit(local(ro), dir({ 'data.txt': file('changed') }), context)).rejects.toMatchObject({
+      code: 'StorageError',
+      message: `local path ${ro} is not allow-listed read-write on this compute node; the job's changes were not written back`,
+    })
+    await expect(storage().commit(local(outside), dir({ 'x.txt': file('x') }), context)).rejects.toMatchObject({ code: 'StorageError' })
+    expect(await readFile(join(ro, 'data.txt'), 'utf8')).toBe('read-only')
+    expect(await readdir(outside)).toEqual([])
+    // A read-write request on a read-only entry is refused up front.
+    await expect(storage().prepare(local(ro), context)).rejects.toMatchObject({ message: expect.stringContaining('allow-listed read-only') })
+  })
+
+  it('never writes through a link that leads out of the allow-listed path', async () => {
+    await writeFile(join(outside, 'secret.txt'), 'secret')
+    const provider = storage()
+    // The link appears on the host after the input was read (prepare refuses such links).
+    await symlink(outside, join(rw, 'escape'))
+    await symlink(join(outside, 'secret.txt'), join(rw, 'secret-link.txt'))
+    await expect(provider.commit(local(rw), dir({ escape: dir({ 'planted.txt': file('x') }) }), context)).rejects.toMatchObject({
+      code: 'StorageError',
+      message: `local path ${join(rw, 'escape')} is a symbolic link on the host; the job's changes there were not written back`,
+    })
+    await expect(provider.commit(local(rw), dir({ 'secret-link.txt': file('overwritten'), 'new.txt': file('new') }), context)).rejects.toMatchObject({ code: 'StorageError' })
+    expect(await readdir(outside)).toEqual(['secret.txt'])
+    // A refused write-back changes nothing.
+    expect((await readdir(rw)).sort()).toEqual(['escape', 'secret-link.txt'])
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret')
+
+    // Deleting a link removes the link, not what it points to.
+    await provider.commit(local(rw), dir({}), context)
+    expect(await readdir(rw)).toEqual([])
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret')
+  })
+
+  it('refuses an input path that is now a link out of the allow-listed path', async () => {
+    const moved = join(rw, 'sub')
+    await symlink(outside, moved)
+    await expect(storage().commit(local(moved), dir({ 'x.txt': file('x') }), context)).rejects.toMatchObject({ code: 'StorageError' })
+    expect(await readdir(outside)).toEqual([])
+  })
+
+  it('keeps a link inside the allow-listed path that the job left unchanged', async () => {
+    await writeFile(join(rw, 'target.txt'), 'shared')
+    await symlink(join(rw, 'target.txt'), join(rw, 'alias.txt'))
+    const provider = storage()
+    const prepared = await provider.prepare(local(rw), context)
+    await provider.commit(local(rw), prepared, context)
+    expect((await readdir(rw)).sort()).toEqual(['alias.txt', 'target.txt'])
+    expect(await readFile(join(rw, 'alias.txt'), 'utf8')).toBe('shared')
+  })
+})
