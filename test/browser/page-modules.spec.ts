@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { extractTarGz } from '@shoal/compute'
 import type { DirectoryNode, Engine, EngineRunRequest, EngineRunResult } from '@shoal/interface'
-import { dialOrder } from '../../web/src/requester-addresses.ts'
+import { dialOrder, hasWebRTC, resolveRequesterAddresses } from '../../web/src/requester-addresses.ts'
 import { InlineResultPublisher } from '../../web/src/inline-result-publisher.ts'
 import { WorkerShareEngine } from '../../web/src/worker-share.ts'
 import { describeRequester, transportLabel } from '../../web/src/contribute-view.ts'
@@ -17,6 +17,27 @@ describe('dialOrder', () => {
     const relayed = `/ip4/127.0.0.1/tcp/4001/ws/p2p/${PEER}/p2p-circuit/webrtc/p2p/${PEER}`
     const tcp = `/ip4/127.0.0.1/tcp/4002/p2p/${PEER}`
     expect(dialOrder([ws, tcp, relayed, direct])).toEqual([direct, relayed, ws])
+  })
+
+  it('keeps only WebSockets when the browser has no WebRTC', () => {
+    const ws = `/ip4/127.0.0.1/tcp/4001/ws/p2p/${PEER}`
+    const direct = `/ip4/127.0.0.1/udp/4001/webrtc-direct/certhash/uEi/p2p/${PEER}`
+    const relayed = `/ip4/127.0.0.1/tcp/4001/ws/p2p/${PEER}/p2p-circuit/webrtc/p2p/${PEER}`
+    expect(dialOrder([direct, relayed, ws], { webrtc: false })).toEqual([ws])
+  })
+
+  it('tells a browser without WebRTC that the requester has no WebSockets address', async () => {
+    const direct = `/ip4/127.0.0.1/udp/4001/webrtc-direct/certhash/uEi/p2p/${PEER}`
+    const fetchPeers = (async () => Response.json({ PeerID: PEER, Multiaddrs: [direct] })) as typeof fetch
+    await expect(resolveRequesterAddresses('http://127.0.0.1:1234', { fetch: fetchPeers })).resolves.toEqual([direct])
+    await expect(resolveRequesterAddresses('http://127.0.0.1:1234', { fetch: fetchPeers, webrtc: false })).rejects.toThrow(/WebRTC turned off.*no WebSockets address/)
+  })
+})
+
+describe('hasWebRTC', () => {
+  it('is true only where RTCPeerConnection is a constructor', () => {
+    expect(hasWebRTC({ RTCPeerConnection: class {} })).toBe(true)
+    expect(hasWebRTC({})).toBe(false)
   })
 })
 

@@ -18,7 +18,7 @@ const TITLES: Record<ContributionPhase, string> = {
 
 const DEFAULT_REASONS: Record<ContributionPhase, string> = {
   starting: 'Setting up the sandbox and finding the network.',
-  connecting: 'Opening a WebRTC connection to the requester.',
+  connecting: 'Opening a connection to the requester.',
   contributing: 'Ready for jobs. They run in the background while this tab stays open.',
   paused: 'Not taking new jobs. Jobs already running will finish.',
   disconnected: 'Not connected to the network.',

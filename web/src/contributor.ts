@@ -21,6 +21,8 @@ export interface ContributorInit {
   maxWorkers: number
   memoryBytes: number
   iceServers: RTCIceServer[]
+  /** Whether the browser has WebRTC; without it the tab dials WebSockets only (default true). */
+  webrtc?: boolean
   /** Allow loopback, private and ws:// addresses (development and tests). */
   dev: boolean
   startPaused?: boolean
@@ -69,7 +71,10 @@ export class Contributor extends EventTarget {
     const init = this.init
     try {
       this.libp2p ??= await createComputeLibp2p({
-        transports: 'browser',
+        // 'browser' refuses to start without RTCPeerConnection (it guards against Web Workers).
+        // A page without WebRTC still has WebSockets: skip that guard, and the requester
+        // addresses it was given are WebSockets ones only (dialOrder with webrtc: false).
+        transports: init.webrtc === false ? 'node' : 'browser',
         iceServers: init.iceServers,
         connectionGater: init.dev ? devConnectionGater() : undefined,
       })

@@ -7,7 +7,7 @@ import { ContributeView } from './contribute-view.ts'
 import { Contributor } from './contributor.ts'
 import { memoryBudgetBytes } from './memory-budget.ts'
 import { readPageConfig } from './page-config.ts'
-import { resolveRequesterAddresses } from './requester-addresses.ts'
+import { hasWebRTC, resolveRequesterAddresses } from './requester-addresses.ts'
 import { bindTabLifecycle } from './tab-lifecycle.ts'
 import { tabNodeId } from './tab-identity.ts'
 import { installTestHook } from './test-hook.ts'
@@ -38,9 +38,11 @@ async function main(): Promise<void> {
   }
   view.render(placeholder)
 
+  // Without WebRTC (turned off by the user or a policy) the tab dials WebSockets only.
+  const webrtc = hasWebRTC()
   let requesterAddresses: string[]
   try {
-    requesterAddresses = await resolveRequesterAddresses(config.requester)
+    requesterAddresses = await resolveRequesterAddresses(config.requester, { webrtc })
   } catch (err) {
     view.render({ ...placeholder, phase: 'disconnected', reason: (err as Error).message })
     return
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     maxWorkers: config.maxWorkers,
     memoryBytes,
     iceServers: config.iceServers,
+    webrtc,
     dev: config.dev,
     startPaused: config.startPaused,
     labels: config.labels,
