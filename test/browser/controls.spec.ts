@@ -1,0 +1,122 @@
+/**
+ * The contribute page's controls in headless Chromium: the CPU share slider changes what the
+ * requester lists for the tab, Pause sends jobs elsewhere (and a job only this tab may run
+ * waits with the pause reason), Resume takes jobs again; a tab without WebRTC joins over
+ * WebSockets, says so, and runs a job.
+ */
+import { beforeAll, describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
+import { runScenario } from './run-scenario.ts'
+
+interface PageView {
+  title: string
+  reason: string
+  transport: string
+  share: string
+  pauseButton: string
+  slider: { value: string; max: string; disabled: boolean }
+}
+
+interface Counts {
+  completed: number
+  running: number
+  failed: number
+  queued: number
+}
+
+interface ControlsFindings {
+  nodes: { a: string; b: string }
+  slider: {
+    before: { page: PageView; max?: number; available?: number }
+    target: number
+    after: { page: PageView; max?: number; available?: number }
+  }
+  paused: {
+    view: PageView
+    countsAtPause: Counts
+    whilePaused: Array<{ id: string; state: string; ranOn: string[]; stdout?: string }>
+    turnedDown: { state: string; message: string; history: string[]; executions: Array<{ node: string; state: string | number; message: string }> }
+    countsWhilePaused: Counts
+    screenshot: string
+  }
+  resumed: { view: PageView; pinnedStopped: string; hello: { code: number; stdout: string; stderr: string }; countsA: Counts }
+  countsB: Counts
+  webSockets: {
+    screenshot: string
+    info: { nodeId: string; transport: string; status: string }
+    rtcOnPage: string
+    view: PageView
+    hello: { code: number; stdout: string; stderr: string }
+    counts: Counts
+    requesterStatus: string
+  }
+}
+
+describe('contribute page: slider, pause and resume, WebSockets fallback', () => {
+  let findings: ControlsFindings
+
+  beforeAll(async () => {
+    findings = (await runScenario<ControlsFindings>('controls')).findings
+  })
+
+  it('moving the CPU share slider changes the CPU the requester lists for the tab', () => {
+    const { before, target, after } = findings.slider
+    expect(Number(before.page.slider.max)).toBeGreaterThan(1) // the slider has somewhere to go
+    expect(before.page.slider.disabled).toBe(false)
+    expect(target).not.toBe(Number(before.page.slider.value))
+    expect(before.max).toBe(Number(before.page.slider.value))
+    expect(after).toMatchObject({ max: target, available: target })
+    expect(after.page.slider.value).toBe(String(target))
+    expect(after.page.share).toMatch(new RegExp(`^${target} of ${after.page.slider.max} cores`))
+  })
+
+  it('shows the paused state after Pause', () => {
+    const { view, screenshot } = findings.paused
+    expect(view.title).toBe('Paused')
+    expect(view.reason).toMatch(/Not taking new jobs/)
+    expect(view.pauseButton).toBe('Resume')
+    expect(existsSync(screenshot)).toBe(true)
+  })
+
+  it('sends jobs to the other tab while one is paused', () => {
+    const { whilePaused, countsAtPause, countsWhilePaused } = findings.paused
+    expect(whilePaused).toHaveLength(4)
+    for (const job of whilePaused) {
+      expect(job.state, job.id).toBe('Completed')
+      expect(job.ranOn, job.id).toEqual(['b'])
+      expect(job.stdout, job.id).toBe('hello from wasm\n')
+    }
+    expect(countsWhilePaused).toEqual(countsAtPause)
+    expect(findings.countsB.completed).toBe(4)
+  })
+
+  it('keeps a job only the paused tab may run queued, with the pause as the reason', () => {
+    const { turnedDown } = findings.paused
+    expect(turnedDown.state).toBe('Queued')
+    expect(turnedDown.message).toMatch(/declined it \(node paused by its operator\)/)
+    expect(turnedDown.history.join('\n')).toMatch(/declined execution e-\w+: node paused by its operator/)
+    expect(turnedDown.executions).toEqual([expect.objectContaining({ node: 'a', message: 'node paused by its operator' })])
+  })
+
+  it('runs jobs again after Resume', () => {
+    const { view, hello, countsA } = findings.resumed
+    expect(view.title).toBe('Contributing')
+    expect(view.pauseButton).toBe('Pause')
+    expect(hello.code, hello.stderr).toBe(0)
+    expect(hello.stdout).toBe('hello from wasm\n')
+    expect(countsA.completed).toBe(1)
+  })
+
+  it('joins over WebSockets when the browser has no WebRTC, shows it, and runs a job', () => {
+    const ws = findings.webSockets
+    expect(ws.rtcOnPage).toBe('undefined')
+    expect(ws.info).toMatchObject({ status: 'contributing', transport: 'websockets' })
+    expect(ws.requesterStatus).toBe('CONNECTED')
+    expect(ws.view.transport).toMatch(/WebSockets/)
+    expect(ws.view.title).toBe('Contributing')
+    expect(ws.hello.code, ws.hello.stderr).toBe(0)
+    expect(ws.hello.stdout).toBe('hello from wasm\n')
+    expect(ws.counts.completed).toBe(1)
+    expect(existsSync(ws.screenshot)).toBe(true)
+  })
+})
