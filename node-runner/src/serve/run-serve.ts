@@ -44,7 +44,8 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         logger,
       })
       out(`Shoal requester ready`)
-      out(`  API:        ${requester.url}${options.apiTokens ? ` (bearer tokens required: ${options.apiTokens.length} configured)` : ''}`)
+      out(`  API:        ${requester.url}`)
+      if (options.apiTokens) out(`  Auth:       bearer token required on the API (${options.apiTokens.length} token(s) configured)`)
       out(`  Contribute: open ${requester.url}/ in a browser to add the tab as a compute node`)
       for (const [i, addr] of requester.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)
     }
