@@ -181,7 +181,8 @@ describe('a requester with --manual-approval', () => {
     expect(submit.code, submit.stderr).toBe(0)
     const jobId = submit.stdout.trim()
     const queued = await waitForJobState(requester.client, jobId, { state: 'Queued' })
-    expect(queued.State.Message ?? '').not.toBe('')
+    // The explanation names the reason and the fix.
+    expect(queued.State.Message).toMatch(/0 of 1 node can run it — 1 awaits approval \(shoal node approve <id>\)/)
     const described = await shoal(['job', 'describe', jobId])
     expect(described.stdout).toMatch(/^State\s+= Queued$/m)
     expect(described.stdout).toContain(queued.State.Message)
