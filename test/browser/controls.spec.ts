@@ -26,11 +26,8 @@ interface Counts {
 
 interface ControlsFindings {
   nodes: { a: string; b: string }
-  slider: {
-    before: { page: PageView; max?: number; available?: number }
-    target: number
-    after: { page: PageView; max?: number; available?: number }
-  }
+  slider: Record<'start' | 'top' | 'back', { page: PageView; max?: number; available?: number }>
+  needsMoreCpu: { cpu: number; queued: { state: string; message: string; executions: number }; state: string; ranOn: string[]; stdout?: string }
   paused: {
     view: PageView
     countsAtPause: Counts
@@ -59,15 +56,25 @@ describe('contribute page: slider, pause and resume, WebSockets fallback', () =>
     findings = (await runScenario<ControlsFindings>('controls')).findings
   })
 
-  it('moving the CPU share slider changes the CPU the requester lists for the tab', () => {
-    const { before, target, after } = findings.slider
-    expect(Number(before.page.slider.max)).toBeGreaterThan(1) // the slider has somewhere to go
-    expect(before.page.slider.disabled).toBe(false)
-    expect(target).not.toBe(Number(before.page.slider.value))
-    expect(before.max).toBe(Number(before.page.slider.value))
-    expect(after).toMatchObject({ max: target, available: target })
-    expect(after.page.slider.value).toBe(String(target))
-    expect(after.page.share).toMatch(new RegExp(`^${target} of ${after.page.slider.max} cores`))
+  it('moving the CPU share slider changes the CPU the requester lists for the tab, both ways', () => {
+    const { start, top, back } = findings.slider
+    const low = Number(start.page.slider.value)
+    const high = Number(start.page.slider.max)
+    expect(high).toBeGreaterThan(low) // the slider has somewhere to go (2 cores here, starting at 1)
+    expect(start.page.slider.disabled).toBe(false)
+    expect(start).toMatchObject({ max: low, available: low })
+    expect(top).toMatchObject({ max: high, available: high })
+    expect(top.page.share).toMatch(new RegExp(`^${high} of ${high} cores`))
+    expect(back).toMatchObject({ max: low, available: low })
+    expect(back.page.share).toMatch(new RegExp(`^${low} of ${high} cores`))
+  })
+
+  it('runs a job needing more CPU than the tab offers once the slider offers it', () => {
+    const job = findings.needsMoreCpu
+    expect(job.queued.state).toBe('Queued')
+    expect(job.queued.executions).toBe(0)
+    expect(job.queued.message).toMatch(new RegExp(`CPU free of the ${job.cpu} CPU required`))
+    expect(job).toMatchObject({ state: 'Completed', ranOn: ['a'], stdout: 'hello from wasm\n' })
   })
 
   it('shows the paused state after Pause', () => {
@@ -104,7 +111,9 @@ describe('contribute page: slider, pause and resume, WebSockets fallback', () =>
     expect(view.pauseButton).toBe('Pause')
     expect(hello.code, hello.stderr).toBe(0)
     expect(hello.stdout).toBe('hello from wasm\n')
-    expect(countsA.completed).toBe(1)
+    // The job needing more CPU, then the one after Resume.
+    expect(countsA.completed).toBe(findings.paused.countsAtPause.completed + 1)
+    expect(findings.paused.countsAtPause.completed).toBe(1)
   })
 
   it('joins over WebSockets when the browser has no WebRTC, shows it, and runs a job', () => {

@@ -62,26 +62,56 @@ try {
     const describe = async (id: string) => JSON.parse(await shoalOk(api, ['job', 'describe', id, '--output', 'json'])) as JobView
     const idOf = (stdout: string) => stdout.trim().split('\n').at(-1)!.trim()
 
-    // 1. CPU share slider on tab a: from its starting value to the other end of its range.
-    const sliderBefore = await pageView(pageA)
-    const cpuBefore = await listNode(nodeA)
-    const target = sliderBefore.slider.value === sliderBefore.slider.max ? '1' : sliderBefore.slider.max
-    await pageA.locator('[data-bind="slider"]').fill(target)
-    const cpuAfter = await poll(
-      'the requester to see tab a with the new CPU share',
+    // 1. CPU share slider on tab a: to the top of its range and back, as the requester sees it;
+    // then a job needing the top share waits until the slider gives it that much.
+    const cpuOf = (node: NodeView | undefined) => ({ max: node?.Info.ComputeNodeInfo?.MaxCapacity?.CPU, available: node?.Info.ComputeNodeInfo?.AvailableCapacity?.CPU })
+    const moveSlider = async (value: string) => {
+      await pageA.locator('[data-bind="slider"]').fill(value)
+      const cpu = await poll(
+        `the requester to list tab a with ${value} CPU`,
+        async () => {
+          const seen = cpuOf(await listNode(nodeA))
+          return seen.max === Number(value) && seen.available === Number(value) ? seen : undefined
+        },
+        { timeoutMs: 10_000, everyMs: 100 },
+      )
+      await pageA.waitForTimeout(100) // one animation frame, so the page has rendered the change
+      return { page: await pageView(pageA), ...cpu }
+    }
+    const startPage = await pageView(pageA)
+    const start = startPage.slider.value
+    const top = startPage.slider.max
+    const slider = {
+      start: { page: startPage, ...cpuOf(await listNode(nodeA)) },
+      top: await moveSlider(top),
+      back: await moveSlider(start),
+    }
+    const bigJob = idOf(await shoalOk(api, ['wasm', 'run', join(FIXTURES, 'hello.wasm'), '--cpu', top, '--constraints', 'tab=a', '--queue-timeout', '120', '--no-wait', '--id-only']))
+    const bigJobQueued = await poll(
+      'the job needing more CPU to queue',
       async () => {
-        const node = await listNode(nodeA)
-        return node?.Info.ComputeNodeInfo?.MaxCapacity?.CPU === Number(target) ? node : undefined
+        const view = await describe(bigJob)
+        return String(view.Job.State.StateType) === 'Queued' ? { state: view.Job.State.StateType, message: view.Job.State.Message ?? '', executions: view.Executions.length } : undefined
       },
       { timeoutMs: 10_000, everyMs: 100 },
     )
-    await pageA.waitForTimeout(100) // one animation frame, so the page has rendered the change
-    const slider = {
-      before: { page: sliderBefore, max: cpuBefore?.Info.ComputeNodeInfo?.MaxCapacity?.CPU, available: cpuBefore?.Info.ComputeNodeInfo?.AvailableCapacity?.CPU },
-      target: Number(target),
-      after: { page: await pageView(pageA), max: cpuAfter.Info.ComputeNodeInfo?.MaxCapacity?.CPU, available: cpuAfter.Info.ComputeNodeInfo?.AvailableCapacity?.CPU },
+    await pageA.locator('[data-bind="slider"]').fill(top)
+    const bigJobDone = await poll(
+      'the job needing more CPU to finish after the slider moved',
+      async () => {
+        const view = await describe(bigJob)
+        return ['Completed', 'Failed', 'Stopped'].includes(String(view.Job.State.StateType)) ? view : undefined
+      },
+      { timeoutMs: 20_000, everyMs: 100 },
+    )
+    const needsMoreCpu = {
+      cpu: Number(top),
+      queued: bigJobQueued,
+      state: bigJobDone.Job.State.StateType,
+      ranOn: bigJobDone.Executions.filter((e) => e.RunOutput?.ExitCode === 0).map((e) => nodeName.get(e.NodeID) ?? e.NodeID),
+      stdout: bigJobDone.Executions.find((e) => e.RunOutput?.ExitCode === 0)?.RunOutput?.Stdout,
     }
-    log(`slider: ${JSON.stringify(slider)}`)
+    log(`slider: ${JSON.stringify(slider)}; job needing more CPU: ${JSON.stringify(needsMoreCpu)}`)
 
     // 2. Pause tab a. Jobs anyone may run go to tab b.
     await pageA.getByRole('button', { name: 'Pause' }).click()
@@ -165,7 +195,7 @@ try {
       requesterStatus: (await listNode(wsInfo.nodeId))?.ConnectionState.Status,
     }
 
-    report({ nodes: { a: nodeA, b: nodeB }, slider, paused: { view: pausedView, countsAtPause, whilePaused, turnedDown, countsWhilePaused, screenshot }, resumed, countsB: await hook(pageB, (h) => h.counts()), webSockets })
+    report({ nodes: { a: nodeA, b: nodeB }, slider, needsMoreCpu, paused: { view: pausedView, countsAtPause, whilePaused, turnedDown, countsWhilePaused, screenshot }, resumed, countsB: await hook(pageB, (h) => h.counts()), webSockets })
   } finally {
     await tabs.close()
     await devstack.stop()
