@@ -20,7 +20,7 @@ const DEFAULT_REASONS: Record<ContributionPhase, string> = {
   starting: 'Setting up the sandbox and finding the network.',
   connecting: 'Opening a connection to the requester.',
   contributing: 'Ready for jobs. They run in the background while this tab stays open.',
-  paused: 'Not taking new jobs. Jobs already running will finish.',
+  paused: 'Not taking new jobs; jobs already running will finish. Press Resume to take jobs again.',
   disconnected: 'Not connected to the network.',
   left: 'This tab stopped contributing.',
 }
