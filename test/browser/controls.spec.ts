@@ -36,7 +36,7 @@ interface ControlsFindings {
     countsWhilePaused: Counts
     screenshot: string
   }
-  resumed: { view: PageView; pinnedStopped: string; hello: { code: number; stdout: string; stderr: string }; countsA: Counts }
+  resumed: { view: PageView; pinned: { state: string; node: string; stdout: string }; hello: { code: number; stdout: string; stderr: string }; countsA: Counts }
   countsB: Counts
   webSockets: {
     screenshot: string
@@ -105,14 +105,15 @@ describe('contribute page: slider, pause and resume, WebSockets fallback', () =>
     expect(turnedDown.executions).toEqual([expect.objectContaining({ node: 'a', message: 'node paused by its operator' })])
   })
 
-  it('runs jobs again after Resume', () => {
-    const { view, hello, countsA } = findings.resumed
+  it('runs the job it turned down while paused, and new jobs, after Resume', () => {
+    const { view, pinned, hello, countsA } = findings.resumed
     expect(view.title).toBe('Contributing')
     expect(view.pauseButton).toBe('Pause')
+    expect(pinned).toEqual({ state: 'Completed', node: 'a', stdout: 'hello from wasm\n' })
     expect(hello.code, hello.stderr).toBe(0)
     expect(hello.stdout).toBe('hello from wasm\n')
-    // The job needing more CPU, then the one after Resume.
-    expect(countsA.completed).toBe(findings.paused.countsAtPause.completed + 1)
+    // The job needing more CPU, then the pinned job and the one sent after Resume.
+    expect(countsA.completed).toBe(findings.paused.countsAtPause.completed + 2)
     expect(findings.paused.countsAtPause.completed).toBe(1)
   })
 

@@ -273,6 +273,8 @@ export class ComputeNode extends EventTarget {
   resume(): void {
     this.paused = false
     this.logger.info('resumed')
+    // Tells the requester the node changed, so jobs it declined while paused are offered again.
+    this.sendNodeInfoUpdate()
   }
 
   /** Changes what the node offers (e.g. the CPU slider) and tells the requester. */

@@ -39,7 +39,7 @@ import type {
 } from './requester-service.ts'
 import { applyPlan, errorRunOutput, isoTime } from './scheduler/apply-plan.ts'
 import { isActiveExecution, isRunningExecution } from './scheduler/execution-states.ts'
-import type { NodeCandidate } from './scheduler/node-selector.ts'
+import { NODE_GENERATION_DETAIL, type NodeCandidate } from './scheduler/node-selector.ts'
 import { retryOutcome } from './scheduler/reconcile.ts'
 import { requiredResources } from './scheduler/required-resources.ts'
 import { scheduleJob } from './scheduler/schedule-job.ts'
@@ -601,7 +601,11 @@ export class Requester extends EventTarget implements RequesterService {
         await tx.updateExecution({
           executionId: e.ID,
           newValues: {
-            ComputeState: { StateType: ExecutionState.AskForBidRejected, Message: message.Reason },
+            ComputeState: {
+              StateType: ExecutionState.AskForBidRejected,
+              Message: message.Reason,
+              Details: { [NODE_GENERATION_DETAIL]: String(this.nodes.get(nodeId)?.generation ?? 0) },
+            },
             DesiredState: { StateType: ExecutionDesiredState.Stopped, Message: 'bid rejected by the node' },
           },
           event: { Message: explainBidRejected(e.ID, nodeId, message.Reason), Topic: 'Scheduling', Timestamp: timestamp },

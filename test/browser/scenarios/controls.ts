@@ -158,17 +158,26 @@ try {
     const screenshot = join(screenshotDir, 'paused.png')
     await pageA.screenshot({ path: screenshot, fullPage: true })
 
-    // 3. Resume: tab a runs jobs again. (The requester does not ask a node that declined a job
-    // again for that job, so the pinned job is stopped and a new one pinned to tab a is sent.)
-    await shoalOk(api, ['job', 'stop', pinned])
+    // 3. Resume: tab a tells the requester it changed, so the job it turned down while paused is
+    // offered to it again and runs; new jobs run too.
     await pageA.getByRole('button', { name: 'Resume' }).click()
     await poll('tab a to contribute again', async () => ((await hook(pageA, (h) => h.status())) === 'contributing' ? true : undefined), { timeoutMs: 5000 })
     await pageA.waitForTimeout(100)
     const resumedView = await pageView(pageA)
+    const pinnedAfterResume = await poll(
+      'the job turned down while paused to complete on tab a after Resume',
+      async () => {
+        const view = await describe(pinned)
+        if (view.Job.State.StateType !== 'Completed') return undefined
+        const done = view.Executions.find((e) => e.RunOutput?.ExitCode === 0)
+        return { state: view.Job.State.StateType, node: nodeName.get(done?.NodeID ?? '') ?? done?.NodeID ?? '', stdout: done?.RunOutput?.Stdout ?? '' }
+      },
+      { timeoutMs: 20_000, everyMs: 250 },
+    )
     const afterResume = await shoal(api, ['wasm', 'run', join(FIXTURES, 'hello.wasm'), '--constraints', 'tab=a', '--wait-timeout-secs', '60'])
     const resumed = {
       view: resumedView,
-      pinnedStopped: (await describe(pinned)).Job.State.StateType,
+      pinned: pinnedAfterResume,
       hello: { code: afterResume.code, stdout: afterResume.stdout, stderr: afterResume.stderr.slice(-500) },
       countsA: await hook(pageA, (h) => h.counts()),
     }

@@ -18,6 +18,8 @@ export interface LiveNode {
   /** Set after a requester restart until the node reconnects or its grace period ends. */
   reconnectTimer?: unknown
   lastPersistedHeartbeat: number
+  /** Bumped whenever the node (re)joins or changes its info: bids it declined in an older generation no longer count. */
+  generation: number
 }
 
 /** Settings of the registry. */
@@ -72,6 +74,7 @@ export class NodeRegistry {
           allocations: new Map(),
           used: zeroResources(),
           lastPersistedHeartbeat: 0,
+          generation: 0,
         }
         if (wasConnected) {
           node.reconnectTimer = this.clock.setTimeout(() => {
@@ -114,6 +117,7 @@ export class NodeRegistry {
         connected: node.connection !== undefined,
         free: this.freeOf(node),
         activeExecutions: node.allocations.size,
+        generation: node.generation,
       })
     }
     return out
@@ -139,7 +143,7 @@ export class NodeRegistry {
     let node = this.nodes.get(info.NodeID)
     const previous = node?.connection
     if (!node) {
-      node = { state: { Info: info, Membership: membership, ConnectionState: { Status: 'CONNECTED' } }, allocations: new Map(), used: zeroResources(), lastPersistedHeartbeat: 0 }
+      node = { state: { Info: info, Membership: membership, ConnectionState: { Status: 'CONNECTED' } }, allocations: new Map(), used: zeroResources(), lastPersistedHeartbeat: 0, generation: 0 }
       this.nodes.set(info.NodeID, node)
     }
     if (node.reconnectTimer !== undefined) this.clock.clearTimeout(node.reconnectTimer)
@@ -151,6 +155,7 @@ export class NodeRegistry {
       ConnectionState: { Status: 'CONNECTED', ConnectedSince: now, LastHeartbeat: now },
     }
     node.lastPersistedHeartbeat = this.clock.now()
+    node.generation++
     this.armHeartbeat(node)
     if (previous && previous !== connection) void previous.close('replaced by a new connection of the same node')
     await this.persist(node)
@@ -204,6 +209,7 @@ export class NodeRegistry {
     const node = this.nodes.get(nodeId)
     if (!node) return
     node.state = { ...node.state, Info: { ...info, NodeID: nodeId } }
+    node.generation++
     await this.persist(node)
   }
 

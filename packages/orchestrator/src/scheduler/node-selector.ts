@@ -23,6 +23,9 @@ export interface NodeRejection {
   reason: RejectionReason
 }
 
+/** Detail key of a declined bid's ComputeState: the node's generation when it declined. */
+export const NODE_GENERATION_DETAIL = 'NodeGeneration'
+
 /** What the selector sees of a node: its state, whether it is live, and its free capacity. */
 export interface NodeCandidate {
   state: NodeState
@@ -32,6 +35,11 @@ export interface NodeCandidate {
   free: Resources
   /** Active executions on the node (all jobs), used to spread load. */
   activeExecutions: number
+  /**
+   * Bumped whenever the node joins or changes its info. A bid it declined in an older
+   * generation (e.g. while paused, or short of capacity it has since been given) no longer counts.
+   */
+  generation?: number
 }
 
 /** Result of matching a job against the nodes. */
@@ -71,7 +79,7 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
 
   const busy = new Map<string, number>()
   const done = new Set<string>()
-  const declined = new Map<string, string>()
+  const declined = new Map<string, { reason: string; generation: number }>()
   const failed = new Map<string, number>()
   for (const e of request.executions) {
     const state = e.ComputeState.StateType
@@ -80,7 +88,9 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
       if (state === ExecutionState.Completed) done.add(e.NodeID)
     }
     else if (state === ExecutionState.AskForBidRejected || state === ExecutionState.BidRejected) {
-      declined.set(e.NodeID, e.ComputeState.Message ?? '')
+      const generation = Number(e.ComputeState.Details?.[NODE_GENERATION_DETAIL] ?? 0)
+      const previous = declined.get(e.NodeID)
+      if (previous === undefined || generation >= previous.generation) declined.set(e.NodeID, { reason: e.ComputeState.Message ?? '', generation })
     } else if (state === ExecutionState.Failed) failed.set(e.NodeID, (failed.get(e.NodeID) ?? 0) + 1)
   }
 
@@ -116,7 +126,8 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     const unmet = firstUnmetConstraint(state.Info.Labels ?? {}, job.Constraints ?? [])
     if (unmet) return { kind: 'constraint', constraint: formatConstraint(unmet) }
     if (request.exclude?.has(id) || busy.has(id)) return { kind: 'already-running', partition: busy.get(id) ?? -1, completed: done.has(id) && !request.exclude?.has(id) }
-    if (declined.has(id)) return { kind: 'declined', reason: declined.get(id)! }
+    const decline = declined.get(id)
+    if (decline !== undefined && decline.generation >= (node.generation ?? 0)) return { kind: 'declined', reason: decline.reason }
     const failures = failed.get(id) ?? 0
     if (failures >= request.maxFailuresPerNode) return { kind: 'failed-before', times: failures }
     const short = firstShortfall(request.required, node.free)

@@ -76,6 +76,19 @@ describe('node failures', () => {
     expect((await h.history(jobId)).some((m) => /node n-a declined execution e-\S+: no room for 512 MB; trying another node/.test(m))).toBe(true)
   })
 
+  it('offers a job again to a node that declined it once the node changes (e.g. a tab resumed)', async () => {
+    h = await new RequesterHarness().start()
+    let paused = true
+    const a = await h.addNode('n-a', { bid: () => (paused ? { accept: false, reason: 'node paused by its operator' } : { accept: true }) })
+    const jobId = await h.submit(noopJob())
+    await h.waitForState(jobId, 'Queued')
+    expect((await h.executions(jobId)).map((e) => e.ComputeState.StateType)).toEqual([ExecutionState.AskForBidRejected])
+    paused = false
+    await a.send({ Type: 'NodeInfoUpdate', NodeInfo: a.nodeInfo() })
+    await h.waitForState(jobId, 'Completed')
+    expect((await h.executions(jobId)).find((e) => e.ComputeState.StateType === ExecutionState.Completed)?.NodeID).toBe('n-a')
+  })
+
   it('fails the job when every attempt fails, with the last error', async () => {
     h = await new RequesterHarness({ maxRetries: 2 }).start()
     for (const id of ['n-a', 'n-b', 'n-c', 'n-d']) await h.addNode(id, { run: 'fail' })
