@@ -307,9 +307,7 @@ export class SqlJobTables {
   }
 
   getExecution(id: string): Execution {
-    const rows = this.#db.all<DocRow>('SELECT doc FROM executions WHERE id = ?', id)
-    if (rows.length === 0) throw notFound('execution', id)
-    return JSON.parse(rows[0].doc) as Execution
+    return JSON.parse(this.#docById('executions', 'execution', id)) as Execution
   }
 
   listExecutions(query: ExecutionQuery = {}): Page<Execution> {
@@ -401,9 +399,7 @@ export class SqlJobTables {
   }
 
   getEvaluation(id: string): Evaluation {
-    const rows = this.#db.all<DocRow>('SELECT doc FROM evaluations WHERE id = ?', id)
-    if (rows.length === 0) throw notFound('evaluation', id)
-    return JSON.parse(rows[0].doc) as Evaluation
+    return JSON.parse(this.#docById('evaluations', 'evaluation', id)) as Evaluation
   }
 
   updateEvaluation(evaluation: Evaluation): void {
@@ -472,9 +468,7 @@ export class SqlJobTables {
   }
 
   getNode(id: string): NodeState {
-    const rows = this.#db.all<DocRow>('SELECT doc FROM nodes WHERE id = ?', id)
-    if (rows.length === 0) throw notFound('node', id)
-    return JSON.parse(rows[0].doc) as NodeState
+    return JSON.parse(this.#docById('nodes', 'node', id)) as NodeState
   }
 
   listNodes(query: PageOptions = {}): Page<NodeState> {
@@ -503,9 +497,15 @@ export class SqlJobTables {
   // ----- helpers -----
 
   #loadJob(id: string): [Job, string] {
-    const rows = this.#db.all<DocRow>('SELECT doc FROM jobs WHERE id = ?', id)
-    if (rows.length === 0) throw notFound('job', id)
-    return [JSON.parse(rows[0].doc) as Job, rows[0].doc]
+    const doc = this.#docById('jobs', 'job', id)
+    return [JSON.parse(doc) as Job, doc]
+  }
+
+  /** The JSON document of row `id` of `table`; NotFoundError naming the `kind` when there is none. */
+  #docById(table: 'jobs' | 'executions' | 'evaluations' | 'nodes', kind: Parameters<typeof notFound>[0], id: string): string {
+    const rows = this.#db.all<DocRow>(`SELECT doc FROM ${table} WHERE id = ?`, id)
+    if (rows.length === 0) throw notFound(kind, id)
+    return rows[0].doc
   }
 
   /** Appends a history item; `seq` is given when known (a new job's first item is 1). */
