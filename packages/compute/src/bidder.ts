@@ -1,6 +1,7 @@
 import type { Resources, Task } from '@shoal/models'
 import type { Engine, Publisher, StorageProvider } from '@shoal/interface'
-import { exceeding, formatResource } from './resources.ts'
+import { exceeding } from '@shoal/models'
+import { formatResource } from './resources.ts'
 
 /** The reason given when a paused node turns work down. */
 export const PAUSED_REASON = 'node paused by its operator'

@@ -25,7 +25,8 @@ import { decideBid } from './bidder.ts'
 import { ExecutorBuffer } from './executor-buffer.ts'
 import { ExecutionLogStore } from './execution-log-store.ts'
 import { runExecution, type ExecutionOutcome } from './execution-runner.ts'
-import { addResources, DEFAULT_TASK_RESOURCES, parseResourcesConfig, subtractResources, zeroResources } from './resources.ts'
+import { addResources, subtractResources, zeroResources } from '@shoal/models'
+import { DEFAULT_TASK_RESOURCES, parseResourcesConfig } from './resources.ts'
 
 /** Output and queue limits of a compute node. */
 export interface ComputeNodeLimits {

@@ -1,5 +1,5 @@
 import type { Resources } from '@shoal/models'
-import { addResources, exceeding, subtractResources, zeroResources } from './resources.ts'
+import { addResources, exceeding, subtractResources, zeroResources } from '@shoal/models'
 
 /** Work handed to the buffer: started when its resources fit into the free capacity. */
 export interface BufferedWork {

@@ -24,15 +24,7 @@ export { runExecution, taskEnvironment, deterministicOptions, DETERMINISTIC_EPOC
 export type { ExecutionOutcome, ExecutionRunRequest, ExecutionRunnerComponents, RunLimits } from './execution-runner.ts'
 export { outputPreview, runOutputOf } from './run-output.ts'
 export { buildResultDirectory } from './result-directory.ts'
-export {
-  DEFAULT_TASK_RESOURCES,
-  addResources,
-  exceeding,
-  formatResource,
-  parseResourcesConfig,
-  subtractResources,
-  zeroResources,
-} from './resources.ts'
+export { DEFAULT_TASK_RESOURCES, formatResource, parseResourcesConfig } from './resources.ts'
 export { NoopEngine } from './noop-engine.ts'
 export { NoopPublisher } from './noop-publisher.ts'
 export { InlineStorage } from './inline-storage.ts'

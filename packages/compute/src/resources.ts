@@ -1,9 +1,4 @@
-import { ValidationError, formatBytes, parseResources, resourcesIssues, type Resources, type ResourcesConfig } from '@shoal/models'
-
-/** No resources at all. */
-export const zeroResources = (): Resources => ({ CPU: 0, Memory: 0, Disk: 0, GPU: 0 })
-
-const KEYS = ['CPU', 'Memory', 'Disk', 'GPU'] as const
+import { RESOURCE_KEYS, ValidationError, formatBytes, parseResources, resourcesIssues, type Resources, type ResourcesConfig } from '@shoal/models'
 
 /** What a task gets when its Resources leave CPU or Memory unset (Bacalhau's job defaults). */
 export const DEFAULT_TASK_RESOURCES: Readonly<Resources> = Object.freeze({ CPU: 0.5, Memory: 512_000_000, Disk: 0, GPU: 0 })
@@ -22,28 +17,8 @@ export function parseResourcesConfig(
   if (issues.length > 0) throw new ValidationError(issues.map((issue) => ({ ...issue, path: `${path}.${issue.path}` })))
   const parsed = parseResources(config ?? {})
   const result: Resources = { ...defaults }
-  for (const key of KEYS) if ((config?.[key] ?? '') !== '') result[key] = parsed[key]
+  for (const key of RESOURCE_KEYS) if ((config?.[key] ?? '') !== '') result[key] = parsed[key]
   return result
-}
-
-// CPU is fractional: compare with a little tolerance so 0.1 + 0.2 fits into 0.3.
-const EPSILON = 1e-9
-
-/** a + b. */
-export function addResources(a: Resources, b: Resources): Resources {
-  return { CPU: a.CPU + b.CPU, Memory: a.Memory + b.Memory, Disk: a.Disk + b.Disk, GPU: a.GPU + b.GPU }
-}
-
-/** a - b, never below zero. */
-export function subtractResources(a: Resources, b: Resources): Resources {
-  const result = zeroResources()
-  for (const key of KEYS) result[key] = Math.max(0, a[key] - b[key])
-  return result
-}
-
-/** The resources of `need` that exceed `have` (empty when `need` fits). */
-export function exceeding(need: Resources, have: Resources): (keyof Resources)[] {
-  return KEYS.filter((key) => need[key] > have[key] + EPSILON)
 }
 
 /** One resource amount for people: "2 CPU", "512 MB memory", "1 GB disk", "1 GPU". */

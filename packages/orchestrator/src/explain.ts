@@ -4,7 +4,7 @@
  */
 import { formatBytes, shortId } from '@shoal/models'
 import type { NodeRejection, RejectionReason } from './scheduler/node-selector.ts'
-import type { ResourceKey } from './scheduler/resources.ts'
+import type { ResourceKey } from '@shoal/models'
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`
 

@@ -3,7 +3,7 @@ import { NotFoundError } from '@shoal/models'
 import type { Clock, JobStore, Logger } from '@shoal/interface'
 import type { Connection, OutgoingMessage } from '@shoal/protocol'
 import type { NodeCandidate } from '../scheduler/node-selector.ts'
-import { addResources, subtractResources, zeroResources } from '../scheduler/resources.ts'
+import { addResources, subtractResources, zeroResources } from '@shoal/models'
 import { explainMissedHeartbeats } from '../explain.ts'
 
 /** A node as the registry holds it: its state plus what only exists while it is connected. */

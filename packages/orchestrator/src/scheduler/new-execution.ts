@@ -3,7 +3,7 @@ import { ExecutionDesiredState, ExecutionState } from '@shoal/models'
 import { toNanos } from '@shoal/interface'
 import type { NodeCandidate } from './node-selector.ts'
 import type { SchedulerInput } from './plan.ts'
-import { subtractResources } from './resources.ts'
+import { subtractResources } from '@shoal/models'
 
 /**
  * A new execution of the job's current version on `node` for `partition`, in state AskForBid

@@ -1,7 +1,7 @@
 import type { Execution, Job, NodeState, Resources } from '@shoal/models'
 import { ExecutionState } from '@shoal/models'
 import { firstUnmetConstraint, formatConstraint } from './label-constraints.ts'
-import { firstShortfall, type ResourceKey } from './resources.ts'
+import { firstShortfall, type ResourceKey } from '@shoal/models'
 import { isActiveExecution } from './execution-states.ts'
 
 /** Why a node cannot take a job now; explanations group nodes by these. */

@@ -1,6 +1,6 @@
 import type { Job, Resources } from '@shoal/models'
 import { parseResources } from '@shoal/models'
-import { zeroResources } from './resources.ts'
+import { zeroResources } from '@shoal/models'
 
 /**
  * Resources one execution of `job` needs, as numbers. Specs reach the scheduler validated, so
