@@ -89,19 +89,24 @@ export class LocalStorage implements StorageProvider {
     return entries[0]?.readWrite ? entries[0] : undefined
   }
 
-  async prepare(input: InputSource, options: StorageContext): Promise<FileTreeNode> {
+  /** The input's SourcePath, checked and resolved to its real host path; `missing` words the error when it does not exist. */
+  private async hostPath(input: InputSource, missing: (path: string) => { message: string; hint?: string }): Promise<{ requested: string; real: string }> {
     const requested = sourcePathOf(input.Source)
     const problems = this.validate(input.Source)
     if (problems.length > 0) throw new StorageError(`local input ${input.Target}: ${problems[0]}`)
-    let real: string
     try {
-      real = await realpath(resolve(requested))
+      return { requested, real: await realpath(resolve(requested)) }
     } catch (err) {
-      throw new StorageError(`local input ${requested} does not exist on this compute node`, {
-        cause: err,
-        hint: 'check SourcePath, and that the job runs on the node that has the data (use labels/constraints)',
-      })
+      const { message, hint } = missing(requested)
+      throw new StorageError(message, { cause: err, hint })
     }
+  }
+
+  async prepare(input: InputSource, options: StorageContext): Promise<FileTreeNode> {
+    const { requested, real } = await this.hostPath(input, (path) => ({
+      message: `local input ${path} does not exist on this compute node`,
+      hint: 'check SourcePath, and that the job runs on the node that has the data (use labels/constraints)',
+    }))
     const entry = this.allowedEntry(real)
     if (entry === undefined) {
       throw new StorageError(`local path ${requested} is not allow-listed on this compute node`, {
@@ -124,15 +129,7 @@ export class LocalStorage implements StorageProvider {
    * (a link the job left unchanged stays; one it removed is unlinked, not its target).
    */
   async commit(input: InputSource, contents: FileTreeNode, options: StorageContext): Promise<void> {
-    const requested = sourcePathOf(input.Source)
-    const problems = this.validate(input.Source)
-    if (problems.length > 0) throw new StorageError(`local input ${input.Target}: ${problems[0]}`)
-    let real: string
-    try {
-      real = await realpath(resolve(requested))
-    } catch (err) {
-      throw new StorageError(`local path ${requested} disappeared from this compute node while the job ran`, { cause: err })
-    }
+    const { requested, real } = await this.hostPath(input, (path) => ({ message: `local path ${path} disappeared from this compute node while the job ran` }))
     const entry = this.writableEntry(real)
     if (entry === undefined) {
       throw new StorageError(`local path ${requested} is not allow-listed read-write on this compute node; the job's changes were not written back`, {
