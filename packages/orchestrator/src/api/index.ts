@@ -15,20 +15,4 @@ export { DEFAULT_BUILD_VERSION } from './agent-routes.ts'
 export { redactConfig, REDACTED } from './config-redaction.ts'
 export { parseLabelSelector, matchesLabels } from './label-selector.ts'
 export type { LabelRequirement } from './label-selector.ts'
-export type {
-  ListResponse,
-  ListJobsResponse,
-  ListJobHistoryResponse,
-  ListJobExecutionsResponse,
-  ListJobVersionsResponse,
-  ListJobResultsResponse,
-  GetJobResponse,
-  StopJobResponse,
-  ListNodesResponse,
-  GetNodeResponse,
-  PutNodeResponse,
-  IsAliveResponse,
-  BuildVersionInfo,
-  GetAgentNodeResponse,
-  GetAgentConfigResponse,
-} from './api-types.ts'
+export type * from './api-types.ts'
