@@ -14,7 +14,6 @@ import type {
   StopJobResponse,
 } from './api-types.ts'
 import { expectObject, field, optionalBoolean, optionalInteger, optionalString, readJsonBody } from './json-body.ts'
-import { parseLabelSelector } from './label-selector.ts'
 import { logsRoute } from './job-logs-route.ts'
 import { queryBoolean, queryEnum, queryInteger, queryLimit, queryString } from './query-params.ts'
 
@@ -112,7 +111,8 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
       response: 'ListJobsResponse',
       handler: async (c) => {
         const url = requestUrl(c)
-        const labels = parseLabelSelector(url.searchParams.getAll('labels')).map((r) => r.text)
+        // The store parses the selectors (BadRequestError, so 400, when one cannot be read).
+        const labels = url.searchParams.getAll('labels')
         const page = await store.listJobs({
           namespace: namespaceOf(url),
           labels: labels.length > 0 ? labels : undefined,

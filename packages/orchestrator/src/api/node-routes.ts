@@ -5,7 +5,8 @@ import { pathId, requestUrl } from './api-route.ts'
 import type { ApiComponents, ApiRoute } from './api-route.ts'
 import type { GetNodeResponse, ListNodesResponse, PutNodeResponse } from './api-types.ts'
 import { expectObject, optionalString, readJsonBody } from './json-body.ts'
-import { matchesLabels, parseLabelSelector } from './label-selector.ts'
+import { parseLabelSelectors } from '../store/label-selector.ts'
+import { firstUnmetConstraint } from '../scheduler/label-constraints.ts'
 import { decodeOffsetToken, encodeOffsetToken } from './offset-token.ts'
 import { queryAlias, queryBoolean, queryEnum, queryLimit, queryString } from './query-params.ts'
 import type { NodeAction } from '../requester-service.ts'
@@ -96,14 +97,14 @@ export function nodeRoutes(components: ApiComponents): ApiRoute[] {
         const offset = token === undefined ? 0 : decodeOffsetToken(token)
         const approval = upperEnum(queryAlias(url, ['filter-approval', 'filter_approval']), 'filter-approval', NODE_MEMBERSHIPS)
         const status = upperEnum(queryAlias(url, ['filter-status', 'filter_status']), 'filter-status', NODE_CONNECTION_STATES)
-        const selector = parseLabelSelector(url.searchParams.getAll('labels'))
+        const selector = parseLabelSelectors(url.searchParams.getAll('labels'))
         const compare = comparator(orderBy)
         const nodes = (await service.listNodes())
           .filter(
             (n) =>
               (!approval || n.Membership === approval) &&
               (!status || n.ConnectionState.Status === status) &&
-              matchesLabels(selector, n.Info.Labels ?? {}),
+              firstUnmetConstraint(n.Info.Labels ?? {}, selector) === undefined,
           )
           .sort((a, b) => (reverse ? -compare(a, b) : compare(a, b)) || a.Info.NodeID.localeCompare(b.Info.NodeID))
         const end = limit === undefined ? nodes.length : offset + limit
