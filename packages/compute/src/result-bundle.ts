@@ -1,6 +1,6 @@
 import { ShoalError, ValidationError } from '@shoal/models'
 import type { AbortOptions, DirectoryNode } from '@shoal/interface'
-import { readStreamBytes } from './byte-stream.ts'
+import { readStreamBytes } from '@shoal/interface'
 import { readTar, writeTar, type WriteTarOptions } from './tar-archive.ts'
 
 type ByteTransform = CompressionStream | DecompressionStream

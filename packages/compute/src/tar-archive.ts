@@ -3,7 +3,7 @@
  * in-memory file tree. Enough for result bundles: regular files and directories only.
  */
 import { ValidationError } from '@shoal/models'
-import { emptyDirectory, type DirectoryNode, type FileTreeNode } from '@shoal/interface'
+import { concatBytes, emptyDirectory, type DirectoryNode, type FileTreeNode } from '@shoal/interface'
 
 const BLOCK = 512
 const encoder = new TextEncoder()
@@ -103,15 +103,7 @@ export function writeTar(dir: DirectoryNode, options: WriteTarOptions = {}): Uin
     if (node.kind === 'file') parts.push(node.data, new Uint8Array(padding(size)))
   }
   parts.push(new Uint8Array(BLOCK * 2))
-  let total = 0
-  for (const part of parts) total += part.byteLength
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
+  return concatBytes(parts)
 }
 
 function readString(block: Uint8Array, offset: number, length: number): string {

@@ -1,6 +1,6 @@
 import { StorageError, TimeoutError, type InputSource, type SpecConfig } from '@shoal/models'
 import { systemClock, type Clock, type FileTreeNode, type StorageContext, type StorageProvider } from '@shoal/interface'
-import { readStreamBytes } from './byte-stream.ts'
+import { readStreamBytes } from '@shoal/interface'
 
 /** StorageContext plus the input's position in the task, so messages can name the field. */
 export interface UrlDownloadContext extends StorageContext {

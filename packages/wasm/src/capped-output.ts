@@ -1,5 +1,7 @@
 /** One output stream (stdout or stderr) of a job: the first `limit` bytes are kept, the rest counted. */
 
+import { concatBytes } from '@shoal/interface'
+
 /** Keeps the head of a stream and hands kept bytes to `onKept` as they arrive. */
 export class CappedOutput {
   private readonly limit: number
@@ -60,13 +62,7 @@ export class LogBatcher {
     for (const stream of [1, 2] as const) {
       const chunks = this.pending[stream - 1]
       if (chunks.length === 0) continue
-      const size = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
-      const data = new Uint8Array(size)
-      let offset = 0
-      for (const chunk of chunks) {
-        data.set(chunk, offset)
-        offset += chunk.byteLength
-      }
+      const data = concatBytes(chunks)
       chunks.length = 0
       this.send(stream, data)
     }

@@ -5,6 +5,8 @@
  * could otherwise grow to 4 GiB).
  */
 
+import { concatBytes } from '@shoal/interface'
+
 /** Bytes per WebAssembly page. */
 export const WASM_PAGE_BYTES = 65536
 
@@ -186,12 +188,5 @@ export function capMemory(bytes: Uint8Array, capBytes: number): Uint8Array {
     }
     reader.offset = end
   }
-  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
-  const result = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    result.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return result
+  return concatBytes(chunks)
 }

@@ -1,5 +1,6 @@
 /** Reading a JSON request body with a size cap, and picking envelope fields from it. */
 import { BadRequestError, PayloadTooLargeError, ValidationError } from '@shoal/models'
+import { readStreamBytes } from '@shoal/interface'
 
 /** Default cap of a request body: inline WASM modules travel base64-encoded inside job specs. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -17,27 +18,7 @@ function tooLarge(maxBytes: number): PayloadTooLargeError {
 export async function readJsonBody(request: Request, maxBytes: number, options: { optional?: boolean } = {}): Promise<unknown> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
-  const chunks: Uint8Array[] = []
-  let total = 0
-  if (request.body) {
-    const reader = request.body.getReader()
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {})
-        throw tooLarge(maxBytes)
-      }
-      chunks.push(value)
-    }
-  }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
+  const bytes = request.body ? await readStreamBytes(request.body, maxBytes, () => tooLarge(maxBytes)) : new Uint8Array()
   const text = new TextDecoder().decode(bytes)
   if (text.trim() === '') {
     if (options.optional) return undefined

@@ -1,4 +1,8 @@
 /**
+ * Byte helpers every runtime needs (Web APIs only).
+ */
+
+/**
  * All bytes of a stream, refusing to hold more than `maxBytes`: the stream is cancelled and
  * `tooLarge()` is thrown as soon as the total passes the cap, so a huge or endless source never
  * fills memory.
