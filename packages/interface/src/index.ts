@@ -3,6 +3,7 @@
  * interfaces, never on each other's classes.
  */
 export type { AbortOptions, ProgressEvent, ProgressOptions } from './abort.ts'
+export { abortable } from './abort.ts'
 export { systemClock, toNanos } from './clock.ts'
 export type { Clock } from './clock.ts'
 export { silentLogger, createConsoleLogger, LOG_LEVELS } from './logger.ts'

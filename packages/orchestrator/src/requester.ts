@@ -15,7 +15,7 @@ import {
   newNodeId,
   shortId,
 } from '@shoal/models'
-import { silentLogger, systemClock, toNanos } from '@shoal/interface'
+import { abortable, silentLogger, systemClock, toNanos } from '@shoal/interface'
 import type { Clock, JobStore, Logger } from '@shoal/interface'
 import type { Connection, Listener, Message, MessageOf } from '@shoal/protocol'
 import { DeadlineTimers } from './deadline-timers.ts'
@@ -374,11 +374,7 @@ export class Requester extends EventTarget implements RequesterService {
       execution = await this.store.getExecution(options.executionId)
       if (execution.JobID !== job.ID) throw new NotFoundError(`execution ${options.executionId} does not belong to job ${job.ID}`)
     } else {
-      const executions = (await listAllExecutions(this.store, { jobId: job.ID })).filter(
-        (e) => isRunningExecution(e) || e.ComputeState.StateType === ExecutionState.Completed || e.ComputeState.StateType === ExecutionState.Failed,
-      )
-      executions.sort((a, b) => Number(isActiveExecution(b)) - Number(isActiveExecution(a)) || b.CreateTime - a.CreateTime)
-      execution = executions[0]
+      execution = options.follow ? await this.firstExecutionWithLogs(job.ID, options.signal) : await this.executionWithLogs(job.ID)
       if (!execution) throw new NotFoundError(`job ${job.ID} has no execution with logs yet`, { hint: 'wait until the job runs, then ask again' })
     }
     const { NodeID: nodeId, ID: executionId } = execution
@@ -404,6 +400,44 @@ export class Requester extends EventTarget implements RequesterService {
       () => void this.nodes.send(nodeId, { Type: 'LogsCancel', RequestID: requestId }),
       options.signal,
     )
+  }
+
+  /** The execution whose logs a job's logs mean: an active one first, else the newest that ran. */
+  private async executionWithLogs(jobId: string): Promise<Execution | undefined> {
+    const executions = (await listAllExecutions(this.store, { jobId })).filter(
+      (e) => isRunningExecution(e) || e.ComputeState.StateType === ExecutionState.Completed || e.ComputeState.StateType === ExecutionState.Failed,
+    )
+    executions.sort((a, b) => Number(isActiveExecution(b)) - Number(isActiveExecution(a)) || b.CreateTime - a.CreateTime)
+    return executions[0]
+  }
+
+  /**
+   * For `logs --follow` (and `job run --follow`, which asks right after submitting): waits until
+   * the job has an execution with logs, as Bacalhau's compute node waits for the execution. Each
+   * job state change re-checks; a job that ends without one, or an aborted signal, ends the wait.
+   */
+  private async firstExecutionWithLogs(jobId: string, signal?: AbortSignal): Promise<Execution | undefined> {
+    let changed: () => void = () => {}
+    const onJob = (event: Event) => {
+      if ((event as CustomEvent<JobStateEventDetail>).detail.jobId === jobId) changed()
+    }
+    this.addEventListener('job', onJob)
+    try {
+      for (;;) {
+        const next = new Promise<void>((resolve) => (changed = resolve))
+        const execution = await this.executionWithLogs(jobId)
+        if (execution) return execution
+        const job = await this.store.getJob(jobId)
+        if (TERMINAL_JOB_STATES.includes(job.State.StateType)) {
+          throw new NotFoundError(`job ${jobId} ended (${job.State.StateType}) without running an execution, so it has no logs`, {
+            hint: `see why with: shoal job describe ${jobId}`,
+          })
+        }
+        await abortable(next, signal)
+      }
+    } finally {
+      this.removeEventListener('job', onJob)
+    }
   }
 
   // ----- connections -----

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { BadRequestError, ConflictError, ExecutionState } from '@shoal/models'
 import { RequesterHarness, noopJob, until } from '../helpers/requester-harness.ts'
+import { settle } from '../helpers/manual-clock.ts'
 
 describe('stop, update and rerun', () => {
   let h: RequesterHarness
@@ -143,6 +144,42 @@ describe('logs', () => {
     await node.complete(node.executionsIn('running')[0].ID)
     await reading
     expect(lines).toEqual(['started'])
+  })
+
+  it('waits, when following a job that has no execution yet, until one runs (job run --follow)', async () => {
+    h = await new RequesterHarness().start()
+    const jobId = await h.submit(noopJob())
+    await expect(h.requester.logs(jobId).next()).rejects.toThrow(`job ${jobId} has no execution with logs yet`)
+    const lines: string[] = []
+    const reading = (async () => {
+      for await (const line of h.requester.logs(jobId, { follow: true })) lines.push(line.Line)
+    })()
+    await settle(5)
+    expect(lines).toEqual([])
+    const node = await h.addNode('n-a', { run: 'hang', logs: () => [{ stream: 1, line: 'late' }] })
+    await until(() => lines.length === 1, 'the first line from the node that joined later')
+    await node.complete(node.executionsIn('running')[0].ID)
+    await reading
+    expect(lines).toEqual(['late'])
+  })
+
+  it('ends a follow that waits for an execution when the job ends without one, saying so', async () => {
+    h = await new RequesterHarness().start()
+    const jobId = await h.submit(noopJob())
+    const reading = h.requester.logs(jobId, { follow: true }).next()
+    await settle(5)
+    await h.requester.stopJob(jobId, 'changed my mind')
+    await expect(reading).rejects.toThrow(`job ${jobId} ended (Stopped) without running an execution, so it has no logs`)
+  })
+
+  it('stops waiting for an execution when the follower goes away', async () => {
+    h = await new RequesterHarness().start()
+    const jobId = await h.submit(noopJob())
+    const abort = new AbortController()
+    const reading = h.requester.logs(jobId, { follow: true, signal: abort.signal }).next()
+    await settle(5)
+    abort.abort(new Error('client disconnected'))
+    await expect(reading).rejects.toThrow('client disconnected')
   })
 })
 
