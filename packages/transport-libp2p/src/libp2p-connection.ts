@@ -1,5 +1,5 @@
 import { ProtocolError, UnreachableError } from '@shoal/models'
-import type { AbortOptions } from '@shoal/interface'
+import { abortable, concatBytes, type AbortOptions } from '@shoal/interface'
 import { decodeMessage, encodeMessage, MAX_FRAME_BYTES } from '@shoal/protocol'
 import type { Connection, ConnectionHandlers, Message, OutgoingMessage } from '@shoal/protocol'
 import type { Connection as Libp2pConnectionHandle, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
@@ -18,10 +18,23 @@ export interface Libp2pConnectionInit {
 
 type Pending = { kind: 'message'; message: Message } | { kind: 'error'; error: Error }
 
+/** Frames sent in the same turn of the event loop go to the stream as one write, up to this size. */
+const BATCH_BYTES = 64 * 1024
+
+/** Frames waiting for the end of the current turn, and the promise their senders wait on. */
+interface Outbox {
+  frames: Uint8Array[]
+  bytes: number
+  written: Promise<void>
+  settle: (error?: Error) => void
+}
+
 /**
  * A compute protocol Connection over one long-lived libp2p stream: length-prefixed frames, each
  * validated by decodeMessage. A malformed or oversized frame is reported to `onError` and the
  * connection stays open; a corrupt length prefix closes it (the byte stream cannot be resynced).
+ * Frames sent in the same turn (a scheduler's burst of AskForBids, a node's state update and
+ * result) are written as one chunk: one muxer frame, one encrypted message, one socket write.
  */
 export class Libp2pConnection implements Connection {
   readonly id: string
@@ -37,6 +50,7 @@ export class Libp2pConnection implements Connection {
   private isClosed = false
   private closeReason: string | undefined
   private closeDelivered = false
+  private outbox: Outbox | undefined
 
   constructor(init: Libp2pConnectionInit) {
     const { stream, connection } = init
@@ -76,14 +90,48 @@ export class Libp2pConnection implements Connection {
         hint: 'send large inputs by reference (URL, IPFS CID) instead of inline',
       })
     }
+    const frame = encodeFrame(body)
+    if (frame.byteLength >= BATCH_BYTES) {
+      // Large frames (inline modules) are written on their own, after what is queued, uncopied.
+      this.flush()
+      return this.write(frame, options)
+    }
+    const outbox = (this.outbox ??= this.newOutbox())
+    outbox.frames.push(frame)
+    outbox.bytes += frame.byteLength
+    if (outbox.bytes >= BATCH_BYTES) this.flush()
+    return abortable(outbox.written, options?.signal)
+  }
+
+  private newOutbox(): Outbox {
+    let settle!: (error?: Error) => void
+    const written = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())))
+    // Senders that never await (fire-and-forget replies) must not leave an unhandled rejection.
+    written.catch(() => {})
+    queueMicrotask(() => this.flush())
+    return { frames: [], bytes: 0, written, settle }
+  }
+
+  /** Writes the frames queued so far as one chunk; their senders resume once the stream took it. */
+  private flush(): void {
+    const outbox = this.outbox
+    if (!outbox) return
+    this.outbox = undefined
+    if (outbox.frames.length === 0) return outbox.settle()
+    const chunk = outbox.frames.length === 1 ? outbox.frames[0] : concatBytes(outbox.frames, outbox.bytes)
+    this.write(chunk).then(() => outbox.settle(), (error: Error) => outbox.settle(error))
+  }
+
+  private async write(chunk: Uint8Array, options?: AbortOptions): Promise<void> {
+    if (this.isClosed) throw this.closedError()
     let canSendMore: boolean
     try {
-      canSendMore = this.stream.send(encodeFrame(body))
+      canSendMore = this.stream.send(chunk)
     } catch (err) {
       throw this.closedError(err)
     }
     if (canSendMore) return
-    // The frame is queued; wait until the stream can take more so fast senders feel backpressure.
+    // The chunk is queued; wait until the stream can take more so fast senders feel backpressure.
     try {
       await this.stream.onDrain(options)
     } catch (err) {
@@ -100,6 +148,8 @@ export class Libp2pConnection implements Connection {
 
   async close(reason?: string): Promise<void> {
     if (this.isClosed) return
+    // What was sent before close() goes out before the stream closes (an Error, a Goodbye).
+    this.flush()
     this.finish(reason)
     try {
       await this.stream.close()

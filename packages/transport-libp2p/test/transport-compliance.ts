@@ -221,6 +221,31 @@ export function runTransportCompliance(name: string, makePair: MakeTransportPair
       expect(inbox.messages.map((m) => m.Type)).toEqual(['Goodbye'])
     })
 
+    it('keeps order when small and large messages are sent in one turn, and flushes them on close', async () => {
+      const { client, server } = await connect(await setUp())
+      const inbox = new Inbox(server)
+      const large = randomText(200 * 1024)
+      // Not awaited: all of these are queued in the same turn, then the connection closes.
+      const sent = [
+        client.send(heartbeat(1)),
+        client.send(heartbeat(2)),
+        client.send({ Type: 'ComputeError', ExecutionID: 'e-large', ErrorCode: 'ExecutionError', Message: large }),
+        client.send(heartbeat(3)),
+        client.send({ Type: 'Goodbye', Reason: 'tab closed' }),
+      ]
+      await client.close()
+      await Promise.all(sent)
+      await inbox.until(() => inbox.closedCount > 0)
+      expect(inbox.messages.map((m) => (m.Type === 'Heartbeat' ? `hb${(m as MessageOf<'Heartbeat'>).Seq}` : m.Type))).toEqual([
+        'hb1',
+        'hb2',
+        'ComputeError',
+        'hb3',
+        'Goodbye',
+      ])
+      expect((inbox.messages[2] as MessageOf<'ComputeError'>).Message === large).toBe(true)
+    })
+
     it('fails a dial to an address where nothing listens with UnreachableError', async () => {
       const p = await setUp()
       const dead = await p.deadAddress()
