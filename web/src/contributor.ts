@@ -15,6 +15,8 @@ export interface ContributorInit {
   nodeId: string
   /** Requester multiaddrs, in the order tried. */
   requesterAddresses: string[]
+  /** Asks the requester for its current multiaddrs before reconnecting (a restart changes the certhash). */
+  refreshAddresses?: (signal: AbortSignal) => Promise<string[]>
   /** URL of the WASM engine's worker script (Vite's `?worker&url`). */
   workerUrl: URL
   workers: number
@@ -98,6 +100,7 @@ export class Contributor extends EventTarget {
       capacity: this.capacity(init.workers),
       dialer: this.watchTransport(createLibp2pDialer({ libp2p: this.libp2p })),
       requesterAddresses: init.requesterAddresses,
+      refreshAddresses: init.refreshAddresses,
       // A tab that loses its connection should be back fast: the requester is usually its origin.
       reconnect: { initialDelayMs: 250, maxDelayMs: 10_000 },
       version: init.version,

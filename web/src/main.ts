@@ -13,6 +13,8 @@ import { tabNodeId } from './tab-identity.ts'
 import { installTestHook } from './test-hook.ts'
 
 const PAGE_VERSION = '0.1.0'
+/** Longest wait between asking an unreachable requester for its addresses again. */
+const MAX_ASK_DELAY_MS = 15_000
 
 async function main(): Promise<void> {
   const config = readPageConfig(location, navigator)
@@ -40,16 +42,23 @@ async function main(): Promise<void> {
 
   // Without WebRTC (turned off by the user or a policy) the tab dials WebSockets only.
   const webrtc = hasWebRTC()
-  let requesterAddresses: string[]
-  try {
-    requesterAddresses = await resolveRequesterAddresses(config.requester, { webrtc })
-  } catch (err) {
-    view.render({ ...placeholder, phase: 'disconnected', reason: (err as Error).message })
-    return
+  const askRequester = (signal?: AbortSignal) => resolveRequesterAddresses(config.requester, { webrtc, signal })
+  // A page opened while its requester is down (restarting, say) keeps asking, and joins once it answers.
+  let requesterAddresses: string[] | undefined
+  for (let delayMs = 1000; requesterAddresses === undefined; delayMs = Math.min(delayMs * 2, MAX_ASK_DELAY_MS)) {
+    try {
+      requesterAddresses = await askRequester()
+    } catch (err) {
+      view.render({ ...placeholder, phase: 'disconnected', reason: `${(err as Error).message}; asking again in ${delayMs / 1000} s` })
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
+    }
   }
+  view.render(placeholder)
   const current = new Contributor({
     nodeId,
     requesterAddresses,
+    // Addresses learned from the requester's API are asked again on reconnect; a given multiaddr is kept.
+    refreshAddresses: config.requester.startsWith('/') ? undefined : askRequester,
     workerUrl: new URL(workerScript, location.href),
     workers: config.workers,
     maxWorkers: config.maxWorkers,

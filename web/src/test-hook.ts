@@ -4,6 +4,8 @@ import type { ContributionPhase, ContributorSnapshot, JobCounts, RecentJob, Tran
 export interface ShoalPageHook {
   status(): ContributionPhase
   transport(): TransportInUse | undefined
+  /** The requester multiaddr the tab is connected to (or last was). */
+  requester(): string | undefined
   nodeId(): string
   counts(): JobCounts
   recent(): RecentJob[]
@@ -14,6 +16,7 @@ export function installTestHook(target: { snapshot(): ContributorSnapshot }, win
   const hook: ShoalPageHook = {
     status: () => target.snapshot().phase,
     transport: () => target.snapshot().transport,
+    requester: () => target.snapshot().requester,
     nodeId: () => target.snapshot().nodeId,
     counts: () => target.snapshot().counts,
     recent: () => target.snapshot().recent,

@@ -70,6 +70,13 @@ export interface ComputeNodeInit {
   dialer: Dialer
   /** Requesters to dial, tried in order. */
   requesterAddresses: string[]
+  /**
+   * Asked for the requester's current addresses before redialing after a lost connection, and
+   * after a pass over all known addresses failed. A tab asks the requester's HTTP API: a
+   * restarted requester listens with a new WebRTC certificate hash. A failure or an empty list
+   * keeps the addresses already known.
+   */
+  refreshAddresses?: (signal: AbortSignal) => Promise<string[]>
   joinToken?: string
   clock?: Clock
   logger?: Logger
@@ -144,7 +151,8 @@ export class ComputeNode extends EventTarget {
   private readonly allowedNetworks: string[]
   private readonly defaultTaskResources: Resources
   private readonly dialer: Dialer
-  private readonly addresses: string[]
+  private addresses: string[]
+  private readonly refreshAddresses?: (signal: AbortSignal) => Promise<string[]>
   private readonly joinToken?: string
   private readonly clock: Clock
   private readonly logger: Logger
@@ -183,6 +191,7 @@ export class ComputeNode extends EventTarget {
     this.defaultTaskResources = init.defaultTaskResources ?? { ...DEFAULT_TASK_RESOURCES }
     this.dialer = init.dialer
     this.addresses = [...init.requesterAddresses]
+    this.refreshAddresses = init.refreshAddresses
     this.joinToken = init.joinToken
     this.clock = init.clock ?? systemClock
     this.logger = (init.logger ?? silentLogger).child('compute', { nodeId: init.nodeId })
@@ -334,13 +343,24 @@ export class ComputeNode extends EventTarget {
     super.removeEventListener(type, listener as EventListener, options)
   }
 
+  /** The requester addresses dialed now, in order (refreshed after a lost connection when the node can ask). */
+  get requesterAddresses(): readonly string[] {
+    return this.addresses
+  }
+
   // ---- connection ---------------------------------------------------------------------------
 
   private async connectLoop(signal: AbortSignal): Promise<void> {
     let delay = this.reconnect.initialDelayMs
     let attempts = 0
     // Runs until stop(); every iteration either waits for a connection to close or backs off.
+    let refresh = false
     while (!signal.aborted) {
+      if (refresh) {
+        refresh = false
+        await this.updateAddresses(signal)
+        if (signal.aborted) break
+      }
       const address = this.addresses[attempts % this.addresses.length]
       let session: { closed: Promise<void> }
       try {
@@ -350,6 +370,7 @@ export class ComputeNode extends EventTarget {
         attempts++
         this.logger.warn(`could not connect to requester ${address} (attempt ${attempts}): ${(err as Error).message}`)
         this.setStatus('disconnected')
+        if (attempts % this.addresses.length === 0) refresh = true
         if (attempts % this.reconnect.attemptsPerRound === 0) {
           this.logger.warn(
             `no requester reachable after ${this.reconnect.attemptsPerRound} attempts (${this.addresses.join(', ')}); trying again in ${this.reconnect.maxDelayMs} ms`,
@@ -369,7 +390,19 @@ export class ComputeNode extends EventTarget {
         this.logger.warn(`connection to requester ${address} lost; reconnecting`)
         this.setStatus('disconnected')
         await this.sleep(this.reconnect.initialDelayMs, signal)
+        refresh = true
       }
+    }
+  }
+
+  /** Replaces the known requester addresses with fresh ones, when there is a way to ask. */
+  private async updateAddresses(signal: AbortSignal): Promise<void> {
+    if (!this.refreshAddresses) return
+    try {
+      const fresh = await this.refreshAddresses(signal)
+      if (fresh.length > 0) this.addresses = [...fresh]
+    } catch (err) {
+      if (!signal.aborted) this.logger.warn(`could not refresh the requester's addresses, dialing the known ones: ${(err as Error).message}`)
     }
   }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ExecutionError, ExecutionState, StorageError } from '@shoal/models'
 import { emptyDirectory, type FileTreeNode, type Logger } from '@shoal/interface'
-import { MemoryConnection } from '@shoal/protocol'
+import { MemoryConnection, MemoryNetwork } from '@shoal/protocol'
 import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, PAUSED_REASON, UrlDownloadStorage } from '../src/index.ts'
 import {
   FakeRequester,
@@ -539,6 +539,36 @@ describe('connection', () => {
     const handshake = await requester.next('Handshake')
     expect(handshake.NodeInfo.NodeID).toBe('node-late')
     expect(failures.filter((m) => m.startsWith('could not connect')).length).toBeGreaterThanOrEqual(3)
+  })
+
+  it('asks for fresh requester addresses after losing the connection (a restarted requester has a new certhash)', async () => {
+    const network = new MemoryNetwork()
+    const before = new FakeRequester(network, '/webrtc-direct/certhash/old')
+    await before.start()
+    const asked: string[][] = []
+    const node = new ComputeNode({
+      nodeId: 'node-tab',
+      engines: [new NoopEngine()],
+      capacity: { CPU: 1, Memory: 1e9, Disk: 0, GPU: 0 },
+      dialer: network.dialer(),
+      requesterAddresses: [before.address],
+      refreshAddresses: async () => {
+        asked.push([...node.requesterAddresses])
+        return ['/webrtc-direct/certhash/new']
+      },
+      reconnect: { initialDelayMs: 1, maxDelayMs: 4, attemptsPerRound: 3 },
+    })
+    cleanups.push(() => node.stop())
+    await node.start()
+    await before.next('Handshake')
+    expect(asked).toEqual([])
+    await before.drop()
+    const after = new FakeRequester(network, '/webrtc-direct/certhash/new')
+    await after.start()
+    cleanups.push(() => after.drop())
+    expect((await after.next('Handshake')).NodeInfo.NodeID).toBe('node-tab')
+    expect(asked).toEqual([['/webrtc-direct/certhash/old']])
+    expect(node.requesterAddresses).toEqual(['/webrtc-direct/certhash/new'])
   })
 
   it('answers malformed and unexpected messages with Error and keeps working', async () => {

@@ -19,6 +19,7 @@ export const FIXTURES = join(ROOT, 'packages/wasm/test/fixtures')
 export interface PageHook {
   status(): string
   transport(): string | undefined
+  requester(): string | undefined
   nodeId(): string
   counts(): { completed: number; running: number; failed: number; queued: number }
   recent(): Array<{ executionId: string; jobId: string; state: string; durationMs?: number; message: string }>
