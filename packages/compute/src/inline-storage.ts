@@ -2,6 +2,7 @@ import { StorageError, type InputSource, type SpecConfig } from '@shoal/models'
 import type { FileTreeNode, StorageContext, StorageProvider } from '@shoal/interface'
 import { parseDataUrl } from './data-url.ts'
 import { gunzip } from './result-bundle.ts'
+import { readTar } from './tar-archive.ts'
 
 /** Options of InlineStorage. */
 export interface InlineStorageInit {
@@ -13,8 +14,10 @@ const GZIP_TYPES = new Set(['application/gzip', 'application/x-gzip'])
 
 /**
  * The `inline` input source: the data travels in the job spec as a `data:` URL (plain or
- * base64; gzip-compressed when the media type is application/gzip or a `;gzip` parameter is
- * given). It becomes one file mounted at the input's Target.
+ * base64). Usually it becomes one file mounted at the input's Target. As in Bacalhau, an
+ * application/gzip payload that holds a tar archive (what `bacalhau` uploads for a directory
+ * or a file over 512 bytes) is unpacked into a directory mounted at the Target; a gzip payload
+ * that is not a tar, or one marked with a `;gzip` parameter, becomes one decompressed file.
  */
 export class InlineStorage implements StorageProvider {
   readonly type = 'inline'
@@ -71,6 +74,23 @@ export class InlineStorage implements StorageProvider {
         hint: 'put large inputs behind a URL (urlDownload) instead of inlining them',
       })
     }
+    if (GZIP_TYPES.has(parsed.mediaType) && isTar(data)) {
+      try {
+        return readTar(data, { maxBytes: this.maxBytes })
+      } catch (err) {
+        throw new StorageError(`inline input for ${input.Target} is a tar.gz archive that cannot be unpacked: ${(err as Error).message}`, {
+          cause: err,
+          hint: 'build the archive again (tar -czf), or send the file itself as data:application/octet-stream;base64,…',
+        })
+      }
+    }
     return { kind: 'file', data }
   }
+}
+
+/** Whether `data` starts like a tar archive: "ustar" magic in its first header (POSIX and GNU). */
+function isTar(data: Uint8Array): boolean {
+  if (data.byteLength < 512) return false
+  const magic = [0x75, 0x73, 0x74, 0x61, 0x72] // "ustar"
+  return magic.every((byte, i) => data[257 + i] === byte)
 }

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { StorageError, type InputSource } from '@shoal/models'
-import type { FileTreeNode } from '@shoal/interface'
+import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
 import { InlineStorage, UrlDownloadStorage, gzip, parseDataUrl } from '../src/index.ts'
 
 const context = { executionId: 'e-1', jobId: 'j-1' }
@@ -28,6 +32,25 @@ describe('InlineStorage', () => {
     const packed = base64(await gzip(new TextEncoder().encode('compressed payload')))
     expect(text(await storage.prepare(inline(`data:application/gzip;base64,${packed}`), context))).toBe('compressed payload')
     expect(text(await storage.prepare(inline(`data:text/csv;gzip;base64,${packed}`), context))).toBe('compressed payload')
+  })
+
+  it('unpacks an application/gzip tar archive into a directory at the Target, as Bacalhau uploads directories', async () => {
+    // Made by the system's tar, as a user (or Bacalhau's own tar writer) would make it.
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-inline-tar-'))
+    try {
+      mkdirSync(join(dir, 'in', 'docs'), { recursive: true })
+      writeFileSync(join(dir, 'in', 'env.wasm'), 'module bytes')
+      writeFileSync(join(dir, 'in', 'docs', 'notes.txt'), 'nested')
+      execFileSync('tar', ['-czf', join(dir, 'in.tgz'), '-C', join(dir, 'in'), '.'])
+      const archive = readFileSync(join(dir, 'in.tgz')).toString('base64')
+      const mounted = await storage.prepare(inline(`data:application/gzip;base64,${archive}`), context)
+      expect(mounted.kind).toBe('dir')
+      const root = mounted as DirectoryNode
+      expect(text(root.entries.get('env.wasm'))).toBe('module bytes')
+      expect(text((root.entries.get('docs') as DirectoryNode).entries.get('notes.txt'))).toBe('nested')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('fails with StorageError saying what is wrong', async () => {
