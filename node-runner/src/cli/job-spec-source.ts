@@ -34,6 +34,6 @@ export interface ParsedJobSpec {
 
 /** Parses and validates a job spec (YAML or JSON); throws ValidationError naming every problem. */
 export function parseJobText(spec: JobSpecText): ParsedJobSpec {
-  const { job, warnings } = parseJobSpec(spec.text, { source: spec.source })
+  const { job, warnings } = parseJobSpec(spec.text, { source: spec.source, unknownFields: 'error' })
   return { job, warnings: warnings.map((w) => (typeof w === 'string' ? w : String(w))) }
 }

@@ -47,7 +47,14 @@ describe('shoal as a child process', { timeout: 30_000 }, () => {
     const run = await runShoal(['job', 'validate', '-'], { stdin: text })
     expect(run.code).toBe(0)
     expect(run.stdout).toBe('stdin: valid batch job "noisy" (wasm, 1 task, Count 1)\n')
-    expect(run.stderr).toContain('Warning: Colour: unknown field, ignored')
+    expect(run.stderr).toContain('Warning: Meta["bacalhau.org/requester"]: keys starting with bacalhau.org/ are reserved for the orchestrator; removed')
+  })
+
+  it('job validate refuses a misspelt field, naming it, as `bacalhau job validate` does (exit 1)', async () => {
+    const run = await runShoal(['job', 'validate', '-'], { stdin: 'Type: batch\nContraints: []\nTasks: [{Name: main, Engine: {Type: noop}}]\n' })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('Contraints: unknown field: check its spelling and where it sits in the job model')
   })
 
   it('a missing job file is one clear line and exit 1', async () => {

@@ -2,6 +2,7 @@
  * What a submitter may not set. Like Bacalhau's Job.SanitizeSubmission, server-owned fields
  * (State, Version, Revision, Create/ModifyTime, the ID of batch/ops jobs) are reset and reserved
  * Meta keys removed, each with a warning — so a job printed by `job describe` can be resubmitted.
+ * A job runs one task: tasks after the first are dropped with a warning, as Bacalhau does.
  */
 import { joinPath } from './issue-path.ts'
 import { META_RESERVED_PREFIX } from './plugin-types.ts'
@@ -30,6 +31,11 @@ export function sanitizeJobSubmission(job: Job): { job: Job; warnings: string[] 
   if ((out.Type === 'batch' || out.Type === 'ops') && out.ID !== '') {
     warnings.push(`ID: the ID of a ${out.Type} job is assigned by the orchestrator; the submitted one is ignored (jobs are updated by Name)`)
     out.ID = ''
+  }
+  if (out.Tasks.length > 1) {
+    const dropped = out.Tasks.slice(1).map((task) => task.Name || '(unnamed)')
+    warnings.push(`Tasks: only one task per job is supported; running the first (${out.Tasks[0].Name || 'unnamed'}) and ignoring ${dropped.join(', ')}`)
+    out.Tasks = out.Tasks.slice(0, 1)
   }
   for (const key of Object.keys(out.Meta)) {
     if (key.startsWith(META_RESERVED_PREFIX)) {

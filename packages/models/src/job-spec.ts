@@ -13,7 +13,7 @@ import { sanitizeJobSubmission } from './job-sanitize.ts'
 import { validateJob } from './job-validation.ts'
 import { upgradeLegacyWasmTask } from './legacy-wasm.ts'
 import { canonicalType, INPUT_SOURCE_TYPE_ALIASES } from './plugin-types.ts'
-import { canonicalizeKeys } from './schema-keys.ts'
+import { canonicalizeKeys, UNKNOWN_FIELD } from './schema-keys.ts'
 import type { Job } from './types.ts'
 
 /** Options of parseJobSpec and jobSpecFromValue. */
@@ -22,6 +22,12 @@ export interface JobSpecOptions {
   source?: string
   /** Run validateJob and throw on problems (default true). With false only structure is checked. */
   validate?: boolean
+  /**
+   * What a field the job model does not know is: a warning and ignored (default; the REST API,
+   * like Bacalhau's, which decodes JSON leniently) or an error naming it (the CLI, like
+   * `bacalhau job run`, so a misspelt `Contraints:` is not silently dropped).
+   */
+  unknownFields?: 'warn' | 'error'
 }
 
 /** A parsed job spec and the warnings the user should see. */
@@ -94,6 +100,16 @@ export function jobSpecFromValue(value: unknown, options: JobSpecOptions = {}): 
   }
   const warnings: string[] = []
   const canonical = canonicalizeKeys(unwrapJob(value, warnings), JobSchema, '', warnings) as Raw
+  if (options.unknownFields === 'error') {
+    const suffix = `: ${UNKNOWN_FIELD}`
+    const unknown = warnings.filter((w) => w.endsWith(suffix)).map((w) => w.slice(0, -suffix.length))
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        unknown.map((path) => ({ path, message: 'unknown field: check its spelling and where it sits in the job model' })),
+        { hint: 'remove or rename the fields named above (keys match case-insensitively)' },
+      )
+    }
+  }
   if (Array.isArray(canonical.Tasks)) {
     canonical.Tasks.forEach((task, index) => {
       if (isObject(task)) warnings.push(...upgradeLegacyWasmTask(task, joinPath('Tasks', index)))

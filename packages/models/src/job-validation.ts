@@ -59,8 +59,8 @@ function validateJobFields(job: Job, report: Report): void {
     report('Count', `${job.Type} jobs run on every matching node, so Count cannot be above 1 (have: ${job.Count}); remove Count or use a batch/service job`)
   }
 
+  // More than one task is not an error: sanitizeJobSubmission keeps the first, as Bacalhau does.
   if (job.Tasks.length === 0) report('Tasks', 'missing job tasks: add exactly one task')
-  else if (job.Tasks.length > 1) report('Tasks', `only one task per job is supported (have: ${job.Tasks.length}); submit one job per task`)
 
   job.Constraints.forEach((constraint, index) => {
     const path = joinPath('Constraints', index)

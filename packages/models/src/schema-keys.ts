@@ -58,6 +58,9 @@ function pickOption(options: z.ZodType[], value: unknown): z.ZodType | undefined
   return options.find((option) => defOf(unwrap(option)).type === want)
 }
 
+/** How canonicalizeKeys words a key the schema does not know (after the key's path and ": "). */
+export const UNKNOWN_FIELD = 'unknown field, ignored'
+
 /**
  * A copy of `value` whose keys known to `schema` are in wire form; `warnings` gets one entry
  * per unknown or duplicate key. `path` is the formatted path of `value` (e.g. `Tasks[0]`).
@@ -97,7 +100,7 @@ function canonicalizeObject(value: Record<string, unknown>, def: SchemaDef, path
         warnings.push(`${joinPath(path, key)}: unknown parameter, passed through unchanged`)
         out[key] = item
       } else {
-        warnings.push(`${joinPath(path, key)}: unknown field, ignored`)
+        warnings.push(`${joinPath(path, key)}: ${UNKNOWN_FIELD}`)
       }
       continue
     }

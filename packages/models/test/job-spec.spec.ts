@@ -111,6 +111,21 @@ meta: { MyKey: v }
     expect(job.Tasks[0].Engine.Params.Extra).toBe(1)
   })
 
+  it('refuses unknown fields, each by path, when asked to (the CLI: a misspelt key is not dropped silently)', () => {
+    const spec = `Type: batch\nContraints: [{Key: region, Operator: "=", Values: [eu]}]\n${wasmTask}    Flavour: mint\n`
+    let caught: unknown
+    try {
+      parseJobSpec(spec, { source: 'job.yaml', unknownFields: 'error' })
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(ValidationError)
+    expect((caught as ValidationError).issues.map((issue) => issue.path)).toEqual(['Contraints', 'Tasks[0].Flavour'])
+    expect((caught as ValidationError).issues[0].message).toBe('unknown field: check its spelling and where it sits in the job model')
+    // The default (the REST API) warns and goes on.
+    expect(parseJobSpec(spec).warnings).toContain('Contraints: unknown field, ignored')
+  })
+
   it('warns about a key given twice in different cases', () => {
     const { job, warnings } = parseJobSpec(`type: ops\nName: a\nname: b\n${wasmTask}`)
     expect(job.Name).toBe('b')

@@ -37,7 +37,6 @@ const cases: Array<[string, (spec: Spec) => void, string]> = [
   ['ops job with Count 2', (s) => ((s.Type = 'ops'), (s.Count = 2)), 'Count'],
   ['daemon job with Count 5', (s) => ((s.Type = 'daemon'), (s.Count = 5)), 'Count'],
   ['no tasks', (s) => (s.Tasks = []), 'Tasks'],
-  ['two tasks', (s) => s.Tasks.push(structuredClone(task(s))), 'Tasks'],
   ['constraint with an unknown operator', (s) => (s.Constraints[0].Operator = '~='), 'Constraints[0].Operator'],
   ['constraint in without values', (s) => (s.Constraints[0].Values = []), 'Constraints[0].Values'],
   ['constraint exists with values', (s) => (s.Constraints[0] = { Key: 'gpu', Operator: 'exists', Values: ['x'] }), 'Constraints[0].Values'],
@@ -105,6 +104,14 @@ describe('validateJob', () => {
     const issues = validateJob(normalizeJob(JobSchema.parse(spec)))
     expect(issues.map((issue) => issue.path)).toEqual([path])
     expect(issues[0].message.length).toBeGreaterThan(10)
+  })
+
+  it('runs the first of several tasks and warns about the rest, as Bacalhau does', () => {
+    const spec = validSpec()
+    spec.Tasks.push({ ...structuredClone(task(spec)), Name: 'second' })
+    const { job, warnings } = jobSpecFromValue(spec)
+    expect(job.Tasks.map((t) => t.Name)).toEqual(['main'])
+    expect(warnings).toContain('Tasks: only one task per job is supported; running the first (main) and ignoring second')
   })
 
   it('collects every issue, not just the first', () => {
