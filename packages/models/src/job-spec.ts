@@ -115,7 +115,7 @@ export function jobSpecFromValue(value: unknown, options: JobSpecOptions = {}): 
       if (isObject(task)) warnings.push(...upgradeLegacyWasmTask(task, joinPath('Tasks', index)))
     })
   }
-  const parsed = JobSchema.safeParse(canonical)
+  const parsed = JobSchema.safeParse(canonical, { reportInput: true })
   if (!parsed.success) throw new ValidationError(issuesFromZod(parsed.error), { details: { warnings } })
   parsed.data.Tasks?.forEach((task, taskIndex) =>
     task.InputSources?.forEach((input, inputIndex) => {

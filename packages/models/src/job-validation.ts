@@ -133,7 +133,7 @@ function validateSpecType(
   }
   const schema = PARAMS_SCHEMAS[kind][type]
   if (schema) {
-    const result = schema.safeParse(spec.Params)
+    const result = schema.safeParse(spec.Params, { reportInput: true })
     if (!result.success) for (const issue of issuesFromZod(result.error, joinPath(path, 'Params'))) report(issue.path, issue.message)
   }
   return type

@@ -8,13 +8,16 @@ export const KNOWN_ENGINE_TYPES = ['wasm', 'docker', 'noop'] as const
 /** A known engine type. */
 export type KnownEngineType = (typeof KNOWN_ENGINE_TYPES)[number]
 
-/** Publisher types a task may name; an empty Type means "no publisher / the node's default". */
-export const KNOWN_PUBLISHER_TYPES = ['local', 'ipfs', 's3', 'noop'] as const
+/**
+ * Publisher types a task may name; an empty Type means "no publisher / the node's default".
+ * All of upstream's names are known (a job naming one no node offers is queued with the reason).
+ */
+export const KNOWN_PUBLISHER_TYPES = ['local', 'ipfs', 's3', 's3managed', 'noop'] as const
 /** A known publisher type. */
 export type KnownPublisherType = (typeof KNOWN_PUBLISHER_TYPES)[number]
 
-/** Input source types a task may use. */
-export const KNOWN_INPUT_SOURCE_TYPES = ['inline', 'urlDownload', 'local', 's3', 'ipfs'] as const
+/** Input source types a task may use: upstream's names (pkg/models/constants.go). */
+export const KNOWN_INPUT_SOURCE_TYPES = ['inline', 'urlDownload', 'local', 's3', 's3managed', 's3PreSigned', 'ipfs', 'noop'] as const
 /** A known input source type. */
 export type KnownInputSourceType = (typeof KNOWN_INPUT_SOURCE_TYPES)[number]
 

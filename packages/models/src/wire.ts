@@ -13,7 +13,7 @@ import { canonicalizeKeys } from './schema-keys.ts'
 import type { Evaluation, Execution, Job, JobHistory, NodeInfo, NodeState } from './types.ts'
 
 function decode<T>(schema: z.ZodType, value: unknown, what: string): T {
-  const result = schema.safeParse(value)
+  const result = schema.safeParse(value, { reportInput: true })
   if (!result.success) throw new ValidationError(issuesFromZod(result.error), { hint: `the server sent a malformed ${what}` })
   return result.data as T
 }

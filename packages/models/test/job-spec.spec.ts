@@ -126,6 +126,12 @@ meta: { MyKey: v }
     expect(parseJobSpec(spec).warnings).toContain('Contraints: unknown field, ignored')
   })
 
+  it('says what type a field needs and what it got, not that it is missing', () => {
+    expect(() => parseJobSpec('Type: batch\nCount: "1"\nTasks: [{Name: main, Engine: {Type: noop}}]\n')).toThrow(
+      expect.objectContaining({ issues: [{ path: 'Count', message: 'expected a number, got string' }] }),
+    )
+  })
+
   it('warns about a key given twice in different cases', () => {
     const { job, warnings } = parseJobSpec(`type: ops\nName: a\nname: b\n${wasmTask}`)
     expect(job.Name).toBe('b')

@@ -114,6 +114,14 @@ describe('validateJob', () => {
     expect(warnings).toContain('Tasks: only one task per job is supported; running the first (main) and ignoring second')
   })
 
+  it('knows every upstream publisher and input source name, so such a job is accepted (and queued until a node offers it)', () => {
+    const spec = validSpec()
+    task(spec).Publisher = { Type: 's3managed' }
+    task(spec).InputSources[1].Source = { Type: 's3PreSigned', Params: { PreSignedURL: 'https://example.com/x?sig=1' } }
+    task(spec).InputSources.push({ Target: '/nothing', Source: { Type: 'noop' } })
+    expect(validateJob(jobSpecFromValue(spec, { validate: false }).job)).toEqual([])
+  })
+
   it('collects every issue, not just the first', () => {
     const spec = validSpec()
     spec.Type = 'cron'
