@@ -57,6 +57,17 @@ describe('shoal as a child process', { timeout: 30_000 }, () => {
     expect(run.stderr).toContain('Contraints: unknown field: check its spelling and where it sits in the job model')
   })
 
+  it('job validate fills {{.Var}} placeholders as job run does, and names one with no value', async () => {
+    const spec = 'Name: {{.name}}\nType: batch\nTasks: [{Name: main, Engine: {Type: noop}}]\n'
+    const filled = await runShoal(['job', 'validate', '-', '-V', 'name=nightly'], { stdin: spec })
+    expect(filled.code).toBe(0)
+    expect(filled.stdout).toBe('stdin: valid batch job "nightly" (noop, 1 task, Count 1)\n')
+    const unfilled = await runShoal(['job', 'validate', '-'], { stdin: spec })
+    expect(unfilled.code).toBe(1)
+    expect(unfilled.stderr).toContain('no value for {{.name}}; pass --template-vars name=VALUE')
+    expect(unfilled.stderr).not.toContain('Warning: Keys with collection values')
+  })
+
   it('a missing job file is one clear line and exit 1', async () => {
     const run = await runShoal(['job', 'validate', 'no-such-job.yaml'])
     expect(run.code).toBe(1)

@@ -50,7 +50,8 @@ const where = (source: string | undefined): string => (source ? `${source}: ` : 
  */
 export function parseJobSpec(text: string, options: JobSpecOptions = {}): ParsedJobSpec {
   const lineCounter = new LineCounter()
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false })
+  // logLevel 'error': the yaml package would print process warnings (e.g. for a {{.x}} map key) to the terminal.
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: 'error' })
   const prefix = where(options.source)
   if (!Array.isArray(documents) || documents.length === 0) {
     throw new ValidationError([{ path: '', message: `${prefix}empty job spec: the document holds no job` }])

@@ -3,7 +3,7 @@ import { BadRequestError, NotFoundError, shortId, ShoalError, ValidationError, t
 import type { CliContext } from '../cli-context.ts'
 import type { OutputFlags } from '../cli-context.ts'
 import { addListFlags, addOutputFlags, collect, wholeNumber } from '../command-flags.ts'
-import { parseJobText, readJobSpec } from '../job-spec-source.ts'
+import { parseJobText, readJobSpec, type JobSpecText } from '../job-spec-source.ts'
 import { describeJobText, ensureNewline, executionColumns, historyColumns, jobColumns } from '../job-views.ts'
 import { renderDocument, renderList } from '../output-format.ts'
 import { downloadResults } from '../result-download.ts'
@@ -56,11 +56,28 @@ function validateSummary(job: Job, source: string): string {
   return `${source}: valid ${job.Type} job "${job.Name || '(unnamed)'}" (${task?.Engine.Type ?? 'no engine'}, ${tasks}, Count ${job.Count})`
 }
 
-interface RunFlags extends RunTimeFlags {
+interface TemplateFlags {
   templateVars?: string[]
   templateEnvs?: string
   template?: boolean
+}
+
+interface RunFlags extends RunTimeFlags, TemplateFlags {
   timeout?: number
+}
+
+/** Adds -V/--template-vars, -E/--template-envs and --no-template (Bacalhau's job run templating). */
+function addTemplateFlags(command: Command): Command {
+  return command
+    .option('-V, --template-vars <K=V>', 'replace {{.K}} in the spec with V (repeatable, or K=V,K2=V2)', collect, [])
+    .option('-E, --template-envs <regex>', 'also use environment variables whose names match as template values ("*" = all)')
+    .option('--no-template', 'use the spec as-is, without {{.Var}} substitution')
+}
+
+/** Fills the spec's {{.Var}} placeholders from the template flags, unless --no-template. */
+function fillTemplate(spec: JobSpecText, flags: TemplateFlags, ctx: CliContext): void {
+  if (flags.template === false) return
+  spec.text = applyTemplate(spec.text, { vars: parseKeyValues(flags.templateVars ?? [], '--template-vars'), envPattern: flags.templateEnvs, env: ctx.io.env })
 }
 
 /** `shoal job …`: run, describe, list, logs, executions, history, stop, get, validate, rerun. */
@@ -72,11 +89,9 @@ export function jobCommand(ctx: CliContext): Command {
     .description('Submit a job spec (YAML or JSON) from a file or stdin, wait for it and print its output')
     .argument('[file]', 'the job spec; `-` (or nothing, when piped) reads stdin')
   addRunTimeFlags(run)
+  run.option('--timeout <seconds>', 'same as --wait-timeout-secs', wholeNumber('--timeout'))
+  addTemplateFlags(run)
   run
-    .option('--timeout <seconds>', 'same as --wait-timeout-secs', wholeNumber('--timeout'))
-    .option('-V, --template-vars <K=V>', 'replace {{.K}} in the spec with V (repeatable, or K=V,K2=V2)', collect, [])
-    .option('-E, --template-envs <regex>', 'also use environment variables whose names match as template values ("*" = all)')
-    .option('--no-template', 'send the spec as-is, without {{.Var}} substitution')
     .option('--force', 'submit even if the spec did not change')
     .addHelpText(
       'after',
@@ -92,9 +107,7 @@ Examples:
     )
     .action(async (file: string | undefined, flags: RunFlags, command: Command) => {
       const spec = await readJobSpec(file, ctx.io)
-      if (flags.template !== false) {
-        spec.text = applyTemplate(spec.text, { vars: parseKeyValues(flags.templateVars ?? [], '--template-vars'), envPattern: flags.templateEnvs, env: ctx.io.env })
-      }
+      fillTemplate(spec, flags, ctx)
       const { job: parsed, warnings } = parseJobText(spec)
       await submitAndWatch(ctx, command, parsed, { ...flags, waitTimeoutSecs: flags.timeout ?? flags.waitTimeoutSecs }, warnings)
     })
@@ -102,12 +115,18 @@ Examples:
 
   // job validate
   job.addCommand(
-    new Command('validate')
-      .description('Check a job spec offline: prints a one-line summary, or every problem with its field path')
-      .argument('[file]', 'the job spec; `-` reads stdin')
-      .addHelpText('after', '\nExamples:\n  shoal job validate job.yaml\n  cat job.json | shoal job validate -\n\nExit code 0 when valid, 1 when not.')
-      .action(async (file: string | undefined) => {
+    addTemplateFlags(
+      new Command('validate')
+        .description('Check a job spec offline: prints a one-line summary, or every problem with its field path')
+        .argument('[file]', 'the job spec; `-` reads stdin'),
+    )
+      .addHelpText(
+        'after',
+        '\nExamples:\n  shoal job validate job.yaml\n  cat job.json | shoal job validate -\n  shoal job validate job.yaml -V name=world   fill {{.name}} first, as job run does\n\nExit code 0 when valid, 1 when not.',
+      )
+      .action(async (file: string | undefined, flags: TemplateFlags) => {
         const spec = await readJobSpec(file, ctx.io)
+        fillTemplate(spec, flags, ctx)
         let parsed: Job
         let warnings: string[]
         try {
