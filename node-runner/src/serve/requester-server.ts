@@ -114,7 +114,10 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
       auth: options.apiTokens ? { tokens: options.apiTokens } : undefined,
       staticAssets: options.webRoot ? createStaticAssets(options.webRoot) : undefined,
     })
-    root.route('/', api)
+    // Mounted as a fetch handler, not with root.route(): Hono never calls a routed sub-app's
+    // notFound, so misses under /api/v1 would get a text/plain 404 instead of the API's JSON error
+    // body (and no 405 for a wrong method). The env (Node's request, the WebSocket marker) passes through.
+    root.mount('/', api.fetch)
     const server: Server = createHttpServer(getRequestListener(root.fetch))
     injectWebSocket(server)
     const port = await listen(server, options.host, options.port, 'REST API', '--port')

@@ -67,7 +67,6 @@ export function logsRoute(components: ApiComponents): ApiRoute {
     websocket: true,
     handler: async (c) => {
       const url = requestUrl(c)
-      const options = parseLogsOptions(url)
       const idOrName = pathId(c)
       const namespace = queryString(url, 'namespace')
       const requestId = c.get('requestId')
@@ -77,8 +76,11 @@ export function logsRoute(components: ApiComponents): ApiRoute {
           throw new NotImplementedError('this server cannot upgrade the logs endpoint to a WebSocket', { hint: NDJSON_HINT })
         }
         const abort = new AbortController()
+        // As Bacalhau: the socket opens first and every failure, bad query parameters included,
+        // arrives as an error frame before a normal close (a refused handshake tells a client nothing).
         const pump = async (ws: WSContext) => {
           try {
+            const options = parseLogsOptions(url)
             const job = await store.getJobByIdOrName(idOrName, namespace)
             for await (const line of service.logs(job.ID, { ...options, signal: abort.signal })) {
               if (abort.signal.aborted) break
@@ -98,6 +100,7 @@ export function logsRoute(components: ApiComponents): ApiRoute {
         })
       }
 
+      const options = parseLogsOptions(url)
       if (!wantsNdjson(c.req.raw, url)) {
         throw new BadRequestError('the logs endpoint streams over a WebSocket or as NDJSON', { hint: NDJSON_HINT })
       }

@@ -1,0 +1,80 @@
+/**
+ * The requester as `shoal serve` runs it (startRequesterServer on 127.0.0.1, any free port): what
+ * an API client sees from the real HTTP server, not only from the API app in-process.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { silentLogger } from '@shoal/interface'
+import { startRequesterServer, type RequesterServer } from '../src/serve/requester-server.ts'
+
+let server: RequesterServer
+let dataDir: string
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'shoal-requester-server-'))
+  server = await startRequesterServer({ dataDir, host: '127.0.0.1', port: 0, logger: silentLogger })
+})
+
+afterAll(async () => {
+  await server?.stop()
+  await rm(dataDir, { recursive: true, force: true })
+})
+
+describe('REST API on the real server', () => {
+  it('answers an unknown /api/v1 path with the JSON NotFound error body', async () => {
+    const res = await fetch(`${server.url}/api/v1/orchestrator/nope`, { headers: { 'X-Request-ID': 'req-404' } })
+    expect(res.status).toBe(404)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await res.json()).toMatchObject({ Status: 404, Code: 'NotFound', RequestID: 'req-404', Component: 'APIServer' })
+  })
+
+  it('answers a wrong method on a real route with 405, an Allow header and the JSON error body', async () => {
+    const res = await fetch(`${server.url}/api/v1/orchestrator/nodes`, { method: 'DELETE' })
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('GET, HEAD')
+    expect(await res.json()).toMatchObject({ Status: 405, Code: 'MethodNotAllowed' })
+  })
+
+  it('still serves the API and the peers route', async () => {
+    const alive = await fetch(`${server.url}/api/v1/agent/alive`)
+    expect(await alive.json()).toEqual({ Status: 'OK' })
+    const peers = await fetch(`${server.url}/api/v1/shoal/peers`)
+    expect((await peers.json()).Multiaddrs.length).toBeGreaterThan(0)
+  })
+})
+
+/** Opens a WebSocket and collects its messages until it closes (or fails to open). */
+function collectWebSocket(url: string): Promise<{ opened: boolean; messages: string[]; code?: number }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url)
+    const messages: string[] = []
+    let opened = false
+    socket.addEventListener('open', () => (opened = true))
+    socket.addEventListener('message', (event) => messages.push(String(event.data)))
+    socket.addEventListener('error', () => {
+      if (!opened) resolve({ opened, messages })
+    })
+    socket.addEventListener('close', (event) => resolve({ opened, messages, code: event.code }))
+  })
+}
+
+describe('logs WebSocket on the real server', () => {
+  it('upgrades and reports an unknown job in an error frame, then closes normally', async () => {
+    const ws = server.url.replace('http:', 'ws:')
+    const result = await collectWebSocket(`${ws}/api/v1/orchestrator/jobs/j-nope/logs`)
+    expect(result.opened).toBe(true)
+    expect(result.messages).toHaveLength(1)
+    expect(JSON.parse(result.messages[0])).toMatchObject({ value: null, error: expect.stringMatching(/j-nope/) })
+    expect(result.code).toBe(1000)
+  })
+
+  it('upgrades and reports bad query parameters in an error frame, as Bacalhau does', async () => {
+    const ws = server.url.replace('http:', 'ws:')
+    const result = await collectWebSocket(`${ws}/api/v1/orchestrator/jobs/j-nope/logs?follow=maybe`)
+    expect(result.opened).toBe(true)
+    expect(JSON.parse(result.messages[0]).error).toMatch(/follow="maybe" is not a boolean/)
+    expect(result.code).toBe(1000)
+  })
+})
