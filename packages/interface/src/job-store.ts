@@ -15,7 +15,11 @@ export interface Page<T> {
   NextToken: string
 }
 
-/** Paging options; `nextToken` must come from a previous Page of the same query. */
+/**
+ * Paging options; `nextToken` must come from a previous Page of the same list. A token carries
+ * its query's ordering and page size, which take precedence over `orderBy`, `reverse` and `limit`
+ * (as Bacalhau's paging tokens do), so a token alone continues the same query.
+ */
 export interface PageOptions {
   limit?: number
   nextToken?: string
@@ -41,6 +45,9 @@ export interface ExecutionQuery extends PageOptions {
   /** Only executions in one of these desired states. */
   desiredStates?: ExecutionDesiredStateType[]
   jobVersion?: number
+  /** Order by creation or last modification (default: the order executions were stored in). */
+  orderBy?: 'created_at' | 'modified_at'
+  reverse?: boolean
 }
 
 /** Conditions a conditional update checks inside its transaction; a mismatch is a ConflictError. */
@@ -69,7 +76,10 @@ export interface ExecutionUpdate {
 
 /** Query of a job's history. */
 export interface HistoryQuery extends PageOptions {
+  /** Only items of executions whose ID starts with this (a short ID works). */
   executionId?: string
+  /** Only items recorded for this job version (undefined = every version). */
+  jobVersion?: number
   /** Only items with SeqNum greater than this. */
   since?: number
   type?: 'JobLevel' | 'ExecutionLevel'

@@ -23,6 +23,8 @@ const JOBS = '/api/v1/orchestrator/jobs'
 export const JOB_ORDER_BY = ['created_at', 'modified_at', 'id', 'name'] as const
 /** Values of `include` on GET /jobs/:id. */
 export const JOB_INCLUDES = ['history', 'executions'] as const
+/** Orderings of a job's executions; create_time and modify_time are Bacalhau's legacy spellings. */
+export const EXECUTION_ORDER_BY = ['created_at', 'modified_at', 'create_time', 'modify_time'] as const
 /** Values of `event_type` on GET /jobs/:id/history. */
 export const HISTORY_EVENT_TYPES = ['all', 'job', 'execution'] as const
 
@@ -33,6 +35,18 @@ const namespaceParam: QueryParameter = { name: 'namespace', type: 'string', desc
 const limitParam: QueryParameter = { name: 'limit', type: 'integer', description: 'Page size (1–1000)' }
 const nextTokenParam: QueryParameter = { name: 'next_token', type: 'string', description: 'NextToken of the previous page' }
 const jobVersionParam: QueryParameter = { name: 'job_version', type: 'integer', description: 'A specific job version (default: the latest)' }
+const allJobVersionsParam: QueryParameter = { name: 'all_job_versions', type: 'boolean', description: 'Every version, not only the latest (ignored with job_version)' }
+const tokenNote = 'A next_token carries the ordering and page size of the query that issued it; they replace order_by, reverse and limit.'
+
+/**
+ * The job version a per-version list shows: job_version when given, else the latest unless
+ * all_job_versions is set (undefined = every version), as Bacalhau's history and executions filters.
+ */
+function versionFilter(url: URL, latest: number): number | undefined {
+  const version = queryInteger(url, 'job_version')
+  if (version) return version
+  return queryBoolean(url, 'all_job_versions') ? undefined : latest
+}
 
 /** A namespace filter: `*` and empty mean every namespace. */
 function namespaceOf(url: URL): string | undefined {
@@ -98,7 +112,8 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
       method: 'GET',
       path: JOBS,
       operationId: 'orchestrator/listJobs',
-      summary: 'Lists jobs, newest first unless ordered otherwise.',
+      summary: 'Lists jobs, oldest first (by creation time) unless ordered otherwise.',
+      description: tokenNote,
       tag: 'Orchestrator',
       query: [
         namespaceParam,
@@ -169,7 +184,8 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
         if (version) job = await jobAtVersion(store, job, version)
         const response: GetJobResponse = { Job: job }
         if (includes.has('history')) {
-          const page = await store.getHistory(job.ID, { limit })
+          // Only the shown version's items, as Bacalhau.
+          const page = await store.getHistory(job.ID, { limit, jobVersion: job.Version })
           response.History = { Items: page.Items, NextToken: page.NextToken }
         }
         if (includes.has('executions')) {
@@ -221,37 +237,35 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
       method: 'GET',
       path: `${JOBS}/:id/history`,
       operationId: 'orchestrator/listHistory',
-      summary: "Returns a job's history events.",
+      summary: "Returns a job's history events (the latest version's unless asked otherwise), oldest first.",
+      description: tokenNote,
       tag: 'Orchestrator',
       query: [
         namespaceParam,
         limitParam,
         nextTokenParam,
         { name: 'event_type', type: 'string', description: 'Only job-level or execution-level events', enum: HISTORY_EVENT_TYPES },
-        { name: 'execution_id', type: 'string', description: 'Only events of this execution' },
+        { name: 'execution_id', type: 'string', description: 'Only events of executions whose ID starts with this' },
         { name: 'since', type: 'integer', description: 'Only events at or after this Unix time (seconds)' },
         jobVersionParam,
+        allJobVersionsParam,
       ],
       response: 'ListJobHistoryResponse',
       handler: async (c) => {
         const url = requestUrl(c)
         const eventType = queryEnum(url, 'event_type', HISTORY_EVENT_TYPES)
         const since = queryInteger(url, 'since')
-        const version = queryInteger(url, 'job_version')
         const job = await store.getJobByIdOrName(pathId(c), namespaceOf(url))
         const page = await store.getHistory(job.ID, {
           limit: queryLimit(url),
           nextToken: queryString(url, 'next_token'),
           executionId: queryString(url, 'execution_id'),
           type: eventType === 'job' ? 'JobLevel' : eventType === 'execution' ? 'ExecutionLevel' : undefined,
+          jobVersion: versionFilter(url, job.Version),
         })
-        // Filters the store does not index are applied to the page, which may come back short;
-        // NextToken still continues where the store left off.
-        const items = page.Items.filter(
-          (item) =>
-            (!since || Date.parse(item.Time) >= since * 1000) &&
-            (!version || item.JobVersion === undefined || item.JobVersion === version),
-        )
+        // `since` is applied to the page, which may come back short; NextToken still continues
+        // where the store left off.
+        const items = page.Items.filter((item) => !since || Date.parse(item.Time) >= since * 1000)
         return c.json({ Items: items, NextToken: page.NextToken } satisfies ListJobHistoryResponse)
       },
     },
@@ -261,22 +275,27 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
       operationId: 'orchestrator/jobExecutions',
       summary: "Returns a job's executions (the latest version's unless asked otherwise).",
       tag: 'Orchestrator',
+      description: tokenNote,
       query: [
         namespaceParam,
         limitParam,
         nextTokenParam,
+        { name: 'order_by', type: 'string', description: 'Sort field (create_time and modify_time are accepted too)', enum: EXECUTION_ORDER_BY },
+        { name: 'reverse', type: 'boolean', description: 'Reverse the order' },
         jobVersionParam,
-        { name: 'all_job_versions', type: 'boolean', description: 'Executions of every version' },
+        allJobVersionsParam,
       ],
       response: 'ListJobExecutionsResponse',
       handler: async (c) => {
         const url = requestUrl(c)
-        const version = queryInteger(url, 'job_version')
-        const all = queryBoolean(url, 'all_job_versions')
+        const orderBy = queryEnum(url, 'order_by', EXECUTION_ORDER_BY)
+        const reverse = queryBoolean(url, 'reverse')
         const job = await store.getJobByIdOrName(pathId(c), namespaceOf(url))
         const page = await store.listExecutions({
           jobId: job.ID,
-          jobVersion: all ? undefined : version || job.Version,
+          jobVersion: versionFilter(url, job.Version),
+          orderBy: orderBy === 'create_time' ? 'created_at' : orderBy === 'modify_time' ? 'modified_at' : orderBy,
+          reverse,
           limit: queryLimit(url),
           nextToken: queryString(url, 'next_token'),
         })

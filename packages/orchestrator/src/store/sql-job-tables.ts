@@ -20,13 +20,30 @@ import type {
 } from '@shoal/interface'
 import { toNanos } from '@shoal/interface'
 import { labelSelectorSql, parseLabelSelectors } from './label-selector.ts'
-import { decodePageToken, encodePageToken, pageLimit } from './page-token.ts'
+import { encodePageToken, planPage, type PagePlan } from './page-token.ts'
 import { checkExecutionUpdate, checkJobStateUpdate } from './update-condition.ts'
 
 type DocRow = { doc: string }
-type SeqDocRow = { seq: number; doc: string }
+type KeyedDocRow = { sort_key: string | number | bigint; tie: string | number | bigint; doc: string }
 
 const JOB_ORDER_COLUMNS = { created_at: 'create_time', modified_at: 'modify_time', id: 'id', name: 'name' } as const
+const JOB_ORDERS = Object.keys(JOB_ORDER_COLUMNS) as Array<keyof typeof JOB_ORDER_COLUMNS>
+/** Execution orderings; `seq` is the order they were stored in (the default). */
+const EXECUTION_ORDER_COLUMNS = { seq: 'seq', created_at: 'create_time', modified_at: 'modify_time' } as const
+const EXECUTION_ORDERS = Object.keys(EXECUTION_ORDER_COLUMNS) as Array<keyof typeof EXECUTION_ORDER_COLUMNS>
+
+/** One keyset-paged list query: rows of `table` matching `where`, sorted by `sortColumn` then `tieColumn`. */
+interface KeysetQuery {
+  table: string
+  list: string
+  where: string[]
+  params: SqlValue[]
+  plan: PagePlan<string>
+  /** The sort column; the tie-breaker column alone when they are the same. */
+  sortColumn: string
+  /** A unique column that breaks ties (ID or sequence number). */
+  tieColumn: string
+}
 /** Most matches an ambiguous ID prefix error lists. */
 const PREFIX_MATCHES_SHOWN = 5
 
@@ -178,14 +195,11 @@ export class SqlJobTables {
   }
 
   listJobs(query: JobQuery = {}): Page<Job> {
-    const limit = pageLimit(query.limit)
-    const orderBy = query.orderBy ?? 'created_at'
-    const column = JOB_ORDER_COLUMNS[orderBy]
+    const plan = planPage('jobs', JOB_ORDERS, query, 'created_at')
+    const column = JOB_ORDER_COLUMNS[plan.orderBy]
     if (column === undefined) {
-      throw new BadRequestError(`invalid order_by "${String(orderBy)}": use created_at, modified_at, id or name`)
+      throw new BadRequestError(`invalid order_by "${String(plan.orderBy)}": use created_at, modified_at, id or name`)
     }
-    const direction = query.reverse ? 'DESC' : 'ASC'
-    const order = `${orderBy}:${direction.toLowerCase()}`
     const where: string[] = []
     const params: SqlValue[] = []
     if (query.namespace) {
@@ -204,29 +218,7 @@ export class SqlJobTables {
         params.push(...selector.params)
       }
     }
-    if (query.nextToken) {
-      const cursor = decodePageToken(query.nextToken, 'jobs', order)
-      const comparison = query.reverse ? '<' : '>'
-      if (column === 'id') {
-        where.push(`id ${comparison} ?`)
-        params.push(String(cursor.id))
-      } else {
-        where.push(`(${column}, id) ${comparison} (?, ?)`)
-        params.push(cursor.key, String(cursor.id))
-      }
-    }
-    const sql =
-      `SELECT doc FROM jobs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
-      ` ORDER BY ${column} ${direction}${column === 'id' ? '' : `, id ${direction}`} LIMIT ?`
-    const rows = this.#db.all<DocRow>(sql, ...params, limit + 1)
-    const items = rows.slice(0, limit).map((row) => JSON.parse(row.doc) as Job)
-    let nextToken = ''
-    if (rows.length > limit) {
-      const last = items[items.length - 1]
-      const key = orderBy === 'created_at' ? last.CreateTime : orderBy === 'modified_at' ? last.ModifyTime : orderBy === 'name' ? last.Name : last.ID
-      nextToken = encodePageToken({ list: 'jobs', order, key, id: last.ID })
-    }
-    return { Items: items, NextToken: nextToken }
+    return this.#keysetPage<Job>({ table: 'jobs', list: 'jobs', where, params, plan, sortColumn: column, tieColumn: 'id' })
   }
 
   getJobVersions(jobId: string): Job[] {
@@ -311,7 +303,9 @@ export class SqlJobTables {
   }
 
   listExecutions(query: ExecutionQuery = {}): Page<Execution> {
-    const limit = pageLimit(query.limit)
+    const plan = planPage<keyof typeof EXECUTION_ORDER_COLUMNS>('executions', EXECUTION_ORDERS, query, 'seq')
+    const column = EXECUTION_ORDER_COLUMNS[plan.orderBy]
+    if (column === undefined) throw new BadRequestError(`invalid order_by "${String(plan.orderBy)}": use created_at or modified_at`)
     const where: string[] = []
     const params: SqlValue[] = []
     if (query.jobId !== undefined) {
@@ -334,7 +328,7 @@ export class SqlJobTables {
       where.push('job_version = ?')
       params.push(query.jobVersion)
     }
-    return this.#pageBySeq<Execution>('executions', 'executions', where, params, query.nextToken, limit)
+    return this.#keysetPage<Execution>({ table: 'executions', list: 'executions', where, params, plan, sortColumn: column, tieColumn: 'seq' })
   }
 
   updateExecution(update: ExecutionUpdate): Execution {
@@ -436,7 +430,7 @@ export class SqlJobTables {
   }
 
   getHistory(jobId: string, query: HistoryQuery = {}): Page<JobHistory> {
-    const limit = pageLimit(query.limit)
+    const plan = planPage('history', ['seq'], { limit: query.limit, nextToken: query.nextToken }, 'seq')
     const [found] = this.#db.all<{ job: number | null }>('SELECT (SELECT 1 FROM jobs WHERE id = ?) AS job', jobId)
     if (found.job === null) throw notFound('job', jobId)
     const where = ['job_id = ?']
@@ -445,15 +439,20 @@ export class SqlJobTables {
       where.push('seq > ?')
       params.push(query.since)
     }
-    if (query.executionId !== undefined) {
-      where.push('execution_id = ?')
-      params.push(query.executionId)
+    if (query.executionId !== undefined && query.executionId !== '') {
+      // A prefix, as Bacalhau matches it, so a short execution ID works.
+      where.push('substr(execution_id, 1, ?) = ?')
+      params.push(query.executionId.length, query.executionId)
     }
     if (query.type !== undefined) {
       where.push('type = ?')
       params.push(query.type)
     }
-    return this.#pageBySeq<JobHistory>('job_history', 'history', where, params, query.nextToken, limit)
+    if (query.jobVersion !== undefined) {
+      where.push("json_extract(doc, '$.JobVersion') = ?")
+      params.push(query.jobVersion)
+    }
+    return this.#keysetPage<JobHistory>({ table: 'job_history', list: 'history', where, params, plan, sortColumn: 'seq', tieColumn: 'seq' })
   }
 
   // ----- nodes -----
@@ -472,22 +471,8 @@ export class SqlJobTables {
   }
 
   listNodes(query: PageOptions = {}): Page<NodeState> {
-    const limit = pageLimit(query.limit)
-    const where: string[] = []
-    const params: SqlValue[] = []
-    if (query.nextToken) {
-      where.push('id > ?')
-      params.push(String(decodePageToken(query.nextToken, 'nodes', 'id:asc').id))
-    }
-    const rows = this.#db.all<{ id: string; doc: string }>(
-      `SELECT id, doc FROM nodes${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
-      ...params,
-      limit + 1,
-    )
-    const page = rows.slice(0, limit)
-    const nextToken =
-      rows.length > limit ? encodePageToken({ list: 'nodes', order: 'id:asc', key: 0, id: page[page.length - 1].id }) : ''
-    return { Items: page.map((row) => JSON.parse(row.doc) as NodeState), NextToken: nextToken }
+    const plan = planPage('nodes', ['id'], { limit: query.limit, nextToken: query.nextToken }, 'id')
+    return this.#keysetPage<NodeState>({ table: 'nodes', list: 'nodes', where: [], params: [], plan, sortColumn: 'id', tieColumn: 'id' })
   }
 
   deleteNode(id: string): void {
@@ -527,20 +512,47 @@ export class SqlJobTables {
     return stored
   }
 
-  /** A page of a table with an integer `seq` key, in `seq` order. */
-  #pageBySeq<T>(table: string, list: string, where: string[], params: SqlValue[], nextToken: string | undefined, limit: number): Page<T> {
-    if (nextToken) {
-      where.push('seq > ?')
-      params.push(Number(decodePageToken(nextToken, list, 'seq:asc').id))
+  /**
+   * A page of `query.table` in (sort, tie) order, continuing after the plan's cursor; the next
+   * token records the ordering and page size so a token alone continues the same query.
+   */
+  #keysetPage<T>(query: KeysetQuery): Page<T> {
+    const { plan, sortColumn, tieColumn } = query
+    const where = [...query.where]
+    const params = [...query.params]
+    const direction = plan.reverse ? 'DESC' : 'ASC'
+    const single = sortColumn === tieColumn
+    if (plan.after) {
+      const comparison = plan.reverse ? '<' : '>'
+      if (single) {
+        where.push(`${tieColumn} ${comparison} ?`)
+        params.push(plan.after.id)
+      } else {
+        where.push(`(${sortColumn}, ${tieColumn}) ${comparison} (?, ?)`)
+        params.push(plan.after.key, plan.after.id)
+      }
     }
-    const rows = this.#db.all<SeqDocRow>(
-      `SELECT seq, doc FROM ${table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`,
+    const rows = this.#db.all<KeyedDocRow>(
+      `SELECT ${sortColumn} AS sort_key, ${tieColumn} AS tie, doc FROM ${query.table}` +
+        `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
+        ` ORDER BY ${single ? '' : `${sortColumn} ${direction}, `}${tieColumn} ${direction} LIMIT ?`,
       ...params,
-      limit + 1,
+      plan.limit + 1,
     )
-    const page = rows.slice(0, limit)
-    const token = rows.length > limit ? encodePageToken({ list, order: 'seq:asc', key: 0, id: Number(page[page.length - 1].seq) }) : ''
-    return { Items: page.map((row) => JSON.parse(row.doc) as T), NextToken: token }
+    const page = rows.slice(0, plan.limit)
+    let nextToken = ''
+    if (rows.length > plan.limit) {
+      const last = page[page.length - 1]
+      nextToken = encodePageToken({
+        list: query.list,
+        orderBy: plan.orderBy,
+        reverse: plan.reverse,
+        limit: plan.limit,
+        key: single ? 0 : sqlKey(last.sort_key),
+        id: sqlKey(last.tie),
+      })
+    }
+    return { Items: page.map((row) => JSON.parse(row.doc) as T), NextToken: nextToken }
   }
 
   #nowNanos(): number {
@@ -559,3 +571,7 @@ function notFound(kind: 'job' | 'execution' | 'evaluation' | 'node', id: string)
   })
 }
 
+/** A key read back from SQLite (integers may come back as bigint) as a token field. */
+function sqlKey(value: string | number | bigint): string | number {
+  return typeof value === 'bigint' ? Number(value) : value
+}

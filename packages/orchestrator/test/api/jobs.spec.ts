@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { ExecutionState } from '@shoal/models'
 import { createHarness } from './helpers/api-harness.ts'
+import { FakeRequesterService } from './helpers/fake-requester-service.ts'
 import { execution, jobSpec } from './helpers/fixtures.ts'
+import { ManualClock } from '../helpers/manual-clock.ts'
 
 const JOBS = '/api/v1/orchestrator/jobs'
 
@@ -93,6 +95,22 @@ describe('GET /orchestrator/jobs', () => {
     expect(second.body.NextToken).toBe('')
     const reversed = await h.json('GET', `${JOBS}?order_by=name&reverse=true`)
     expect(reversed.body.Items.map((j: any) => j.Name)).toEqual(['c', 'b', 'a'])
+  })
+
+  it('continues a query from next_token alone, with its ordering and page size (Bacalhau tokens carry them)', async () => {
+    const h = createHarness()
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await h.json('PUT', JOBS, { Job: jobSpec({ Name: name }) })
+    const names = (body: any) => body.Items.map((j: any) => j.Name)
+    const first = await h.json('GET', `${JOBS}?limit=2&order_by=name&reverse=true`)
+    expect(names(first.body)).toEqual(['e', 'd'])
+    const alone = await h.json('GET', `${JOBS}?next_token=${first.body.NextToken}`)
+    expect(alone.status).toBe(200)
+    expect(names(alone.body)).toEqual(['c', 'b'])
+    const contrary = await h.json('GET', `${JOBS}?next_token=${first.body.NextToken}&limit=50&order_by=created_at&reverse=false`)
+    expect(names(contrary.body)).toEqual(['c', 'b'])
+    const last = await h.json('GET', `${JOBS}?next_token=${alone.body.NextToken}`)
+    expect(names(last.body)).toEqual(['a'])
+    expect(last.body.NextToken).toBe('')
   })
 
   it('filters by namespace and labels', async () => {
@@ -247,6 +265,42 @@ describe('GET /orchestrator/jobs/:id/history', () => {
     expect(second.body.Items[0].SeqNum).toBeGreaterThan(first.body.Items[0].SeqNum)
   })
 
+  it("shows the latest version's items unless job_version or all_job_versions says otherwise", async () => {
+    const { h, jobId } = await submitted()
+    await h.service.store.updateJobState({ jobId, newState: 'Running' })
+    await h.json('PUT', JOBS, { Job: jobSpec({ Count: 2 }) })
+    const versions = async (path: string) => {
+      const { status, body } = await h.json('GET', path)
+      expect(status, path).toBe(200)
+      return [...new Set(body.Items.map((i: any) => i.JobVersion))]
+    }
+    expect(await versions(`${JOBS}/${jobId}/history`)).toEqual([2])
+    expect(await versions(`${JOBS}/${jobId}/history?job_version=1`)).toEqual([1])
+    expect(await versions(`${JOBS}/${jobId}/history?all_job_versions=true`)).toEqual([1, 2])
+    expect(await versions(`${JOBS}/${jobId}/history?job_version=1&all_job_versions=true`)).toEqual([1])
+    const latest = await h.json('GET', `${JOBS}/${jobId}?include=history`)
+    expect([...new Set(latest.body.History.Items.map((i: any) => i.JobVersion))]).toEqual([2])
+    const older = await h.json('GET', `${JOBS}/${jobId}?include=history&job_version=1`)
+    expect(older.body.Job.Version).toBe(1)
+    expect([...new Set(older.body.History.Items.map((i: any) => i.JobVersion))]).toEqual([1])
+  })
+
+  it('matches execution_id by prefix, so a short execution ID works', async () => {
+    const { h, jobId } = await submitted()
+    const job = await h.service.store.getJob(jobId)
+    for (const id of ['e-041fc72a-0000-4000-8000-000000000001', 'e-9b2c0000-0000-4000-8000-000000000002']) {
+      await h.service.store.createExecution(execution(job, id, 'n-1'))
+      await h.service.store.updateExecution({
+        executionId: id,
+        newValues: { ComputeState: { StateType: ExecutionState.Completed } },
+        event: { Message: 'done', Topic: 'Execution', Timestamp: new Date(0).toISOString() },
+      })
+    }
+    const { body } = await h.json('GET', `${JOBS}/${jobId}/history?execution_id=e-041fc72a`)
+    expect(body.Items.length).toBeGreaterThan(0)
+    expect(body.Items.every((i: any) => i.ExecutionID === 'e-041fc72a-0000-4000-8000-000000000001')).toBe(true)
+  })
+
   it('answers 400 for a bad event_type, since or token and 404 for an unknown job', async () => {
     const { h, jobId } = await submitted()
     for (const query of ['event_type=node', 'since=-3', 'next_token=@@']) {
@@ -278,10 +332,37 @@ describe('GET /orchestrator/jobs/:id/executions', () => {
     expect((await h.json('GET', `${JOBS}/${jobId}/executions?all_job_versions=true`)).body.Items).toHaveLength(4)
   })
 
-  it('answers 404 for an unknown job and 400 for a bad token', async () => {
+  it('orders by order_by (created_at, modified_at and the legacy create_time, modify_time) and reverse', async () => {
+    const clock = new ManualClock()
+    const { h, jobId } = await submitted(createHarness({ service: new FakeRequesterService({ clock }) }))
+    const job = await h.service.store.getJob(jobId)
+    // Stored in the order e-1, e-2, e-3; created e-2, e-3, e-1; e-2 modified last.
+    for (const [id, created] of [['e-1', 30], ['e-2', 10], ['e-3', 20]] as const) {
+      await h.service.store.createExecution(execution(job, id, 'n-1', { CreateTime: created }))
+      await clock.advance(1)
+    }
+    await h.service.store.updateExecution({ executionId: 'e-2', newValues: { NodeID: 'n-2' } })
+    const ids = async (query: string) => {
+      const { status, body } = await h.json('GET', `${JOBS}/${jobId}/executions?${query}`)
+      expect(status, query).toBe(200)
+      return body.Items.map((e: any) => e.ID)
+    }
+    expect(await ids('order_by=created_at')).toEqual(['e-2', 'e-3', 'e-1'])
+    expect(await ids('order_by=create_time&reverse=true')).toEqual(['e-1', 'e-3', 'e-2'])
+    expect((await ids('order_by=modified_at&reverse=true'))[0]).toBe('e-2')
+    expect((await ids('order_by=modify_time'))[2]).toBe('e-2')
+    const first = await h.json('GET', `${JOBS}/${jobId}/executions?order_by=created_at&reverse=true&limit=2`)
+    const rest = await h.json('GET', `${JOBS}/${jobId}/executions?next_token=${first.body.NextToken}`)
+    expect([...first.body.Items, ...rest.body.Items].map((e: any) => e.ID)).toEqual(['e-1', 'e-3', 'e-2'])
+  })
+
+  it('answers 404 for an unknown job and 400 for a bad token or order_by', async () => {
     const { h, jobId } = await submitted()
     expect((await h.json('GET', `${JOBS}/j-x/executions`)).status).toBe(404)
     expect((await h.json('GET', `${JOBS}/${jobId}/executions?next_token=nope`)).status).toBe(400)
+    const order = await h.json('GET', `${JOBS}/${jobId}/executions?order_by=node`)
+    expect(order.status).toBe(400)
+    expect(order.body).toMatchObject({ Code: 'BadRequest', Message: expect.stringMatching(/order_by="node"/) })
   })
 })
 

@@ -247,10 +247,26 @@ export function runJobStoreCompliance(name: string, createStore: (init: JobStore
         const tampered = NextToken.slice(0, -3) + (NextToken.endsWith('AAA') ? 'BBB' : 'AAA')
         await expect(store.listJobs({ nextToken: tampered })).rejects.toThrow(/invalid next_token/)
         await expect(store.listJobs({ nextToken: btoa('{"list":"jobs"}') })).rejects.toThrow(/invalid next_token/)
-        await expect(store.listJobs({ nextToken: NextToken, orderBy: 'name' })).rejects.toThrow(/invalid next_token/)
-        await expect(store.listJobs({ nextToken: NextToken, reverse: true })).rejects.toThrow(/invalid next_token/)
         await expect(store.listNodes({ nextToken: NextToken })).rejects.toThrow(/invalid next_token/)
+        await expect(store.listExecutions({ nextToken: NextToken })).rejects.toThrow(/invalid next_token/)
         await expect(store.listJobs({ limit: -1 })).rejects.toThrow(BadRequestError)
+      })
+
+      it("continues a token's query: its ordering and page size win over the request's, as Bacalhau's tokens do", async () => {
+        for (let index = 0; index < 7; index++) {
+          await store.createJob(makeJob({ Name: `job-${index}` }))
+          clock.advance(1)
+        }
+        const names = (page: { Items: Job[] }) => page.Items.map((job) => job.Name)
+        const first = await store.listJobs({ orderBy: 'name', reverse: true, limit: 3 })
+        expect(names(first)).toEqual(['job-6', 'job-5', 'job-4'])
+        const alone = await store.listJobs({ nextToken: first.NextToken })
+        expect(names(alone)).toEqual(['job-3', 'job-2', 'job-1'])
+        const contrary = await store.listJobs({ nextToken: first.NextToken, orderBy: 'created_at', reverse: false, limit: 50 })
+        expect(names(contrary)).toEqual(['job-3', 'job-2', 'job-1'])
+        const last = await store.listJobs({ nextToken: alone.NextToken })
+        expect(names(last)).toEqual(['job-0'])
+        expect(last.NextToken).toBe('')
       })
 
       it('filters by namespace (empty = all) and by state', async () => {
@@ -460,6 +476,29 @@ export function runJobStoreCompliance(name: string, createStore: (init: JobStore
         expect(second.NextToken).toBe('')
         await expect(store.listExecutions({ nextToken: 'garbage' })).rejects.toThrow(/invalid next_token/)
       })
+
+      it('orders executions by creation or modification time, either way, and pages in that order', async () => {
+        const job = await created()
+        const executions = []
+        for (let index = 0; index < 4; index++) {
+          // Created out of storage order: the last stored is the oldest.
+          const execution = makeExecution(job.ID, { CreateTime: toNanos(clock.now()) - (index === 3 ? 1e12 : 0) })
+          executions.push(execution)
+          await store.createExecution(execution)
+          clock.advance(1000)
+        }
+        const [a, b, c, d] = executions.map((execution) => execution.ID)
+        await store.updateExecution({ executionId: a, newValues: { NodeID: 'n-moved' } })
+        const ids = (page: { Items: Array<{ ID: string }> }) => page.Items.map((execution) => execution.ID)
+        expect(ids(await store.listExecutions({ jobId: job.ID }))).toEqual([a, b, c, d])
+        expect(ids(await store.listExecutions({ jobId: job.ID, orderBy: 'created_at' }))).toEqual([d, a, b, c])
+        expect(ids(await store.listExecutions({ jobId: job.ID, orderBy: 'created_at', reverse: true }))).toEqual([c, b, a, d])
+        expect(ids(await store.listExecutions({ jobId: job.ID, orderBy: 'modified_at', reverse: true }))).toEqual([a, d, c, b])
+        const first = await store.listExecutions({ jobId: job.ID, orderBy: 'modified_at', reverse: true, limit: 3 })
+        const rest = await store.listExecutions({ jobId: job.ID, nextToken: first.NextToken })
+        expect([...ids(first), ...ids(rest)]).toEqual([a, d, c, b])
+        expect(rest.NextToken).toBe('')
+      })
     })
 
     describe('transactions', () => {
@@ -639,10 +678,24 @@ export function runJobStoreCompliance(name: string, createStore: (init: JobStore
         expect((await store.getHistory(job.ID, { since: 1 })).Items.map((item) => item.SeqNum)).toEqual([2, 3])
         expect((await store.getHistory(job.ID, { type: 'ExecutionLevel' })).Items.map((item) => item.SeqNum)).toEqual([3])
         expect((await store.getHistory(job.ID, { executionId: execution.ID })).Items).toHaveLength(1)
+        expect((await store.getHistory(job.ID, { executionId: execution.ID.slice(0, 10) })).Items).toHaveLength(1)
+        expect((await store.getHistory(job.ID, { executionId: 'e-nothing' })).Items).toHaveLength(0)
         const first = await store.getHistory(job.ID, { limit: 2 })
-        const rest = await store.getHistory(job.ID, { limit: 2, nextToken: first.NextToken })
+        const rest = await store.getHistory(job.ID, { nextToken: first.NextToken })
         expect([...first.Items, ...rest.Items].map((item) => item.SeqNum)).toEqual([1, 2, 3])
         expect(rest.NextToken).toBe('')
+      })
+
+      it('filters by job version', async () => {
+        const job = await created()
+        await store.updateJobState({ jobId: job.ID, newState: 'Running' })
+        await store.updateJob({ ...job, Count: 2 })
+        await store.updateJobState({ jobId: job.ID, newState: 'Running' })
+        const versions = async (jobVersion?: number) => (await store.getHistory(job.ID, { jobVersion })).Items.map((item) => item.JobVersion)
+        expect(await versions()).toEqual([1, 1, 2, 2])
+        expect(await versions(1)).toEqual([1, 1])
+        expect(await versions(2)).toEqual([2, 2])
+        expect(await versions(3)).toEqual([])
       })
 
       it('numbers each job on its own and refuses unknown jobs', async () => {

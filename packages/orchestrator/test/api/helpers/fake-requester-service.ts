@@ -5,7 +5,7 @@
  */
 import { newEvaluationId, newJobId, ValidationError } from '@shoal/models'
 import type { Job, NodeInfo, NodeState } from '@shoal/models'
-import type { JobStore } from '@shoal/interface'
+import type { Clock, JobStore } from '@shoal/interface'
 import { SqlJobStore } from '../../../src/store/index.ts'
 import { createNodeSqliteDatabase } from '../../../../../node-runner/src/sqlite/node-sqlite-database.ts'
 import type {
@@ -35,8 +35,9 @@ export class FakeRequesterService implements RequesterService {
   /** When set, every listNodes call throws it (an unexpected internal failure). */
   listNodesFailure?: Error
 
-  constructor() {
-    this.store = new SqlJobStore({ db: createNodeSqliteDatabase(':memory:') })
+  /** `clock` drives the store's CreateTime/ModifyTime (default: the system clock). */
+  constructor(options: { clock?: Pick<Clock, 'now'> } = {}) {
+    this.store = new SqlJobStore({ db: createNodeSqliteDatabase(':memory:'), clock: options.clock })
   }
 
   async submitJob(spec: unknown, options: { force?: boolean } = {}): Promise<SubmitJobResponse> {
