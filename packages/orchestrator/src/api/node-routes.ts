@@ -90,11 +90,20 @@ export function nodeRoutes(components: ApiComponents): ApiRoute[] {
       response: 'ListNodesResponse',
       handler: async (c) => {
         const url = requestUrl(c)
-        const orderBy = queryEnum(url, 'order_by', NODE_ORDER_BY) ?? 'id'
-        const reverse = queryBoolean(url, 'reverse')
-        const limit = queryLimit(url)
+        let orderBy: NodeOrder = queryEnum(url, 'order_by', NODE_ORDER_BY) ?? 'id'
+        let reverse = queryBoolean(url, 'reverse')
+        let limit = queryLimit(url)
+        let offset = 0
         const token = queryString(url, 'next_token')
-        const offset = token === undefined ? 0 : decodeOffsetToken(token)
+        if (token !== undefined) {
+          // The token's ordering and page size win, as with Bacalhau's paging tokens.
+          const cursor = decodeOffsetToken(token)
+          if (!(NODE_ORDER_BY as readonly string[]).includes(cursor.orderBy)) {
+            throw new BadRequestError(`next_token ${JSON.stringify(token)} is not a paging token this server issued`)
+          }
+          ;({ offset, reverse, limit } = cursor)
+          orderBy = cursor.orderBy as NodeOrder
+        }
         const approval = upperEnum(queryAlias(url, ['filter-approval', 'filter_approval']), 'filter-approval', NODE_MEMBERSHIPS)
         const status = upperEnum(queryAlias(url, ['filter-status', 'filter_status']), 'filter-status', NODE_CONNECTION_STATES)
         const selector = parseLabelSelectors(url.searchParams.getAll('labels'))
@@ -109,7 +118,7 @@ export function nodeRoutes(components: ApiComponents): ApiRoute[] {
           .sort((a, b) => (reverse ? -compare(a, b) : compare(a, b)) || a.Info.NodeID.localeCompare(b.Info.NodeID))
         const end = limit === undefined ? nodes.length : offset + limit
         const page = nodes.slice(offset, end)
-        const NextToken = end < nodes.length ? encodeOffsetToken(end) : ''
+        const NextToken = limit !== undefined && end < nodes.length ? encodeOffsetToken({ offset: end, orderBy, reverse, limit }) : ''
         return c.json({ Nodes: page, NextToken } satisfies ListNodesResponse)
       },
     },

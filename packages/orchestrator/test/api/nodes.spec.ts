@@ -42,6 +42,16 @@ describe('GET /orchestrator/nodes', () => {
     expect(second.body.NextToken).toBe('')
   })
 
+  it('continues from next_token alone with the ordering and page size of the first request', async () => {
+    const h = await withNodes()
+    await h.service.store.putNode(computeNode('n-delta', { cpu: 2 }))
+    const first = await h.json('GET', `${NODES}?limit=2&order_by=available_cpu&reverse=true`)
+    expect(ids(first.body)).toEqual(['n-alpha', 'n-delta'])
+    const alone = await h.json('GET', `${NODES}?next_token=${first.body.NextToken}`)
+    expect(ids(alone.body)).toEqual(['n-gamma', 'n-beta'])
+    expect(alone.body.NextToken).toBe('')
+  })
+
   it('answers 400 for bad filters, orderings and tokens', async () => {
     const h = await withNodes()
     for (const query of ['filter-approval=MAYBE', 'filter-status=ASLEEP', 'order_by=age', 'next_token=xyz', 'next_token=eyJvZmZzZXQiOi0xfQ', 'labels=a%20in%20(b']) {
