@@ -36,8 +36,11 @@ export interface RequesterService {
   submitJob(job: unknown, options?: { force?: boolean } & AbortOptions): Promise<SubmitJobResponse>
   /** Stops a job and its executions. */
   stopJob(jobId: string, reason?: string): Promise<{ EvaluationID: string }>
-  /** Runs the current version of a terminal (or running) job again. */
-  rerunJob(jobIdOrName: string, reason?: string): Promise<RerunJobResponse>
+  /**
+   * Runs a terminal (or running) job again as a new latest version: with the spec of
+   * `jobVersion` when given (an older version), else of the current version.
+   */
+  rerunJob(jobIdOrName: string, reason?: string, jobVersion?: number): Promise<RerunJobResponse>
   /** What would change if `job` were submitted. */
   diffJob(job: unknown): Promise<DiffJobResponse>
   /** Approves, rejects or deletes a node. */

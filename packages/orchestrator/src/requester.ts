@@ -301,8 +301,11 @@ export class Requester extends EventTarget implements RequesterService {
     return { EvaluationID: result.evaluation?.ID ?? '' }
   }
 
-  /** Runs a job again as a new version (its running executions, if any, are replaced). */
-  async rerunJob(jobIdOrName: string, reason?: string): Promise<RerunJobResponse> {
+  /**
+   * Runs a job again as a new latest version (its running executions, if any, are replaced):
+   * the spec of `jobVersion` when given (an older version), else the current one.
+   */
+  async rerunJob(jobIdOrName: string, reason?: string, jobVersion?: number): Promise<RerunJobResponse> {
     const now = this.clock.now()
     const [{ job, evaluation }] = await this.batcher.run(async (tx) => {
       const current = await tx.getJobByIdOrName(jobIdOrName)
@@ -311,8 +314,18 @@ export class Requester extends EventTarget implements RequesterService {
           hint: 'wait for it to run, or stop it first',
         })
       }
+      let spec = current
+      if (jobVersion && jobVersion !== current.Version) {
+        const found = (await tx.getJobVersions(current.ID)).find((version) => version.Version === jobVersion)
+        if (!found) {
+          throw new NotFoundError(`job ${current.ID} has no version ${jobVersion} (latest is ${current.Version})`, {
+            hint: 'list its versions with `job describe` or GET /api/v1/orchestrator/jobs/<id>/versions',
+          })
+        }
+        spec = found
+      }
       const message = reason ? `job rerun: ${reason}` : 'job rerun'
-      const updated = await tx.updateJob({ ...current, State: { StateType: 'Pending', Message: message } })
+      const updated = await tx.updateJob({ ...spec, State: { StateType: 'Pending', Message: message } })
       const time = isoTime(now)
       await tx.addHistory({ Type: 'JobLevel', JobID: updated.ID, JobVersion: updated.Version, Event: { Message: message, Topic: 'Submission', Timestamp: time }, Time: time })
       return { job: updated, evaluation: this.newEvaluation(updated, 'job-rerun') }

@@ -216,7 +216,7 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
       method: 'PUT',
       path: `${JOBS}/:id/rerun`,
       operationId: 'orchestrator/rerunJob',
-      summary: 'Runs the current version of a job again.',
+      summary: 'Runs a job again as a new version: the current spec, or that of JobVersion.',
       tag: 'Orchestrator',
       requestBody: 'RerunJobRequest',
       response: 'RerunJobResponse',
@@ -225,12 +225,8 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
         const reason = optionalString(body, 'Reason')
         const version = optionalInteger(body, 'JobVersion')
         const job = await store.getJobByIdOrName(pathId(c), namespaceOf(requestUrl(c)))
-        if (version && version !== job.Version) {
-          throw new ValidationError([
-            { path: 'JobVersion', message: `only the latest version (${job.Version}) can be rerun; omit JobVersion or submit the old spec again` },
-          ])
-        }
-        return c.json(await service.rerunJob(job.ID, reason))
+        if (version) await jobAtVersion(store, job, version) // 404 naming the versions before the scheduler is involved
+        return c.json(await service.rerunJob(job.ID, reason, version || undefined))
       },
     },
     {

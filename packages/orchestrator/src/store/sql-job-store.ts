@@ -18,8 +18,9 @@
  * getJobVersions) and records "Job updated"; updateJobState records a "State Update" item with
  * the previous and new state; updateExecution records `event` when given. Every update bumps
  * Revision and sets ModifyTime from the clock (Unix nanoseconds); CreateTime is kept, or set
- * from the clock when 0. A terminal job or execution state never changes again (ConflictError).
- * Lists are ordered and paged with opaque tokens; the default page size is 100, the most 1000.
+ * from the clock when 0. A terminal job or execution state never changes again (ConflictError),
+ * except that a Failed job may be marked Stopped. Lists are ordered and paged with opaque tokens
+ * that carry the query's ordering and page size; the default page size is 100, the most 1000.
  */
 import { ShoalError } from '@shoal/models'
 import type { Evaluation, Execution, Job, JobHistory, NodeState } from '@shoal/models'

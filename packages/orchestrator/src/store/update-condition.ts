@@ -25,7 +25,10 @@ export function checkJobStateUpdate(job: Job, newState: JobStateType, condition:
   if (condition.unexpectedStates?.includes(found)) {
     throw conflict(`job ${job.ID}: expected state not ${either(condition.unexpectedStates)} but found ${found}`)
   }
-  if (TERMINAL_JOB_STATES.includes(found) && newState !== found) {
+  // The one exit from a terminal state: a Failed job may be marked Stopped (Bacalhau allows
+  // stopping a failed job, so the user can record that it was abandoned).
+  const failedToStopped = found === 'Failed' && newState === 'Stopped'
+  if (TERMINAL_JOB_STATES.includes(found) && newState !== found && !failedToStopped) {
     throw conflict(`job ${job.ID} is already ${found}; cannot change its state to ${newState}`, 'Rerun or resubmit the job to run it again.')
   }
 }

@@ -211,12 +211,20 @@ describe('PUT /orchestrator/jobs/:id/rerun', () => {
     expect((await h.json('PUT', `${JOBS}/${jobId}/rerun`)).status).toBe(200)
   })
 
-  it('refuses an older JobVersion, a malformed body and an unknown job', async () => {
+  it('forwards an older JobVersion to rerun; 404 for a version the job never had', async () => {
     const { h, jobId } = await submitted()
     await h.json('PUT', JOBS, { Job: jobSpec({ Count: 3 }) })
-    const old = await h.json('PUT', `${JOBS}/${jobId}/rerun`, { JobVersion: 1 })
-    expect(old.status).toBe(400)
-    expect(old.body.Message).toMatch(/^JobVersion: only the latest version \(2\)/)
+    const old = await h.json('PUT', `${JOBS}/${jobId}/rerun`, { JobVersion: 1, Reason: 'back to v1' })
+    expect(old.status).toBe(200)
+    expect(h.service.calls.at(-1)).toEqual({ method: 'rerunJob', args: [jobId, 'back to v1', 1] })
+    const missing = await h.json('PUT', `${JOBS}/${jobId}/rerun`, { JobVersion: 9 })
+    expect(missing.status).toBe(404)
+    expect(missing.body.Message).toMatch(/has no version 9 \(latest is 2\)/)
+  })
+
+  it('refuses a malformed body and an unknown job', async () => {
+    const { h, jobId } = await submitted()
+    expect((await h.json('PUT', `${JOBS}/${jobId}/rerun`, { JobVersion: -1 })).status).toBe(400)
     expect((await h.json('PUT', `${JOBS}/${jobId}/rerun`, '{oops')).status).toBe(400)
     expect((await h.json('PUT', `${JOBS}/j-missing/rerun`)).status).toBe(404)
   })

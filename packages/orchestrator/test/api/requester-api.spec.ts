@@ -103,6 +103,36 @@ describe('REST API over the real Requester', () => {
     expect(conflict.body).toMatchObject({ Code: 'Conflict', Status: 409 })
   })
 
+  it('marks a failed job Stopped (200, no evaluation) and answers an already-stopped one with 200, as Bacalhau', async () => {
+    const { rh, h } = await setup()
+    await rh.addNode('n-x', { engines: ['docker'] })
+    const failing = await h.json('PUT', JOBS, { Job: noopJob({ Name: 'cannot-run', Type: 'ops' }) })
+    await rh.waitForState(failing.body.JobID, 'Failed')
+    const stop = await h.json('DELETE', `${JOBS}/cannot-run?reason=cleanup`)
+    expect(stop.status).toBe(200)
+    expect(stop.body).toEqual({ EvaluationID: '' })
+    expect((await h.json('GET', `${JOBS}/cannot-run`)).body.Job.State).toMatchObject({ StateType: 'Stopped', Message: 'cleanup' })
+    const again = await h.json('DELETE', `${JOBS}/cannot-run`)
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual({ EvaluationID: '' })
+  })
+
+  it('reruns an older version: its spec becomes the new latest version', async () => {
+    const { rh, h } = await setup()
+    await rh.addNode('n-1')
+    const first = await h.json('PUT', JOBS, { Job: noopJob({ Name: 'versions', Labels: { tier: 'bronze' } }) })
+    await rh.waitForState(first.body.JobID, 'Completed')
+    await h.json('PUT', JOBS, { Job: noopJob({ Name: 'versions', Labels: { tier: 'gold' } }) })
+    await rh.waitForState(first.body.JobID, 'Completed')
+    const rerun = await h.json('PUT', `${JOBS}/versions/rerun`, { JobVersion: 1 })
+    expect(rerun.status).toBe(200)
+    expect(rerun.body).toMatchObject({ JobID: first.body.JobID, JobVersion: 3 })
+    await rh.waitForState(first.body.JobID, 'Completed')
+    const { body } = await h.json('GET', `${JOBS}/versions`)
+    expect(body.Job).toMatchObject({ Version: 3, Labels: { tier: 'bronze' } })
+    expect((await h.json('PUT', `${JOBS}/versions/rerun`, { JobVersion: 7 })).status).toBe(404)
+  })
+
   it('reruns a completed job as version 2', async () => {
     const { rh, h } = await setup()
     await rh.addNode('n-1')

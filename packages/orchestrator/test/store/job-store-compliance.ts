@@ -145,6 +145,16 @@ export function runJobStoreCompliance(name: string, createStore: (init: JobStore
         await store.updateJobState({ jobId: job.ID, newState: 'Completed' })
         await expect(store.updateJobState({ jobId: job.ID, newState: 'Running' })).rejects.toThrow(/already Completed/)
         expect((await store.getJob(job.ID)).State.StateType).toBe('Completed')
+        await expect(store.updateJobState({ jobId: job.ID, newState: 'Stopped' })).rejects.toThrow(/already Completed/)
+      })
+
+      it('lets a Failed job be marked Stopped, and nothing else', async () => {
+        const job = await created()
+        await store.updateJobState({ jobId: job.ID, newState: 'Failed' })
+        await expect(store.updateJobState({ jobId: job.ID, newState: 'Running' })).rejects.toThrow(/already Failed/)
+        const stopped = await store.updateJobState({ jobId: job.ID, newState: 'Stopped', message: 'abandoned' })
+        expect(stopped.State).toEqual({ StateType: 'Stopped', Message: 'abandoned' })
+        await expect(store.updateJobState({ jobId: job.ID, newState: 'Failed' })).rejects.toThrow(/already Stopped/)
       })
 
       it('deletes a job with its executions, evaluations and history', async () => {

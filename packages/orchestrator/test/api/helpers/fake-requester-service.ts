@@ -58,8 +58,8 @@ export class FakeRequesterService implements RequesterService {
     return { EvaluationID: newEvaluationId() }
   }
 
-  async rerunJob(jobIdOrName: string, reason?: string): Promise<RerunJobResponse> {
-    this.calls.push({ method: 'rerunJob', args: [jobIdOrName, reason] })
+  async rerunJob(jobIdOrName: string, reason?: string, jobVersion?: number): Promise<RerunJobResponse> {
+    this.calls.push({ method: 'rerunJob', args: jobVersion === undefined ? [jobIdOrName, reason] : [jobIdOrName, reason, jobVersion] })
     const job = await this.store.getJobByIdOrName(jobIdOrName)
     return { JobID: job.ID, JobVersion: job.Version, EvaluationID: newEvaluationId(), Warnings: [] }
   }
