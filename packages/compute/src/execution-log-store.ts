@@ -21,6 +21,8 @@ export interface ExecutionLogStoreInit {
 class ExecutionLog {
   readonly entries: LogEntry[] = []
   chars = 0
+  /** Characters of the oldest lines dropped to stay within the limit. */
+  dropped = 0
   finished = false
   received = false
   readonly followers = new Set<LogFollower>()
@@ -56,7 +58,11 @@ class ExecutionLog {
     this.entries.push(entry)
     this.chars += entry.line.length
     // Bounded: each iteration drops one entry.
-    while (this.chars > this.maxChars && this.entries.length > 1) this.chars -= this.entries.shift()!.line.length
+    while (this.chars > this.maxChars && this.entries.length > 1) {
+      const gone = this.entries.shift()!.line.length
+      this.chars -= gone
+      this.dropped += gone
+    }
     for (const follower of this.followers) follower.onLine(entry)
   }
 }
@@ -102,7 +108,11 @@ export class ExecutionLogStore {
     return this.logs.has(executionId)
   }
 
-  /** The last `tail` lines (all when undefined), and whether the execution is still running. */
+  /**
+   * The last `tail` lines (all when undefined), and whether the execution is still running. When
+   * older lines were dropped to keep within the limit and the reader asked for them, the first
+   * entry is a note on stderr saying so, so a cut log never passes for a whole one.
+   */
   read(executionId: string, tail?: number): { entries: LogEntry[]; finished: boolean } | undefined {
     const log = this.logs.get(executionId)
     if (!log) return undefined
@@ -110,6 +120,12 @@ export class ExecutionLogStore {
     this.logs.delete(executionId)
     this.logs.set(executionId, log)
     const entries = tail === undefined ? log.entries.slice() : tail === 0 ? [] : log.entries.slice(-tail)
+    if (log.dropped > 0 && (tail === undefined || tail > log.entries.length)) {
+      entries.unshift({
+        stream: 2,
+        line: `[shoal] ${log.dropped} characters of earlier output are not shown: a compute node keeps the last ${this.init.maxCharsPerExecution} of each execution's log. \`shoal job get\` downloads the whole output.\n`,
+      })
+    }
     return { entries, finished: log.finished }
   }
 
