@@ -15,6 +15,7 @@ export type {
 } from './requester-service.ts'
 export { NodeRegistry } from './nodes/node-registry.ts'
 export type { LiveNode, NodeRegistryInit } from './nodes/node-registry.ts'
+export { MultipleNodesFoundError, NodeStateConflictError, NODES_COMPONENT } from './nodes/node-errors.ts'
 export { EvaluationBroker } from './evaluation-broker.ts'
 export type { BrokerEntry, EvaluationGroup, EvaluationBrokerInit } from './evaluation-broker.ts'
 export { scheduleJob } from './scheduler/schedule-job.ts'

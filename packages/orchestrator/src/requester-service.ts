@@ -43,7 +43,10 @@ export interface RequesterService {
   rerunJob(jobIdOrName: string, reason?: string, jobVersion?: number): Promise<RerunJobResponse>
   /** What would change if `job` were submitted. */
   diffJob(job: unknown): Promise<DiffJobResponse>
-  /** Approves, rejects or deletes a node. */
+  /**
+   * Approves, rejects or deletes a node. Throws NotFoundError for an unknown node and
+   * NodeStateConflictError (409 ConflictNodeState) when it already has the asked membership.
+   */
   nodeAction(nodeId: string, action: NodeAction, message?: string): Promise<{ Success: boolean; Error?: string }>
   /** Log lines of a job's executions (from the compute nodes that ran them). */
   logs(jobIdOrName: string, options?: LogsOptions): AsyncIterable<ExecutionLogLine>

@@ -27,6 +27,7 @@ import { diffJobs } from './job-diff.ts'
 import { prepareJob } from './job-submission.ts'
 import { LogStreams } from './log-streams.ts'
 import { MessageOrder } from './message-order.ts'
+import { NODES_COMPONENT, NodeStateConflictError } from './nodes/node-errors.ts'
 import { NodeRegistry } from './nodes/node-registry.ts'
 import type {
   DiffJobResponse,
@@ -349,20 +350,23 @@ export class Requester extends EventTarget implements RequesterService {
     return { Diff: diffJobs(existing, job), Warnings: warnings }
   }
 
-  /** Approves, rejects or deletes a node. */
+  /**
+   * Approves, rejects or deletes a node. Throws NotFoundError for an unknown node, and
+   * NodeStateConflictError when it is already approved (rejected), as Bacalhau's node manager.
+   */
   async nodeAction(nodeId: string, action: NodeAction, message?: string): Promise<{ Success: boolean; Error?: string }> {
     const node = this.nodes.get(nodeId)
-    if (!node) return { Success: false, Error: `node ${nodeId} not found` }
+    if (!node) throw new NotFoundError(`node not found: ${nodeId}`, { component: NODES_COMPONENT, hint: 'list nodes with `node list`' })
     switch (action) {
       case 'approve': {
-        if (node.state.Membership === 'APPROVED') return { Success: false, Error: `node ${nodeId} is already approved` }
+        if (node.state.Membership === 'APPROVED') throw new NodeStateConflictError(`node ${nodeId} already approved`, { component: NODES_COMPONENT })
         const state = await this.nodes.setMembership(nodeId, 'APPROVED')
         this.emitNode(nodeId, state)
         if (node.connection) this.wakeJobs(true)
         return { Success: true }
       }
       case 'reject': {
-        if (node.state.Membership === 'REJECTED') return { Success: false, Error: `node ${nodeId} is already rejected` }
+        if (node.state.Membership === 'REJECTED') throw new NodeStateConflictError(`node ${nodeId} already rejected`, { component: NODES_COMPONENT })
         const state = await this.nodes.setMembership(nodeId, 'REJECTED')
         this.emitNode(nodeId, state)
         await this.nodeLost(nodeId, `was rejected by the operator${message ? `: ${message}` : ''}`)

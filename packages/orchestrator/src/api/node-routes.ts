@@ -7,6 +7,7 @@ import type { GetNodeResponse, ListNodesResponse, PutNodeResponse } from './api-
 import { expectObject, optionalString, readJsonBody } from './json-body.ts'
 import { parseLabelSelectors } from '../store/label-selector.ts'
 import { firstUnmetConstraint } from '../scheduler/label-constraints.ts'
+import { MultipleNodesFoundError, NODES_COMPONENT } from '../nodes/node-errors.ts'
 import { decodeOffsetToken, encodeOffsetToken } from './offset-token.ts'
 import { queryAlias, queryBoolean, queryEnum, queryLimit, queryString } from './query-params.ts'
 import type { NodeAction } from '../requester-service.ts'
@@ -66,9 +67,13 @@ export function nodeRoutes(components: ApiComponents): ApiRoute[] {
     const matches = nodes.filter((n) => n.Info.NodeID.startsWith(id))
     if (matches.length === 1) return matches[0]
     if (matches.length > 1) {
-      throw new BadRequestError(`node ID prefix ${JSON.stringify(id)} matches ${matches.length} nodes`, { hint: 'use a longer prefix or the full node ID' })
+      const shown = matches.slice(0, 3).map((n) => n.Info.NodeID)
+      throw new MultipleNodesFoundError(
+        `multiple nodes found for prefix ${JSON.stringify(id)}: ${shown.join(', ')}${matches.length > shown.length ? ', …' : ''}`,
+        { component: NODES_COMPONENT, hint: 'use a longer node ID prefix or the full node ID' },
+      )
     }
-    throw new NotFoundError(`node ${id} not found`, { hint: `list nodes with GET ${NODES}` })
+    throw new NotFoundError(`node not found: ${id}`, { component: NODES_COMPONENT, hint: `list nodes with GET ${NODES}` })
   }
 
   return [

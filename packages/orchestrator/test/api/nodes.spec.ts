@@ -69,12 +69,17 @@ describe('GET /orchestrator/nodes/:id', () => {
     expect((await h.json('GET', `${NODES}/n-g`)).body.Node.Info.NodeID).toBe('n-gamma')
   })
 
-  it('answers 404 for an unknown node and 400 for an ambiguous prefix', async () => {
+  it('answers 404 for an unknown node and 409 MultipleNodesFound for an ambiguous prefix, as Bacalhau', async () => {
     const h = await withNodes()
     const unknown = await h.json('GET', `${NODES}/n-zeta`)
     expect(unknown.status).toBe(404)
     expect(unknown.body.Code).toBe('NotFound')
-    expect((await h.json('GET', `${NODES}/n-`)).status).toBe(400)
+    const ambiguous = await h.json('GET', `${NODES}/n-`)
+    expect(ambiguous.status).toBe(409)
+    expect(ambiguous.body).toMatchObject({ Status: 409, Code: 'MultipleNodesFound', Component: 'NodesManager' })
+    expect(ambiguous.body.Message).toMatch(/n-alpha, n-beta, n-gamma/)
+    const put = await h.json('PUT', `${NODES}/n-`, { Action: 'approve' })
+    expect(put).toMatchObject({ status: 409, body: { Code: 'MultipleNodesFound' } })
   })
 })
 
@@ -87,7 +92,8 @@ describe('PUT /orchestrator/nodes/:id', () => {
     expect(h.service.calls.at(-1)).toEqual({ method: 'nodeAction', args: ['n-beta', 'approve', 'ok'] })
     expect((await h.service.store.getNode('n-beta')).Membership).toBe('APPROVED')
     const again = await h.json('PUT', `${NODES}/n-beta`, { Action: 'approve' })
-    expect(again.body).toEqual({ Success: false, Error: 'node n-beta is already APPROVED' })
+    expect(again.status).toBe(409)
+    expect(again.body).toMatchObject({ Code: 'ConflictNodeState', Message: 'node n-beta already approved' })
     await h.json('PUT', `${NODES}/n-gamma`, { Action: 'delete' })
     expect(ids((await h.json('GET', NODES)).body)).toEqual(['n-alpha', 'n-beta'])
   })

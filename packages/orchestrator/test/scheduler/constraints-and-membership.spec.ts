@@ -39,8 +39,8 @@ describe('node selection and membership', () => {
     expect(await h.requester.nodeAction('n-a', 'approve')).toEqual({ Success: true })
     await h.waitForState(jobId, 'Completed')
     expect((await h.requester.listNodes())[0].Membership).toBe('APPROVED')
-    expect(await h.requester.nodeAction('n-a', 'approve')).toEqual({ Success: false, Error: 'node n-a is already approved' })
-    expect(await h.requester.nodeAction('n-zzz', 'approve')).toEqual({ Success: false, Error: 'node n-zzz not found' })
+    await expect(h.requester.nodeAction('n-a', 'approve')).rejects.toMatchObject({ code: 'ConflictNodeState', status: 409 })
+    await expect(h.requester.nodeAction('n-zzz', 'approve')).rejects.toMatchObject({ code: 'NotFound', message: 'node not found: n-zzz' })
   })
 
   it('refuses a node with a wrong or missing join token, accepts the right one', async () => {

@@ -6,6 +6,7 @@
 import { newEvaluationId, newJobId, ValidationError } from '@shoal/models'
 import type { Job, NodeInfo, NodeState } from '@shoal/models'
 import type { Clock, JobStore } from '@shoal/interface'
+import { NODES_COMPONENT, NodeStateConflictError } from '../../../src/nodes/node-errors.ts'
 import { SqlJobStore } from '../../../src/store/index.ts'
 import { createNodeSqliteDatabase } from '../../../../../node-runner/src/sqlite/node-sqlite-database.ts'
 import type {
@@ -80,7 +81,7 @@ export class FakeRequesterService implements RequesterService {
       return { Success: true }
     }
     const Membership = action === 'approve' ? 'APPROVED' : 'REJECTED'
-    if (node.Membership === Membership) return { Success: false, Error: `node ${nodeId} is already ${Membership}` }
+    if (node.Membership === Membership) throw new NodeStateConflictError(`node ${nodeId} already ${action}d`, { component: NODES_COMPONENT })
     await this.store.putNode({ ...node, Membership })
     return { Success: true }
   }
