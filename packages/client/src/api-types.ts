@@ -65,12 +65,16 @@ export interface JobHistoryQuery extends PageQuery, JobCallOptions {
   /** Unix seconds. */
   since?: number
   jobVersion?: number
+  /** Every version's events, not only the latest version's (ignored with jobVersion). */
+  allJobVersions?: boolean
 }
 
 /** Options of jobExecutions. */
 export interface JobExecutionsQuery extends PageQuery, JobCallOptions {
   jobVersion?: number
   allJobVersions?: boolean
+  orderBy?: 'created_at' | 'modified_at'
+  reverse?: boolean
 }
 
 /** Options of logs and logsWebSocket. */

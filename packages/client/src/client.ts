@@ -73,8 +73,8 @@ export interface ShoalClient {
   jobVersions(idOrName: string, options?: JobCallOptions): Promise<ListResponse<Job>>
   /** Published results of the job's completed executions. */
   jobResults(idOrName: string, options?: JobCallOptions): Promise<ListResponse<SpecConfig>>
-  /** Runs the latest version of a job again. */
-  rerunJob(idOrName: string, options?: JobCallOptions & { reason?: string }): Promise<RerunJobResponse>
+  /** Runs a job again: its latest version, or `jobVersion`'s spec. */
+  rerunJob(idOrName: string, options?: JobCallOptions & { reason?: string; jobVersion?: number }): Promise<RerunJobResponse>
   /** What would change if `job` were submitted. */
   diffJob(job: unknown, options?: CallOptions): Promise<DiffJobResponse>
   /** A job's log lines over HTTP (the NDJSON stream); ends when the server ends it. */
@@ -220,6 +220,7 @@ export function createClient(options: ClientOptions): ShoalClient {
           execution_id: q.executionId,
           since: q.since,
           job_version: q.jobVersion,
+          all_job_versions: q.allJobVersions,
         },
         signal: q.signal,
       }),
@@ -229,6 +230,8 @@ export function createClient(options: ClientOptions): ShoalClient {
           namespace: q.namespace,
           limit: q.limit,
           next_token: q.nextToken,
+          order_by: q.orderBy,
+          reverse: q.reverse,
           job_version: q.jobVersion,
           all_job_versions: q.allJobVersions,
         },
@@ -237,7 +240,7 @@ export function createClient(options: ClientOptions): ShoalClient {
     jobVersions: (idOrName, o = {}) => json('GET', jobPath(idOrName, '/versions'), { query: { namespace: o.namespace }, signal: o.signal }),
     jobResults: (idOrName, o = {}) => json('GET', jobPath(idOrName, '/results'), { query: { namespace: o.namespace }, signal: o.signal }),
     rerunJob: (idOrName, o = {}) =>
-      json('PUT', jobPath(idOrName, '/rerun'), { query: { namespace: o.namespace }, body: { Reason: o.reason ?? '' }, signal: o.signal }),
+      json('PUT', jobPath(idOrName, '/rerun'), { query: { namespace: o.namespace }, body: { Reason: o.reason ?? '', ...(o.jobVersion ? { JobVersion: o.jobVersion } : {}) }, signal: o.signal }),
     diffJob: (job, o = {}) => json('PUT', `${JOBS}/diff`, { body: { Job: job }, signal: o.signal }),
 
     async *logs(idOrName, q = {}) {
