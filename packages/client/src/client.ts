@@ -3,7 +3,7 @@
  * Node, browsers and workers with their global `fetch`, or with an injected one (tests pass a
  * function that calls `app.request`).
  */
-import { AbortError, ShoalError, UnreachableError } from '@shoal/models'
+import { AbortError, nodeInfoFromWire, nodeStateFromWire, ShoalError, UnreachableError } from '@shoal/models'
 import { ApiError, isApiErrorBody, LogStreamError } from './api-error.ts'
 import type {
   AgentConfigResponse,
@@ -302,8 +302,10 @@ export function createClient(options: ClientOptions): ShoalClient {
       }
     },
 
-    listNodes: (q = {}) =>
-      json('GET', NODES, {
+    // Nodes are decoded into the model (Bacalhau's JSON key QueueCapacity becomes
+    // QueueUsedCapacity; the legacy top-level Connection is read), so the types hold.
+    listNodes: async (q = {}) => {
+      const page = await json<{ Nodes?: unknown[] | null; NextToken?: string }>('GET', NODES, {
         query: {
           limit: q.limit,
           next_token: q.nextToken,
@@ -314,18 +316,23 @@ export function createClient(options: ClientOptions): ShoalClient {
           labels: q.labels,
         },
         signal: q.signal,
-      }),
+      })
+      return { Nodes: (page.Nodes ?? []).map(nodeStateFromWire), NextToken: page.NextToken ?? '' }
+    },
     iterateNodes: (q = {}) =>
       paginate(async (nextToken) => {
         const page = await client.listNodes({ ...q, nextToken })
         return { items: page.Nodes, next: page.NextToken }
       }),
-    getNode: (id, o = {}) => json('GET', `${NODES}/${encodeURIComponent(id)}`, { signal: o.signal }),
+    getNode: async (id, o = {}) => {
+      const answer = await json<{ Node: unknown }>('GET', `${NODES}/${encodeURIComponent(id)}`, { signal: o.signal })
+      return { Node: nodeStateFromWire(answer.Node) }
+    },
     nodeAction: (id, action, o = {}) =>
       json('PUT', `${NODES}/${encodeURIComponent(id)}`, { body: { Action: action, Message: o.message ?? '' }, signal: o.signal }),
     alive: (o = {}) => json('GET', 'api/v1/agent/alive', { signal: o.signal }),
     version: (o = {}) => json('GET', 'api/v1/agent/version', { signal: o.signal }),
-    agentNode: (o = {}) => json('GET', 'api/v1/agent/node', { signal: o.signal }),
+    agentNode: async (o = {}) => nodeInfoFromWire(await json('GET', 'api/v1/agent/node', { signal: o.signal })),
     agentConfig: (o = {}) => json('GET', 'api/v1/agent/config', { signal: o.signal }),
   }
   return client

@@ -167,6 +167,10 @@ describe('nodes and agent', () => {
     for await (const node of client.iterateNodes({ limit: 2 })) all.push(node.Info.NodeID)
     expect(all).toEqual(['n-1', 'n-2', 'n-3'])
     expect((await client.getNode('n-3')).Node.Info.NodeID).toBe('n-3')
+    // The server writes Bacalhau's QueueCapacity key; the client hands back the model's field.
+    const queue = { CPU: 0, Memory: 0, Disk: 0, GPU: 0 }
+    expect((await client.getNode('n-3')).Node.Info.ComputeNodeInfo?.QueueUsedCapacity).toEqual(queue)
+    expect((await client.listNodes()).Nodes[0].Info.ComputeNodeInfo?.QueueUsedCapacity).toEqual(queue)
     expect(await client.nodeAction('n-2', 'approve', { message: 'welcome' })).toEqual({ Success: true })
     expect(service.calls.at(-1)).toEqual({ method: 'nodeAction', args: ['n-2', 'approve', 'welcome'] })
   })
@@ -175,7 +179,9 @@ describe('nodes and agent', () => {
     const { client } = setup({ version: { GitVersion: 'v9.9.9' }, config: { Auth: { Token: 'x' } } })
     expect(await client.alive()).toEqual({ Status: 'OK' })
     expect((await client.version()).GitVersion).toBe('v9.9.9')
-    expect((await client.agentNode()).NodeType).toBe('Requester')
+    const agent = await client.agentNode()
+    expect(agent.NodeType).toBe('Requester')
+    expect(agent.BacalhauVersion?.GitVersion).toBe('v9.9.9')
     expect(await client.agentConfig()).toEqual({ config: { Auth: { Token: '********' } } })
   })
 })

@@ -1,7 +1,12 @@
-/** Zod schemas of nodes as the API returns them (GET /orchestrator/nodes, /agent/node). */
+/**
+ * Nodes as the API returns them (GET /orchestrator/nodes, /agent/node): zod schemas that read
+ * them (from Shoal or Bacalhau), and the writers that give them Bacalhau's exact JSON shape.
+ */
 import { z } from 'zod'
 import { nullAsAbsent, ResourcesSchema } from './execution-schema.ts'
+import type { NodeConnectionState } from './states.ts'
 import { NODE_CONNECTION_STATES, NODE_MEMBERSHIPS } from './states.ts'
+import type { ComputeNodeInfo, NodeInfo, NodeState, Resources } from './types.ts'
 
 const zeroResources = { CPU: 0, Memory: 0, Disk: 0, GPU: 0 }
 const names = z.array(z.string())
@@ -40,7 +45,19 @@ export const NodeInfoSchema = z.object({
   NodeID: z.string().min(1, 'missing node ID'),
   NodeType: z.string().transform((type) => ['Requester', 'Compute'].find((name) => name.toLowerCase() === type.toLowerCase()) ?? type),
   Labels: nullAsAbsent(z.record(z.string(), z.string()).default({})),
-  BacalhauVersion: nullAsAbsent(z.object({ Major: z.string().optional(), Minor: z.string().optional(), GitVersion: z.string().optional() }).optional()),
+  BacalhauVersion: nullAsAbsent(
+    z
+      .object({
+        Major: z.string().optional(),
+        Minor: z.string().optional(),
+        GitVersion: z.string().optional(),
+        GitCommit: z.string().optional(),
+        BuildDate: z.string().optional(),
+        GOOS: z.string().optional(),
+        GOARCH: z.string().optional(),
+      })
+      .optional(),
+  ),
   ComputeNodeInfo: nullAsAbsent(ComputeNodeInfoSchema.optional()),
   SupportedProtocols: nullAsAbsent(names.optional()),
 })
@@ -64,3 +81,52 @@ export const NodeStateSchema = z.preprocess(
     }),
   }),
 )
+
+/** ComputeNodeInfo as Bacalhau writes it: QueueUsedCapacity goes by the JSON key `QueueCapacity`. */
+export type ComputeNodeInfoJson = Omit<ComputeNodeInfo, 'QueueUsedCapacity'> & { QueueCapacity: Resources }
+
+/** NodeInfo as Bacalhau writes it: every field present (Go has no omitempty on them). */
+export interface NodeInfoJson extends Omit<NodeInfo, 'ComputeNodeInfo' | 'SupportedProtocols' | 'BacalhauVersion'> {
+  SupportedProtocols: string[]
+  ComputeNodeInfo: ComputeNodeInfoJson
+  BacalhauVersion: NonNullable<NodeInfo['BacalhauVersion']>
+}
+
+/** NodeState as Bacalhau writes it, with the deprecated top-level `Connection` still filled in. */
+export interface NodeStateJson extends Omit<NodeState, 'Info'> {
+  Info: NodeInfoJson
+  /** Deprecated upstream (use ConnectionState.Status) but still written; older clients read it. */
+  Connection: NodeConnectionState
+}
+
+const ZERO: Resources = { CPU: 0, Memory: 0, Disk: 0, GPU: 0 }
+
+/** Go's zero time, which Bacalhau writes for a time it does not know. */
+const GO_ZERO_TIME = '0001-01-01T00:00:00Z'
+
+/** `info` in Bacalhau's JSON shape; fields the node did not report get Bacalhau's zero values. */
+export function nodeInfoToWire(info: NodeInfo): NodeInfoJson {
+  const { ComputeNodeInfo: compute, SupportedProtocols, BacalhauVersion, ...rest } = info
+  const { QueueUsedCapacity, ...computeRest } = compute ?? {
+    ExecutionEngines: [],
+    Publishers: [],
+    StorageSources: [],
+    MaxCapacity: ZERO,
+    QueueUsedCapacity: ZERO,
+    AvailableCapacity: ZERO,
+    MaxJobRequirements: ZERO,
+    RunningExecutions: 0,
+    EnqueuedExecutions: 0,
+  }
+  return {
+    ...rest,
+    SupportedProtocols: SupportedProtocols ?? [],
+    ComputeNodeInfo: { ...computeRest, QueueCapacity: QueueUsedCapacity ?? ZERO },
+    BacalhauVersion: { GitVersion: '', GitCommit: '', BuildDate: GO_ZERO_TIME, GOOS: '', GOARCH: '', ...BacalhauVersion },
+  }
+}
+
+/** `node` in Bacalhau's JSON shape (see nodeInfoToWire), with the deprecated `Connection`. */
+export function nodeStateToWire(node: NodeState): NodeStateJson {
+  return { ...node, Info: nodeInfoToWire(node.Info), Connection: node.ConnectionState.Status }
+}

@@ -207,7 +207,7 @@ export interface NodeInfo {
   NodeID: string
   NodeType: 'Requester' | 'Compute' | string
   Labels: Record<string, string>
-  BacalhauVersion?: { Major?: string; Minor?: string; GitVersion?: string }
+  BacalhauVersion?: { Major?: string; Minor?: string; GitVersion?: string; GitCommit?: string; BuildDate?: string; GOOS?: string; GOARCH?: string }
   ComputeNodeInfo?: ComputeNodeInfo
   SupportedProtocols?: string[]
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { evaluationFromWire, jobFromWire, nodeInfoFromWire, nodeStateFromWire, ValidationError } from '../src/index.ts'
+import { evaluationFromWire, jobFromWire, nodeInfoFromWire, nodeInfoToWire, nodeStateFromWire, nodeStateToWire, ValidationError } from '../src/index.ts'
+import type { NodeState } from '../src/index.ts'
 
 describe('jobFromWire', () => {
   it('decodes a Bacalhau API job, filling what Go omits', () => {
@@ -68,6 +69,46 @@ describe('nodes', () => {
     expect(node.ConnectionState.Status).toBe('DISCONNECTED')
     expect(node.Membership).toBe('APPROVED')
     expect(node.Info.NodeType).toBe('Requester')
+  })
+
+  it('writes Bacalhau\'s shape: QueueCapacity, the deprecated Connection, and every field Go always writes', () => {
+    const capacity = { CPU: 2, Memory: 1024, Disk: 4096, GPU: 0 }
+    const node: NodeState = {
+      Info: {
+        NodeID: 'n-1',
+        NodeType: 'Compute',
+        Labels: {},
+        ComputeNodeInfo: {
+          ExecutionEngines: ['wasm'],
+          Publishers: ['local'],
+          StorageSources: ['inline'],
+          MaxCapacity: capacity,
+          QueueUsedCapacity: { CPU: 1, Memory: 0, Disk: 0, GPU: 0 },
+          AvailableCapacity: capacity,
+          MaxJobRequirements: capacity,
+          RunningExecutions: 1,
+          EnqueuedExecutions: 0,
+        },
+      },
+      Membership: 'APPROVED',
+      ConnectionState: { Status: 'CONNECTED' },
+    }
+    const json = JSON.parse(JSON.stringify(nodeStateToWire(node)))
+    expect(json.Connection).toBe('CONNECTED')
+    expect(json.Info.ComputeNodeInfo.QueueCapacity).toEqual({ CPU: 1, Memory: 0, Disk: 0, GPU: 0 })
+    expect(json.Info.ComputeNodeInfo).not.toHaveProperty('QueueUsedCapacity')
+    expect(json.Info.SupportedProtocols).toEqual([])
+    expect(json.Info.BacalhauVersion).toEqual({ GitVersion: '', GitCommit: '', BuildDate: '0001-01-01T00:00:00Z', GOOS: '', GOARCH: '' })
+    // What is written reads back as the same node.
+    expect(nodeStateFromWire(json)).toMatchObject(node)
+    expect(nodeStateFromWire(json).Info.ComputeNodeInfo?.QueueUsedCapacity).toEqual({ CPU: 1, Memory: 0, Disk: 0, GPU: 0 })
+  })
+
+  it('gives a node without compute info the zero ComputeNodeInfo Go writes, and keeps a known version', () => {
+    const info = nodeInfoToWire({ NodeID: 'n-r', NodeType: 'Requester', Labels: {}, BacalhauVersion: { GitVersion: 'v1.2.3' } })
+    expect(info.ComputeNodeInfo).toMatchObject({ ExecutionEngines: [], QueueCapacity: { CPU: 0, Memory: 0, Disk: 0, GPU: 0 }, RunningExecutions: 0 })
+    expect(info.BacalhauVersion.GitVersion).toBe('v1.2.3')
+    expect(nodeInfoFromWire(info).ComputeNodeInfo?.QueueUsedCapacity).toEqual({ CPU: 0, Memory: 0, Disk: 0, GPU: 0 })
   })
 
   it('requires a node ID', () => {

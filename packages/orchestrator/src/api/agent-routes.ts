@@ -1,4 +1,5 @@
 /** The /api/v1/agent endpoints: liveness, version, node info, configuration. */
+import { nodeInfoToWire } from '@shoal/models'
 import type { ApiComponents, ApiRoute } from './api-route.ts'
 import type { BuildVersionInfo, GetAgentConfigResponse, IsAliveResponse } from './api-types.ts'
 import { redactConfig } from './config-redaction.ts'
@@ -43,10 +44,13 @@ export function agentRoutes(
       method: 'GET',
       path: '/api/v1/agent/node',
       operationId: 'agent/node',
-      summary: "The requester's NodeInfo (fields at the top level, as Bacalhau).",
+      summary: "The requester's NodeInfo (fields at the top level, as Bacalhau), with BacalhauVersion and ComputeNodeInfo always present.",
       tag: 'Agent',
       response: 'NodeInfo',
-      handler: (c) => c.json(service.nodeInfo()),
+      handler: (c) => {
+        const info = service.nodeInfo()
+        return c.json(nodeInfoToWire({ ...info, BacalhauVersion: info.BacalhauVersion ?? version }))
+      },
     },
     {
       method: 'GET',

@@ -13,6 +13,7 @@ import type {
   ListJobsResponse,
   StopJobResponse,
 } from './api-types.ts'
+import { executionToWire } from './execution-json.ts'
 import { expectObject, field, optionalBoolean, optionalInteger, optionalString, readJsonBody } from './json-body.ts'
 import { logsRoute } from './job-logs-route.ts'
 import { queryBoolean, queryEnum, queryInteger, queryLimit, queryString } from './query-params.ts'
@@ -190,7 +191,7 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
         }
         if (includes.has('executions')) {
           const page = await store.listExecutions({ jobId: job.ID, jobVersion: job.Version, limit })
-          response.Executions = { Items: page.Items, NextToken: page.NextToken }
+          response.Executions = { Items: page.Items.map(executionToWire), NextToken: page.NextToken }
         }
         return c.json(response)
       },
@@ -295,7 +296,7 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
           limit: queryLimit(url),
           nextToken: queryString(url, 'next_token'),
         })
-        return c.json({ Items: page.Items, NextToken: page.NextToken } satisfies ListJobExecutionsResponse)
+        return c.json({ Items: page.Items.map(executionToWire), NextToken: page.NextToken } satisfies ListJobExecutionsResponse)
       },
     },
     {

@@ -1,5 +1,5 @@
 /** The /api/v1/orchestrator/nodes endpoints. */
-import { BadRequestError, NODE_CONNECTION_STATES, NODE_MEMBERSHIPS, NotFoundError, ValidationError } from '@shoal/models'
+import { BadRequestError, NODE_CONNECTION_STATES, NODE_MEMBERSHIPS, nodeStateToWire, NotFoundError, ValidationError } from '@shoal/models'
 import type { NodeState, Resources } from '@shoal/models'
 import { pathId, requestUrl } from './api-route.ts'
 import type { ApiComponents, ApiRoute } from './api-route.ts'
@@ -124,7 +124,7 @@ export function nodeRoutes(components: ApiComponents): ApiRoute[] {
         const end = limit === undefined ? nodes.length : offset + limit
         const page = nodes.slice(offset, end)
         const NextToken = limit !== undefined && end < nodes.length ? encodeOffsetToken({ offset: end, orderBy, reverse, limit }) : ''
-        return c.json({ Nodes: page, NextToken } satisfies ListNodesResponse)
+        return c.json({ Nodes: page.map(nodeStateToWire), NextToken } satisfies ListNodesResponse)
       },
     },
     {
@@ -134,7 +134,7 @@ export function nodeRoutes(components: ApiComponents): ApiRoute[] {
       summary: 'Returns a node by ID or unique ID prefix.',
       tag: 'Orchestrator',
       response: 'GetNodeResponse',
-      handler: async (c) => c.json({ Node: await findNode(pathId(c)) } satisfies GetNodeResponse),
+      handler: async (c) => c.json({ Node: nodeStateToWire(await findNode(pathId(c))) } satisfies GetNodeResponse),
     },
     {
       method: 'PUT',

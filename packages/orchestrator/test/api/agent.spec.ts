@@ -14,9 +14,23 @@ describe('agent endpoints', () => {
     expect(given.body).toMatchObject({ GitVersion: 'v1.2.3', GOOS: 'linux', Major: '0' })
   })
 
-  it("GET /agent/node inlines the requester's NodeInfo", async () => {
-    const { body } = await createHarness().json('GET', '/api/v1/agent/node')
-    expect(body).toEqual({ NodeID: 'n-requester', NodeType: 'Requester', Labels: { role: 'requester' } })
+  it("GET /agent/node inlines the requester's NodeInfo with every field Bacalhau always writes", async () => {
+    const { body } = await createHarness({ version: { GitVersion: 'v1.2.3' } }).json('GET', '/api/v1/agent/node')
+    expect(body).toMatchObject({ NodeID: 'n-requester', NodeType: 'Requester', Labels: { role: 'requester' }, SupportedProtocols: [] })
+    expect(body.BacalhauVersion).toMatchObject({ GitVersion: 'v1.2.3', GitCommit: '', GOOS: '', GOARCH: '' })
+    expect(Number.isNaN(Date.parse(body.BacalhauVersion.BuildDate))).toBe(false)
+    const zero = { CPU: 0, Memory: 0, Disk: 0, GPU: 0 }
+    expect(body.ComputeNodeInfo).toEqual({
+      ExecutionEngines: [],
+      Publishers: [],
+      StorageSources: [],
+      MaxCapacity: zero,
+      QueueCapacity: zero,
+      AvailableCapacity: zero,
+      MaxJobRequirements: zero,
+      RunningExecutions: 0,
+      EnqueuedExecutions: 0,
+    })
   })
 
   it('GET /agent/config redacts secrets under `config`', async () => {

@@ -153,6 +153,10 @@ describe('GET /orchestrator/jobs/:id', () => {
     await h.service.store.createExecution(execution(job, 'e-1', 'n-1'))
     const { body } = await h.json('GET', `${JOBS}/${jobId}?include=executions,history`)
     expect(body.Executions.Items.map((e: any) => e.ID)).toEqual(['e-1'])
+    // Fields Go always writes, even when empty.
+    expect(body.Executions.Items[0]).toMatchObject({ PreviousExecution: '', NextExecution: '', FollowupEvalID: '' })
+    const listed = await h.json('GET', `${JOBS}/${jobId}/executions`)
+    expect(listed.body.Items[0]).toMatchObject({ PreviousExecution: '', NextExecution: '', FollowupEvalID: '' })
     expect(body.Executions.NextToken).toBe('')
     expect(body.History.Items.length).toBeGreaterThan(0)
     expect(body.History.Items[0].JobID).toBe(jobId)

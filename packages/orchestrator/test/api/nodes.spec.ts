@@ -23,6 +23,18 @@ describe('GET /orchestrator/nodes', () => {
     expect(body.NextToken).toBe('')
   })
 
+  it("writes Bacalhau's node JSON: QueueCapacity, the deprecated Connection, SupportedProtocols, BacalhauVersion", async () => {
+    const h = await withNodes()
+    for (const node of [(await h.json('GET', NODES)).body.Nodes[2], (await h.json('GET', `${NODES}/n-gamma`)).body.Node]) {
+      expect(node.Connection).toBe('DISCONNECTED')
+      expect(node.ConnectionState.Status).toBe('DISCONNECTED')
+      expect(node.Info.ComputeNodeInfo.QueueCapacity).toEqual({ CPU: 0, Memory: 0, Disk: 0, GPU: 0 })
+      expect(node.Info.ComputeNodeInfo).not.toHaveProperty('QueueUsedCapacity')
+      expect(node.Info.SupportedProtocols).toEqual([])
+      expect(node.Info.BacalhauVersion).toMatchObject({ GitVersion: '' })
+    }
+  })
+
   it('filters by approval, status and labels, and orders by capacity', async () => {
     const h = await withNodes()
     expect(ids((await h.json('GET', `${NODES}?filter-approval=pending`)).body)).toEqual(['n-beta'])
