@@ -1,6 +1,7 @@
 /**
  * Label selectors as Bacalhau (and Kubernetes) write them: `key=value`, `key==value`,
- * `key!=value`, `key`, `!key`, `key in (a,b)`, `key notin (a,b)`, several joined by commas.
+ * `key!=value`, `key`, `!key`, `key in (a,b)`, `key notin (a,b)`, `key>N`, `key<N` (N an
+ * integer), several joined by commas.
  */
 import { BadRequestError } from '@shoal/models'
 import type { LabelSelectorRequirement } from '@shoal/models'
@@ -12,11 +13,14 @@ const EXISTS = new RegExp(`^(${KEY})$`)
 const COMPARE = new RegExp(`^(${KEY})\\s*(==|!=|=)\\s*(${VALUE})$`)
 const SET = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`)
 const SET_VALUE = new RegExp(`^${VALUE}$`)
+const ORDER = new RegExp(`^(${KEY})\\s*([<>])\\s*([-+]?\\d+)$`)
+/** A label value Kubernetes reads as an integer (strconv.ParseInt): an optional sign, then digits. */
+const INTEGER_VALUE = "(value GLOB '[0-9]*' OR value GLOB '[-+][0-9]*') AND substr(value, 2) NOT GLOB '*[^0-9]*'"
 
 /**
  * Parses selectors (each may hold several comma-separated requirements) into requirements with
- * Operator one of '=', '!=', 'in', 'notin', 'exists', '!'. Throws BadRequestError naming the
- * part it could not read.
+ * Operator one of '=', '!=', 'in', 'notin', 'exists', '!', 'gt', 'lt'. Throws BadRequestError
+ * naming the part it could not read.
  */
 export function parseLabelSelectors(selectors: readonly string[]): LabelSelectorRequirement[] {
   const requirements: LabelSelectorRequirement[] = []
@@ -34,9 +38,9 @@ export function parseLabelSelectors(selectors: readonly string[]): LabelSelector
  * A SQL condition (and its parameters) true when the JSON object in `column` satisfies every
  * requirement; uses json_each, which node:sqlite and Durable Object SQLite both provide.
  */
-export function labelSelectorSql(requirements: readonly LabelSelectorRequirement[], column: string): { sql: string; params: string[] } {
+export function labelSelectorSql(requirements: readonly LabelSelectorRequirement[], column: string): { sql: string; params: Array<string | number> } {
   const clauses: string[] = []
-  const params: string[] = []
+  const params: Array<string | number> = []
   for (const requirement of requirements) {
     const values = requirement.Values ?? []
     const inValues = values.map(() => '?').join(', ')
@@ -60,6 +64,18 @@ export function labelSelectorSql(requirements: readonly LabelSelectorRequirement
         clauses.push(`NOT EXISTS (SELECT 1 FROM json_each(${column}) WHERE key = ?)`)
         params.push(requirement.Key)
         break
+      case 'gt':
+      case 'lt': {
+        // As Kubernetes: the label must hold an integer; a label that does not never matches.
+        const bound = Number(values[0])
+        if (values.length !== 1 || !Number.isSafeInteger(bound)) {
+          throw new BadRequestError(`label selector ${requirement.Key} ${requirement.Operator} needs one integer value`)
+        }
+        const comparison = requirement.Operator === 'gt' ? '>' : '<'
+        clauses.push(`EXISTS (SELECT 1 FROM json_each(${column}) WHERE key = ? AND ${INTEGER_VALUE} AND CAST(value AS INTEGER) ${comparison} ?)`)
+        params.push(requirement.Key, bound)
+        break
+      }
       default:
         throw new BadRequestError(`unsupported label selector operator "${requirement.Operator}"`)
     }
@@ -78,6 +94,8 @@ function parseRequirement(text: string, selector: string): LabelSelectorRequirem
   }
   match = COMPARE.exec(text)
   if (match) return { Key: match[1], Operator: match[2] === '==' ? '=' : match[2], Values: [match[3]] }
+  match = ORDER.exec(text)
+  if (match) return { Key: match[1], Operator: match[2] === '>' ? 'gt' : 'lt', Values: [String(Number(match[3]))] }
   match = EXISTS.exec(text)
   if (match) return { Key: match[1], Operator: 'exists' }
   throw invalid(text, selector)
@@ -103,6 +121,6 @@ function splitTopLevel(selector: string): string[] {
 function invalid(text: string, selector: string): BadRequestError {
   return new BadRequestError(`invalid label selector "${selector}": cannot read "${text}"`, {
     component: 'orchestrator',
-    hint: 'Use key=value, key!=value, key, !key, key in (a,b) or key notin (a,b), joined by commas.',
+    hint: 'Use key=value, key!=value, key, !key, key in (a,b), key notin (a,b), key>N or key<N, joined by commas.',
   })
 }

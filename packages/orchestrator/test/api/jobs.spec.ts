@@ -123,6 +123,10 @@ describe('GET /orchestrator/jobs', () => {
     expect(team.body.Items.map((j: any) => j.Name)).toEqual(['d'])
     const all = await h.json('GET', `${JOBS}?namespace=*`)
     expect(all.body.Items).toHaveLength(2)
+    await h.json('PUT', JOBS, { Job: jobSpec({ Name: 'big', Labels: { replicas: '12' } }) })
+    const compared = await h.json('GET', `${JOBS}?labels=${encodeURIComponent('replicas>10')}`)
+    expect(compared.body.Items.map((j: any) => j.Name)).toEqual(['big'])
+    expect((await h.json('GET', `${JOBS}?labels=${encodeURIComponent('replicas<10')}`)).body.Items).toEqual([])
   })
 
   it('answers 400 for a bad paging token, limit, order_by, reverse or label selector', async () => {

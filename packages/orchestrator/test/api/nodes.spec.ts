@@ -54,6 +54,16 @@ describe('GET /orchestrator/nodes', () => {
     expect(second.body.NextToken).toBe('')
   })
 
+  it('filters by integer label comparisons key>N and key<N; 400 for a comparison with a non-integer', async () => {
+    const h = await withNodes()
+    await h.service.store.putNode(computeNode('n-big', { labels: { cores: '32' } }))
+    await h.service.store.putNode(computeNode('n-small', { labels: { cores: '4' } }))
+    expect(ids((await h.json('GET', `${NODES}?labels=${encodeURIComponent('cores>8')}`)).body)).toEqual(['n-big'])
+    expect(ids((await h.json('GET', `${NODES}?labels=${encodeURIComponent('cores<8')}`)).body)).toEqual(['n-small'])
+    const bad = await h.json('GET', `${NODES}?labels=${encodeURIComponent('cores>lots')}`)
+    expect(bad).toMatchObject({ status: 400, body: { Code: 'BadRequest' } })
+  })
+
   it('continues from next_token alone with the ordering and page size of the first request', async () => {
     const h = await withNodes()
     await h.service.store.putNode(computeNode('n-delta', { cpu: 2 }))

@@ -308,6 +308,21 @@ export function runJobStoreCompliance(name: string, createStore: (init: JobStore
         await expect(store.listJobs({ labels: ['env=(bad'] })).rejects.toThrow(/invalid label selector/)
       })
 
+      it('filters by integer label comparisons key>N and key<N, as Kubernetes selectors', async () => {
+        const small = await created({ Labels: { cores: '2' } })
+        const large = await created({ Labels: { cores: '16' } })
+        const negative = await created({ Labels: { cores: '-1' } })
+        await created({ Labels: { cores: 'many' } })
+        await created({ Labels: {} })
+        const ids = async (...labels: string[]): Promise<string[]> =>
+          (await store.listJobs({ labels })).Items.map((job) => job.ID)
+        expect(await ids('cores>4')).toEqual([large.ID])
+        expect(await ids('cores > 1')).toEqual([small.ID, large.ID])
+        expect(await ids('cores<3')).toEqual([small.ID, negative.ID])
+        expect(await ids('cores>-5,cores<16')).toEqual([small.ID, negative.ID])
+        await expect(store.listJobs({ labels: ['cores>many'] })).rejects.toThrow(/invalid label selector/)
+      })
+
       it('pages correctly through a label-filtered list', async () => {
         const wanted: string[] = []
         for (let index = 0; index < 30; index++) {
