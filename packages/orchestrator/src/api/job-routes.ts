@@ -152,6 +152,14 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
         const body = expectObject(await readJsonBody(c.req.raw, maxBodyBytes))
         const job = field(body, 'Job')
         if (job === undefined || job === null) throw new ValidationError([{ path: 'Job', message: 'is required' }])
+        // A diff compares with the stored job of the same Name, so the Name is required here
+        // (as Bacalhau's DiffJobRequest.Validate), though a submission may leave it out.
+        const name = typeof job === 'object' && !Array.isArray(job) ? field(job as Record<string, unknown>, 'Name') : undefined
+        if (typeof job === 'object' && !Array.isArray(job) && (typeof name !== 'string' || name.trim() === '')) {
+          throw new ValidationError([{ path: '', message: 'invalid job spec: name is missing' }], {
+            hint: 'a diff compares the spec with the existing job of the same name: set Name in the job spec',
+          })
+        }
         return c.json(await service.diffJob(job))
       },
     },

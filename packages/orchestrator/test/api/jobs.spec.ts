@@ -249,7 +249,18 @@ describe('PUT /orchestrator/jobs/diff', () => {
   it('answers 400 without a Job and for an invalid spec', async () => {
     const h = createHarness()
     expect((await h.json('PUT', `${JOBS}/diff`, {})).body.Message).toBe('Job: is required')
-    expect((await h.json('PUT', `${JOBS}/diff`, { Job: { Tasks: [] } })).body.Code).toBe('ValidationError')
+    expect((await h.json('PUT', `${JOBS}/diff`, { Job: { Name: 'x', Tasks: [] } })).body.Code).toBe('ValidationError')
+  })
+
+  it('needs a Name to diff against: 400 ValidationError "invalid job spec: name is missing", as Bacalhau', async () => {
+    const h = createHarness()
+    for (const spec of [jobSpec({ Name: undefined }), jobSpec({ Name: '  ' })]) {
+      const { status, body } = await h.json('PUT', `${JOBS}/diff`, { Job: spec })
+      expect(status).toBe(400)
+      expect(body).toMatchObject({ Code: 'ValidationError', Message: 'invalid job spec: name is missing' })
+      expect(body.Hint).toMatch(/name/)
+    }
+    expect(h.service.calls).toEqual([])
   })
 })
 
