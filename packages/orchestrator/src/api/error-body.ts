@@ -34,10 +34,18 @@ export function toErrorBody(error: unknown, requestId: string): ApiErrorBody {
   }
 }
 
+/**
+ * Details as Bacalhau's map[string]string: strings as they are, a list as one key per item
+ * (`warnings[0]`, …), empty lists and objects left out; anything else as its JSON text.
+ */
 function stringDetails(error: ShoalError): Record<string, string> | undefined {
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(error.details ?? {})) {
-    out[key] = typeof value === 'string' ? value : JSON.stringify(value)
+    if (value === undefined || value === null) continue
+    if (typeof value === 'string') out[key] = value
+    else if (Array.isArray(value)) value.forEach((item, index) => (out[`${key}[${index}]`] = typeof item === 'string' ? item : JSON.stringify(item)))
+    else if (typeof value === 'object' && Object.keys(value).length === 0) continue
+    else out[key] = JSON.stringify(value)
   }
   if (error instanceof ValidationError) {
     for (const issue of error.issues) out[issue.path || '(document)'] = issue.message

@@ -11,18 +11,26 @@ function tooLarge(maxBytes: number): PayloadTooLargeError {
   })
 }
 
+/** Options of readJsonBody. */
+export interface ReadJsonBodyOptions {
+  /** An empty body reads as `undefined` instead of failing. */
+  optional?: boolean
+  /** What the endpoint expects, shown when the body is empty (default: a job envelope). */
+  example?: string
+}
+
 /**
  * Reads `request`'s body as JSON, refusing bodies over `maxBytes` without buffering them.
  * An empty body is a BadRequestError, or `undefined` when `optional` is set.
  */
-export async function readJsonBody(request: Request, maxBytes: number, options: { optional?: boolean } = {}): Promise<unknown> {
+export async function readJsonBody(request: Request, maxBytes: number, options: ReadJsonBodyOptions = {}): Promise<unknown> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
   const bytes = request.body ? await readStreamBytes(request.body, maxBytes, () => tooLarge(maxBytes)) : new Uint8Array()
   const text = new TextDecoder().decode(bytes)
   if (text.trim() === '') {
     if (options.optional) return undefined
-    throw new BadRequestError('request body is empty', { hint: 'send a JSON object, e.g. {"Job": {...}}' })
+    throw new BadRequestError('request body is empty', { hint: `send a JSON object, e.g. ${options.example ?? '{"Job": {...}}'}` })
   }
   try {
     return JSON.parse(text) as unknown

@@ -145,7 +145,7 @@ export function nodeRoutes(components: ApiComponents): ApiRoute[] {
       requestBody: 'PutNodeRequest',
       response: 'PutNodeResponse',
       handler: async (c) => {
-        const body = expectObject(await readJsonBody(c.req.raw, maxBodyBytes))
+        const body = expectObject(await readJsonBody(c.req.raw, maxBodyBytes, { example: '{"Action": "approve", "Message": "why"}' }))
         const action = optionalString(body, 'Action')
         if (action === undefined || !(NODE_ACTIONS as readonly string[]).includes(action)) {
           throw new ValidationError([{ path: 'Action', message: `must be one of ${NODE_ACTIONS.join(', ')}` }])

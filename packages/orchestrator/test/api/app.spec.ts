@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { createConsoleLogger } from '@shoal/interface'
+import { ValidationError } from '@shoal/models'
+import { toErrorBody } from '../../src/api/error-body.ts'
 import { toOpenApiPath } from '../../src/api/openapi.ts'
 import { createHarness } from './helpers/api-harness.ts'
+import { FakeRequesterService } from './helpers/fake-requester-service.ts'
+import { jobSpec } from './helpers/fixtures.ts'
+import { ManualClock } from '../helpers/manual-clock.ts'
 
 describe('request IDs', () => {
   it('echoes a sane X-Request-ID and generates one otherwise', async () => {
@@ -18,6 +23,18 @@ describe('request IDs', () => {
 })
 
 describe('errors', () => {
+  it("writes Details as Bacalhau's map of strings: a list one key per item, an empty list not at all", () => {
+    const issue = [{ path: 'Tasks[0].Engine.Type', message: 'is required' }]
+    const empty = toErrorBody(new ValidationError(issue, { details: { warnings: [] } }), 'r-1')
+    expect(empty.Details).toEqual({ 'Tasks[0].Engine.Type': 'is required' })
+    const listed = toErrorBody(new ValidationError(issue, { details: { warnings: ['unknown field Foo', 'Bar is deprecated'] } }), 'r-2')
+    expect(listed.Details).toEqual({
+      'Tasks[0].Engine.Type': 'is required',
+      'warnings[0]': 'unknown field Foo',
+      'warnings[1]': 'Bar is deprecated',
+    })
+  })
+
   it('answers unknown routes with 404 in the error body shape', async () => {
     const { status, body } = await createHarness().json('GET', '/api/v1/orchestrator/widgets')
     expect(status).toBe(404)
@@ -106,6 +123,19 @@ describe('OpenAPI document', () => {
       expect(doc.components.schemas[name], name).toBeDefined()
     }
     expect(doc.paths['/api/v1/orchestrator/jobs/{id}/logs'].get.responses['101']).toBeDefined()
+  })
+
+  it('describes the job list order as it is: oldest first', async () => {
+    const clock = new ManualClock()
+    const h = createHarness({ service: new FakeRequesterService({ clock }) })
+    const doc = (await h.json('GET', '/openapi.json')).body
+    expect(doc.paths['/api/v1/orchestrator/jobs'].get.summary).toMatch(/oldest first/)
+    for (const name of ['first', 'second']) {
+      await h.json('PUT', '/api/v1/orchestrator/jobs', { Job: jobSpec({ Name: name }) })
+      await clock.advance(1)
+    }
+    const listed = await h.json('GET', '/api/v1/orchestrator/jobs')
+    expect(listed.body.Items.map((j: any) => j.Name)).toEqual(['first', 'second'])
   })
 
   it('marks the scope each operation needs when auth is on', async () => {

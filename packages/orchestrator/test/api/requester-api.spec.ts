@@ -68,6 +68,8 @@ describe('REST API over the real Requester', () => {
     expect(body.Code).toBe('ValidationError')
     expect(body.Message).toMatch(/Tasks\[0\]\.Engine/)
     expect(body.Message).toMatch(/teleport/)
+    // No JSON-encoded "[]" for the (empty) warnings: every Details value is a plain message.
+    expect(Object.values(body.Details).every((v) => typeof v === 'string' && !v.startsWith('['))).toBe(true)
   })
 
   it('refuses an unchanged resubmission and diffs a changed spec against the stored job', async () => {
