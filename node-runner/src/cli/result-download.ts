@@ -9,14 +9,22 @@ export const APPENDED_RESULT_FILES: readonly string[] = ['stdout', 'stderr', 'ex
 /** Unpacks a .tar.gz into a tree (@shoal/compute's extractTarGz). */
 export type TarGzExtractor = (bytes: Uint8Array, options?: { signal?: AbortSignal }) => Promise<DirectoryNode>
 
+/** The folder under the output directory that `--raw` writes each result into (Bacalhau's `raw`). */
+export const RAW_FOLDER = 'raw'
+
 /** Options of downloadResults. */
 export interface DownloadResultsOptions {
   /** The directory to create; must not exist or be empty. */
   outputDir: string
   fetch: typeof globalThis.fetch
   extract: TarGzExtractor
+  /** Bacalhau's --raw: each result in its own folder under `raw/`, nothing merged. */
+  raw?: boolean
   signal?: AbortSignal
 }
+
+/** The largest number of conflicting paths a merge error lists. */
+const MAX_LISTED_CONFLICTS = 10
 
 /** The URL of a result a `local` publisher produced (`urlDownload` of a .tar.gz, or `local` {URL}). */
 export function resultUrl(result: SpecConfig): string | undefined {
@@ -27,12 +35,14 @@ export function resultUrl(result: SpecConfig): string | undefined {
 
 /**
  * Merges execution results into one tree as Bacalhau's downloader does: `stdout`, `stderr` and
- * `exitCode` are appended in execution order; other files are merged, and the same file in two
- * results is a ConflictError naming it.
+ * `exitCode` are appended in execution order; other files are merged, and a file that more than
+ * one result holds is a ConflictError naming every such path and pointing at --raw (Bacalhau
+ * refuses these merges too, rather than keep one execution's file).
  */
 export function mergeResults(results: readonly DirectoryNode[]): DirectoryNode {
   const merged: DirectoryNode = { kind: 'dir', entries: new Map() }
   const append = results.length > 1
+  const conflicts: string[] = []
   for (const result of results) {
     for (const [name, node] of result.entries) {
       const existing = merged.entries.get(name)
@@ -45,25 +55,61 @@ export function mergeResults(results: readonly DirectoryNode[]): DirectoryNode {
         } else merged.entries.set(name, node)
         continue
       }
-      mergeInto(merged, name, node, name)
+      mergeInto(merged, name, node, name, conflicts)
     }
+  }
+  if (conflicts.length > 0) {
+    const listed = [...new Set(conflicts)].sort()
+    const shown = listed.slice(0, MAX_LISTED_CONFLICTS).join(', ') + (listed.length > MAX_LISTED_CONFLICTS ? ` and ${listed.length - MAX_LISTED_CONFLICTS} more` : '')
+    throw new ConflictError(`cannot merge results: more than one execution wrote ${shown}`, {
+      hint: 'Download each execution\'s result into its own folder with --raw (`shoal job get <id> --raw`).',
+      details: { conflicts: listed },
+    })
   }
   return merged
 }
 
-function mergeInto(parent: DirectoryNode, name: string, node: DirectoryNode['entries'] extends Map<string, infer N> ? N : never, path: string): void {
+type TreeNode = DirectoryNode['entries'] extends Map<string, infer N> ? N : never
+
+function mergeInto(parent: DirectoryNode, name: string, node: TreeNode, path: string, conflicts: string[]): void {
   const existing = parent.entries.get(name)
   if (!existing) {
     parent.entries.set(name, node.kind === 'dir' ? { kind: 'dir', entries: new Map(node.entries) } : node)
     return
   }
   if (existing.kind === 'dir' && node.kind === 'dir') {
-    for (const [child, childNode] of node.entries) mergeInto(existing, child, childNode, `${path}/${child}`)
+    for (const [child, childNode] of node.entries) mergeInto(existing, child, childNode, `${path}/${child}`, conflicts)
     return
   }
-  throw new ConflictError(`cannot merge results: ${path} exists in more than one execution's result`, {
-    hint: 'Each execution must write different file names into its result paths.',
+  conflicts.push(path)
+}
+
+/** The folder name `--raw` gives a result: its archive's name (`<execution id>` for local results), made safe. */
+export function rawFolderName(result: SpecConfig, index: number): string {
+  const url = resultUrl(result)
+  let name = ''
+  if (url) {
+    try {
+      name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '')
+    } catch {
+      name = ''
+    }
+    name = name.replace(/\.(tar\.gz|tgz)$/i, '')
+  }
+  name = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '')
+  return name === '' ? `result-${index + 1}` : name
+}
+
+/** Each result under `raw/<name>/`, names made unique. */
+function rawTree(results: readonly SpecConfig[], trees: readonly DirectoryNode[]): DirectoryNode {
+  const raw: DirectoryNode = { kind: 'dir', entries: new Map() }
+  trees.forEach((tree, index) => {
+    const base = rawFolderName(results[index], index)
+    let name = base
+    for (let n = 2; raw.entries.has(name); n++) name = `${base}-${n}`
+    raw.entries.set(name, tree)
   })
+  return { kind: 'dir', entries: new Map([[RAW_FOLDER, raw]]) }
 }
 
 async function writeTree(dir: string, tree: DirectoryNode): Promise<number> {
@@ -118,9 +164,10 @@ async function fetchResult(result: SpecConfig, options: DownloadResultsOptions):
 }
 
 /**
- * Downloads and merges the published results into `outputDir`. Everything is written into a
- * temporary sibling directory first and renamed into place, so a failure never leaves a
- * half-written result directory. Returns the number of files written.
+ * Downloads the published results into `outputDir`: merged (see mergeResults), or with `raw`
+ * each into `raw/<name>/`. Everything is written into a temporary sibling directory first and
+ * renamed into place, so a failure never leaves a half-written result directory. Returns the
+ * number of files written.
  */
 export async function downloadResults(results: readonly SpecConfig[], options: DownloadResultsOptions): Promise<{ dir: string; files: number }> {
   const target = resolve(options.outputDir)
@@ -129,7 +176,7 @@ export async function downloadResults(results: readonly SpecConfig[], options: D
   }
   const trees: DirectoryNode[] = []
   for (const result of results) trees.push(await fetchResult(result, options))
-  const merged = mergeResults(trees)
+  const merged = options.raw ? rawTree(results, trees) : mergeResults(trees)
   await mkdir(dirname(target), { recursive: true })
   const temporary = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`)
   try {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { bundleResult, extractTarGz } from '@shoal/compute'
 import { emptyDirectory, fileNode, type DirectoryNode } from '@shoal/interface'
 import { ConflictError, type SpecConfig } from '@shoal/models'
-import { downloadResults } from '../../src/cli/result-download.ts'
+import { downloadResults, rawFolderName } from '../../src/cli/result-download.ts'
 
 function result(stdout: string, exitCode: number, outputs: Record<string, string>): DirectoryNode {
   const dir = emptyDirectory()
@@ -70,7 +70,8 @@ describe('job get: downloading and merging published results', () => {
     const target = join(work, 'job-x')
     const conflict = await downloadResults(both, { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz }).catch((e: unknown) => e)
     expect(conflict).toBeInstanceOf(ConflictError)
-    expect((conflict as Error).message).toContain('outputs/same.txt exists in more than one')
+    expect((conflict as Error).message).toBe('cannot merge results: more than one execution wrote outputs/same.txt')
+    expect((conflict as ConflictError).hint).toContain('--raw')
     const missing = await downloadResults([{ Type: 'urlDownload', Params: { URL: 'http://x/missing.tar.gz' } }], { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz }).catch((e: unknown) => e)
     expect((missing as Error).message).toContain('HTTP 404')
     expect(await readdir(work)).toEqual([])
@@ -88,5 +89,41 @@ describe('job get: downloading and merging published results', () => {
   it('explains results it cannot download', async () => {
     const error = await downloadResults([{ Type: 'ipfs', Params: { CID: 'QmX' } }], { outputDir: join(work, 'i'), fetch: archiveFetch({}), extract: extractTarGz }).catch((e: unknown) => e)
     expect((error as Error).message).toBe('this CLI cannot download ipfs results yet (CID QmX; fetch it with an IPFS client)')
+  })
+
+  it('a merge conflict names every file more than one execution wrote, and writes nothing', async () => {
+    const archives = {
+      'http://x/results/e-1.tar.gz': await bundleResult(result('a\n', 0, { 'same.txt': 'a', 'other.txt': 'a', 'only-a.txt': 'a' })),
+      'http://x/results/e-2.tar.gz': await bundleResult(result('b\n', 0, { 'same.txt': 'b', 'other.txt': 'b' })),
+    }
+    const both: SpecConfig[] = ['e-1', 'e-2'].map((n) => ({ Type: 'urlDownload', Params: { URL: `http://x/results/${n}.tar.gz` } }))
+    const error = await downloadResults(both, { outputDir: join(work, 'job-x'), fetch: archiveFetch(archives), extract: extractTarGz }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConflictError)
+    expect((error as Error).message).toBe('cannot merge results: more than one execution wrote outputs/other.txt, outputs/same.txt')
+    expect((error as ConflictError).hint).toBe("Download each execution's result into its own folder with --raw (`shoal job get <id> --raw`).")
+    expect(await readdir(work)).toEqual([])
+  })
+
+  it('--raw: each result whole in raw/<execution id>/, same file names and all, nothing appended', async () => {
+    const archives = {
+      'http://x/results/e-1.tar.gz': await bundleResult(result('first\n', 0, { 'same.txt': 'a' })),
+      'http://x/results/e-2.tar.gz': await bundleResult(result('second\n', 1, { 'same.txt': 'b' })),
+    }
+    const both: SpecConfig[] = ['e-1', 'e-2'].map((n) => ({ Type: 'urlDownload', Params: { URL: `http://x/results/${n}.tar.gz` } }))
+    const target = join(work, 'job-x')
+    const written = await downloadResults(both, { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz, raw: true })
+    expect(written).toEqual({ dir: target, files: 8 })
+    expect(await readdir(target)).toEqual(['raw'])
+    expect((await readdir(join(target, 'raw'))).sort()).toEqual(['e-1', 'e-2'])
+    expect(await readFile(join(target, 'raw', 'e-1', 'outputs', 'same.txt'), 'utf8')).toBe('a')
+    expect(await readFile(join(target, 'raw', 'e-2', 'outputs', 'same.txt'), 'utf8')).toBe('b')
+    expect(await readFile(join(target, 'raw', 'e-2', 'stdout'), 'utf8')).toBe('second\n')
+    expect(await readFile(join(target, 'raw', 'e-2', 'exitCode'), 'utf8')).toBe('1')
+  })
+
+  it('--raw folder names: the archive name, made safe and unique', () => {
+    expect(rawFolderName({ Type: 'urlDownload', Params: { URL: 'http://n:1/results/e-1234.tar.gz' } }, 0)).toBe('e-1234')
+    expect(rawFolderName({ Type: 'urlDownload', Params: { URL: 'http://n:1/a%20b/..%2F..%2Fetc.tgz' } }, 0)).toBe('_.._etc')
+    expect(rawFolderName({ Type: 'urlDownload', Params: { URL: 'http://n:1/' } }, 2)).toBe('result-3')
   })
 })

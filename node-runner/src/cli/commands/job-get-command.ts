@@ -1,0 +1,78 @@
+import { Command } from 'commander'
+import { BadRequestError } from '@shoal/models'
+import type { CliContext } from '../cli-context.ts'
+import { addNamespaceFlag, wholeNumber } from '../command-flags.ts'
+import { downloadResults, RAW_FOLDER } from '../result-download.ts'
+import { jobNotFound } from './job-not-found.ts'
+
+interface GetFlags {
+  outputDir?: string
+  downloadTimeoutSecs: number
+  raw?: boolean
+  namespace?: string
+}
+
+/**
+ * The folder `job get` writes to without --output-dir, as Bacalhau names it: `job-<ID or name as
+ * typed>`, or `job-<namespace>-<…>` outside the default namespace.
+ */
+export function defaultJobFolder(idOrName: string, namespace?: string): string {
+  const safe = idOrName.replace(/[/\\]/g, '_')
+  return !namespace || namespace === 'default' ? `job-${safe}` : `job-${namespace.replace(/[/\\]/g, '_')}-${safe}`
+}
+
+/** `shoal job get ID`: download a job's published results. */
+export function jobGetCommand(ctx: CliContext): Command {
+  const get = new Command('get')
+    .description("Download a job's published results into ./job-<id>/ (stdout, stderr, exitCode and one folder per output)")
+    .argument('<id>', 'job ID or name')
+    .option('--output-dir <dir>', 'where to write the results (default ./job-<id as given>)')
+    .option('--raw', `each execution's result in its own folder, ${RAW_FOLDER}/<execution id>/, instead of one merged result`)
+    .option('--download-timeout-secs <seconds>', 'give up downloading after this long', wholeNumber('--download-timeout-secs'), 300)
+  addNamespaceFlag(get)
+  get.addHelpText(
+    'after',
+    `
+Results are downloaded from the compute nodes that ran the executions, which works when the
+job was published with the local publisher (the default of \`shoal wasm run\`). With several
+executions, stdout, stderr and exitCode are appended in order and the output folders merged;
+a file that more than one execution wrote cannot be merged (exit 1, nothing written): use --raw.
+
+Examples:
+  shoal job get j-1234abcd                    writes ./job-j-1234abcd/
+  shoal job get j-1234abcd --output-dir ./results
+  shoal job get j-1234abcd --raw              ./job-j-1234abcd/raw/<execution id>/ per execution`,
+  )
+  get.action(async (id: string, flags: GetFlags, command: Command) => {
+    const api = await ctx.api(command)
+    const view = await api.getJob(id, { namespace: flags.namespace, signal: ctx.signal }).catch(jobNotFound(id))
+    const publisher = view.Job.Tasks?.[0]?.Publisher?.Type ?? ''
+    const answer = await api.jobResults(view.Job.ID, { signal: ctx.signal }).catch(jobNotFound(id))
+    // A noop publisher still reports a (noop) result per execution: there is nothing behind it.
+    const results = answer.Items.filter((result) => result.Type !== '' && result.Type !== 'noop')
+    if (results.length === 0) {
+      if (publisher === '' || publisher === 'noop' || answer.Items.length > 0) {
+        const why = publisher === '' || publisher === 'noop' ? `its publisher is ${publisher || 'not set'}` : 'its executions published nothing (noop)'
+        throw new BadRequestError(`job ${view.Job.ID} has nothing to download: ${why}, so no results were kept`, {
+          hint: 'Results are kept only when the job publishes with local, ipfs or s3 (e.g. `shoal wasm run -p local …`, or Publisher.Type: local in the spec); `shoal job describe` shows the first 2 KiB of stdout.',
+        })
+      }
+      throw new BadRequestError(`job ${view.Job.ID} has no published results yet (state ${view.Job.State?.StateType ?? 'unknown'})`, {
+        hint: 'Results appear once an execution completes; wait with `shoal job describe` and retry.',
+      })
+    }
+    const { extractTarGz } = await import('@shoal/compute')
+    const outputDir = flags.outputDir ?? defaultJobFolder(id, flags.namespace)
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(flags.downloadTimeoutSecs * 1000)])
+    const written = await downloadResults(results, {
+      outputDir: outputDir.startsWith('/') ? outputDir : `${ctx.io.cwd}/${outputDir}`,
+      fetch: ctx.io.fetch,
+      extract: extractTarGz,
+      raw: flags.raw,
+      signal,
+    })
+    ctx.err(`Results for job ${view.Job.ID} (${results.length} execution${results.length === 1 ? '' : 's'}, ${written.files} files${flags.raw ? `, one folder each under ${RAW_FOLDER}/` : ''}) written to:\n`)
+    ctx.out(`${written.dir}\n`)
+  })
+  return get
+}
