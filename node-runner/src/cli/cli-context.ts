@@ -120,13 +120,14 @@ export interface OutputFlags {
   wide?: boolean
   hideHeader?: boolean
   style?: boolean
+  pretty?: boolean
 }
 
-/** Reads --output/--wide/--hide-header/--no-style; `allowed` narrows the formats. */
+/** Reads --output/--pretty/--wide/--hide-header/--no-style; `allowed` narrows the formats. */
 export function outputOptions(flags: OutputFlags, allowed: readonly OutputFormat[] = OUTPUT_FORMATS, fallback: OutputFormat = allowed[0]): OutputOptions {
   const output = (flags.output ?? fallback).toLowerCase() as OutputFormat
   if (!allowed.includes(output)) {
     throw new BadRequestError(`--output ${flags.output} is not supported here`, { hint: `Use one of: ${allowed.join(', ')}.` })
   }
-  return { output, wide: flags.wide ?? false, hideHeader: flags.hideHeader ?? false, noStyle: flags.style === false }
+  return { output, pretty: flags.pretty ?? false, wide: flags.wide ?? false, hideHeader: flags.hideHeader ?? false, noStyle: flags.style === false }
 }

@@ -1,9 +1,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { OUTPUT_FORMATS, type OutputFormat } from './output-format.ts'
 
-/** Adds --output, --wide, --hide-header, --no-style (tables) or only --output (documents). */
+/** Adds --output and --pretty, plus --wide, --hide-header, --no-style when tables are among the formats (Bacalhau's OutputFormatFlags). */
 export function addOutputFlags(command: Command, formats: readonly OutputFormat[] = OUTPUT_FORMATS, fallback: OutputFormat = formats[0]): Command {
   command.addOption(new Option('--output <format>', `output format: ${formats.join(', ')}`).choices([...formats]).default(fallback))
+  command.option('--pretty', 'indent JSON output (yaml and tables are unchanged)')
   if (formats.includes('table')) {
     command.option('--wide', 'full IDs, untruncated cells and absolute times')
     command.option('--hide-header', 'do not print the column headers')
@@ -32,4 +33,9 @@ export function addListFlags(command: Command, orderFields: readonly string[], d
   command.addOption(new Option('--order-reversed', 'same as --reverse (Bacalhau spelling)').hideHelp())
   command.option('--all', 'fetch every page, not just the first --limit items')
   return command
+}
+
+/** Adds --namespace: where a job is looked up by name (Bacalhau's flag; default: default). */
+export function addNamespaceFlag(command: Command): Command {
+  return command.option('--namespace <ns>', 'namespace of the job (default: default)')
 }

@@ -15,6 +15,13 @@ const onSignal = (): void => {
 }
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
+// `shoal job list | head`: a closed pipe ends the command quietly, as it does for other tools.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.Ok)
+    throw error
+  })
+}
 
 const code = await runCli(process.argv.slice(2), { io: processIo(), signal: controller.signal })
 process.exitCode = code

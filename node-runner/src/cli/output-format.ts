@@ -5,9 +5,11 @@ export const OUTPUT_FORMATS = ['table', 'csv', 'json', 'yaml'] as const
 /** An output format. */
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 
-/** How a command prints data (the --output, --wide, --hide-header, --no-style flags). */
+/** How a command prints data (the --output, --pretty, --wide, --hide-header, --no-style flags). */
 export interface OutputOptions {
   output: OutputFormat
+  /** Indent JSON (Bacalhau's --pretty); without it JSON is one line, as `bacalhau … --output json` prints it. */
+  pretty?: boolean
   /** Full IDs and values, absolute times. */
   wide?: boolean
   hideHeader?: boolean
@@ -63,9 +65,9 @@ export function renderCsv<T>(rows: readonly T[], columns: readonly Column<T>[], 
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`
 }
 
-/** Renders a whole value as JSON (2-space indent) or YAML, for scripts. */
-export function renderDocument(value: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value, { aliasDuplicateObjects: false })
+/** Renders a whole value as JSON (one line, or 2-space indent when `pretty`) or YAML, for scripts. */
+export function renderDocument(value: unknown, format: 'json' | 'yaml', options: { pretty?: boolean } = {}): string {
+  return format === 'json' ? `${JSON.stringify(value, null, options.pretty ? 2 : undefined)}\n` : toYaml(value, { aliasDuplicateObjects: false })
 }
 
 /**
@@ -78,7 +80,7 @@ export function renderList<T>(rows: readonly T[], columns: readonly Column<T>[],
       return renderCsv(rows, columns, options)
     case 'json':
     case 'yaml':
-      return renderDocument(rows, options.output)
+      return renderDocument(rows, options.output, options)
     default:
       return renderTable(rows, columns, options)
   }

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander'
+import { Command, CommanderError, Help, Option } from 'commander'
 import { AbortError } from '@shoal/models'
 import { CliContext, type CliDependencies } from './cli-context.ts'
 import { reportFailure } from './cli-errors.ts'
@@ -15,7 +15,26 @@ import { wasmCommand } from './commands/wasm-command.ts'
 const BOOLEAN_FLAGS = new Set([
   'wait', 'follow', 'id-only', 'dry-run', 'wide', 'hide-header', 'client', 'quiet', 'force', 'all', 'reverse',
   'order-reversed', 'manual-approval', 'deterministic', 'hide-warnings', 'orchestrator', 'compute', 'template', 'style', 'node-details',
+  'pretty', 'raw', 'tail', 'all-versions', 'group-events',
 ])
+
+/** Root options that take a value (their value is not a command name). */
+const ROOT_VALUE_OPTIONS = new Set(['--api-host', '--api-port', '--api-url', '--api-token'])
+
+/**
+ * True when `--version` comes before any command (`shoal --version`). The root program does not
+ * declare --version as an option: commander would take it from anywhere on the line, and
+ * `job describe|logs|rerun|… --version N` is Bacalhau's job version flag.
+ */
+export function asksForClientVersion(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg === '--version') return true
+    if (arg === '--' || !arg.startsWith('-')) return false
+    if (ROOT_VALUE_OPTIONS.has(arg)) i++
+  }
+  return false
+}
 
 /** Rewrites `--wait=false` to `--no-wait` and `--wait=true` to `--wait` (pflag syntax), up to `--`. */
 export function normalizeBooleanFlags(args: readonly string[]): string[] {
@@ -43,7 +62,13 @@ function eachCommand(command: Command, fn: (command: Command) => void): void {
 export function createProgram(ctx: CliContext): Command {
   const program = new Command('shoal')
     .description('Shoal: a WebAssembly compute network that speaks Bacalhau. Submit jobs, watch them, fetch their results.')
-    .version(`v${CLIENT_VERSION}`, '--version', 'print the client version')
+    .configureHelp({
+      // --version is handled before parsing (see asksForClientVersion); list it with the root's options.
+      visibleOptions(command: Command): Option[] {
+        const options = Help.prototype.visibleOptions.call(this, command)
+        return command.parent ? options : [new Option('--version', 'print the client version'), ...options]
+      },
+    })
     .addOption(new Option('--api-host <host>', 'requester host (env BACALHAU_API_HOST; default 127.0.0.1)'))
     .addOption(new Option('--api-port <port>', 'requester port (env BACALHAU_API_PORT; default 1234)'))
     .addOption(new Option('--api-url <url>', 'requester URL, e.g. https://shoal.example.com (env SHOAL_API_URL)'))
@@ -92,12 +117,16 @@ Exit codes: 0 ok, 1 failed (invalid input, job failed, not found), 2 usage error
 export async function runCli(args: readonly string[], deps: CliDependencies): Promise<number> {
   const ctx = new CliContext(deps)
   const program = createProgram(ctx)
+  if (asksForClientVersion(args)) {
+    deps.io.stdout.write(`v${CLIENT_VERSION}\n`)
+    return ExitCode.Ok
+  }
   try {
     await program.parseAsync(normalizeBooleanFlags(args), { from: 'user' })
     return ExitCode.Ok
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok
+      if (error.code === 'commander.helpDisplayed') return ExitCode.Ok
       return ExitCode.Usage
     }
     if (ctx.signal.aborted && (error === ctx.signal.reason || error instanceof AbortError || (error as Error)?.name === 'AbortError')) {

@@ -21,7 +21,7 @@ export function agentCommand(ctx: CliContext): Command {
     command.action(async (flags: OutputFlags, self: Command) => {
       const options = ctx.output(flags, ['yaml', 'json'])
       const api = await ctx.api(self)
-      ctx.out(renderDocument(await call(api), options.output === 'json' ? 'json' : 'yaml'))
+      ctx.out(renderDocument(await call(api), options.output === 'json' ? 'json' : 'yaml', options))
     })
     agent.addCommand(command)
   }

@@ -79,7 +79,7 @@ Examples:
       .action(async (key: string, value: string) => {
         const path = configFilePath(ctx.io.env, ctx.io.home)
         const normalised = await writeConfigValue(path, key, value)
-        ctx.err(`Set ${normalised} in ${path}\n`)
+        ctx.err(value === '' ? `Removed ${normalised} from ${path}\n` : `Set ${normalised} in ${path}\n`)
       }),
   )
   return config

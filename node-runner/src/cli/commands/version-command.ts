@@ -27,7 +27,7 @@ export function versionCommand(ctx: CliContext): Command {
       }
     }
     if (options.output === 'json' || options.output === 'yaml') {
-      ctx.out(renderDocument(info, options.output))
+      ctx.out(renderDocument(info, options.output, options))
       return
     }
     const rows = [{ client: info.clientVersion.GitVersion, server: info.serverVersion ? String(info.serverVersion.GitVersion ?? '') : (info.serverError ?? '') }]
