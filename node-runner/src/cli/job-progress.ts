@@ -74,6 +74,6 @@ export async function waitForJob(api: Pick<ShoalClient, 'getJob'>, jobId: string
     if (options.progress && tty && lastLine) io.stderr.write(`\r\u001b[2K${lastLine}  ${formatDuration(io.now() - started)}\n`)
   }
   throw new TimeoutError(`gave up waiting for job ${shortId(jobId)} after ${options.timeoutSeconds}s; it keeps running`, {
-    hint: `Check it with \`shoal job describe ${jobId}\`, or wait longer with --timeout.`,
+    hint: `Check it with \`shoal job describe ${jobId}\`, or wait longer with --wait-timeout-secs.`,
   })
 }

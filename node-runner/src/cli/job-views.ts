@@ -23,6 +23,17 @@ export function jobColumns(now: number): Column<Job>[] {
   ]
 }
 
+/** The columns of `job versions`: VERSION, SUBMITTED (when that version was submitted), NAME, TYPE. */
+export function versionColumns(now: number): Column<Job>[] {
+  return [
+    { header: 'VERSION', value: (j) => String(j.Version) },
+    { header: 'SUBMITTED', value: (j, o) => displayTime(j.ModifyTime || j.CreateTime, o, now) },
+    { header: 'NAME', value: (j) => j.Name, maxWidth: 30 },
+    { header: 'TYPE', value: (j) => j.Type },
+    { header: 'ID', value: (j, o) => displayId(j.ID, o), wideOnly: true },
+  ]
+}
+
 /** The name of a desired state integer. */
 export const desiredStateName = (value: number): string => EXECUTION_DESIRED_STATES[value] ?? `Unknown(${value})`
 
@@ -67,25 +78,49 @@ export function labelText(labels: Record<string, string> | undefined): string {
     .join(', ')
 }
 
-/** The columns of `node list`. */
-export function nodeColumns(): Column<NodeState>[] {
+/** Column groups of `node list --show` (Bacalhau's), and the default. */
+export const NODE_COLUMN_GROUPS = ['labels', 'version', 'features', 'capacity'] as const
+/** A `node list --show` column group. */
+export type NodeColumnGroup = (typeof NODE_COLUMN_GROUPS)[number]
+/** The groups `node list` shows without --show. */
+export const DEFAULT_NODE_COLUMN_GROUPS: readonly NodeColumnGroup[] = ['labels', 'capacity']
+
+/** The columns of `node list`: ID, TYPE, APPROVAL, STATUS, then those of each group in `groups`. */
+export function nodeColumns(groups: readonly NodeColumnGroup[] = DEFAULT_NODE_COLUMN_GROUPS): Column<NodeState>[] {
   const capacity = (n: NodeState, key: 'CPU' | 'Memory' | 'Disk' | 'GPU'): string => {
     const info = n.Info.ComputeNodeInfo
     if (!info) return ''
     const fmt = (v: number | undefined) => (v === undefined ? '?' : key === 'Memory' || key === 'Disk' ? bytes(v) : String(v))
     return `${fmt(info.AvailableCapacity?.[key])} / ${fmt(info.MaxCapacity?.[key])}`
   }
-  return [
+  const list = (values: readonly string[] | undefined) => (values ?? []).join(', ')
+  const columns: Column<NodeState>[] = [
     { header: 'ID', value: (n, o) => displayId(n.Info.NodeID, o) },
     { header: 'TYPE', value: (n) => n.Info.NodeType },
     { header: 'APPROVAL', value: (n) => n.Membership },
     { header: 'STATUS', value: (n) => n.ConnectionState?.Status ?? '' },
-    { header: 'LABELS', value: (n) => labelText(n.Info.Labels), maxWidth: 40 },
-    { header: 'CPU', value: (n) => capacity(n, 'CPU') },
-    { header: 'MEMORY', value: (n) => capacity(n, 'Memory') },
-    { header: 'DISK', value: (n) => capacity(n, 'Disk'), wideOnly: true },
-    { header: 'ENGINES', value: (n) => (n.Info.ComputeNodeInfo?.ExecutionEngines ?? []).join(', '), wideOnly: true },
   ]
+  for (const group of NODE_COLUMN_GROUPS.filter((g) => groups.includes(g))) {
+    if (group === 'labels') columns.push({ header: 'LABELS', value: (n) => labelText(n.Info.Labels), maxWidth: 40 })
+    if (group === 'version') columns.push({ header: 'VERSION', value: (n) => n.Info.BacalhauVersion?.GitVersion ?? '' })
+    if (group === 'features') {
+      columns.push(
+        { header: 'ENGINES', value: (n) => list(n.Info.ComputeNodeInfo?.ExecutionEngines) },
+        { header: 'INPUTS FROM', value: (n) => list(n.Info.ComputeNodeInfo?.StorageSources) },
+        { header: 'OUTPUTS', value: (n) => list(n.Info.ComputeNodeInfo?.Publishers) },
+      )
+    }
+    if (group === 'capacity') {
+      columns.push(
+        { header: 'CPU', value: (n) => capacity(n, 'CPU') },
+        { header: 'MEMORY', value: (n) => capacity(n, 'Memory') },
+        { header: 'DISK', value: (n) => capacity(n, 'Disk'), wideOnly: true },
+        { header: 'GPU', value: (n) => capacity(n, 'GPU'), wideOnly: true },
+      )
+    }
+  }
+  if (!groups.includes('features')) columns.push({ header: 'ENGINES', value: (n) => list(n.Info.ComputeNodeInfo?.ExecutionEngines), wideOnly: true })
+  return columns
 }
 
 /** Bytes as "512 MB", "1.5 GB". */

@@ -19,6 +19,10 @@ export interface WasmRunFlags {
   memory?: string
   cpu?: string
   disk?: string
+  /** GPUs, e.g. "1". */
+  gpu?: string
+  /** The task's name (default main). */
+  taskName?: string
   /** Execution timeout, seconds. */
   timeout?: number
   /** Queue timeout, seconds. */
@@ -48,19 +52,37 @@ export function inlineDataUrl(bytes: Uint8Array): string {
   return `data:application/octet-stream;base64,${Buffer.from(bytes).toString('base64')}`
 }
 
-async function moduleInput(spec: string, readFile: LocalFileReader, flag: string): Promise<InputSource | undefined> {
+/**
+ * The input that mounts a module: a URI (`uri[:/target]`) or a local file (`path[:/target]`, sent
+ * inline). Without an explicit target it goes to `defaultTarget`, or, when that is undefined,
+ * the module is refused (an import module must be mounted at the path its importers name).
+ */
+async function moduleInput(spec: string, readFile: LocalFileReader, flag: string, defaultTarget?: string): Promise<InputSource | undefined> {
   if (URI.test(spec)) {
     const path = spec.replace(URI, '').split(/[?#]/)[0]
     const name = basename(path.replace(/:\/[^:]*$/, '')) || 'main.wasm'
-    return parseInputSpec(spec, `/app/${name}`, flag)
+    // A target the user cannot have typed tells whether they gave one.
+    const unset = '/\u0000'
+    const input = parseInputSpec(spec, defaultTarget === undefined ? unset : `${defaultTarget}/${name}`, flag)
+    if (input.Target === unset) throw missingTarget(spec, flag)
+    return input
   }
   // path[:/target] — the target override starts with '/', so Windows-free paths split cleanly.
   const colon = spec.lastIndexOf(':/')
   const path = colon > 0 ? spec.slice(0, colon) : spec
-  const target = colon > 0 ? spec.slice(colon + 1) : `/app/${basename(path)}`
   const bytes = await readFile(path)
   if (bytes === undefined) return undefined
+  if (colon <= 0 && defaultTarget === undefined) throw missingTarget(spec, flag)
+  const target = colon > 0 ? spec.slice(colon + 1) : `${defaultTarget}/${basename(path)}`
   return { Source: { Type: 'inline', Params: { URL: inlineDataUrl(bytes) } }, Alias: basename(path), Target: target }
+}
+
+/** An import module given without the path it is to be mounted at: the job could never link it. */
+function missingTarget(spec: string, flag: string): ValidationError {
+  const name = basename(spec.replace(URI, '').split(/[?#]/)[0]) || 'module.wasm'
+  return new ValidationError([{ path: flag, message: `"${spec}" has no target path, so the entry module could not find it when linking` }], {
+    hint: `Say where to mount it with path:target, at the module name the entry module imports from, e.g. -I ${spec}:/${name} (or mount it with --input and pass that target to -I).`,
+  })
 }
 
 /**
@@ -69,7 +91,7 @@ async function moduleInput(spec: string, readFile: LocalFileReader, flag: string
  */
 export async function buildWasmJob(flags: WasmRunFlags, readFile: LocalFileReader): Promise<Partial<Job>> {
   const inputs = (flags.inputs ?? []).map((value) => parseInputSpec(value, '/inputs', '--input'))
-  const entry = await moduleInput(flags.module, readFile, 'MODULE')
+  const entry = await moduleInput(flags.module, readFile, 'MODULE', '/app')
   let entryModule = flags.module
   if (entry) {
     inputs.push(entry)
@@ -105,8 +127,9 @@ export async function buildWasmJob(flags: WasmRunFlags, readFile: LocalFileReade
   if (flags.cpu) resources.CPU = flags.cpu
   if (flags.memory) resources.Memory = flags.memory
   if (flags.disk) resources.Disk = flags.disk
+  if (flags.gpu) resources.GPU = flags.gpu
   const task: Task = {
-    Name: 'main',
+    Name: flags.taskName || 'main',
     Engine: { Type: 'wasm', Params: engineParams },
     Publisher: parsePublisherSpec(flags.publisher ?? DEFAULT_WASM_PUBLISHER),
     Env: parseKeyValues(flags.env ?? [], '--env'),

@@ -98,6 +98,29 @@ describe('shoal as a child process', { timeout: 30_000 }, () => {
     expect(unknown.stderr).toContain("unknown command 'jbo'")
   })
 
+  it("Bacalhau's spellings parse: rerun --wait=false, logs -e/-t, history --all-versions, node list lower-case filters (they reach the requester: exit 3, not 2)", async () => {
+    const port = String(await closedPort())
+    for (const args of [
+      ['job', 'rerun', 'j-1234abcd', '--wait=false', '-v', '1'],
+      ['job', 'rerun', 'j-1234abcd', '--wait-timeout-secs', '5', '--id-only', '-f', '--node-details', '--group-events'],
+      ['job', 'logs', 'j-1234abcd', '-e', 'e-1', '-t', '--namespace', 'dev'],
+      ['job', 'history', 'j-1234abcd', '--all-versions', '--pretty', '--output', 'json'],
+      ['job', 'versions', 'j-1234abcd'],
+      ['node', 'list', '--filter-approval', 'approved', '--filter-status', 'connected', '--show', 'labels,version'],
+    ]) {
+      const run = await runShoal(args, { env: { BACALHAU_API_PORT: port } })
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(3)
+    }
+  })
+
+  it('shoal --version prints the client version; job describe --version takes a job version', async () => {
+    const version = await runShoal(['--version'])
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^v\d+\.\d+\.\d+\S*\n$/) })
+    const missing = await runShoal(['job', 'describe', 'j-1234abcd', '--version'])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain("option '-v, --version <n>' argument missing")
+  })
+
   it('--help lists the verbs, and each command has examples', async () => {
     const root = await runShoal(['--help'])
     expect(root.code).toBe(0)

@@ -110,7 +110,8 @@ describe('shoal against a live requester', { timeout: 30_000 }, () => {
     expect(logs).toMatchObject({ code: 0, stdout: '' })
     const rerun = await shoal(['job', 'rerun', jobId])
     expect(rerun.code).toBe(0)
-    expect(rerun.stdout).toMatch(new RegExp(`^Job successfully rerun: ${jobId} \\(version \\d+, evaluation v-`))
+    expect(rerun.stderr).toMatch(new RegExp(`^Job successfully rerun\\. Job ID: ${jobId} \\(version \\d+, evaluation v-`))
+    expect(rerun.stderr).toContain(`Job ${jobId.slice(0, 10)}  Completed  (1 Completed)\n`)
     const wasm = await shoal(['wasm', 'run', join(FIXTURES, 'tiny.wasm'), '--no-wait', '-l', 'suite=wasm'])
     expect(wasm.code).toBe(0)
     const wasmId = wasm.stdout.trim()
@@ -121,9 +122,9 @@ describe('shoal against a live requester', { timeout: 30_000 }, () => {
     expect(view.Job.Tasks[0].Publisher.Type).toBe('local')
   })
 
-  it('job stop of a completed job reports the server message and hint', async () => {
+  it('job stop of a completed job refuses before asking the requester, exit 1', async () => {
     const run = await shoal(['job', 'stop', jobId])
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/^Error: job j-\S+ already completed; there is nothing to stop\. use `job rerun` to run it again/)
+    expect(run.stderr).toBe(`Error: job ${jobId} is already in a terminal state (Completed); there is nothing to stop. Run it again with \`shoal job rerun\`.\n`)
   })
 })

@@ -86,6 +86,26 @@ describe('wasm run job construction', () => {
     const viaInput = await build({ module: '/inputs/main.wasm', inputs: ['ipfs://QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG:/inputs/main.wasm'] })
     expect(viaInput.Tasks[0].Engine.Params.EntryModule).toBe('/inputs/main.wasm')
   })
+
+  it('an import module needs the path it is mounted at: a file or URI without one is refused, as Bacalhau does', async () => {
+    for (const spec of ['./lib/helper.wasm', 'https://example.com/lib.wasm']) {
+      const error = await buildWasmJob({ module: 'main.wasm', args: [], importModules: [spec] }, readFile).catch((e: unknown) => e)
+      expect(error, spec).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).issues[0]).toEqual({ path: '--import-modules', message: `"${spec}" has no target path, so the entry module could not find it when linking` })
+      expect((error as ValidationError).hint).toContain(`-I ${spec}:/`)
+    }
+    const withTarget = await build({ module: 'main.wasm', importModules: ['./lib/helper.wasm:/helper.wasm', 'https://example.com/lib.wasm:/lib.wasm'] })
+    expect(withTarget.Tasks[0].Engine.Params.ImportModules).toEqual(['/helper.wasm', '/lib.wasm'])
+    expect(withTarget.Tasks[0].InputSources.map((i) => i.Target)).toEqual(['/app/main.wasm', '/helper.wasm', '/lib.wasm'])
+    const mounted = await build({ module: 'main.wasm', inputs: ['ipfs://QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG:/lib.wasm'], importModules: ['/lib.wasm'] })
+    expect(mounted.Tasks[0].Engine.Params.ImportModules).toEqual(['/lib.wasm'])
+  })
+
+  it('--gpu and --task-name set the task resources and name', async () => {
+    const job = await build({ module: 'main.wasm', gpu: '2', taskName: 'render' })
+    expect(job.Tasks[0]).toMatchObject({ Name: 'render', Resources: { GPU: '2' } })
+    expect((await build({ module: 'main.wasm' })).Tasks[0].Name).toBe('main')
+  })
 })
 
 describe('storage, publisher and selector flags', () => {

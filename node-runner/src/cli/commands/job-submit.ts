@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander'
 import { stringify as toYaml } from 'yaml'
-import { ExecutionError, shortId, type Execution, type Job } from '@shoal/models'
+import { ExecutionError, executionStateName, shortId, TimeoutError, type Execution, type Job } from '@shoal/models'
 import type { CliContext } from '../cli-context.ts'
 import type { ShoalClient } from '@shoal/client'
 import { waitForJob } from '../job-progress.ts'
@@ -19,18 +19,27 @@ export interface RunTimeFlags {
   dryRun?: boolean
   hideWarnings?: boolean
   force?: boolean
+  nodeDetails?: boolean
+  groupEvents?: boolean
 }
 
-/** Adds --wait/--no-wait, --wait-timeout-secs, --id-only, -f/--follow, --dry-run, --hide-warnings. */
-export function addRunTimeFlags(command: Command): Command {
+/**
+ * Adds Bacalhau's run-time settings: --wait/--no-wait, --wait-timeout-secs, --id-only, -f/--follow,
+ * --node-details, --group-events; with `dryRun` (job run, wasm run, not job rerun) also --dry-run
+ * and --hide-warnings.
+ */
+export function addRunTimeFlags(command: Command, { dryRun = true }: { dryRun?: boolean } = {}): Command {
   command.option('--wait', 'wait for the job to finish and print its output (default; --wait=false or --no-wait to return at once)', true)
   command.option('--no-wait', 'print the job ID and return as soon as the job is submitted')
-  command.option('--wait-timeout-secs <seconds>', 'how long --wait waits before giving up (the job keeps running)', wholeNumber('--wait-timeout-secs'), DEFAULT_WAIT_SECONDS)
+  command.option('--wait-timeout-secs <seconds>', 'how long --wait waits before giving up (the job keeps running; exit 0 with a warning)', wholeNumber('--wait-timeout-secs'), DEFAULT_WAIT_SECONDS)
   command.option('--id-only', 'print only the job ID')
   command.option('-f, --follow', 'stream the job\'s logs while it runs')
-  command.option('--dry-run', 'print the normalised job as YAML instead of submitting it')
-  command.option('--hide-warnings', 'do not print warnings about the job spec')
-  command.addOption(new Option('--node-details', 'accepted for Bacalhau compatibility; no effect').hideHelp())
+  if (dryRun) {
+    command.option('--dry-run', 'print the normalised job as YAML instead of submitting it')
+    command.option('--hide-warnings', 'do not print warnings about the job spec')
+  }
+  command.option('--node-details', 'after waiting, list the nodes that ran the job')
+  command.addOption(new Option('--group-events', 'accepted for Bacalhau compatibility: progress is one summary line either way').hideHelp())
   return command
 }
 
@@ -80,6 +89,12 @@ function printOutcome(ctx: CliContext, job: Job, executions: Execution[], printS
   })
 }
 
+/** What watchJob prints about the job before waiting (the first line on stderr). */
+export interface WatchIntro {
+  /** Printed to stderr unless --id-only, e.g. "Job successfully submitted. Job ID: j-…". */
+  line: string
+}
+
 /**
  * Submits a job and then, as Bacalhau's CLI does: prints its ID (--no-wait / --id-only), streams
  * its logs (--follow), or waits with a progress line on stderr and prints the executions' stdout.
@@ -94,21 +109,48 @@ export async function submitAndWatch(ctx: CliContext, command: Command, job: Job
   const api = await ctx.api(command)
   const submitted = await api.putJob(job, { force: flags.force, signal: ctx.signal })
   if (!flags.hideWarnings && !flags.idOnly) printWarnings(ctx, submitted.Warnings)
-  const jobId = submitted.JobID
+  await watchJob(ctx, api, submitted.JobID, flags, { line: `Job successfully submitted. Job ID: ${submitted.JobID}` })
+}
+
+/**
+ * What happens after a job was submitted or rerun (Bacalhau's job progress printer): with
+ * --wait=false print its ID and return; else print `intro` (or only the ID with --id-only),
+ * stream logs with --follow, wait for the job and print its output. Waiting longer than
+ * --wait-timeout-secs prints a warning and returns (exit 0, as Bacalhau); the job keeps running.
+ */
+export async function watchJob(ctx: CliContext, api: ShoalClient, jobId: string, flags: RunTimeFlags, intro: WatchIntro): Promise<void> {
   if (flags.wait === false) {
     ctx.out(`${jobId}\n`)
     return
   }
   if (flags.idOnly) ctx.out(`${jobId}\n`)
-  else ctx.err(`Job successfully submitted. Job ID: ${jobId}\n`)
+  else ctx.err(`${intro.line}\n`)
   if (flags.follow) {
     if (!flags.idOnly) ctx.err('Streaming logs (Ctrl+C stops watching; the job keeps running):\n\n')
     await followLogs(ctx, api, jobId)
   }
-  const { job: finished, executions } = await waitForJob(api, jobId, ctx.io, {
-    timeoutSeconds: flags.waitTimeoutSecs ?? DEFAULT_WAIT_SECONDS,
-    progress: !flags.idOnly,
-    signal: ctx.signal,
-  })
+  const timeoutSeconds = flags.waitTimeoutSecs ?? DEFAULT_WAIT_SECONDS
+  let finished: Job
+  let executions: Execution[]
+  try {
+    ;({ job: finished, executions } = await waitForJob(api, jobId, ctx.io, { timeoutSeconds, progress: !flags.idOnly, signal: ctx.signal }))
+  } catch (error) {
+    if (!(error instanceof TimeoutError)) throw error
+    ctx.err(
+      `Warning: stopped waiting for job ${jobId} after ${timeoutSeconds}s (--wait-timeout-secs); it keeps running.\n` +
+        `Check it with \`shoal job describe ${jobId}\`, or wait longer with --wait-timeout-secs <seconds>.\n`,
+    )
+    return
+  }
+  if (flags.nodeDetails && !flags.idOnly) printNodeDetails(ctx, executions)
   printOutcome(ctx, finished, executions, !flags.idOnly && !flags.follow)
+}
+
+/** --node-details: which node ran which execution, and how it ended. */
+function printNodeDetails(ctx: CliContext, executions: readonly Execution[]): void {
+  if (executions.length === 0) return
+  ctx.err('\nNodes:\n')
+  for (const execution of executions) {
+    ctx.err(`  ${execution.NodeID}  execution ${shortId(execution.ID)}  ${executionStateName(execution.ComputeState?.StateType ?? 0)}\n`)
+  }
 }

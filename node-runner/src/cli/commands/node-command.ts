@@ -1,9 +1,9 @@
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { NotFoundError, ShoalError } from '@shoal/models'
 import type { CliContext } from '../cli-context.ts'
 import type { OutputFlags } from '../cli-context.ts'
 import { addListFlags, addOutputFlags } from '../command-flags.ts'
-import { nodeColumns } from '../job-views.ts'
+import { DEFAULT_NODE_COLUMN_GROUPS, NODE_COLUMN_GROUPS, nodeColumns, type NodeColumnGroup } from '../job-views.ts'
 import { renderDocument, renderList } from '../output-format.ts'
 import { splitSelector } from '../storage-spec.ts'
 import type { ListNodesQuery } from '@shoal/client'
@@ -17,6 +17,24 @@ function nodeNotFound(id: string) {
   }
 }
 
+/** Parses a filter value in any case (Bacalhau documents approved|pending|…, its API answers PENDING|…); sends it upper-case. */
+export function caseInsensitiveChoice(flag: string, values: readonly string[]): (value: string) => string {
+  return (value: string) => {
+    const upper = value.toUpperCase()
+    if (!values.includes(upper)) throw new InvalidArgumentError(`${flag} must be one of ${values.map((v) => v.toLowerCase()).join(', ')} (any case), not "${value}".`)
+    return upper
+  }
+}
+
+/** Collects --show column groups: repeatable and comma-separated; an empty value shows none. */
+function columnGroups(value: string, previous: NodeColumnGroup[] | undefined): NodeColumnGroup[] {
+  const groups = value.split(',').map((g) => g.trim().toLowerCase()).filter((g) => g !== '')
+  for (const group of groups) {
+    if (!(NODE_COLUMN_GROUPS as readonly string[]).includes(group)) throw new InvalidArgumentError(`--show takes column groups among ${NODE_COLUMN_GROUPS.join(', ')}, not "${group}".`)
+  }
+  return [...(previous ?? []), ...(groups as NodeColumnGroup[])]
+}
+
 /** `shoal node list|describe|approve|reject|delete`. */
 export function nodeCommand(ctx: CliContext): Command {
   const node = new Command('node').description('List and manage the nodes of the network')
@@ -26,10 +44,11 @@ export function nodeCommand(ctx: CliContext): Command {
   addOutputFlags(list)
   list
     .option('--labels <selector>', 'only nodes whose labels match')
-    .addOption(new Option('--filter-approval <state>', 'only nodes with this approval').choices(['PENDING', 'APPROVED', 'REJECTED']))
-    .addOption(new Option('--filter-status <state>', 'only nodes with this connection state').choices(['CONNECTED', 'DISCONNECTED']))
-    .addHelpText('after', '\nExamples:\n  shoal node list\n  shoal node list --filter-approval PENDING --wide\n  shoal node list --output json')
-    .action(async (flags: OutputFlags & { limit: number; nextToken?: string; orderBy?: string; reverse?: boolean; orderReversed?: boolean; labels?: string; filterApproval?: string; filterStatus?: string }, command: Command) => {
+    .option('--filter-approval <state>', 'only nodes with this approval: approved, pending, rejected (any case)', caseInsensitiveChoice('--filter-approval', ['APPROVED', 'PENDING', 'REJECTED']))
+    .option('--filter-status <state>', 'only nodes with this connection state: connected, disconnected (any case)', caseInsensitiveChoice('--filter-status', ['CONNECTED', 'DISCONNECTED']))
+    .option('--show <groups>', `column groups to show (comma-separated or repeated): ${NODE_COLUMN_GROUPS.join(', ')} (default: ${DEFAULT_NODE_COLUMN_GROUPS.join(',')})`, columnGroups)
+    .addHelpText('after', '\nExamples:\n  shoal node list\n  shoal node list --filter-approval pending --wide\n  shoal node list --show labels,features,version\n  shoal node list --output json')
+    .action(async (flags: OutputFlags & { limit: number; nextToken?: string; orderBy?: string; reverse?: boolean; orderReversed?: boolean; labels?: string; filterApproval?: string; filterStatus?: string; show?: NodeColumnGroup[] }, command: Command) => {
       const options = ctx.output(flags)
       const api = await ctx.api(command)
       const answer = await api.listNodes({
@@ -42,7 +61,8 @@ export function nodeCommand(ctx: CliContext): Command {
         filterStatus: flags.filterStatus as ListNodesQuery['filterStatus'],
         signal: ctx.signal,
       })
-      ctx.out(renderList(answer.Nodes, nodeColumns(), options))
+      ctx.out(renderList(answer.Nodes, nodeColumns(flags.show ?? DEFAULT_NODE_COLUMN_GROUPS), options))
+      if (answer.NextToken && options.output === 'table') ctx.err(`More nodes: shoal node list --limit ${flags.limit} --next-token ${answer.NextToken}\n`)
     })
   node.addCommand(list)
 
@@ -53,7 +73,7 @@ export function nodeCommand(ctx: CliContext): Command {
     const options = ctx.output(flags, ['yaml', 'json'])
     const api = await ctx.api(command)
     const answer = await api.getNode(id, { signal: ctx.signal }).catch(nodeNotFound(id))
-    ctx.out(renderDocument(answer.Node, options.output === 'json' ? 'json' : 'yaml'))
+    ctx.out(renderDocument(answer.Node, options.output === 'json' ? 'json' : 'yaml', options))
   })
   node.addCommand(describe)
 

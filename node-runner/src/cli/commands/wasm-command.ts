@@ -25,6 +25,10 @@ interface WasmCommandFlags extends RunTimeFlags {
   memory?: string
   cpu?: string
   disk?: string
+  gpu?: string
+  taskName: string
+  concurrency?: number
+  selector?: string
   timeout?: number
   queueTimeout?: number
   entryPoint: string
@@ -56,13 +60,17 @@ export function wasmCommand(ctx: CliContext): Command {
     .option('--memory <quantity>', 'memory limit, e.g. 64Mb, 1Gb (caps WASM linear memory)')
     .option('--cpu <quantity>', 'CPU, e.g. 500m, 1')
     .option('--disk <quantity>', 'disk, e.g. 1Gb')
+    .option('--gpu <count>', 'GPUs the job needs, e.g. 1 (only nodes offering that many take it)')
+    .option('--task-name <name>', "the task's name", 'main')
     .option('--timeout <seconds>', 'job timeout in seconds (TotalTimeout)', wholeNumber('--timeout'))
     .option('--queue-timeout <seconds>', 'how long the job may wait for a node, seconds', wholeNumber('--queue-timeout'))
     .option('--entry-point <name>', 'the exported function to call', '_start')
-    .option('-I, --import-modules <module>', 'a module to link imports against: an --input target, a local file or a URI (repeatable)', collect, [])
+    .option('-I, --import-modules <module>', 'a module to link imports against: the target of an --input, or a local file or URI with the path to mount it at (lib.wasm:/lib.wasm); repeatable or comma-separated', collect, [])
     .option('--count <n>', 'how many nodes run the job (partitions 0..n-1)', wholeNumber('--count'), 1)
+    .addOption(new Option('--concurrency <n>', 'deprecated Bacalhau spelling of --count').argParser(wholeNumber('--concurrency')).conflicts('count').hideHelp())
     .addOption(new Option('--target <mode>', 'any: the minimum number of matching nodes (batch); all: every matching node (ops)').choices(['any', 'all']).default('any'))
     .option('--constraints <selector>', 'node label selector, e.g. "region=eu,arch!=arm"')
+    .addOption(new Option('-s, --selector <selector>', 'deprecated Bacalhau spelling of --constraints').conflicts('constraints').hideHelp())
     .option('-l, --labels <k=v>', 'job labels (repeatable)', collect, [])
     .option('--name <name>', 'job name (defaults to the job ID)')
     .option('--namespace <ns>', 'job namespace', 'default')
@@ -83,6 +91,7 @@ Examples:
   shoal wasm run main.wasm -i ipfs://QmCid:/inputs -o out:/outputs
   shoal wasm run main.wasm -i src=s3://bucket/data/,dst=/data --memory 128Mb --cpu 500m
   shoal wasm run main.wasm -e GREETING=hi --count 3 --deterministic
+  shoal wasm run main.wasm -I lib.wasm:/lib.wasm           link an import module mounted at /lib.wasm
   shoal wasm run main.wasm --dry-run                        print the job, submit nothing
   shoal wasm run main.wasm --no-wait                        print the job ID and return`,
     )
@@ -97,13 +106,16 @@ Examples:
         memory: flags.memory,
         cpu: flags.cpu,
         disk: flags.disk,
+        gpu: flags.gpu,
+        taskName: flags.taskName,
         timeout: flags.timeout,
         queueTimeout: flags.queueTimeout,
         entryPoint: flags.entryPoint,
-        importModules: flags.importModules,
-        count: flags.count,
+        // Bacalhau takes a comma-separated list too (-I a.wasm:/a.wasm,b.wasm:/b.wasm).
+        importModules: flags.importModules.flatMap((value) => value.split(',')).filter((value) => value !== ''),
+        count: flags.concurrency ?? flags.count,
         target: flags.target,
-        constraints: flags.constraints,
+        constraints: flags.selector ?? flags.constraints,
         labels: flags.labels,
         name: flags.name,
         namespace: flags.namespace,
