@@ -124,6 +124,10 @@ describe('following, stopping and rerunning jobs', () => {
     expect(stop.code, stop.stderr).toBe(0)
     expect(stop.stdout).toMatch(/^Job stop successfully submitted with evaluation ID: \S+$/m)
     expect((await waitForJobState(requester.client, jobId)).State.StateType).toBe('Stopped')
+    // Stopping it again is refused, as Bacalhau refuses a job in a terminal state.
+    const again = await shoal(['job', 'stop', jobId])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toBe(`Error: job ${jobId} is already in a terminal state (Stopped); there is nothing to stop. It was stopped before.\n`)
     const executions = await waitUntil(
       async () => {
         const list = await json<Execution[]>(['job', 'executions', jobId])
@@ -146,9 +150,11 @@ describe('following, stopping and rerunning jobs', () => {
     const [before] = await json<Execution[]>(['job', 'executions', jobId])
     expect(before.ComputeState.StateType).toBe(ExecutionState.Completed)
 
+    // As `bacalhau job rerun`: it waits for the new run and prints its output, like job run.
     const rerun = await shoal(['job', 'rerun', jobId])
     expect(rerun.code, rerun.stderr).toBe(0)
-    expect(rerun.stdout).toMatch(new RegExp(`^Job successfully rerun: ${jobId} \\(version \\d+, evaluation \\S+\\)$`, 'm'))
+    expect(rerun.stderr).toMatch(new RegExp(`^Job successfully rerun\\. Job ID: ${jobId} \\(version \\d+, evaluation \\S+\\)$`, 'm'))
+    expect(rerun.stdout).toBe('hello from wasm\n')
     // `job executions` lists the executions of the job's current version: the rerun's.
     const [after] = await waitUntil(
       async () => {

@@ -1,5 +1,5 @@
 // `shoal devstack` as a real process, driven by the real `shoal` CLI over loopback.
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Execution, Job, JobHistory, NodeState } from '@shoal/models'
@@ -46,11 +46,13 @@ describe('shoal devstack', () => {
     const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
 
     // describe: state, the execution and the node it ran on, the output
-    const described = await json<{ Job: Job; Executions: Execution[]; History: JobHistory[] }>(['job', 'describe', jobId])
+    // As the API answers (and `bacalhau job describe --output json`): lists as {Items, NextToken}.
+    const described = await json<{ Job: Job; Executions: { Items: Execution[]; NextToken: string }; History: { Items: JobHistory[] } }>(['job', 'describe', jobId])
     expect(described.Job.State.StateType).toBe('Completed')
     expect(described.Job.Name).toBe('wasm-hello')
-    expect(described.Executions).toHaveLength(1)
-    const [execution] = described.Executions
+    expect(described.Executions.Items).toHaveLength(1)
+    expect(described.History.Items.length).toBeGreaterThan(1)
+    const [execution] = described.Executions.Items
     const nodeIds = (await json<NodeState[]>(['node', 'list'])).map((n) => n.Info.NodeID)
     expect(nodeIds).toContain(execution.NodeID)
     expect(execution.RunOutput?.ExitCode).toBe(0)
@@ -79,11 +81,11 @@ describe('shoal devstack', () => {
     expect(events.some((m) => m.includes(`completed on node ${execution.NodeID.slice(0, 10)}`) || m.includes(`completed on node ${execution.NodeID}`))).toBe(true)
     expect(history.at(-1)?.JobState?.New).toBe('Completed')
 
-    // get: ./job-<short id>/ with stdout, stderr, exitCode under the working directory
+    // get: ./job-<id as typed>/ with stdout, stderr, exitCode under the working directory (as Bacalhau)
     const cwd = await tempDir('shoal-get-')
     const get = await shoal(['job', 'get', jobId], { cwd })
     expect(get.code).toBe(0)
-    const dir = join(cwd, `job-${jobId.slice(2, 10)}`)
+    const dir = join(cwd, `job-${jobId}`)
     expect(get.stdout.trim().split('\n').at(-1)).toBe(dir)
     expect(await readFile(join(dir, 'stdout'), 'utf8')).toBe('hello from shoal\n')
     expect((await readFile(join(dir, 'exitCode'), 'utf8')).trim()).toBe('0')
@@ -105,6 +107,30 @@ describe('shoal devstack', () => {
     expect(get.code).toBe(0)
     expect(await readFile(join(cwd, 'results', 'outputs', 'deep', 'result.txt'), 'utf8')).toBe('written by the job')
     expect(await readFile(join(cwd, 'results', 'stdout'), 'utf8')).toBe('wrote /outputs/deep/result.txt\n')
+  })
+
+  it('job get of a --count 2 job whose executions wrote the same file: refused naming it, nothing written; --raw keeps each', async () => {
+    const write = await shoal(['wasm', 'run', wasmFixture('write-file'), '--count', '2', '--id-only', '-o', 'outputs:/outputs', '--', '/outputs/result.txt', 'same name'])
+    expect(write.code, write.stderr).toBe(0)
+    const jobId = write.stdout.trim()
+    const cwd = await tempDir('shoal-get-')
+    const merged = await shoal(['job', 'get', jobId], { cwd })
+    expect(merged.code).toBe(1)
+    expect(merged.stderr).toContain('Error: cannot merge results: more than one execution wrote outputs/result.txt.')
+    expect(merged.stderr).toContain('--raw')
+    expect(await readdir(cwd)).toEqual([])
+
+    const short = jobId.slice(0, 10)
+    const raw = await shoal(['job', 'get', short, '--raw'], { cwd })
+    expect(raw.code, raw.stderr).toBe(0)
+    const dir = join(cwd, `job-${short}`)
+    expect(raw.stdout.trim()).toBe(dir)
+    const executions = await json<Execution[]>(['job', 'executions', jobId])
+    expect((await readdir(join(dir, 'raw'))).sort()).toEqual(executions.map((e) => e.ID).sort())
+    for (const execution of executions) {
+      expect(await readFile(join(dir, 'raw', execution.ID, 'outputs', 'result.txt'), 'utf8')).toBe('same name')
+      expect(await readFile(join(dir, 'raw', execution.ID, 'stdout'), 'utf8')).toBe('wrote /outputs/result.txt\n')
+    }
   })
 
   it('refuses a host path that is not allow-listed, saying which path and how to allow it', async () => {
