@@ -51,10 +51,10 @@ try {
     log(`${JOBS} jobs submitted`)
     const jobs = []
     for (const [i, id] of jobIds.entries()) {
-      const described = JSON.parse(await shoalOk(api, ['job', 'describe', id, '--output', 'json'])) as { Job: { State: { StateType: string | number } }; Executions: ExecutionView[] }
+      const described = JSON.parse(await shoalOk(api, ['job', 'describe', id, '--output', 'json'])) as { Job: { State: { StateType: string | number } }; Executions: { Items: ExecutionView[] } }
       const dir = join(work, `job-${i}`)
       await shoalOk(api, ['job', 'get', id, '--output-dir', dir])
-      const completed = described.Executions.filter((e) => e.RunOutput?.ExitCode === 0)
+      const completed = described.Executions.Items.filter((e) => e.RunOutput?.ExitCode === 0)
       jobs.push({
         id,
         state: described.Job.State.StateType,
@@ -81,12 +81,12 @@ try {
     const hostile = []
     for (const [name, run] of [['loop', loop], ['memory-hog', hog]] as const) {
       const id = run.stdout.trim().split('\n').at(-1)!.trim()
-      const described = JSON.parse(await shoalOk(api, ['job', 'describe', id, '--output', 'json'])) as { Job: { State: { StateType: string | number; Message?: string } }; Executions: ExecutionView[] }
+      const described = JSON.parse(await shoalOk(api, ['job', 'describe', id, '--output', 'json'])) as { Job: { State: { StateType: string | number; Message?: string } }; Executions: { Items: ExecutionView[] } }
       hostile.push({
         name,
         cliExit: run.code,
         state: described.Job.State.StateType,
-        messages: described.Executions.map((e) => `${nodeName.get(e.NodeID) ?? e.NodeID}: ${e.ComputeState.Message ?? ''} ${e.RunOutput?.ErrorMsg ?? ''}`.trim()),
+        messages: described.Executions.Items.map((e) => `${nodeName.get(e.NodeID) ?? e.NodeID}: ${e.ComputeState.Message ?? ''} ${e.RunOutput?.ErrorMsg ?? ''}`.trim()),
       })
     }
     const after = await shoal(api, ['wasm', 'run', join(FIXTURES, 'hello.wasm'), '--constraints', 'tab=a', '--wait-timeout-secs', '60'])

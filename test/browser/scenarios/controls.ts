@@ -21,7 +21,7 @@ interface NodeView {
 
 interface JobView {
   Job: { State: { StateType: string | number; Message?: string } }
-  Executions: Array<{ NodeID: string; ComputeState: { StateType: string | number; Message?: string }; RunOutput?: { Stdout?: string; ExitCode?: number } }>
+  Executions: { Items: Array<{ NodeID: string; ComputeState: { StateType: string | number; Message?: string }; RunOutput?: { Stdout?: string; ExitCode?: number } }> }
 }
 
 /** What the page shows in its status card and controls. */
@@ -91,7 +91,7 @@ try {
       'the job needing more CPU to queue',
       async () => {
         const view = await describe(bigJob)
-        return String(view.Job.State.StateType) === 'Queued' ? { state: view.Job.State.StateType, message: view.Job.State.Message ?? '', executions: view.Executions.length } : undefined
+        return String(view.Job.State.StateType) === 'Queued' ? { state: view.Job.State.StateType, message: view.Job.State.Message ?? '', executions: view.Executions.Items.length } : undefined
       },
       { timeoutMs: 10_000, everyMs: 100 },
     )
@@ -108,8 +108,8 @@ try {
       cpu: Number(top),
       queued: bigJobQueued,
       state: bigJobDone.Job.State.StateType,
-      ranOn: bigJobDone.Executions.filter((e) => e.RunOutput?.ExitCode === 0).map((e) => nodeName.get(e.NodeID) ?? e.NodeID),
-      stdout: bigJobDone.Executions.find((e) => e.RunOutput?.ExitCode === 0)?.RunOutput?.Stdout,
+      ranOn: bigJobDone.Executions.Items.filter((e) => e.RunOutput?.ExitCode === 0).map((e) => nodeName.get(e.NodeID) ?? e.NodeID),
+      stdout: bigJobDone.Executions.Items.find((e) => e.RunOutput?.ExitCode === 0)?.RunOutput?.Stdout,
     }
     log(`slider: ${JSON.stringify(slider)}; job needing more CPU: ${JSON.stringify(needsMoreCpu)}`)
 
@@ -126,8 +126,8 @@ try {
       whilePaused.push({
         id,
         state: view.Job.State.StateType,
-        ranOn: view.Executions.filter((e) => e.RunOutput?.ExitCode === 0).map((e) => nodeName.get(e.NodeID) ?? e.NodeID),
-        stdout: view.Executions.find((e) => e.RunOutput?.ExitCode === 0)?.RunOutput?.Stdout,
+        ranOn: view.Executions.Items.filter((e) => e.RunOutput?.ExitCode === 0).map((e) => nodeName.get(e.NodeID) ?? e.NodeID),
+        stdout: view.Executions.Items.find((e) => e.RunOutput?.ExitCode === 0)?.RunOutput?.Stdout,
       })
     }
     log(`while paused: ${JSON.stringify(whilePaused)}`)
@@ -144,7 +144,7 @@ try {
           state: view.Job.State.StateType,
           message: view.Job.State.Message ?? '',
           history: history.map((h) => h.Event?.Message ?? ''),
-          executions: view.Executions.map((e) => ({ node: nodeName.get(e.NodeID) ?? e.NodeID, state: e.ComputeState.StateType, message: e.ComputeState.Message ?? '' })),
+          executions: view.Executions.Items.map((e) => ({ node: nodeName.get(e.NodeID) ?? e.NodeID, state: e.ComputeState.StateType, message: e.ComputeState.Message ?? '' })),
         }
       },
       { timeoutMs: 15_000, everyMs: 250 },
@@ -169,7 +169,7 @@ try {
       async () => {
         const view = await describe(pinned)
         if (view.Job.State.StateType !== 'Completed') return undefined
-        const done = view.Executions.find((e) => e.RunOutput?.ExitCode === 0)
+        const done = view.Executions.Items.find((e) => e.RunOutput?.ExitCode === 0)
         return { state: view.Job.State.StateType, node: nodeName.get(done?.NodeID ?? '') ?? done?.NodeID ?? '', stdout: done?.RunOutput?.Stdout ?? '' }
       },
       { timeoutMs: 20_000, everyMs: 250 },

@@ -83,7 +83,7 @@ try {
       async () => {
         const view = JSON.parse(await shoalOk(api, ['job', 'describe', id, '--output', 'json'])) as {
           Job: { State: { StateType: string | number } }
-          Executions: Array<{ ID: string; NodeID: string; ComputeState: { StateType: string | number; Message?: string }; RunOutput?: { Stdout?: string; ExitCode?: number } }>
+          Executions: { Items: Array<{ ID: string; NodeID: string; ComputeState: { StateType: string | number; Message?: string }; RunOutput?: { Stdout?: string; ExitCode?: number } }> }
         }
         return ['Completed', 'Failed', 'Stopped'].includes(String(view.Job.State.StateType)) ? view : undefined
       },
@@ -97,7 +97,7 @@ try {
       disconnected: seen,
       job: {
         state: described.Job.State.StateType,
-        executions: described.Executions.map((e) => ({
+        executions: described.Executions.Items.map((e) => ({
           node: e.NodeID,
           state: e.ComputeState.StateType,
           message: e.ComputeState.Message ?? '',
