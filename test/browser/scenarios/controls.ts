@@ -75,8 +75,16 @@ try {
         },
         { timeoutMs: 10_000, everyMs: 100 },
       )
-      await pageA.waitForTimeout(100) // one animation frame, so the page has rendered the change
-      return { page: await pageView(pageA), ...cpu }
+      // The page repaints on its next animation frame; wait for it rather than for a fixed time.
+      const page = await poll(
+        `tab a to show a share of ${value} cores`,
+        async () => {
+          const view = await pageView(pageA)
+          return view.share.startsWith(`${value} of `) ? view : undefined
+        },
+        { timeoutMs: 10_000, everyMs: 50 },
+      )
+      return { page, ...cpu }
     }
     const startPage = await pageView(pageA)
     const start = startPage.slider.value
