@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDevstack } from '../../../node-runner/src/devstack/run-devstack.ts'
 import { openHeadlessTabs } from '../../../node-runner/src/browsers/index.ts'
-import { ensureWebBuilt, fail, FIXTURES, hook, log, report, ROOT, shoal, shoalOk, watchTab } from './scenario-kit.ts'
+import { ensureWebBuilt, fail, FIXTURES, hook, log, renderedFrames, report, ROOT, shoal, shoalOk, watchTab } from './scenario-kit.ts'
 
 const JOBS = 20
 const CLI_PARALLEL = 5
@@ -97,7 +97,7 @@ try {
     const screenshotDir = join(ROOT, 'test/browser/screenshots')
     await mkdir(screenshotDir, { recursive: true })
     const screenshot = join(screenshotDir, 'contribute.png')
-    await pageOf.a.waitForTimeout(300) // one animation frame after the last event, with margin
+    await renderedFrames(pageOf.a)
     await pageOf.a.screenshot({ path: screenshot, fullPage: true })
     const text = await pageOf.a.evaluate(() => document.body.innerText)
 

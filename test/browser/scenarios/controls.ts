@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { startDevstack } from '../../../node-runner/src/devstack/run-devstack.ts'
 import { openHeadlessTabs } from '../../../node-runner/src/browsers/index.ts'
-import { ensureWebBuilt, fail, FIXTURES, hook, log, poll, report, ROOT, shoal, shoalOk, watchTab } from './scenario-kit.ts'
+import { ensureWebBuilt, fail, FIXTURES, hook, log, poll, renderedFrames, report, ROOT, shoal, shoalOk, watchTab } from './scenario-kit.ts'
 
 interface NodeView {
   Info: { NodeID: string; ComputeNodeInfo?: { AvailableCapacity?: { CPU?: number }; MaxCapacity?: { CPU?: number } } }
@@ -124,7 +124,7 @@ try {
     // 2. Pause tab a. Jobs anyone may run go to tab b.
     await pageA.getByRole('button', { name: 'Pause' }).click()
     await poll('tab a to show paused', async () => ((await hook(pageA, (h) => h.status())) === 'paused' ? true : undefined), { timeoutMs: 5000 })
-    await pageA.waitForTimeout(100)
+    await renderedFrames(pageA)
     const pausedView = await pageView(pageA)
     const countsAtPause = await hook(pageA, (h) => h.counts())
     const whilePaused = []
@@ -170,7 +170,7 @@ try {
     // offered to it again and runs; new jobs run too.
     await pageA.getByRole('button', { name: 'Resume' }).click()
     await poll('tab a to contribute again', async () => ((await hook(pageA, (h) => h.status())) === 'contributing' ? true : undefined), { timeoutMs: 5000 })
-    await pageA.waitForTimeout(100)
+    await renderedFrames(pageA)
     const resumedView = await pageView(pageA)
     const pinnedAfterResume = await poll(
       'the job turned down while paused to complete on tab a after Resume',
@@ -199,7 +199,7 @@ try {
     watchTab(pageWs, 'ws')
     const wsInfo = await hook(pageWs, (h) => ({ nodeId: h.nodeId(), transport: h.transport(), status: h.status() }))
     const wsHello = await shoal(api, ['wasm', 'run', join(FIXTURES, 'hello.wasm'), '--constraints', 'tab=ws', '--wait-timeout-secs', '60'])
-    await pageWs.waitForTimeout(100)
+    await renderedFrames(pageWs)
     const wsScreenshot = join(screenshotDir, 'websockets.png')
     await pageWs.screenshot({ path: wsScreenshot, fullPage: true })
     const webSockets = {

@@ -119,3 +119,11 @@ export function watchTab(page: Page, name: string): void {
   })
   page.on('close', () => log(`tab ${name} closed`))
 }
+
+/**
+ * Resolves after the page painted twice more: the contribute page renders changes on its next
+ * animation frame, so after this the DOM shows every change made before the call.
+ */
+export function renderedFrames(page: Page): Promise<void> {
+  return page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))))
+}
