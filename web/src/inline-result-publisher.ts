@@ -24,7 +24,7 @@ export class InlineResultPublisher implements Publisher {
     const archive = await bundleResult(request.result, { signal: request.signal })
     if (archive.byteLength > this.maxBytes) {
       throw new PublishError(`the result of ${request.executionId} is ${archive.byteLength} bytes compressed; a browser tab publishes at most ${this.maxBytes} bytes`, {
-        hint: 'publish large results with -p ipfs or -p s3://bucket/key, or run the job on a node-runner compute node',
+        hint: 'run jobs with larger results on a node-runner compute node (leave out --constraints runtime=browser)',
       })
     }
     return { Type: 'urlDownload', Params: { URL: `data:application/gzip;base64,${base64(archive)}` } }

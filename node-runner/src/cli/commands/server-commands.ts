@@ -162,7 +162,7 @@ const DEVSTACK_FLAGS: readonly ConfigFlag[] = [
   { key: 'serve.host', flags: '--host <host>', text: 'interface every listener binds' },
   { key: 'serve.port', flags: '--port <port>', text: 'port of the REST API' },
   { key: 'devstack.data-dir', flags: '--data-dir <dir>', text: 'keep state here', defaultText: 'a fresh temporary directory, removed on exit' },
-  { key: 'devstack.browsers', flags: '--browsers <n>', text: 'headless browser compute nodes to start (for later; 0 today)' },
+  { key: 'devstack.browsers', flags: '--browsers <n>', text: 'headless Chromium tabs to start as compute nodes (needs the built page: npm run build:web)' },
   { key: 'compute.allow-listed-local-paths', flags: '--allow-listed-local-paths <path[:ro|:rw]>', text: 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', repeatable: true },
 ]
 
