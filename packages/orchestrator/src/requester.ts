@@ -388,8 +388,7 @@ export class Requester extends EventTarget implements RequesterService {
     const job = await this.store.getJobByIdOrName(jobIdOrName)
     let execution: Execution | undefined
     if (options.executionId) {
-      execution = await this.store.getExecution(options.executionId)
-      if (execution.JobID !== job.ID) throw new NotFoundError(`execution ${options.executionId} does not belong to job ${job.ID}`)
+      execution = await this.executionOfJob(job.ID, options.executionId)
     } else {
       execution = options.follow ? await this.firstExecutionWithLogs(job.ID, options.signal) : await this.executionWithLogs(job.ID)
       if (!execution) throw new NotFoundError(`job ${job.ID} has no execution with logs yet`, { hint: 'wait until the job runs, then ask again' })
@@ -417,6 +416,20 @@ export class Requester extends EventTarget implements RequesterService {
       () => void this.nodes.send(nodeId, { Type: 'LogsCancel', RequestID: requestId }),
       options.signal,
     )
+  }
+
+  /** An execution of the job by full ID or by a unique prefix (the short IDs tables print). */
+  private async executionOfJob(jobId: string, idOrPrefix: string): Promise<Execution> {
+    const matches = (await listAllExecutions(this.store, { jobId })).filter((e) => e.ID.startsWith(idOrPrefix))
+    const exact = matches.find((e) => e.ID === idOrPrefix)
+    if (exact) return exact
+    if (matches.length === 1) return matches[0]
+    if (matches.length > 1) {
+      throw new BadRequestError(`execution ID prefix ${idOrPrefix} matches ${matches.length} executions of job ${jobId}: ${matches.map((e) => e.ID).join(', ')}`, {
+        hint: 'give more characters of the execution ID',
+      })
+    }
+    throw new NotFoundError(`job ${jobId} has no execution ${idOrPrefix}`, { hint: `list them with: shoal job executions ${jobId}` })
   }
 
   /** The execution whose logs a job's logs mean: an active one first, else the newest that ran. */

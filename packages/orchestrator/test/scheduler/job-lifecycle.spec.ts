@@ -131,6 +131,18 @@ describe('logs', () => {
     expect(tail).toEqual(['bye'])
   })
 
+  it('finds the execution by the short ID tables print, and names an unknown one', async () => {
+    h = await new RequesterHarness().start()
+    await h.addNode('n-a', { logs: () => [{ stream: 1, line: 'short id works' }] })
+    const jobId = await h.submit(noopJob())
+    await h.waitForState(jobId, 'Completed')
+    const [execution] = await h.executions(jobId)
+    const lines: string[] = []
+    for await (const line of h.requester.logs(jobId, { executionId: execution.ID.slice(0, 10) })) lines.push(line.Line)
+    expect(lines).toEqual(['short id works'])
+    await expect(h.requester.logs(jobId, { executionId: 'e-ffffffff' }).next()).rejects.toThrow(`job ${jobId} has no execution e-ffffffff`)
+  })
+
   it('ends a followed stream when the execution ends', async () => {
     h = await new RequesterHarness().start()
     const node = await h.addNode('n-a', { run: 'hang', logs: () => [{ stream: 1, line: 'started' }] })
