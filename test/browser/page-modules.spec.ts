@@ -62,8 +62,8 @@ describe('InlineResultPublisher', () => {
     expect(file?.kind === 'file' && new TextDecoder().decode(file.data)).toBe('42')
   })
 
-  it('refuses a result over its limit, saying where to publish instead', async () => {
-    await expect(new InlineResultPublisher({ maxBytes: 10 }).publish(request)).rejects.toMatchObject({ code: 'PublishError', hint: expect.stringMatching(/ipfs|s3/) })
+  it('refuses a result over its limit, saying where to run such a job instead', async () => {
+    await expect(new InlineResultPublisher({ maxBytes: 10 }).publish(request)).rejects.toMatchObject({ code: 'PublishError', hint: expect.stringMatching(/node-runner compute node/) })
   })
 })
 
