@@ -39,3 +39,16 @@ export function concatBytes(chunks: Uint8Array[], total = chunks.reduce((sum, c)
   }
   return out
 }
+
+/** `value` as an unsigned LEB128 varint: 7 bits per byte, low bits first (WASM binaries, length prefixes). */
+export function unsignedLeb128(value: number): number[] {
+  const out: number[] = []
+  let rest = value
+  do {
+    let byte = rest % 128
+    rest = Math.floor(rest / 128)
+    if (rest > 0) byte |= 0x80
+    out.push(byte)
+  } while (rest > 0)
+  return out
+}

@@ -9,7 +9,7 @@ export type { Clock } from './clock.ts'
 export { silentLogger, createConsoleLogger, LOG_LEVELS } from './logger.ts'
 export type { Logger, LogLevel } from './logger.ts'
 export { emptyDirectory, fileNode, treeSize } from './file-tree.ts'
-export { concatBytes, readStreamBytes } from './bytes.ts'
+export { concatBytes, readStreamBytes, unsignedLeb128 } from './bytes.ts'
 export type { FileNode, DirectoryNode, FileTreeNode } from './file-tree.ts'
 export type {
   Engine,

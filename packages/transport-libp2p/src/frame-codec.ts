@@ -3,6 +3,7 @@
  * LEB128 varint byte count followed by that many bytes (the framing of it-length-prefixed, so
  * any libp2p implementation can speak it).
  */
+import { unsignedLeb128 } from '@shoal/interface'
 import { ProtocolError } from '@shoal/models'
 
 /** A varint of more bytes than this cannot be a sane frame length (2^56 bytes). */
@@ -10,14 +11,7 @@ const MAX_VARINT_BYTES = 8
 
 /** Prefixes `body` with its length; one buffer, so a frame is written in one piece. */
 export function encodeFrame(body: Uint8Array): Uint8Array {
-  let length = body.byteLength
-  const header: number[] = []
-  do {
-    let byte = length % 128
-    length = Math.floor(length / 128)
-    if (length > 0) byte |= 0x80
-    header.push(byte)
-  } while (length > 0)
+  const header = unsignedLeb128(body.byteLength)
   const frame = new Uint8Array(header.length + body.byteLength)
   frame.set(header, 0)
   frame.set(body, header.length)

@@ -5,7 +5,7 @@
  * could otherwise grow to 4 GiB).
  */
 
-import { concatBytes } from '@shoal/interface'
+import { concatBytes, unsignedLeb128 } from '@shoal/interface'
 
 /** Bytes per WebAssembly page. */
 export const WASM_PAGE_BYTES = 65536
@@ -87,16 +87,6 @@ class Reader {
   }
 }
 
-function leb(value: number): number[] {
-  const out: number[] = []
-  do {
-    let b = value % 128
-    value = Math.floor(value / 128)
-    if (value > 0) b |= 0x80
-    out.push(b)
-  } while (value > 0)
-  return out
-}
 
 /** Reads one `limits` and writes it back with `max = min(max, capPages)`; throws if `min > capPages`. */
 function capLimits(reader: Reader, out: number[], capPages: number, capBytes: number): void {
@@ -106,7 +96,7 @@ function capLimits(reader: Reader, out: number[], capPages: number, capBytes: nu
   const max = hasMax ? reader.u() : undefined
   // flags: bit0 = has max, bit1 = shared (threads), bit2 = 64-bit (memory64); keep all but force bit0.
   if (min > capPages) throw new MemoryCapError(min * WASM_PAGE_BYTES, capBytes)
-  out.push(flags | 1, ...leb(min), ...leb(max === undefined ? capPages : Math.min(max, capPages)))
+  out.push(flags | 1, ...unsignedLeb128(min), ...unsignedLeb128(max === undefined ? capPages : Math.min(max, capPages)))
 }
 
 function skipLimits(reader: Reader): void {
@@ -155,7 +145,7 @@ export function capMemory(bytes: Uint8Array, capBytes: number): Uint8Array {
       const body = new Reader(bytes, payloadStart)
       out.length = 0
       const count = body.u()
-      out.push(...leb(count))
+      out.push(...unsignedLeb128(count))
       for (let i = 0; i < count; i++) {
         if (id === 5) {
           capLimits(body, out, capPages, capBytes)
@@ -182,7 +172,7 @@ export function capMemory(bytes: Uint8Array, capBytes: number): Uint8Array {
         for (let j = entryStart; j < body.offset; j++) out.push(bytes[j]!)
       }
       if (body.offset !== end) throw new WasmFormatError(`section ${id} has trailing bytes`)
-      chunks.push(new Uint8Array([id, ...leb(out.length), ...out]))
+      chunks.push(new Uint8Array([id, ...unsignedLeb128(out.length), ...out]))
     } else {
       chunks.push(bytes.subarray(sectionStart, end))
     }
