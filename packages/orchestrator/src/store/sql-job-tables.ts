@@ -16,10 +16,10 @@ import type {
   Page,
   PageOptions,
   SqlDatabase,
-  SqlValue,
 } from '@shoal/interface'
 import { toNanos } from '@shoal/interface'
 import { labelSelectorSql, parseLabelSelectors } from './label-selector.ts'
+import { SqlFilter } from './sql-filter.ts'
 import { encodePageToken, planPage, type PagePlan } from './page-token.ts'
 import { checkExecutionUpdate, checkJobStateUpdate } from './update-condition.ts'
 
@@ -36,8 +36,8 @@ const EXECUTION_ORDERS = Object.keys(EXECUTION_ORDER_COLUMNS) as Array<keyof typ
 interface KeysetQuery {
   table: string
   list: string
-  where: string[]
-  params: SqlValue[]
+  /** The query's conditions; built for this one query, so the page cursor is added to it. */
+  filter: SqlFilter
   plan: PagePlan<string>
   /** The sort column; the tie-breaker column alone when they are the same. */
   sortColumn: string
@@ -200,25 +200,15 @@ export class SqlJobTables {
     if (column === undefined) {
       throw new BadRequestError(`invalid order_by "${String(plan.orderBy)}": use created_at, modified_at, id or name`)
     }
-    const where: string[] = []
-    const params: SqlValue[] = []
-    if (query.namespace) {
-      where.push('namespace = ?')
-      params.push(query.namespace)
-    }
-    if (query.states !== undefined && query.states.length > 0) {
-      where.push(`state IN (${query.states.map(() => '?').join(', ')})`)
-      params.push(...query.states)
-    }
+    const filter = new SqlFilter().equals('namespace', query.namespace || undefined).oneOf('state', query.states)
     if (query.labels !== undefined && query.labels.length > 0) {
       const requirements = parseLabelSelectors(query.labels)
       if (requirements.length > 0) {
         const selector = labelSelectorSql(requirements, 'labels')
-        where.push(selector.sql)
-        params.push(...selector.params)
+        filter.where(selector.sql, ...selector.params)
       }
     }
-    return this.#keysetPage<Job>({ table: 'jobs', list: 'jobs', where, params, plan, sortColumn: column, tieColumn: 'id' })
+    return this.#keysetPage<Job>({ table: 'jobs', list: 'jobs', filter, plan, sortColumn: column, tieColumn: 'id' })
   }
 
   getJobVersions(jobId: string): Job[] {
@@ -306,29 +296,13 @@ export class SqlJobTables {
     const plan = planPage<keyof typeof EXECUTION_ORDER_COLUMNS>('executions', EXECUTION_ORDERS, query, 'seq')
     const column = EXECUTION_ORDER_COLUMNS[plan.orderBy]
     if (column === undefined) throw new BadRequestError(`invalid order_by "${String(plan.orderBy)}": use created_at or modified_at`)
-    const where: string[] = []
-    const params: SqlValue[] = []
-    if (query.jobId !== undefined) {
-      where.push('job_id = ?')
-      params.push(query.jobId)
-    }
-    if (query.nodeId !== undefined) {
-      where.push('node_id = ?')
-      params.push(query.nodeId)
-    }
-    if (query.computeStates !== undefined && query.computeStates.length > 0) {
-      where.push(`compute_state IN (${query.computeStates.map(() => '?').join(', ')})`)
-      params.push(...query.computeStates)
-    }
-    if (query.desiredStates !== undefined && query.desiredStates.length > 0) {
-      where.push(`desired_state IN (${query.desiredStates.map(() => '?').join(', ')})`)
-      params.push(...query.desiredStates)
-    }
-    if (query.jobVersion !== undefined) {
-      where.push('job_version = ?')
-      params.push(query.jobVersion)
-    }
-    return this.#keysetPage<Execution>({ table: 'executions', list: 'executions', where, params, plan, sortColumn: column, tieColumn: 'seq' })
+    const filter = new SqlFilter()
+      .equals('job_id', query.jobId)
+      .equals('node_id', query.nodeId)
+      .oneOf('compute_state', query.computeStates)
+      .oneOf('desired_state', query.desiredStates)
+      .equals('job_version', query.jobVersion)
+    return this.#keysetPage<Execution>({ table: 'executions', list: 'executions', filter, plan, sortColumn: column, tieColumn: 'seq' })
   }
 
   updateExecution(update: ExecutionUpdate): Execution {
@@ -433,26 +407,12 @@ export class SqlJobTables {
     const plan = planPage('history', ['seq'], { limit: query.limit, nextToken: query.nextToken }, 'seq')
     const [found] = this.#db.all<{ job: number | null }>('SELECT (SELECT 1 FROM jobs WHERE id = ?) AS job', jobId)
     if (found.job === null) throw notFound('job', jobId)
-    const where = ['job_id = ?']
-    const params: SqlValue[] = [jobId]
-    if (query.since !== undefined) {
-      where.push('seq > ?')
-      params.push(query.since)
-    }
-    if (query.executionId !== undefined && query.executionId !== '') {
-      // A prefix, as Bacalhau matches it, so a short execution ID works.
-      where.push('substr(execution_id, 1, ?) = ?')
-      params.push(query.executionId.length, query.executionId)
-    }
-    if (query.type !== undefined) {
-      where.push('type = ?')
-      params.push(query.type)
-    }
-    if (query.jobVersion !== undefined) {
-      where.push("json_extract(doc, '$.JobVersion') = ?")
-      params.push(query.jobVersion)
-    }
-    return this.#keysetPage<JobHistory>({ table: 'job_history', list: 'history', where, params, plan, sortColumn: 'seq', tieColumn: 'seq' })
+    const filter = new SqlFilter().equals('job_id', jobId).equals('type', query.type)
+    if (query.since !== undefined) filter.where('seq > ?', query.since)
+    // A prefix, as Bacalhau matches it, so a short execution ID works.
+    if (query.executionId) filter.where('substr(execution_id, 1, ?) = ?', query.executionId.length, query.executionId)
+    if (query.jobVersion !== undefined) filter.where("json_extract(doc, '$.JobVersion') = ?", query.jobVersion)
+    return this.#keysetPage<JobHistory>({ table: 'job_history', list: 'history', filter, plan, sortColumn: 'seq', tieColumn: 'seq' })
   }
 
   // ----- nodes -----
@@ -472,7 +432,7 @@ export class SqlJobTables {
 
   listNodes(query: PageOptions = {}): Page<NodeState> {
     const plan = planPage('nodes', ['id'], { limit: query.limit, nextToken: query.nextToken }, 'id')
-    return this.#keysetPage<NodeState>({ table: 'nodes', list: 'nodes', where: [], params: [], plan, sortColumn: 'id', tieColumn: 'id' })
+    return this.#keysetPage<NodeState>({ table: 'nodes', list: 'nodes', filter: new SqlFilter(), plan, sortColumn: 'id', tieColumn: 'id' })
   }
 
   deleteNode(id: string): void {
@@ -517,26 +477,19 @@ export class SqlJobTables {
    * token records the ordering and page size so a token alone continues the same query.
    */
   #keysetPage<T>(query: KeysetQuery): Page<T> {
-    const { plan, sortColumn, tieColumn } = query
-    const where = [...query.where]
-    const params = [...query.params]
+    const { plan, sortColumn, tieColumn, filter } = query
     const direction = plan.reverse ? 'DESC' : 'ASC'
     const single = sortColumn === tieColumn
+    // The filter was built for this one query, so the cursor condition joins it.
     if (plan.after) {
       const comparison = plan.reverse ? '<' : '>'
-      if (single) {
-        where.push(`${tieColumn} ${comparison} ?`)
-        params.push(plan.after.id)
-      } else {
-        where.push(`(${sortColumn}, ${tieColumn}) ${comparison} (?, ?)`)
-        params.push(plan.after.key, plan.after.id)
-      }
+      if (single) filter.where(`${tieColumn} ${comparison} ?`, plan.after.id)
+      else filter.where(`(${sortColumn}, ${tieColumn}) ${comparison} (?, ?)`, plan.after.key, plan.after.id)
     }
     const rows = this.#db.all<KeyedDocRow>(
-      `SELECT ${sortColumn} AS sort_key, ${tieColumn} AS tie, doc FROM ${query.table}` +
-        `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
+      `SELECT ${sortColumn} AS sort_key, ${tieColumn} AS tie, doc FROM ${query.table}${filter.sql()}` +
         ` ORDER BY ${single ? '' : `${sortColumn} ${direction}, `}${tieColumn} ${direction} LIMIT ?`,
-      ...params,
+      ...filter.params,
       plan.limit + 1,
     )
     const page = rows.slice(0, plan.limit)
