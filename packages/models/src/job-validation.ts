@@ -139,7 +139,22 @@ function validateSpecType(
   return type
 }
 
-const mountKey = (path: string): string => path.replace(/\/+/g, '/').replace(/^\/|\/$/g, '')
+/**
+ * Where a path lands in a wasm job's filesystem: Bacalhau's mount FS resolves Targets, module
+ * paths and ResultPath Names against `/`, so `main.wasm`, `/main.wasm` and `./main.wasm` are one
+ * place. Compared in this form.
+ */
+const mountKey = (path: string): string =>
+  path
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/')
+
+/** Whether a path has a `..` component: it would climb out of where it is resolved, and no runtime mounts it. */
+const climbsOut = (path: string): boolean => path.split('/').includes('..')
+
+const CLIMBS_OUT = 'must not contain ".." (have: PATH); write the path without it'
+const climbsOutMessage = (path: string): string => CLIMBS_OUT.replace('PATH', path)
 
 /** Whether a module path names an input Target or a file inside one (Bacalhau's wasm mount FS ignores leading slashes). */
 function isUnderTarget(modulePath: string, targets: readonly string[]): boolean {
@@ -159,6 +174,7 @@ function validateEngine(task: Task, path: string, report: Report): void {
     const targets = task.InputSources.map((input) => input.Target).filter((target) => target !== '')
     const inputsPath = joinPath(path, 'InputSources')
     const mustMatch = (modulePath: string, at: string): void => {
+      if (climbsOut(modulePath)) return report(at, climbsOutMessage(modulePath))
       if (isUnderTarget(modulePath, targets)) return
       const have = targets.length > 0 ? `have: ${targets.join(', ')}` : `${inputsPath} is empty: add the module as an input source with that Target`
       report(at, `must be the Target of one of ${inputsPath}, or a path inside one (${have})`)
@@ -172,6 +188,15 @@ function validateEngine(task: Task, path: string, report: Report): void {
         if (typeof module === 'string') mustMatch(module, joinPath(paramsPath, 'ImportModules', index))
       })
     }
+    // The wasm engine mounts each ResultPath at its Name (as upstream), so it cannot share an input's place.
+    task.ResultPaths.forEach((result, index) => {
+      const input = task.InputSources.findIndex((candidate) => candidate.Target !== '' && mountKey(candidate.Target) === mountKey(result.Name))
+      if (result.Name === '' || climbsOut(result.Name) || input < 0) return
+      report(
+        joinPath(path, 'ResultPaths', index, 'Name'),
+        `the wasm engine mounts this output at /${mountKey(result.Name)}, where ${joinPath(inputsPath, input)} is mounted: rename the output or move the input`,
+      )
+    })
     if (isObject(params.EnvironmentVariables)) {
       for (const name of Object.keys(params.EnvironmentVariables)) {
         if (name.toUpperCase().startsWith(ENV_RESERVED_PREFIX)) {
@@ -208,7 +233,7 @@ function validateTimeouts(timeouts: TimeoutConfig, path: string, report: Report)
 }
 
 function validateInputSources(inputs: readonly InputSource[], path: string, report: Report): void {
-  const targets = new Map<string, number>()
+  const targets = new Map<string, [index: number, target: string]>()
   const aliases = new Map<string, number>()
   inputs.forEach((input, index) => {
     const at = joinPath(path, index)
@@ -224,10 +249,15 @@ function validateInputSources(inputs: readonly InputSource[], path: string, repo
     if (type === 'local' && typeof params.SourcePath === 'string' && params.SourcePath !== '' && !params.SourcePath.startsWith('/')) {
       report(joinPath(paramsPath, 'SourcePath'), `must be an absolute path on the compute node (have: ${params.SourcePath})`)
     }
-    if (input.Target === '') report(joinPath(at, 'Target'), 'missing target: set the absolute path the input is mounted at, e.g. /inputs')
-    else if (!input.Target.startsWith('/')) report(joinPath(at, 'Target'), `must be an absolute path (have: ${input.Target}); use /${input.Target}`)
-    else if (targets.has(input.Target)) report(joinPath(at, 'Target'), `duplicate target ${input.Target}: already used by ${joinPath(path, targets.get(input.Target) as number)}`)
-    else targets.set(input.Target, index)
+    // A relative Target is resolved against `/`, as upstream (`bacalhau wasm run main.wasm` sends Target main.wasm).
+    const key = mountKey(input.Target)
+    if (input.Target === '') report(joinPath(at, 'Target'), 'missing target: set the path the input is mounted at, e.g. /inputs')
+    else if (climbsOut(input.Target)) report(joinPath(at, 'Target'), climbsOutMessage(input.Target))
+    else if (targets.has(key)) {
+      const [other, otherTarget] = targets.get(key) as [number, string]
+      const same = otherTarget === input.Target ? '' : ` (${otherTarget}; both are /${key})`
+      report(joinPath(at, 'Target'), `duplicate target ${input.Target}: already used by ${joinPath(path, other)}${same}`)
+    } else targets.set(key, [index, input.Target])
     const alias = input.Alias ?? ''
     if (alias !== '') {
       if (aliases.has(alias)) report(joinPath(at, 'Alias'), `duplicate alias ${alias}: already used by ${joinPath(path, aliases.get(alias) as number)}`)
@@ -243,10 +273,12 @@ function validateResultPaths(task: Task, taskPath: string, report: Report): void
   task.ResultPaths.forEach((result, index) => {
     const at = joinPath(path, index)
     if (result.Name === '') report(joinPath(at, 'Name'), 'missing name: it names the folder of this path in the results')
+    else if (climbsOut(result.Name)) report(joinPath(at, 'Name'), climbsOutMessage(result.Name))
     else if (names.has(result.Name)) report(joinPath(at, 'Name'), `duplicate name ${result.Name}: already used by ${joinPath(path, names.get(result.Name) as number)}`)
     else names.set(result.Name, index)
     if (result.Path === '') report(joinPath(at, 'Path'), 'missing path: set the absolute path the task writes to, e.g. /outputs')
     else if (!result.Path.startsWith('/')) report(joinPath(at, 'Path'), `must be an absolute path (have: ${result.Path}); use /${result.Path}`)
+    else if (climbsOut(result.Path)) report(joinPath(at, 'Path'), climbsOutMessage(result.Path))
     else if (paths.has(result.Path)) report(joinPath(at, 'Path'), `duplicate path ${result.Path}: already used by ${joinPath(path, paths.get(result.Path) as number)}`)
     else paths.set(result.Path, index)
   })

@@ -62,12 +62,19 @@ const cases: Array<[string, (spec: Spec) => void, string]> = [
   ['docker with relative WorkingDirectory', (s) => (task(s).Engine = { Type: 'docker', Params: { Image: 'x', WorkingDirectory: 'tmp' } }), 'Tasks[0].Engine.Params.WorkingDirectory'],
   ['reserved name in docker EnvironmentVariables', (s) => (task(s).Engine = { Type: 'docker', Params: { Image: 'x', EnvironmentVariables: ['A=1', 'bacalhau_job_id=2'] } }), 'Tasks[0].Engine.Params.EnvironmentVariables[1]'],
   ['input without Target', (s) => ((task(s).InputSources[1].Target = ''), delete task(s).Engine.Params.ImportModules), 'Tasks[0].InputSources[1].Target'],
-  ['input with relative Target', (s) => (task(s).InputSources[1].Target = 'inputs/lib'), 'Tasks[0].InputSources[1].Target'],
+  ['input Target climbing out with ..', (s) => ((task(s).InputSources[1].Target = '/inputs/../../etc'), delete task(s).Engine.Params.ImportModules), 'Tasks[0].InputSources[1].Target'],
+  ['relative input Target climbing out with ..', (s) => ((task(s).InputSources[1].Target = '../lib'), delete task(s).Engine.Params.ImportModules), 'Tasks[0].InputSources[1].Target'],
   ['duplicate input Target', (s) => task(s).InputSources.push({ ...structuredClone(task(s).InputSources[1]), Alias: '' }), 'Tasks[0].InputSources[2].Target'],
+  ['duplicate input Target, once relative', (s) => task(s).InputSources.push({ ...structuredClone(task(s).InputSources[1]), Alias: '', Target: 'inputs/lib/' }), 'Tasks[0].InputSources[2].Target'],
+  ['wasm EntryModule climbing out with ..', (s) => (task(s).Engine.Params.EntryModule = '/inputs/a/../../etc/a.wasm'), 'Tasks[0].Engine.Params.EntryModule'],
+  ['wasm ImportModules entry climbing out with ..', (s) => (task(s).Engine.Params.ImportModules = ['/inputs/lib/../../lib.wasm']), 'Tasks[0].Engine.Params.ImportModules[0]'],
   ['duplicate input Alias', (s) => task(s).InputSources.push({ ...structuredClone(task(s).InputSources[1]), Target: '/other' }), 'Tasks[0].InputSources[2].Alias'],
   ['result path without Name', (s) => (task(s).ResultPaths[0].Name = ''), 'Tasks[0].ResultPaths[0].Name'],
   ['duplicate result Name', (s) => task(s).ResultPaths.push({ Name: 'outputs', Path: '/other' }), 'Tasks[0].ResultPaths[1].Name'],
   ['relative result Path', (s) => (task(s).ResultPaths[0].Path = 'outputs'), 'Tasks[0].ResultPaths[0].Path'],
+  ['result Path climbing out with ..', (s) => (task(s).ResultPaths[0].Path = '/outputs/../..'), 'Tasks[0].ResultPaths[0].Path'],
+  ['result Name climbing out with ..', (s) => (task(s).ResultPaths[0].Name = '../outputs'), 'Tasks[0].ResultPaths[0].Name'],
+  ['wasm result Name where an input is mounted', (s) => (task(s).ResultPaths[0].Name = 'inputs/a'), 'Tasks[0].ResultPaths[0].Name'],
   ['reserved env name', (s) => (task(s).Env = { BACALHAU_JOB_ID: 'x' }), 'Tasks[0].Env.BACALHAU_JOB_ID'],
   ['lower-case env name', (s) => (task(s).Env = { greeting: 'x' }), 'Tasks[0].Env.greeting'],
   ['env name starting with a digit', (s) => (task(s).Env = { '1ST': 'x' }), 'Tasks[0].Env["1ST"]'],
@@ -144,6 +151,33 @@ describe('validateJob', () => {
       task(spec).Engine.Params.EntryModule = entry
       expect(validateJob(jobSpecFromValue(spec, { validate: false }).job)).toEqual([])
     }
+  })
+
+  it("accepts the job upstream's `bacalhau wasm run main.wasm` builds: relative Target main.wasm, EntryModule main.wasm", () => {
+    // cmd/cli/wasm/wasm_run.go: parseWasmModule(ctx, "main.wasm" (the file), "main.wasm" (default target));
+    // import modules given as lib.wasm:lib.wasm keep their relative targets too.
+    const spec = validSpec()
+    task(spec).InputSources = [
+      { Target: 'main.wasm', Source: { Type: 'inline', Params: { URL: 'data:application/gzip;base64,H4sIAAAAAAAA/w==' } } },
+      { Target: 'lib.wasm', Source: { Type: 'inline', Params: { URL: 'data:application/wasm;base64,AGFzbQEAAAA=' } } },
+    ]
+    task(spec).Engine.Params = { EntryModule: 'main.wasm', Entrypoint: '_start', Parameters: [], ImportModules: ['lib.wasm'] }
+    const { job } = jobSpecFromValue(spec)
+    // The spec stays as submitted: the relative paths are resolved against / only where they are mounted.
+    expect(job.Tasks[0].InputSources.map((input) => input.Target)).toEqual(['main.wasm', 'lib.wasm'])
+    expect(job.Tasks[0].Engine.Params.EntryModule).toBe('main.wasm')
+  })
+
+  it('says why a Target with ".." is refused, and which input a relative duplicate collides with', () => {
+    const spec = validSpec()
+    task(spec).InputSources[1].Target = '/inputs/../../etc'
+    task(spec).InputSources.push({ Target: 'inputs/a', Source: { Type: 'inline', Params: { URL: 'data:,x' } } })
+    delete task(spec).Engine.Params.ImportModules
+    const issues = validateJob(normalizeJob(JobSchema.parse(spec)))
+    expect(issues).toEqual([
+      { path: 'Tasks[0].InputSources[1].Target', message: 'must not contain ".." (have: /inputs/../../etc); write the path without it' },
+      { path: 'Tasks[0].InputSources[2].Target', message: 'duplicate target inputs/a: already used by Tasks[0].InputSources[0] (/inputs/a; both are /inputs/a)' },
+    ])
   })
 
   it('assertValidJob throws a ValidationError carrying all issues', () => {
