@@ -108,7 +108,9 @@ export function parseInputSpec(value: string, defaultTarget = '/inputs', flag = 
       const scheme = SCHEME.exec(field)?.[0] ?? ''
       const body = field.slice(scheme.length)
       const colon = body.lastIndexOf(':')
-      if (colon === -1) source = field
+      // http://host:8080/f.txt has no target: a colon before the first "/" followed by digits is a port.
+      const isPort = scheme !== '' && !body.slice(0, colon).includes('/') && /^\d+(\/|$)/.test(body.slice(colon + 1))
+      if (colon === -1 || isPort) source = field
       else {
         source = scheme + body.slice(0, colon)
         target = body.slice(colon + 1)
@@ -126,7 +128,10 @@ export function parseInputSpec(value: string, defaultTarget = '/inputs', flag = 
   }
   source = source.trim().replace(/^['"]|['"]$/g, '')
   if (!source) throw invalid(flag, `"${value}" has no source; use src=URI,dst=PATH`)
-  if (!target.startsWith('/')) throw invalid(flag, `target "${target}" must be an absolute path`)
+  // A relative target is mounted relative to / (as Bacalhau); ".." would climb out of the job's filesystem.
+  target = target.trim()
+  if (target === '') throw invalid(flag, `"${value}" has an empty target; use URI:/path or dst=/path`)
+  if (target.split('/').includes('..')) throw invalid(flag, `target "${target}" must not contain ".."`)
   return { Source: storageSourceFromUri(source, options, flag), Alias: source, Target: target }
 }
 

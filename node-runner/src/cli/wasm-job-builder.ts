@@ -67,13 +67,18 @@ async function moduleInput(spec: string, readFile: LocalFileReader, flag: string
     if (input.Target === unset) throw missingTarget(spec, flag)
     return input
   }
-  // path[:/target] — the target override starts with '/', so Windows-free paths split cleanly.
-  const colon = spec.lastIndexOf(':/')
+  // path[:target] — split at ':/' (an absolute target), or at the only ':' as upstream does
+  // (`lib.wasm:lib.wasm` mounts lib.wasm at the relative target lib.wasm).
+  const absolute = spec.lastIndexOf(':/')
+  const colon = absolute > 0 ? absolute : spec.split(':').length === 2 ? spec.indexOf(':') : -1
   const path = colon > 0 ? spec.slice(0, colon) : spec
   const bytes = await readFile(path)
   if (bytes === undefined) return undefined
   if (colon <= 0 && defaultTarget === undefined) throw missingTarget(spec, flag)
   const target = colon > 0 ? spec.slice(colon + 1) : `${defaultTarget}/${basename(path)}`
+  if (target.trim() === '' || target.split('/').includes('..')) {
+    throw new ValidationError([{ path: flag, message: `"${spec}": the target must be a path without ".." (have: "${target}")` }])
+  }
   return { Source: { Type: 'inline', Params: { URL: inlineDataUrl(bytes) } }, Alias: basename(path), Target: target }
 }
 

@@ -75,6 +75,14 @@ describe('wasm run job construction', () => {
     ])
   })
 
+  it("takes upstream's path:target with a relative target, as `bacalhau wasm run main.wasm -I lib.wasm:lib.wasm` does", async () => {
+    const job = await build({ module: 'main.wasm:main.wasm', importModules: ['./lib/helper.wasm:lib.wasm'] })
+    expect(job.Tasks[0].InputSources.map((i) => i.Target)).toEqual(['main.wasm', 'lib.wasm'])
+    expect(job.Tasks[0].Engine.Params).toMatchObject({ EntryModule: 'main.wasm', ImportModules: ['lib.wasm'] })
+    const error = await buildWasmJob({ module: 'main.wasm:../main.wasm', args: [] }, readFile).catch((e: unknown) => e)
+    expect((error as ValidationError).issues[0]).toEqual({ path: 'MODULE', message: '"main.wasm:../main.wasm": the target must be a path without ".." (have: "../main.wasm")' })
+  })
+
   it('--target all makes an ops job', async () => {
     expect((await build({ module: 'main.wasm', target: 'all' })).Type).toBe('ops')
   })
@@ -115,7 +123,12 @@ describe('storage, publisher and selector flags', () => {
     expect(parseInputSpec('http://host:8080/f.txt:/in/f.txt').Source.Params.URL).toBe('http://host:8080/f.txt')
     expect(parseInputSpec('src=file://host/srv/data,dst=/data,opt=rw=true').Source).toEqual({ Type: 'local', Params: { SourcePath: '/host/srv/data', ReadWrite: true } })
     expect(() => parseInputSpec('ftp://x/y')).toThrow(/unsupported storage scheme "ftp:\/\/"/)
-    expect(() => parseInputSpec('ipfs://Qm,dst=relative')).toThrow(/must be an absolute path/)
+    // A relative target is mounted relative to /, as Bacalhau does; ".." and an empty target are refused.
+    expect(parseInputSpec('ipfs://Qm,dst=relative').Target).toBe('relative')
+    expect(parseInputSpec('https://example.com/data.csv:data.csv')).toMatchObject({ Source: { Params: { URL: 'https://example.com/data.csv' } }, Target: 'data.csv' })
+    expect(parseInputSpec('http://host:8080/f.txt')).toMatchObject({ Source: { Params: { URL: 'http://host:8080/f.txt' } }, Target: '/inputs' })
+    expect(() => parseInputSpec('ipfs://Qm,dst=/inputs/../etc')).toThrow('target "/inputs/../etc" must not contain ".."')
+    expect(() => parseInputSpec('ipfs://Qm,dst=')).toThrow(/has an empty target/)
   })
 
   it('parses --publisher values and refuses unknown ones', () => {
