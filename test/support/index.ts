@@ -6,6 +6,7 @@ export { REPO_ROOT, SHOAL_BIN, NODE_BIN_DIR, WASM_FIXTURES, JOB_FIXTURES, wasmFi
 export { freePort, type FreePortOptions } from './free-port.ts'
 export { tempDir, tempDirSync, removeTempDirs } from './temp-dir.ts'
 export { inlineWasmJob, type InlineWasmJobOptions } from './job-specs.ts'
+export { upstreamWasmRunJob, upstreamInlineSource, upstreamTarGz, UPSTREAM_INLINE_PLAINTEXT_BYTES, type UpstreamWasmRunJobOptions } from './upstream-wasm-job.ts'
 export { waitUntil, type WaitUntilOptions } from './wait-until.ts'
 export {
   ShoalProcess,

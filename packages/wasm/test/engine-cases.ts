@@ -29,6 +29,8 @@ const input = (target: string, contents: FileTreeNode, readWrite = false): Prepa
 /** Options of one test job. */
 interface JobInit {
   module: Uint8Array
+  /** EntryModule and the input holding the module (default: /app/main.wasm, the module file itself). */
+  entry?: { entryModule: string; target: string; contents?: FileTreeNode }
   parameters?: string[]
   entrypoint?: string
   envVars?: Record<string, string>
@@ -51,7 +53,7 @@ function request(init: JobInit): EngineRunRequest {
       Engine: {
         Type: 'wasm',
         Params: {
-          EntryModule: '/app/main.wasm',
+          EntryModule: init.entry?.entryModule ?? '/app/main.wasm',
           Parameters: init.parameters ?? [],
           ...(init.entrypoint ? { Entrypoint: init.entrypoint } : {}),
           ...(init.envVars ? { EnvironmentVariables: init.envVars } : {}),
@@ -62,7 +64,7 @@ function request(init: JobInit): EngineRunRequest {
       InputSources: [],
       ResultPaths: init.resultPaths ?? [],
     } as unknown as EngineRunRequest['task'],
-    inputs: [input('/app/main.wasm', file(init.module)), ...(init.inputs ?? [])],
+    inputs: [input(init.entry?.target ?? '/app/main.wasm', init.entry?.contents ?? file(init.module)), ...(init.inputs ?? [])],
     env: init.env ?? { BACALHAU_JOB_ID: 'j-test', BACALHAU_EXECUTION_ID: 'e-test' },
     limits: { timeoutMs: 20_000, memoryBytes: 64 * MiB, outputBytes: MiB, ...init.limits },
     deterministic: init.deterministic,
@@ -154,6 +156,24 @@ export function engineCases(runtime: EngineCaseRuntime): void {
     it('links an import module by its path', async () => {
       const result = await run({ module: fx('uses-lib.wasm'), inputs: [input('/lib.wasm', file(fx('lib.wasm')))], importModules: ['/lib.wasm'] })
       expect(result.exitCode).toBe(42)
+    })
+
+    it("runs upstream's `bacalhau wasm run main.wasm` shape: relative Targets resolved against /", async () => {
+      // A module over 512 bytes arrives as a tar.gz of main.wasm: Target main.wasm is a directory
+      // holding main.wasm, and EntryModule main.wasm names that directory.
+      const unpacked = await run({ module: fx('hello.wasm'), entry: { entryModule: 'main.wasm', target: 'main.wasm', contents: dir({ 'main.wasm': file(fx('hello.wasm')) }) } })
+      expect(text(unpacked.stdout)).toBe('hello from wasm\n')
+      // A small module arrives as the file itself; its import module is mounted at lib.wasm and
+      // named by that relative Target; a relative input is read at /<Target>.
+      const linked = await run({
+        module: fx('uses-lib.wasm'),
+        entry: { entryModule: 'main.wasm', target: 'main.wasm' },
+        inputs: [input('lib.wasm', file(fx('lib.wasm')))],
+        importModules: ['lib.wasm'],
+      })
+      expect(linked.exitCode).toBe(42)
+      const read = await run({ module: fx('cat.wasm'), entry: { entryModule: 'main.wasm', target: 'main.wasm' }, parameters: ['/data.txt'], inputs: [input('data.txt', file('relative\n'))] })
+      expect(text(read.stdout)).toBe('relative\n')
     })
 
     it('fails clearly on a missing entrypoint', async () => {
