@@ -1,7 +1,7 @@
 /**
  * Hiding a tab leaves the network and showing it rejoins; closing a contributing tab mid-job:
  * the requester learns at once (Goodbye), shows the node disconnected, and the job completes on
- * the other tab.
+ * the other tab. The job upstream's `bacalhau wasm run` builds runs on a tab unchanged.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runScenario } from './run-scenario.ts'
@@ -13,6 +13,7 @@ interface TabCloseFindings {
   disconnected: { status: string; lastError?: string; elapsedMs: number; seenByCliMs: number }
   job: { state: string; executions: Array<{ node: string; state: number | string; message: string; stdout?: string; exitCode?: number }> }
   survivorCounts: { completed: number }
+  upstream: { code: number; stdout: string; stderr: string }
 }
 
 describe('contribute page: closing a tab', () => {
@@ -44,5 +45,10 @@ describe('contribute page: closing a tab', () => {
     expect(onSurvivor).toHaveLength(1)
     expect(onSurvivor[0]).toMatchObject({ exitCode: 0, stdout: '13787923219118018229\n' })
     expect(findings.survivorCounts.completed).toBe(1)
+  })
+
+  it("runs the job upstream's `bacalhau wasm run main.wasm` builds (tar.gz at the relative Target main.wasm) on the tab", () => {
+    expect(findings.upstream.code, findings.upstream.stderr).toBe(0)
+    expect(findings.upstream.stdout).toContain('hello from wasm\n')
   })
 })

@@ -2,11 +2,15 @@
  * Hiding a tab, then showing it again: it leaves and rejoins. Closing a tab while it runs a long
  * job: the tab says Goodbye, the requester marks its node disconnected (seen with `shoal node
  * list`), reschedules the job on the other tab, and the job completes there with the right
- * output. Prints one JSON line of findings.
+ * output; then the job upstream's `bacalhau wasm run main.wasm` builds runs on the tab left.
+ * Prints one JSON line of findings.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDevstack } from '../../../node-runner/src/devstack/run-devstack.ts'
 import { openHeadlessTabs } from '../../../node-runner/src/browsers/index.ts'
+import { upstreamWasmRunJob } from '../../support/upstream-wasm-job.ts'
 import { ensureWebBuilt, fail, FIXTURES, hook, log, poll, report, shoal, shoalOk, watchTab } from './scenario-kit.ts'
 
 /** compute.wasm rounds: about 4 s on one core, long enough to close the tab mid-run. */
@@ -19,6 +23,7 @@ interface NodeView {
 
 try {
   ensureWebBuilt()
+  const work = await mkdtemp(join(tmpdir(), 'shoal-tab-close-'))
   const devstack = await startDevstack({ computes: 0, host: '127.0.0.1', port: 0, browsers: 0 })
   const tabs = await openHeadlessTabs({ url: devstack.url + '/', count: 2, namespaceOk: false })
   tabs.pages.forEach((page, i) => watchTab(page, String(i)))
@@ -90,6 +95,11 @@ try {
       { timeoutMs: 60_000, everyMs: 250 },
     )
     const survivorCounts = await hook(survivor, (h) => h.counts())
+    // On the tab left: the job upstream's `bacalhau wasm run main.wasm` builds (a tar.gz of the
+    // module at the relative Target main.wasm, EntryModule main.wasm), with `shoal job run`.
+    const upstreamSpec = join(work, 'upstream-wasm-run.json')
+    await writeFile(upstreamSpec, JSON.stringify(upstreamWasmRunJob(join(FIXTURES, 'hello.wasm'))))
+    const upstream = await shoal(api, ['job', 'run', upstreamSpec, '--wait-timeout-secs', '60'])
     report({
       hideShow: { whenHidden, pageWhenHidden, whenShown },
       closedNode,
@@ -106,11 +116,13 @@ try {
         })),
       },
       survivorCounts,
+      upstream: { code: upstream.code, stdout: upstream.stdout, stderr: upstream.stderr },
       nodeListAfter: (await shoal(api, ['node', 'list'])).stdout,
     })
   } finally {
     await tabs.close()
     await devstack.stop()
+    await rm(work, { recursive: true, force: true })
   }
 } catch (err) {
   fail(err)
