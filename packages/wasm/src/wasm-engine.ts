@@ -6,7 +6,7 @@
 import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, WorkerFactory } from '@shoal/interface'
 import { AbortError, ExecutionError, TimeoutError } from '@shoal/models'
 import type { Task } from '@shoal/models'
-import { findInMounts, jobMounts, readModule } from './job-mounts.ts'
+import { jobMounts, readModule } from './job-mounts.ts'
 import { compileWithCap, createModuleCache, sha256Hex } from './module-cache.ts'
 import type { CompiledModule, CompiledModuleCache, CompileStats } from './module-cache.ts'
 import { decodeWasmEngineParams } from './wasm-engine-params.ts'
@@ -212,8 +212,9 @@ async function linkImportModules(
     const module = i === linked.length ? entry : linked[i]!.module
     for (const { module: name } of moduleShape(module).imports) {
       if (WASI_MODULE_NAMES.includes(name) || byName.has(name)) continue
-      const node = findInMounts(mounts, '/' + name.replace(/^\/+/, ''))
-      if (node?.kind === 'file' && detectWasmBinaryKind(node.data) === 'module') await add(name)
+      // A file, or a directory holding one .wasm file (an inline tar.gz input), as upstream's loader resolves names.
+      const found = readModule(mounts, '/' + name.replace(/^\/+/, ''))
+      if (!('problem' in found) && detectWasmBinaryKind(found.bytes) === 'module') await add(name)
     }
     if (i === linked.length) break
   }

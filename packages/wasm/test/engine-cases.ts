@@ -172,6 +172,14 @@ export function engineCases(runtime: EngineCaseRuntime): void {
         importModules: ['lib.wasm'],
       })
       expect(linked.exitCode).toBe(42)
+      // Not listed in ImportModules: found by the name it is imported under, also when that is a
+      // directory holding one .wasm file (upstream's loader resolves names the same way).
+      const byName = await run({
+        module: fx('uses-lib.wasm'),
+        entry: { entryModule: 'main.wasm', target: 'main.wasm' },
+        inputs: [input('lib.wasm', dir({ 'lib.wasm': file(fx('lib.wasm')) }))],
+      })
+      expect(byName.exitCode).toBe(42)
       const read = await run({ module: fx('cat.wasm'), entry: { entryModule: 'main.wasm', target: 'main.wasm' }, parameters: ['/data.txt'], inputs: [input('data.txt', file('relative\n'))] })
       expect(text(read.stdout)).toBe('relative\n')
     })
