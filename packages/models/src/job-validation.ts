@@ -153,8 +153,7 @@ const mountKey = (path: string): string =>
 /** Whether a path has a `..` component: it would climb out of where it is resolved, and no runtime mounts it. */
 const climbsOut = (path: string): boolean => path.split('/').includes('..')
 
-const CLIMBS_OUT = 'must not contain ".." (have: PATH); write the path without it'
-const climbsOutMessage = (path: string): string => CLIMBS_OUT.replace('PATH', path)
+const climbsOutMessage = (path: string): string => `must not contain ".." (have: ${path}); write the path without it`
 
 /** Whether a module path names an input Target or a file inside one (Bacalhau's wasm mount FS ignores leading slashes). */
 function isUnderTarget(modulePath: string, targets: readonly string[]): boolean {
