@@ -3,7 +3,8 @@
  * edge and on Node (the runtime injects the WorkerFactory). Preview1 core modules run on Shoal's
  * WASI host (wasi-host.ts); preview2 components run through jco (component-job.ts).
  */
-import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, WorkerFactory } from '@shoal/interface'
+import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, LongTimeout, WorkerFactory } from '@shoal/interface'
+import { clearLongTimeout, setLongTimeout } from '@shoal/interface'
 import { AbortError, ExecutionError, TimeoutError } from '@shoal/models'
 import type { Task } from '@shoal/models'
 import { findInMounts, jobMounts, readModule } from './job-mounts.ts'
@@ -294,13 +295,13 @@ function runInWorker(
         const worker = pooled.worker
         const state = workerState(pooled)
         const channel = state.channel
-        let timer: ReturnType<typeof setTimeout> | undefined
+        let timer: LongTimeout | undefined
         let settled = false
         const finish = (outcome: () => void, healthy: boolean) => {
           if (settled) return
           settled = true
           channel?.release()
-          clearTimeout(timer)
+          clearLongTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           pooled.job = undefined
           if (healthy) pool.release(pooled)
@@ -347,7 +348,8 @@ function runInWorker(
         pooled.job = { onMessage, onError }
         signal?.addEventListener('abort', onAbort, { once: true })
         if (request.limits.timeoutMs > 0) {
-          timer = setTimeout(
+          // Any ExecutionTimeout: a plain setTimeout past 24.8 days would fire at once.
+          timer = setLongTimeout(
             () =>
               finish(
                 () =>

@@ -195,6 +195,17 @@ export function engineCases(runtime: EngineCaseRuntime): void {
       await expectHealthy()
     })
 
+    it('keeps running under a 30-day execution timeout (past setTimeout\'s 24.8-day maximum) until cancelled', async () => {
+      // A plain setTimeout of 30 days fires after 1 ms, so the job would end as Timeout at once.
+      // A job first (the engine arms the timer once it has a worker): one is now idle and warm.
+      await expectHealthy()
+      const controller = new AbortController()
+      const running = engine.run(request({ module: fx('loop.wasm'), limits: { timeoutMs: 30 * 24 * 3600 * 1000 } }), { signal: controller.signal })
+      setTimeout(() => controller.abort(), 300)
+      await expect(running).rejects.toMatchObject({ code: 'Aborted' })
+      await expectHealthy()
+    })
+
     it('fails a memory hog with out-of-memory at the cap, then runs the next job normally', async () => {
       await expect(run({ module: fx('memory-hog.wasm'), limits: { memoryBytes: 64 * MiB } })).rejects.toMatchObject({
         code: 'ExecutionError',
