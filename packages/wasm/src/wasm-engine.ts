@@ -14,6 +14,7 @@ import { decodeWasmEngineParams } from './wasm-engine-params.ts'
 import type { WasmEngineParams } from './wasm-engine-params.ts'
 import { detectWasmBinaryKind, formatBytes, hasStartSection, MemoryCapError, WASM_PAGE_BYTES } from './wasm-binary.ts'
 import { findUnresolvedImport, moduleShape, WASI_MODULE_NAMES } from './wasi-command.ts'
+import { findWasiSignatureMismatch } from './wasi-import-signatures.ts'
 import type { Mount } from './wasi-filesystem.ts'
 import { WorkerPool } from './worker-pool.ts'
 import type { PooledWorker } from './worker-pool.ts'
@@ -68,6 +69,13 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   let nextJobId = 1
 
   const compile = async (bytes: Uint8Array, what: string, capBytes: number): Promise<CompiledModule> => {
+    const mismatch = findWasiSignatureMismatch(bytes)
+    if (mismatch) {
+      throw new ExecutionError(`${what} imports ${mismatch.import} as ${mismatch.actual}, but WASI preview1 defines it as ${mismatch.expected}`, {
+        component: 'wasm',
+        hint: 'the module was built against another WASI: rebuild it for wasm32-wasi (WASI preview1), or fix the import declaration',
+      })
+    }
     try {
       return await compileWithCap(bytes, capBytes, cache, compileStats)
     } catch (error) {

@@ -89,7 +89,7 @@ export function engineCases(runtime: EngineCaseRuntime): void {
     const names = [
       'hello.wasm', 'cat.wasm', 'write-file.wasm', 'env-args.wasm', 'exit-code.wasm', 'memory-hog.wasm', 'huge-stdout.wasm',
       'clock-random.wasm', 'loop.wasm', 'lib.wasm', 'uses-lib.wasm', 'unknown-import.wasm', 'big-minimum.wasm', 'component-demo.component.wasm',
-      'fresh-state.wasm', 'start-section.wasm',
+      'fresh-state.wasm', 'start-section.wasm', 'wrong-wasi-signature.wasm',
     ]
     const run = (init: JobInit) => engine.run(request(init))
     const expectHealthy = async () => {
@@ -180,6 +180,15 @@ export function engineCases(runtime: EngineCaseRuntime): void {
         code: 'ExecutionError',
         message: 'module imports env.missing which no import module provides',
       })
+    })
+
+    it('fails a WASI import declared with the wrong signature at link time, naming it and both signatures', async () => {
+      await expect(run({ module: fx('wrong-wasi-signature.wasm') })).rejects.toMatchObject({
+        code: 'ExecutionError',
+        message:
+          'entry module /app/main.wasm imports wasi_snapshot_preview1.fd_write as (i32, i32, i32, i32) -> i64, but WASI preview1 defines it as (i32, i32, i32, i32) -> i32',
+      })
+      await expectHealthy()
     })
 
     it('stops an infinite loop at the timeout, then runs the next job normally', async () => {
