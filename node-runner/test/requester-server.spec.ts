@@ -3,6 +3,7 @@
  * an API client sees from the real HTTP server, not only from the API app in-process.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -37,6 +38,28 @@ describe('REST API on the real server', () => {
     expect(await res.json()).toMatchObject({ Status: 405, Code: 'MethodNotAllowed' })
   })
 
+  it('answers TRACE (which fetch cannot send) with 405 and the JSON error body, not a text/plain 500', async () => {
+    for (const path of ['/api/v1/agent/alive', '/api/v1/orchestrator/jobs']) {
+      const res = await rawRequest(server.url, 'TRACE', path)
+      expect(res.status, path).toBe(405)
+      expect(res.headers['content-type'], path).toMatch(/^application\/json/)
+      expect(res.headers['allow'], path).toMatch(/GET/)
+      expect(JSON.parse(res.body), path).toMatchObject({ Status: 405, Code: 'MethodNotAllowed', Message: `TRACE is not allowed on ${path}` })
+    }
+    // This server serves no pages, so elsewhere TRACE finds nothing, as any method does.
+    const elsewhere = await rawRequest(server.url, 'TRACE', '/')
+    expect(elsewhere.status).toBe(404)
+    expect(JSON.parse(elsewhere.body)).toMatchObject({ Status: 404, Code: 'NotFound' })
+  })
+
+  it('answers a path with a bad %-escape with 400 and the JSON error body', async () => {
+    for (const path of ['/api/v1/orchestrator/jobs/%zz', '/%E0%A4%A']) {
+      const res = await fetch(`${server.url}${path}`)
+      expect(res.status, path).toBe(400)
+      expect(await res.json(), path).toMatchObject({ Status: 400, Code: 'BadRequest' })
+    }
+  })
+
   it('still serves the API and the peers route', async () => {
     const alive = await fetch(`${server.url}/api/v1/agent/alive`)
     expect(await alive.json()).toEqual({ Status: 'OK' })
@@ -44,6 +67,21 @@ describe('REST API on the real server', () => {
     expect((await peers.json()).Multiaddrs.length).toBeGreaterThan(0)
   })
 })
+
+/** Sends a request with node:http, which (unlike fetch) may use any method. */
+function rawRequest(url: string, method: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
 
 /** Opens a WebSocket and collects its messages until it closes (or fails to open). */
 function collectWebSocket(url: string): Promise<{ opened: boolean; messages: string[]; code?: number }> {

@@ -117,7 +117,9 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     // Mounted as a fetch handler, not with root.route(): Hono never calls a routed sub-app's
     // notFound, so misses under /api/v1 would get a text/plain 404 instead of the API's JSON error
     // body (and no 405 for a wrong method). The env (Node's request, the WebSocket marker) passes through.
-    root.mount('/', api.fetch)
+    // The request goes through as it came: copying it (Hono's default) throws for TRACE, which
+    // the Fetch API forbids, and the client got a text/plain 500 instead of the API's 405.
+    root.mount('/', api.fetch, { replaceRequest: false })
     const server: Server = createHttpServer(getRequestListener(root.fetch))
     injectWebSocket(server)
     const port = await listen(server, options.host, options.port, 'REST API', '--port')

@@ -19,7 +19,12 @@ const TYPES: Record<string, string> = {
 export function createStaticAssets(root: string): (request: Request) => Promise<Response> {
   const base = normalize(root + sep)
   return async (request) => {
-    const path = decodeURIComponent(new URL(request.url).pathname)
+    let path: string
+    try {
+      path = decodeURIComponent(new URL(request.url).pathname)
+    } catch {
+      return new Response('the path has an invalid %-escape\n', { status: 400, headers: { 'content-type': 'text/plain' } })
+    }
     let file = normalize(join(base, path))
     if (!file.startsWith(base)) return new Response('not found\n', { status: 404 })
     try {

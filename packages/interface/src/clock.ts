@@ -1,3 +1,6 @@
+import { clearLongTimeout, setLongTimeout } from './long-timeout.ts'
+import type { LongTimeout } from './long-timeout.ts'
+
 /** A source of time and timers, injected so tests (and deterministic runs) control it. */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -6,11 +9,11 @@ export interface Clock {
   clearTimeout(handle: unknown): void
 }
 
-/** The real clock. */
+/** The real clock; its timers take any delay (long ones are armed in steps, see long-timeout.ts). */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimeout: (fn, ms) => setLongTimeout(fn, ms),
+  clearTimeout: (handle) => clearLongTimeout(handle as LongTimeout | undefined),
 }
 
 /** Unix nanoseconds of a millisecond timestamp, as Bacalhau stores times. */

@@ -9,10 +9,12 @@ import type { ValidationIssue } from './errors.ts'
 import { issuesFromZod, joinPath } from './issue-path.ts'
 import { JobSchema } from './job-schema.ts'
 import { normalizeJob } from './job-normalize.ts'
+import { MAX_SPEC_DEPTH } from './job-limits.ts'
 import { sanitizeJobSubmission } from './job-sanitize.ts'
 import { validateJob } from './job-validation.ts'
 import { upgradeLegacyWasmTask } from './legacy-wasm.ts'
 import { canonicalType, INPUT_SOURCE_TYPE_ALIASES } from './plugin-types.ts'
+import { nestingDepthIssue } from './nesting-depth.ts'
 import { canonicalizeKeys, UNKNOWN_FIELD } from './schema-keys.ts'
 import type { Job } from './types.ts'
 
@@ -100,7 +102,11 @@ export function jobSpecFromValue(value: unknown, options: JobSpecOptions = {}): 
     throw new ValidationError([{ path: '', message: `${prefix}a job spec must be an object with Type and Tasks, got ${describe(value)}` }])
   }
   const warnings: string[] = []
-  const canonical = canonicalizeKeys(unwrapJob(value, warnings), JobSchema, '', warnings) as Raw
+  const job = unwrapJob(value, warnings)
+  // Before anything recursive: a spec nested thousands deep would overflow the stack below.
+  const tooDeep = nestingDepthIssue(job, MAX_SPEC_DEPTH)
+  if (tooDeep) throw new ValidationError([{ path: tooDeep.path, message: `${prefix}${tooDeep.message}` }], { details: { warnings } })
+  const canonical = canonicalizeKeys(job, JobSchema, '', warnings) as Raw
   if (options.unknownFields === 'error') {
     const suffix = `: ${UNKNOWN_FIELD}`
     const unknown = warnings.filter((w) => w.endsWith(suffix)).map((w) => w.slice(0, -suffix.length))

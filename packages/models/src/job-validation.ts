@@ -18,6 +18,7 @@ import {
   META_RESERVED_PREFIX,
   NETWORK_TYPES,
 } from './plugin-types.ts'
+import { lengthOf, MAX_JOB_COUNT, MAX_LABEL_KEY_LENGTH, MAX_NAME_LENGTH } from './job-limits.ts'
 import { resourcesIssues } from './quantities.ts'
 import { PARAMS_SCHEMAS } from './spec-params.ts'
 import type { SpecKind } from './spec-params.ts'
@@ -47,14 +48,18 @@ export function assertValidJob(job: Job): void {
 function validateJobFields(job: Job, report: Report): void {
   if (/\s/.test(job.ID)) report('ID', 'must not contain spaces')
   if (job.ID.includes('\0')) report('ID', 'must not contain null characters')
+  if (job.ID.length > MAX_NAME_LENGTH) report('ID', `must be at most ${MAX_NAME_LENGTH} characters (${lengthOf(job.ID)})`)
   if (job.Name.includes('\0')) report('Name', 'must not contain null characters')
+  if (job.Name.length > MAX_NAME_LENGTH) report('Name', `must be at most ${MAX_NAME_LENGTH} characters (${lengthOf(job.Name)})`)
   if (job.Namespace.trim() === '') report('Namespace', 'missing namespace: set it or leave it out to use "default"')
+  else if (job.Namespace.length > MAX_NAME_LENGTH) report('Namespace', `must be at most ${MAX_NAME_LENGTH} characters (${lengthOf(job.Namespace)})`)
 
   const typeHint = `use one of ${list(JOB_TYPES)}`
   if (job.Type === ('' as string)) report('Type', `missing job type: ${typeHint}`)
   else if (!(JOB_TYPES as readonly string[]).includes(job.Type)) report('Type', `unknown job type ${JSON.stringify(job.Type)}: ${typeHint}`)
 
   if (!Number.isInteger(job.Count) || job.Count < 0) report('Count', `must be a whole number >= 0 (have: ${job.Count})`)
+  else if (job.Count > MAX_JOB_COUNT) report('Count', `must be at most ${MAX_JOB_COUNT} (have: ${job.Count}); split the work into fewer, larger replicas or several jobs`)
   else if (job.Count > 1 && (job.Type === 'ops' || job.Type === 'daemon')) {
     report('Count', `${job.Type} jobs run on every matching node, so Count cannot be above 1 (have: ${job.Count}); remove Count or use a batch/service job`)
   }
@@ -66,6 +71,7 @@ function validateJobFields(job: Job, report: Report): void {
     const path = joinPath('Constraints', index)
     const values = constraint.Values ?? []
     if (constraint.Key.trim() === '') report(joinPath(path, 'Key'), 'missing key: name the node label to match')
+    else if (constraint.Key.length > MAX_LABEL_KEY_LENGTH) report(joinPath(path, 'Key'), `must be at most ${MAX_LABEL_KEY_LENGTH} characters (${lengthOf(constraint.Key)})`)
     const operator = constraint.Operator
     if (!(CONSTRAINT_OPERATORS as readonly string[]).includes(operator)) {
       report(joinPath(path, 'Operator'), `unknown operator ${JSON.stringify(operator)}: use one of ${list(CONSTRAINT_OPERATORS)}`)
@@ -80,6 +86,11 @@ function validateJobFields(job: Job, report: Report): void {
     }
   })
 
+  for (const key of Object.keys(job.Labels)) {
+    // Named by its length, not echoed in the path: the key may be megabytes.
+    if (key.length > MAX_LABEL_KEY_LENGTH) report('Labels', `a key must be at most ${MAX_LABEL_KEY_LENGTH} characters (one ${lengthOf(key)})`)
+  }
+
   for (const key of Object.keys(job.Meta)) {
     if (key.startsWith(META_RESERVED_PREFIX)) report(joinPath('Meta', key), `keys starting with ${META_RESERVED_PREFIX} are reserved for the orchestrator: rename it`)
   }
@@ -88,6 +99,7 @@ function validateJobFields(job: Job, report: Report): void {
 function validateTask(task: Task, path: string, report: Report): void {
   if (task.Name.trim() === '') report(joinPath(path, 'Name'), 'missing task name: set Name (e.g. main)')
   if (task.Name.includes('\0')) report(joinPath(path, 'Name'), 'must not contain null characters')
+  if (task.Name.length > MAX_NAME_LENGTH) report(joinPath(path, 'Name'), `must be at most ${MAX_NAME_LENGTH} characters (${lengthOf(task.Name)})`)
   validateEnv(task.Env, joinPath(path, 'Env'), report)
   validateEngine(task, path, report)
   validateSpecType(task.Publisher, 'publisher', KNOWN_PUBLISHER_TYPES, joinPath(path, 'Publisher'), report, true)

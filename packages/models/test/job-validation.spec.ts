@@ -94,6 +94,13 @@ const cases: Array<[string, (spec: Spec) => void, string]> = [
   ['ports on an HTTP network', (s) => (task(s).Network.Ports = [{ Name: 'WEB' }]), 'Tasks[0].Network.Ports'],
   ['privileged static port', (s) => (task(s).Network = { Type: 'Host', Ports: [{ Name: 'WEB', Static: 80 }] }), 'Tasks[0].Network.Ports[0].Static'],
   ['job ID with a space', (s) => ((s.Type = 'service'), (s.ID = 'my job')), 'ID'],
+  ['Count above 100000', (s) => (s.Count = 100_001), 'Count'],
+  ['job ID of 256 characters', (s) => ((s.Type = 'service'), (s.ID = 'j'.repeat(256))), 'ID'],
+  ['job Name of 256 characters', (s) => (s.Name = 'n'.repeat(256)), 'Name'],
+  ['Namespace of 256 characters', (s) => (s.Namespace = 'n'.repeat(256)), 'Namespace'],
+  ['task Name of 256 characters', (s) => (task(s).Name = 't'.repeat(256)), 'Tasks[0].Name'],
+  ['label key of 318 characters', (s) => (s.Labels = { ['k'.repeat(318)]: 'v' }), 'Labels'],
+  ['constraint key of 318 characters', (s) => (s.Constraints[0].Key = 'k'.repeat(318)), 'Constraints[0].Key'],
 ]
 
 describe('validateJob', () => {
@@ -200,6 +207,48 @@ describe('validateJob', () => {
     spec.Meta['bacalhau.org/requester.id'] = 'n-1'
     expect(validateJob(normalizeJob(JobSchema.parse(spec))).map((issue) => issue.path)).toEqual(['Meta["bacalhau.org/requester.id"]'])
     expect(jobSpecFromValue(spec).warnings).toHaveLength(1)
+  })
+
+  it('bounds Count at 100000 with the limit in the message, and accepts exactly that many', () => {
+    const spec = validSpec()
+    spec.Count = 1e9
+    expect(() => jobSpecFromValue(spec)).toThrow(/Count: must be at most 100000 \(have: 1000000000\)/)
+    spec.Count = 100_000
+    expect(jobSpecFromValue(spec).job.Count).toBe(100_000)
+  })
+
+  it('names an over-long name by its length instead of echoing megabytes back', () => {
+    const spec = validSpec()
+    spec.Name = 'x'.repeat(1 << 20)
+    spec.Labels = { ['k'.repeat(1 << 20)]: 'v', ok: 'fine' }
+    const issues = validateJob(jobSpecFromValue(spec, { validate: false }).job)
+    expect(issues).toEqual([
+      { path: 'Name', message: 'must be at most 255 characters (has 1048576 characters)' },
+      { path: 'Labels', message: 'a key must be at most 317 characters (one has 1048576 characters)' },
+    ])
+  })
+
+  it('refuses Params nested deeper than 64 levels before any recursive step overflows the stack', () => {
+    const spec = validSpec()
+    let deep: Record<string, unknown> = {}
+    task(spec).Engine.Params.Deep = deep
+    for (let level = 0; level < 2000; level++) deep = deep.a = {}
+    const error = (() => {
+      try {
+        jobSpecFromValue(spec)
+      } catch (caught) {
+        return caught
+      }
+    })()
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as ValidationError).issues).toEqual([
+      { path: 'Tasks[0].Engine.Params.Deep.a', message: 'nested more than 64 levels deep (objects and lists): flatten it' },
+    ])
+    // A list nested as deep counts the same, and a shallow structure inside Params is fine.
+    task(spec).Engine.Params.Deep = JSON.parse('['.repeat(100) + ']'.repeat(100))
+    expect(() => jobSpecFromValue(spec)).toThrow(/Tasks\[0\]\.Engine\.Params\.Deep\[0\]: nested more than 64 levels deep/)
+    task(spec).Engine.Params.Deep = { a: { b: [{ c: [1, 2] }] } }
+    expect(() => jobSpecFromValue(spec)).not.toThrow()
   })
 
   it('parseJobSpec validates by default', () => {

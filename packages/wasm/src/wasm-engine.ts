@@ -3,7 +3,8 @@
  * edge and on Node (the runtime injects the WorkerFactory). Preview1 core modules run on Shoal's
  * WASI host (wasi-host.ts); preview2 components run through jco (component-job.ts).
  */
-import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, WorkerFactory } from '@shoal/interface'
+import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, LongTimeout, WorkerFactory } from '@shoal/interface'
+import { clearLongTimeout, setLongTimeout } from '@shoal/interface'
 import { AbortError, ExecutionError, TimeoutError } from '@shoal/models'
 import type { Task } from '@shoal/models'
 import { jobMounts, readModule } from './job-mounts.ts'
@@ -13,6 +14,7 @@ import { decodeWasmEngineParams } from './wasm-engine-params.ts'
 import type { WasmEngineParams } from './wasm-engine-params.ts'
 import { detectWasmBinaryKind, formatBytes, hasStartSection, MemoryCapError, WASM_PAGE_BYTES } from './wasm-binary.ts'
 import { findUnresolvedImport, moduleShape, WASI_MODULE_NAMES } from './wasi-command.ts'
+import { findWasiSignatureMismatch } from './wasi-import-signatures.ts'
 import type { Mount } from './wasi-filesystem.ts'
 import { WorkerPool } from './worker-pool.ts'
 import type { PooledWorker } from './worker-pool.ts'
@@ -67,6 +69,13 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   let nextJobId = 1
 
   const compile = async (bytes: Uint8Array, what: string, capBytes: number): Promise<CompiledModule> => {
+    const mismatch = findWasiSignatureMismatch(bytes)
+    if (mismatch) {
+      throw new ExecutionError(`${what} imports ${mismatch.import} as ${mismatch.actual}, but WASI preview1 defines it as ${mismatch.expected}`, {
+        component: 'wasm',
+        hint: 'the module was built against another WASI: rebuild it for wasm32-wasi (WASI preview1), or fix the import declaration',
+      })
+    }
     try {
       return await compileWithCap(bytes, capBytes, cache, compileStats)
     } catch (error) {
@@ -295,13 +304,13 @@ function runInWorker(
         const worker = pooled.worker
         const state = workerState(pooled)
         const channel = state.channel
-        let timer: ReturnType<typeof setTimeout> | undefined
+        let timer: LongTimeout | undefined
         let settled = false
         const finish = (outcome: () => void, healthy: boolean) => {
           if (settled) return
           settled = true
           channel?.release()
-          clearTimeout(timer)
+          clearLongTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           pooled.job = undefined
           if (healthy) pool.release(pooled)
@@ -348,7 +357,8 @@ function runInWorker(
         pooled.job = { onMessage, onError }
         signal?.addEventListener('abort', onAbort, { once: true })
         if (request.limits.timeoutMs > 0) {
-          timer = setTimeout(
+          // Any ExecutionTimeout: a plain setTimeout past 24.8 days would fire at once.
+          timer = setLongTimeout(
             () =>
               finish(
                 () =>

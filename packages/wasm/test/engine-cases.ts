@@ -91,7 +91,7 @@ export function engineCases(runtime: EngineCaseRuntime): void {
     const names = [
       'hello.wasm', 'cat.wasm', 'write-file.wasm', 'env-args.wasm', 'exit-code.wasm', 'memory-hog.wasm', 'huge-stdout.wasm',
       'clock-random.wasm', 'loop.wasm', 'lib.wasm', 'uses-lib.wasm', 'unknown-import.wasm', 'big-minimum.wasm', 'component-demo.component.wasm',
-      'fresh-state.wasm', 'start-section.wasm',
+      'fresh-state.wasm', 'start-section.wasm', 'wrong-wasi-signature.wasm',
     ]
     const run = (init: JobInit) => engine.run(request(init))
     const expectHealthy = async () => {
@@ -210,6 +210,15 @@ export function engineCases(runtime: EngineCaseRuntime): void {
       })
     })
 
+    it('fails a WASI import declared with the wrong signature at link time, naming it and both signatures', async () => {
+      await expect(run({ module: fx('wrong-wasi-signature.wasm') })).rejects.toMatchObject({
+        code: 'ExecutionError',
+        message:
+          'entry module /app/main.wasm imports wasi_snapshot_preview1.fd_write as (i32, i32, i32, i32) -> i64, but WASI preview1 defines it as (i32, i32, i32, i32) -> i32',
+      })
+      await expectHealthy()
+    })
+
     it('stops an infinite loop at the timeout, then runs the next job normally', async () => {
       await expect(run({ module: fx('loop.wasm'), limits: { timeoutMs: 300 } })).rejects.toMatchObject({ code: 'Timeout' })
       await expectHealthy()
@@ -219,6 +228,17 @@ export function engineCases(runtime: EngineCaseRuntime): void {
       const controller = new AbortController()
       const running = engine.run(request({ module: fx('loop.wasm') }), { signal: controller.signal })
       setTimeout(() => controller.abort(), 100)
+      await expect(running).rejects.toMatchObject({ code: 'Aborted' })
+      await expectHealthy()
+    })
+
+    it('keeps running under a 30-day execution timeout (past setTimeout\'s 24.8-day maximum) until cancelled', async () => {
+      // A plain setTimeout of 30 days fires after 1 ms, so the job would end as Timeout at once.
+      // A job first (the engine arms the timer once it has a worker): one is now idle and warm.
+      await expectHealthy()
+      const controller = new AbortController()
+      const running = engine.run(request({ module: fx('loop.wasm'), limits: { timeoutMs: 30 * 24 * 3600 * 1000 } }), { signal: controller.signal })
+      setTimeout(() => controller.abort(), 300)
       await expect(running).rejects.toMatchObject({ code: 'Aborted' })
       await expectHealthy()
     })

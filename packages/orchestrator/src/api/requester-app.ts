@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import { HTTPException } from 'hono/http-exception'
-import { NotFoundError, ShoalError, UnauthorizedError } from '@shoal/models'
+import { BadRequestError, NotFoundError, ShoalError, UnauthorizedError } from '@shoal/models'
 import { silentLogger } from '@shoal/interface'
 import type { Logger } from '@shoal/interface'
 import type { RequesterService } from '../requester-service.ts'
@@ -122,6 +122,20 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
 
   const app = new Hono<ApiEnv>()
   app.use(requestIdMiddleware(options.generateRequestId ?? (() => crypto.randomUUID())))
+  // A path that cannot be decoded names nothing; refuse it as Go's server does (400), before a
+  // route or the page handler tries to decode it and fails.
+  app.use(async (c, next) => {
+    const path = new URL(c.req.url).pathname
+    try {
+      decodeURIComponent(path)
+    } catch {
+      throw new BadRequestError(`the request path ${path.slice(0, 200)} has an invalid %-escape`, {
+        component: API_COMPONENT,
+        hint: 'write a literal % as %25, and escape other bytes as % and two hex digits of their UTF-8 encoding',
+      })
+    }
+    await next()
+  })
   for (const route of routes) {
     const scope = routeScope(route)
     if (options.auth && scope !== 'public') app.on(route.method, route.path, bearerAuth(options.auth.tokens, scope), route.handler)
@@ -139,6 +153,8 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname
     const allow: string[] = [...new Set(matchers.filter((m) => m.matches.test(path)).map((m) => m.method))]
+    // Page paths exist for GET when the app serves pages; another method there is not a miss.
+    if (options.staticAssets && !path.startsWith('/api/') && !allow.includes('GET')) allow.push('GET')
     if (allow.length > 0) {
       if (allow.includes('GET')) allow.push('HEAD')
       return errorResponse(

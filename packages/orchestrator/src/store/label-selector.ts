@@ -18,17 +18,40 @@ const ORDER = new RegExp(`^(${KEY})\\s*([<>])\\s*([-+]?\\d+)$`)
 const INTEGER_VALUE = "(value GLOB '[0-9]*' OR value GLOB '[-+][0-9]*') AND substr(value, 2) NOT GLOB '*[^0-9]*'"
 
 /**
+ * Most requirements one query may hold. Each becomes a clause of one SQL expression, and SQLite
+ * refuses expressions over 1000 deep; no real filter comes near 100.
+ */
+export const MAX_LABEL_REQUIREMENTS = 100
+/** Most values all `in`/`notin` sets of one query may list together (each is an SQL parameter). */
+export const MAX_LABEL_VALUES = 1000
+
+/**
  * Parses selectors (each may hold several comma-separated requirements) into requirements with
  * Operator one of '=', '!=', 'in', 'notin', 'exists', '!', 'gt', 'lt'. Throws BadRequestError
- * naming the part it could not read.
+ * naming the part it could not read, or the limit a query passes.
  */
 export function parseLabelSelectors(selectors: readonly string[]): LabelSelectorRequirement[] {
   const requirements: LabelSelectorRequirement[] = []
+  let values = 0
   for (const selector of selectors) {
     for (const part of splitTopLevel(selector)) {
       const text = part.trim()
       if (text === '') continue
-      requirements.push(parseRequirement(text, selector))
+      const requirement = parseRequirement(text, selector)
+      requirements.push(requirement)
+      values += requirement.Values?.length ?? 0
+      if (requirements.length > MAX_LABEL_REQUIREMENTS) {
+        throw new BadRequestError(`too many label selector requirements: more than ${MAX_LABEL_REQUIREMENTS} in one query`, {
+          component: 'orchestrator',
+          hint: `use at most ${MAX_LABEL_REQUIREMENTS} (all labels parameters together, each comma-separated part counting once); key in (a,b) matches several values in one`,
+        })
+      }
+      if (values > MAX_LABEL_VALUES) {
+        throw new BadRequestError(`too many label selector values: more than ${MAX_LABEL_VALUES} in one query`, {
+          component: 'orchestrator',
+          hint: `list at most ${MAX_LABEL_VALUES} values across all in/notin sets, or filter on a label that groups them`,
+        })
+      }
     }
   }
   return requirements

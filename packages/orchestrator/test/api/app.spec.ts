@@ -52,6 +52,24 @@ describe('errors', () => {
     expect((await h.json('POST', '/api/v1/orchestrator/nodes/n-1')).status).toBe(405)
   })
 
+  it('answers a path with a bad %-escape with 400 in the error body shape, on API and page paths', async () => {
+    const h = createHarness({ staticAssets: (req) => new Response(decodeURIComponent(new URL(req.url).pathname)) })
+    for (const path of ['/api/v1/orchestrator/jobs/%E0%A4%A', '/api/v1/orchestrator/jobs/%zz/executions', '/%zz', '/page/%E0%A4%A']) {
+      const { status, body } = await h.json('GET', path)
+      expect(status, path).toBe(400)
+      expect(body, path).toMatchObject({ Status: 400, Code: 'BadRequest', Message: `the request path ${path} has an invalid %-escape` })
+    }
+    expect(await (await h.send('GET', '/page/%C3%A9t%C3%A9')).text()).toBe('/page/été')
+  })
+
+  it('answers another method on a page path with 405 and Allow: GET, HEAD when it serves pages', async () => {
+    const h = createHarness({ staticAssets: () => new Response('page') })
+    const res = await h.json('DELETE', '/contribute')
+    expect(res.status).toBe(405)
+    expect(res.body).toMatchObject({ Status: 405, Code: 'MethodNotAllowed' })
+    expect(res.headers.get('allow')).toBe('GET, HEAD')
+  })
+
   it('hides internal errors behind a generic 500 and logs the stack', async () => {
     const logged: string[] = []
     const h = createHarness({ logger: createConsoleLogger({ write: (line) => logged.push(line) }), generateRequestId: () => 'r-500' })

@@ -129,6 +129,27 @@ describe('GET /orchestrator/jobs', () => {
     expect((await h.json('GET', `${JOBS}?labels=${encodeURIComponent('replicas<10')}`)).body.Items).toEqual([])
   })
 
+  it('answers 400 naming the limit for more than 100 label requirements or 1000 values (SQLite failed with a 500)', async () => {
+    const h = createHarness()
+    await h.json('PUT', JOBS, { Job: jobSpec({ Name: 'p', Labels: { k0: 'v' } }) })
+    const requirements = (count: number) => Array.from({ length: count }, (_, i) => `k${i}!=x`).join(',')
+    const atLimit = await h.json('GET', `${JOBS}?labels=${encodeURIComponent(requirements(100))}`)
+    expect(atLimit.status).toBe(200)
+    expect(atLimit.body.Items.map((j: any) => j.Name)).toEqual(['p'])
+    for (const count of [101, 1001]) {
+      const { status, body } = await h.json('GET', `${JOBS}?labels=${encodeURIComponent(requirements(count))}`)
+      expect(status, String(count)).toBe(400)
+      expect(body).toMatchObject({ Code: 'BadRequest', Message: 'too many label selector requirements: more than 100 in one query' })
+    }
+    // Several labels parameters count together.
+    const split = `labels=${encodeURIComponent(requirements(60))}&labels=${encodeURIComponent(requirements(60))}`
+    expect((await h.json('GET', `${JOBS}?${split}`)).status).toBe(400)
+    const values = Array.from({ length: 40_000 }, (_, i) => `v${i}`).join(',')
+    const { status, body } = await h.json('GET', `${JOBS}?labels=${encodeURIComponent(`k0 in (${values})`)}`)
+    expect(status).toBe(400)
+    expect(body.Message).toBe('too many label selector values: more than 1000 in one query')
+  })
+
   it('answers 400 for a bad paging token, limit, order_by, reverse or label selector', async () => {
     const h = createHarness()
     for (const query of ['next_token=garbage!', 'limit=-1', 'limit=abc', 'limit=5000', 'order_by=size', 'reverse=maybe', 'labels=%3D%3D']) {

@@ -45,6 +45,14 @@ describe('GET /orchestrator/nodes', () => {
     expect(ids((await h.json('GET', `${NODES}?order_by=available_cpu&reverse=true`)).body)).toEqual(['n-alpha', 'n-gamma', 'n-beta'])
   })
 
+  it('bounds label selectors as the job list does: 400 naming the limit past 100 requirements', async () => {
+    const h = await withNodes()
+    const requirements = Array.from({ length: 101 }, (_, i) => `k${i}!=x`).join(',')
+    const { status, body } = await h.json('GET', `${NODES}?labels=${encodeURIComponent(requirements)}`)
+    expect(status).toBe(400)
+    expect(body).toMatchObject({ Code: 'BadRequest', Message: 'too many label selector requirements: more than 100 in one query' })
+  })
+
   it('pages with limit and next_token', async () => {
     const h = await withNodes()
     const first = await h.json('GET', `${NODES}?limit=2`)

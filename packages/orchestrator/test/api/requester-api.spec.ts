@@ -72,6 +72,19 @@ describe('REST API over the real Requester', () => {
     expect(Object.values(body.Details).every((v) => typeof v === 'string' && !v.startsWith('['))).toBe(true)
   })
 
+  it('refuses a Count of 10^9 and Params nested 2,000 deep with a 400 naming the field (were: a job Pending forever, a 500)', async () => {
+    const { h } = await setup()
+    const huge = await h.json('PUT', JOBS, { Job: noopJob({ Name: 'huge', Count: 1e9 }) })
+    expect(huge.status).toBe(400)
+    expect(huge.body).toMatchObject({ Code: 'ValidationError', Details: { Count: 'must be at most 100000 (have: 1000000000); split the work into fewer, larger replicas or several jobs' } })
+    // Built as text: 2,000 levels are more than JSON.stringify itself can take.
+    const body = `{"Job":${JSON.stringify(noopJob({ Name: 'deep' })).replace('"Params":{}', `"Params":{"a":${'{"a":'.repeat(1999)}{}${'}'.repeat(1999)}}`)}}`
+    const nested = await h.json('PUT', JOBS, body)
+    expect(nested.status).toBe(400)
+    expect(nested.body).toMatchObject({ Code: 'ValidationError', Message: expect.stringContaining('Tasks[0].Engine.Params.a.a: nested more than 64 levels deep') })
+    expect((await h.json('GET', `${JOBS}?namespace=*`)).body.Items).toEqual([])
+  })
+
   it('refuses an unchanged resubmission and diffs a changed spec against the stored job', async () => {
     const { rh, h } = await setup()
     await rh.addNode('n-1')
