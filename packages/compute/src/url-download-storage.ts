@@ -86,9 +86,9 @@ export class UrlDownloadStorage implements StorageProvider {
         } catch (err) {
           if (options.signal?.aborted) throw options.signal.reason
           if (timeout.signal.aborted) throw new StorageError((timeout.signal.reason as Error).message, { cause: err, hint: 'use a faster source or a smaller file' })
-          // The address-checked fetch refuses a host that resolved to a refused address.
-          if (err instanceof UrlRefusedError) throw err
-          if ((err as Error).cause instanceof UrlRefusedError) throw (err as Error).cause as UrlRefusedError
+          // An address-checked fetch refuses a host that resolved to a refused address.
+          const refused = err instanceof UrlRefusedError ? err : (err as Error).cause instanceof UrlRefusedError ? ((err as Error).cause as UrlRefusedError) : undefined
+          if (refused) throw new UrlRefusedError(`${where}: ${refused.message}`, { hint: refused.hint, details: refused.details, cause: refused })
           throw new StorageError(`GET ${current} failed: the server could not be reached (${(err as Error).message})`, {
             cause: err,
             hint: `check that the host is up and reachable from the compute node, and the URL in ${where}`,

@@ -139,8 +139,11 @@ export class UrlHostPolicy {
     if (kind) throw refusal(url.host, kind, where)
   }
 
-  /** Throws UrlRefusedError when `host` resolved to `address` in a refused range, unless allow-listed. */
-  checkAddress(host: string, address: string, where: string): void {
+  /**
+   * Throws UrlRefusedError when `host` resolved to `address` in a refused range, unless
+   * allow-listed. `where` names the field; empty when the caller (a fetch) does not know it.
+   */
+  checkAddress(host: string, address: string, where = ''): void {
     if (this.allows(host) || this.allows(address)) return
     const kind = refusedAddressKind(address)
     if (kind) throw refusal(`${host} (${address})`, kind, where)
@@ -148,7 +151,7 @@ export class UrlHostPolicy {
 }
 
 function refusal(host: string, kind: string, where: string): UrlRefusedError {
-  return new UrlRefusedError(`${where}: ${host} is a ${kind} address; compute nodes do not fetch URL inputs from it`, {
+  return new UrlRefusedError(`${where ? `${where}: ` : ''}${host} is a ${kind} address; compute nodes do not fetch URL inputs from it`, {
     hint: 'Use a public URL, or have the compute node operator allow-list the host (--allow-url-hosts).',
     details: { host, kind },
   })
