@@ -57,6 +57,19 @@ const call = (method: string, path: string, token?: string, body?: unknown) =>
     body: body ? JSON.stringify(body) : undefined,
   })
 
+/** Whether the logs WebSocket at `path` opens (Node's WebSocket takes headers as an option). */
+function opens(path: string, token?: string): Promise<boolean> {
+  const url = `${api.replace(/^http/, 'ws')}${path}`
+  const socket = token ? new WebSocket(url, { headers: { authorization: `Bearer ${token}` } } as unknown as string[]) : new WebSocket(url)
+  return new Promise<boolean>((resolve) => {
+    socket.onopen = () => {
+      socket.close()
+      resolve(true)
+    }
+    socket.onerror = () => resolve(false)
+  })
+}
+
 /** Submits a job that cats the file a URL input downloads, and waits until it ends. */
 async function catUrl(url: string): Promise<{ state: string; message: string; jobId: string }> {
   const job = inlineWasmJob(wasmFixture('cat'), { args: ['/inputs/' + (new URL(url).pathname.split('/').pop() || 'download')] }) as { Tasks: { InputSources: unknown[] }[] }
@@ -96,16 +109,9 @@ describe('the negative matrix: every attempt fails', () => {
     await attempt('read token approves a node', async () => (await call('PUT', `/api/v1/orchestrator/nodes/${nodeId}`, TOKENS.reader, { Action: 'reject' })).status === 403)
     await attempt('write token rejects a node', async () => (await call('PUT', `/api/v1/orchestrator/nodes/${nodeId}`, TOKENS.writer, { Action: 'reject' })).status === 403)
     await attempt('admin token (no write) submits a job', async () => (await call('PUT', '/api/v1/orchestrator/jobs', TOKENS.admin, noop)).status === 403)
-    await attempt('logs WebSocket without a token', async () => {
-      const socket = new WebSocket(`${api.replace(/^http/, 'ws')}/api/v1/orchestrator/jobs/j-none/logs`)
-      return new Promise<boolean>((resolve) => {
-        socket.onopen = () => {
-          socket.close()
-          resolve(false)
-        }
-        socket.onerror = () => resolve(true)
-      })
-    })
+    await attempt('logs WebSocket without a token', async () => !(await opens('/api/v1/orchestrator/jobs/j-none/logs')))
+
+    await attempt('logs WebSocket with a wrong token', async () => opens(`/api/v1/orchestrator/jobs/j-none/logs`, 'reader-9a7b3e20').then((opened) => !opened))
 
     const config = `http://127.0.0.1:${port}/api/v1/agent/config`
     for (const [row, url] of [
@@ -124,6 +130,8 @@ describe('the negative matrix: every attempt fails', () => {
 
     // The tokens worked where they should (so the refusals above are not an outage) ...
     expect((await call('GET', '/api/v1/orchestrator/jobs', TOKENS.reader)).status).toBe(200)
+    const { Items } = (await (await call('GET', '/api/v1/orchestrator/jobs', TOKENS.reader)).json()) as { Items: { ID: string }[] }
+    expect(await opens(`/api/v1/orchestrator/jobs/${Items[0].ID}/logs`, TOKENS.reader)).toBe(true)
     // Past auth with the admin scope: the node is approved already, which the requester says (409).
     expect((await call('PUT', `/api/v1/orchestrator/nodes/${nodeId}`, TOKENS.admin, { Action: 'approve' })).status).toBe(409)
     // ... and no token was ever written to the server's output, at debug level.
