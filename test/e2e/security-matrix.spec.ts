@@ -106,8 +106,8 @@ describe('the negative matrix: every attempt fails', () => {
     await attempt('no token reads /agent/config', async () => (await call('GET', '/api/v1/agent/config')).status === 401)
     await attempt('wrong token lists jobs', async () => (await call('GET', '/api/v1/orchestrator/jobs', 'writer-5d1e8c0e')).status === 401)
     await attempt('read token submits a job', async () => (await call('PUT', '/api/v1/orchestrator/jobs', TOKENS.reader, noop)).status === 403)
-    await attempt('read token approves a node', async () => (await call('PUT', `/api/v1/orchestrator/nodes/${nodeId}`, TOKENS.reader, { Action: 'reject' })).status === 403)
-    await attempt('write token rejects a node', async () => (await call('PUT', `/api/v1/orchestrator/nodes/${nodeId}`, TOKENS.writer, { Action: 'reject' })).status === 403)
+    await attempt('read token approves a node', async () => (await call('PUT', `/api/v1/orchestrator/nodes/${nodeId}`, TOKENS.reader, { Action: 'approve' })).status === 403)
+    await attempt('write token approves a node', async () => (await call('PUT', `/api/v1/orchestrator/nodes/${nodeId}`, TOKENS.writer, { Action: 'approve' })).status === 403)
     await attempt('admin token (no write) submits a job', async () => (await call('PUT', '/api/v1/orchestrator/jobs', TOKENS.admin, noop)).status === 403)
     await attempt('logs WebSocket without a token', async () => !(await opens('/api/v1/orchestrator/jobs/j-none/logs')))
 
