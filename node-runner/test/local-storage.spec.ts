@@ -115,3 +115,22 @@ describe('LocalStorage.commit', () => {
     expect(await readFile(join(rw, 'alias.txt'), 'utf8')).toBe('shared')
   })
 })
+
+describe('LocalStorage.prepare', () => {
+  it('fails with a clear error on a link loop instead of reading forever', async () => {
+    await mkdir(join(ro, 'data'))
+    await writeFile(join(ro, 'data', 'a.txt'), 'a')
+    await symlink(join(ro, 'data'), join(ro, 'data', 'again'))
+    const error = await storage().prepare(local(ro, false), context).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'StorageError' })
+    expect((error as Error).message).toBe(`local input ${ro}/data/again is a link to ${ro}/data, a directory that contains it: reading it would never end`)
+  })
+
+  it('reads a link to a sibling directory (no loop) once per link', async () => {
+    await mkdir(join(ro, 'shared'))
+    await writeFile(join(ro, 'shared', 's.txt'), 's')
+    await symlink(join(ro, 'shared'), join(ro, 'alias'))
+    const tree = await storage().prepare(local(ro, false), context)
+    expect(tree.kind === 'dir' && [...tree.entries.keys()]).toEqual(['alias', 'shared'])
+  })
+})

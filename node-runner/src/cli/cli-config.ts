@@ -84,16 +84,20 @@ const splitList = (value: string): string[] => value.split(',').map((item) => it
 const validLabels = (value: string): string | undefined => firstIssue(() => parseLabels(splitList(value)))
 const validPaths = (value: string): string | undefined => firstIssue(() => parseAllowListedPaths(splitList(value)))
 const validApiTokens = (value: string): string | undefined => firstIssue(() => parseApiTokens(value))
+const validUrlHosts = (value: string): string | undefined =>
+  splitList(value).find((entry) => !/^[A-Za-z0-9.:_\-/[\]]+$/.test(entry)) === undefined ? undefined : 'must be host names, IP addresses or CIDR ranges, comma-separated (e.g. 127.0.0.1,files.internal,10.0.0.0/8)'
 
-/** A token `shoal serve` accepts on its REST API and what it may do (read: GET; write: submit, stop, approve...). */
+/** A token `shoal serve` accepts on its REST API and what it may do (read: GET; write: submit, stop...; admin: node approve/reject/delete). */
 export interface ApiTokenGrant {
   token: string
-  scopes: ('read' | 'write')[]
+  scopes: ('read' | 'write' | 'admin')[]
 }
+
+const TOKEN_SCOPES = ['read', 'write', 'admin']
 
 /**
  * Parses API tokens `token:read,write;token2:read` (also one per line, as in a tokens file; `#` starts a comment).
- * A token without scopes gets read and write.
+ * A token without scopes gets every scope (read, write and admin), as it did before admin existed.
  */
 export function parseApiTokens(value: string, name = 'serve.api-tokens'): ApiTokenGrant[] {
   const entries = value
@@ -104,18 +108,18 @@ export function parseApiTokens(value: string, name = 'serve.api-tokens'): ApiTok
   return entries.map((entry) => {
     const colon = entry.lastIndexOf(':')
     const token = (colon < 0 ? entry : entry.slice(0, colon)).trim()
-    const scopeText = colon < 0 ? 'read,write' : entry.slice(colon + 1)
+    const scopeText = colon < 0 ? 'read,write,admin' : entry.slice(colon + 1)
     const scopes = splitList(scopeText).map((scope) => scope.toLowerCase())
     const shown = token.length > 4 ? `${token.slice(0, 2)}…` : '…'
     if (token === '' || /\s/.test(token)) {
       throw new ValidationError([{ path: name, message: `"${shown}" is not a token: write token:read,write; tokens have no spaces` }])
     }
-    if (scopes.length === 0 || scopes.some((scope) => scope !== 'read' && scope !== 'write')) {
-      throw new ValidationError([{ path: name, message: `the token ${shown} has scopes "${scopeText}"; use read, write or read,write` }])
+    if (scopes.length === 0 || scopes.some((scope) => !TOKEN_SCOPES.includes(scope))) {
+      throw new ValidationError([{ path: name, message: `the token ${shown} has scopes "${scopeText}"; use read, write and admin, comma-separated (e.g. read,write)` }])
     }
     if (seen.has(token)) throw new ValidationError([{ path: name, message: `the token ${shown} is listed twice` }])
     seen.add(token)
-    return { token, scopes: [...new Set(scopes)] as ('read' | 'write')[] }
+    return { token, scopes: [...new Set(scopes)] as ApiTokenGrant['scopes'] }
   })
 }
 
@@ -134,12 +138,16 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'serve.manual-approval': { description: 'New compute nodes wait in PENDING until `shoal node approve`', env: ['SHOAL_MANUAL_APPROVAL'], flag: '--manual-approval', default: 'false', type: 'boolean', bacalhau: ['Orchestrator.NodeManager.ManualApproval'], validate: validBoolean },
   'serve.api-tokens': { description: 'Bearer tokens the REST API requires, with their scopes ("token:read,write;token2:read"); unset = no auth', env: ['SHOAL_API_TOKENS'], flag: '--api-tokens', secret: true, validate: validApiTokens },
   'serve.api-tokens-file': { description: 'File of API tokens, one "token:read,write" a line (# comments); added to serve.api-tokens', env: ['SHOAL_API_TOKENS_FILE'], flag: '--api-tokens-file' },
+  'serve.insecure': { description: 'Listen on a non-loopback address without API tokens or a join token (a warning is printed on every start)', env: ['SHOAL_INSECURE'], flag: '--insecure', default: 'false', type: 'boolean', validate: validBoolean },
+  'serve.tls-cert': { description: 'PEM certificate (chain) file: the REST API and dashboard are served over HTTPS; needs serve.tls-key', env: ['SHOAL_TLS_CERT'], flag: '--tls-cert' },
+  'serve.tls-key': { description: 'PEM private key file of serve.tls-cert', env: ['SHOAL_TLS_KEY'], flag: '--tls-key' },
 
   'compute.requester': { description: 'Multiaddr of the requester a compute-only node dials', env: ['SHOAL_REQUESTER'], flag: '--requester', validate: validMultiaddr },
   'compute.labels': { description: 'Labels of the compute node, matched by job constraints ("k=v,k2=v2")', env: ['SHOAL_COMPUTE_LABELS'], flag: '--compute-labels', type: 'map', bacalhau: ['Labels'], validate: validLabels },
   'compute.allow-listed-local-paths': { description: 'Host paths jobs may mount with file:// inputs ("path[:ro|:rw],..."; read-only unless :rw)', env: ['SHOAL_ALLOW_LISTED_LOCAL_PATHS'], flag: '--allow-listed-local-paths', type: 'list', bacalhau: ['Compute.AllowListedLocalPaths'], validate: validPaths },
   'compute.capacity-cpu': { description: 'CPU the compute node offers; unset = all cores', env: ['SHOAL_CAPACITY_CPU'], flag: '--capacity-cpu', bacalhau: ['Compute.AllocatedCapacity.CPU'], validate: validCpu },
   'compute.capacity-memory': { description: 'Memory the compute node offers; unset = 80% of free memory', env: ['SHOAL_CAPACITY_MEMORY'], flag: '--capacity-memory', bacalhau: ['Compute.AllocatedCapacity.Memory'], validate: validMemory },
+  'compute.allow-url-hosts': { description: 'Loopback, link-local or private hosts URL inputs may still be fetched from ("127.0.0.1,files.internal,10.0.0.0/8"); unset = all refused', env: ['SHOAL_ALLOW_URL_HOSTS'], flag: '--allow-url-hosts', type: 'list', validate: validUrlHosts },
   'compute.publisher-url': { description: 'Public base URL of the compute node\'s `local` published results; unset = its own result server', env: ['SHOAL_PUBLISHER_URL'], flag: '--publisher-url', validate: validUrl },
 
   'devstack.computes': { description: 'Number of compute nodes `shoal devstack` starts', env: ['SHOAL_DEVSTACK_COMPUTES'], flag: '--computes', default: '3', type: 'number', validate: validWholeNumber },
@@ -150,7 +158,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
 /** The keys `shoal serve` reads. */
 export const SERVE_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('serve.') || key.startsWith('compute.'))
 /** The keys `shoal devstack` reads: its own, plus the listener address and allow-listed paths of `serve`. */
-export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'compute.allow-listed-local-paths', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
+export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
 const CLIENT_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('api.'))
 
 /** The group (command) of a configuration key. */
@@ -389,9 +397,16 @@ export interface ServeSettings {
   apiTokens?: ApiTokenGrant[]
   /** serve.api-tokens-file, not yet read. */
   apiTokensFile?: string
+  /** Listen beyond loopback without API tokens or a join token (warned about on every start). */
+  insecure: boolean
+  /** PEM certificate and key files: serve the REST API over HTTPS. */
+  tlsCert?: string
+  tlsKey?: string
   requester?: string
   computeLabels: Record<string, string>
   allowListedLocalPaths: AllowListedPath[]
+  /** Refused (loopback, private…) hosts URL inputs may still be fetched from. */
+  allowUrlHosts: string[]
   capacityCpu?: string
   capacityMemory?: string
   publisherUrl?: string
@@ -406,6 +421,8 @@ export interface DevstackSettings {
   /** Undefined = a fresh temporary directory, removed on exit. */
   dataDir?: string
   allowListedLocalPaths: AllowListedPath[]
+  allowUrlHosts: string[]
+  insecure: boolean
 }
 
 const text = (config: EffectiveConfig, key: string): string | undefined => config.values[key]?.value
@@ -424,9 +441,13 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     manualApproval: parseConfigBoolean(text(config, 'serve.manual-approval') ?? 'false'),
     apiTokens: config.values['serve.api-tokens'] ? parseApiTokens(text(config, 'serve.api-tokens') as string) : undefined,
     apiTokensFile: text(config, 'serve.api-tokens-file'),
+    insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),
+    tlsCert: text(config, 'serve.tls-cert'),
+    tlsKey: text(config, 'serve.tls-key'),
     requester: text(config, 'compute.requester'),
     computeLabels: parseLabels(list(config, 'compute.labels'), 'compute.labels'),
     allowListedLocalPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),
+    allowUrlHosts: list(config, 'compute.allow-url-hosts'),
     capacityCpu: text(config, 'compute.capacity-cpu'),
     capacityMemory: text(config, 'compute.capacity-memory'),
     publisherUrl: text(config, 'compute.publisher-url'),
@@ -443,5 +464,7 @@ export function devstackSettings(config: EffectiveConfig): DevstackSettings {
     port: whole(config, 'serve.port') as number,
     dataDir: text(config, 'devstack.data-dir'),
     allowListedLocalPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),
+    allowUrlHosts: list(config, 'compute.allow-url-hosts'),
+    insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),
   }
 }

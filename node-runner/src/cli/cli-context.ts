@@ -18,11 +18,18 @@ export interface ServeCommandOptions {
   joinToken?: string
   manualApproval: boolean
   /** Bearer tokens the requester's REST API requires; undefined = the API is open. */
-  apiTokens?: { token: string; scopes: ('read' | 'write')[] }[]
+  apiTokens?: { token: string; scopes: ('read' | 'write' | 'admin')[] }[]
   capacityCpu?: string
   capacityMemory?: string
   requester?: string
   publisherUrl?: string
+  /** Refused (loopback, private…) hosts URL inputs may still be fetched from. */
+  allowUrlHosts: string[]
+  /** Listen beyond loopback without API tokens or a join token (warned about on every start). */
+  insecure: boolean
+  /** PEM certificate and key files: serve the REST API over HTTPS. */
+  tlsCert?: string
+  tlsKey?: string
   signal: AbortSignal
 }
 
@@ -36,6 +43,10 @@ export interface DevstackCommandOptions {
   browsers: number
   /** Host paths the compute nodes let jobs mount (`file://` inputs). */
   allowListedLocalPaths?: { path: string; readWrite: boolean }[]
+  /** Refused (loopback, private…) hosts URL inputs may still be fetched from. */
+  allowUrlHosts?: string[]
+  /** Listen beyond loopback although devstack has no API tokens (warned about on every start). */
+  insecure?: boolean
   signal: AbortSignal
 }
 

@@ -26,9 +26,9 @@ export function authFailureMessage(error: unknown, apiTokenSent: boolean): strin
       : 'the requester needs an API token: pass --api-token or set SHOAL_API_TOKEN (or `shoal config set api.token <token>`)'
   }
   if (error.status === 403) {
-    return /lacks the write scope/.test(reason)
-      ? `this token may only read (${reason}): use a token with the write scope to change anything`
-      : `the API token is not allowed to do this (${reason}): use a token with more scopes`
+    if (/lacks the write scope/.test(reason)) return `this token may only read (${reason}): use a token with the write scope to change anything`
+    if (/lacks the admin scope/.test(reason)) return `this token may not approve, reject or delete nodes (${reason}): use a token with the admin scope`
+    return `the API token is not allowed to do this (${reason}): use a token with more scopes`
   }
   return undefined
 }

@@ -1,13 +1,15 @@
-import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { BadRequestError, ConflictError, StorageError, type SpecConfig } from '@shoal/models'
-import type { DirectoryNode } from '@shoal/interface'
+import { pipeline } from 'node:stream/promises'
+import { BadRequestError, ConflictError, PayloadTooLargeError, StorageError, type SpecConfig } from '@shoal/models'
+import type { TarSink } from '@shoal/compute'
 
 /** Files Bacalhau appends across executions instead of refusing to merge. */
 export const APPENDED_RESULT_FILES: readonly string[] = ['stdout', 'stderr', 'exitCode']
 
-/** Unpacks a .tar.gz into a tree (@shoal/compute's extractTarGz). */
-export type TarGzExtractor = (bytes: Uint8Array, options?: { signal?: AbortSignal }) => Promise<DirectoryNode>
+/** Default bound on what `job get` unpacks, all results together (--max-result-size). */
+export const DEFAULT_MAX_RESULT_BYTES = 4 * 1024 ** 3
 
 /** The folder under the output directory that `--raw` writes each result into (Bacalhau's `raw`). */
 export const RAW_FOLDER = 'raw'
@@ -17,9 +19,12 @@ export interface DownloadResultsOptions {
   /** The directory to create; must not exist or be empty. */
   outputDir: string
   fetch: typeof globalThis.fetch
-  extract: TarGzExtractor
   /** Bacalhau's --raw: each result in its own folder under `raw/`, nothing merged. */
   raw?: boolean
+  /** Largest total of unpacked file contents, all results together (default 4 GiB). */
+  maxBytes?: number
+  /** How the user raises maxBytes, named in the error (default `--max-result-size`). */
+  maxBytesFlag?: string
   signal?: AbortSignal
 }
 
@@ -33,29 +38,23 @@ export function resultUrl(result: SpecConfig): string | undefined {
   return typeof url === 'string' && url !== '' ? url : undefined
 }
 
-/**
- * Merges execution results into one tree as Bacalhau's downloader does: `stdout`, `stderr` and
- * `exitCode` are appended in execution order; other files are merged, and a file that more than
- * one result holds is a ConflictError naming every such path and pointing at --raw (Bacalhau
- * refuses these merges too, rather than keep one execution's file).
- */
-export function mergeResults(results: readonly DirectoryNode[]): DirectoryNode {
-  const merged: DirectoryNode = { kind: 'dir', entries: new Map() }
-  const append = results.length > 1
+/** Each result's unpacked directory, in execution order, merged into `into` as Bacalhau's downloader does. */
+async function mergeResultDirs(parts: readonly string[], into: string): Promise<void> {
+  await mkdir(into, { recursive: true })
+  const append = parts.length > 1
   const conflicts: string[] = []
-  for (const result of results) {
-    for (const [name, node] of result.entries) {
-      const existing = merged.entries.get(name)
-      if (APPENDED_RESULT_FILES.includes(name) && node.kind === 'file') {
-        if (existing?.kind === 'file' && append) {
-          const data = new Uint8Array(existing.data.byteLength + node.data.byteLength)
-          data.set(existing.data)
-          data.set(node.data, existing.data.byteLength)
-          merged.entries.set(name, { kind: 'file', data })
-        } else merged.entries.set(name, node)
+  for (const part of parts) {
+    for (const name of (await readdir(part)).sort()) {
+      const from = join(part, name)
+      const to = join(into, name)
+      const fromInfo = await lstat(from)
+      if (APPENDED_RESULT_FILES.includes(name) && fromInfo.isFile()) {
+        const existing = await lstat(to).catch(() => undefined)
+        if (existing?.isFile() && append) await pipeline(createReadStream(from), createWriteStream(to, { flags: 'a' }))
+        else await rename(from, to)
         continue
       }
-      mergeInto(merged, name, node, name, conflicts)
+      await mergeInto(from, to, name, conflicts)
     }
   }
   if (conflicts.length > 0) {
@@ -66,19 +65,21 @@ export function mergeResults(results: readonly DirectoryNode[]): DirectoryNode {
       details: { conflicts: listed },
     })
   }
-  return merged
 }
 
-type TreeNode = DirectoryNode['entries'] extends Map<string, infer N> ? N : never
-
-function mergeInto(parent: DirectoryNode, name: string, node: TreeNode, path: string, conflicts: string[]): void {
-  const existing = parent.entries.get(name)
+/**
+ * Moves `from` to `to`; two directories merge entry by entry, and a file that more than one
+ * result holds is a conflict (Bacalhau refuses these merges too, rather than keep one
+ * execution's file).
+ */
+async function mergeInto(from: string, to: string, path: string, conflicts: string[]): Promise<void> {
+  const existing = await lstat(to).catch(() => undefined)
   if (!existing) {
-    parent.entries.set(name, node.kind === 'dir' ? { kind: 'dir', entries: new Map(node.entries) } : node)
+    await rename(from, to)
     return
   }
-  if (existing.kind === 'dir' && node.kind === 'dir') {
-    for (const [child, childNode] of node.entries) mergeInto(existing, child, childNode, `${path}/${child}`, conflicts)
+  if (existing.isDirectory() && (await lstat(from)).isDirectory()) {
+    for (const child of (await readdir(from)).sort()) await mergeInto(join(from, child), join(to, child), `${path}/${child}`, conflicts)
     return
   }
   conflicts.push(path)
@@ -100,28 +101,18 @@ export function rawFolderName(result: SpecConfig, index: number): string {
   return name === '' ? `result-${index + 1}` : name
 }
 
-/** Each result under `raw/<name>/`, names made unique. */
-function rawTree(results: readonly SpecConfig[], trees: readonly DirectoryNode[]): DirectoryNode {
-  const raw: DirectoryNode = { kind: 'dir', entries: new Map() }
-  trees.forEach((tree, index) => {
-    const base = rawFolderName(results[index], index)
-    let name = base
-    for (let n = 2; raw.entries.has(name); n++) name = `${base}-${n}`
-    raw.entries.set(name, tree)
-  })
-  return { kind: 'dir', entries: new Map([[RAW_FOLDER, raw]]) }
+/** Bytes as the --max-result-size flag takes them: `4Gi`, `10Mi`, else a byte count. */
+function binaryBytes(bytes: number): string {
+  for (const [unit, size] of [['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) if (bytes % size === 0) return `${bytes / size}${unit}`
+  return `${bytes} bytes`
 }
 
-async function writeTree(dir: string, tree: DirectoryNode): Promise<number> {
-  await mkdir(dir, { recursive: true })
+/** Regular files under `dir`. */
+async function countFiles(dir: string): Promise<number> {
   let files = 0
-  for (const [name, node] of tree.entries) {
-    const path = join(dir, name)
-    if (node.kind === 'dir') files += await writeTree(path, node)
-    else {
-      await writeFile(path, node.data)
-      files++
-    }
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) files += await countFiles(join(dir, entry.name))
+    else if (entry.isFile()) files++
   }
   return files
 }
@@ -136,8 +127,29 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
   }
 }
 
-/** Downloads one published result's tree. */
-async function fetchResult(result: SpecConfig, options: DownloadResultsOptions): Promise<DirectoryNode> {
+/** A TarSink writing under `root` (entry paths are already checked to stay inside it). */
+function diskSink(root: string): TarSink {
+  return {
+    async directory(path) {
+      await mkdir(join(root, ...path), { recursive: true })
+    },
+    async file(path, _size) {
+      const target = join(root, ...path)
+      await mkdir(dirname(target), { recursive: true })
+      // 'w' truncates: a later entry of the same name replaces an earlier one, as tar does.
+      const handle = await open(target, 'w', 0o644)
+      return {
+        write: async (chunk) => {
+          await handle.write(chunk)
+        },
+        close: () => handle.close(),
+      }
+    },
+  }
+}
+
+/** Downloads one published result and unpacks it into `dir` as it arrives; `budget` is shared by all results. */
+async function fetchResult(result: SpecConfig, dir: string, budget: { left: number; total: number; flag: string }, options: DownloadResultsOptions): Promise<void> {
   const url = resultUrl(result)
   if (!url) {
     const where = result.Type === 'ipfs' ? ` (CID ${String(result.Params?.CID ?? '?')}; fetch it with an IPFS client)` : result.Type === 's3' ? ` (bucket ${String(result.Params?.Bucket ?? '?')}, key ${String(result.Params?.Key ?? '?')})` : ''
@@ -145,42 +157,71 @@ async function fetchResult(result: SpecConfig, options: DownloadResultsOptions):
       hint: 'Publish with -p local to download results with `shoal job get`.',
     })
   }
+  const shown = url.replace(/\?.*$/, '')
   let response: Response
   try {
     response = await options.fetch(url, { signal: options.signal })
   } catch (error) {
-    throw new StorageError(`cannot download the result at ${url}: ${(error as Error).message}`, {
+    throw new StorageError(`cannot download the result at ${shown}: ${(error as Error).message}`, {
       cause: error,
       hint: 'The compute node that ran the execution serves its results; check it is still running.',
     })
   }
   if (!response.ok) {
-    throw new StorageError(`cannot download the result at ${url}: HTTP ${response.status}`, {
-      hint: 'The compute node that ran the execution serves its results; check it is still running and kept them.',
-    })
+    await response.body?.cancel().catch(() => {})
+    const hint =
+      response.status === 410
+        ? 'The download link has expired: compute nodes sign result links for a limited time (see docs/SECURITY.md).'
+        : 'The compute node that ran the execution serves its results; check it is still running and kept them.'
+    throw new StorageError(`cannot download the result at ${shown}: HTTP ${response.status}`, { hint })
   }
-  const bytes = new Uint8Array(await response.arrayBuffer())
-  return options.extract(bytes, { signal: options.signal })
+  await mkdir(dir, { recursive: true })
+  const tooLarge = () =>
+    new PayloadTooLargeError(`the results unpack to more than ${binaryBytes(budget.total)} (the ${budget.flag} limit); nothing was written`, {
+      hint: `Raise the limit, e.g. ${budget.flag} ${Math.ceil((budget.total * 4) / 1024 ** 3)}Gi, if you expect results this large.`,
+    })
+  const body = response.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
+  // Loaded here, not at CLI start-up: only `job get` needs the archive reader.
+  const { extractTarGzStream } = await import('@shoal/compute')
+  const written = await extractTarGzStream(body, diskSink(dir), { maxBytes: budget.left, tooLarge, signal: options.signal })
+  budget.left -= written.bytes
 }
 
 /**
- * Downloads the published results into `outputDir`: merged (see mergeResults), or with `raw`
- * each into `raw/<name>/`. Everything is written into a temporary sibling directory first and
- * renamed into place, so a failure never leaves a half-written result directory. Returns the
- * number of files written.
+ * Downloads the published results into `outputDir`: merged (stdout, stderr and exitCode appended
+ * in execution order, other files merged; a file more than one result holds is a ConflictError
+ * pointing at --raw), or with `raw` each into `raw/<name>/`. Each archive is unpacked to disk as
+ * it streams in, never held whole in memory, and all of them together may unpack to at most
+ * `maxBytes`. Everything is written into a temporary sibling directory first and renamed into
+ * place, so a failure never leaves a half-written result directory. Returns the number of files.
  */
 export async function downloadResults(results: readonly SpecConfig[], options: DownloadResultsOptions): Promise<{ dir: string; files: number }> {
   const target = resolve(options.outputDir)
   if (!(await isEmptyOrMissing(target))) {
     throw new BadRequestError(`${target} already exists and is not empty`, { hint: 'Remove it, or pass another --output-dir.' })
   }
-  const trees: DirectoryNode[] = []
-  for (const result of results) trees.push(await fetchResult(result, options))
-  const merged = options.raw ? rawTree(results, trees) : mergeResults(trees)
   await mkdir(dirname(target), { recursive: true })
   const temporary = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`)
+  const parts = `${temporary}-parts`
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_RESULT_BYTES
+  const budget = { left: maxBytes, total: maxBytes, flag: options.maxBytesFlag ?? '--max-result-size' }
   try {
-    const files = await writeTree(temporary, merged)
+    if (options.raw) {
+      const used = new Set<string>()
+      for (const [index, result] of results.entries()) {
+        const base = rawFolderName(result, index)
+        let name = base
+        for (let n = 2; used.has(name); n++) name = `${base}-${n}`
+        used.add(name)
+        await fetchResult(result, join(temporary, RAW_FOLDER, name), budget, options)
+      }
+      await mkdir(join(temporary, RAW_FOLDER), { recursive: true })
+    } else {
+      const dirs = results.map((_, index) => join(parts, String(index)))
+      for (const [index, result] of results.entries()) await fetchResult(result, dirs[index], budget, options)
+      await mergeResultDirs(dirs, temporary)
+    }
+    const files = await countFiles(temporary)
     await rmdir(target).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error
     })
@@ -189,5 +230,7 @@ export async function downloadResults(results: readonly SpecConfig[], options: D
   } catch (error) {
     await rm(temporary, { recursive: true, force: true })
     throw error
+  } finally {
+    await rm(parts, { recursive: true, force: true })
   }
 }

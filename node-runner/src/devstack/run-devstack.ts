@@ -8,6 +8,7 @@ import { startComputeServer, type ComputeServer } from '../serve/compute-server.
 import { startRequesterServer } from '../serve/requester-server.ts'
 import { defaultWebRoot } from '../serve/web-root.ts'
 import { openHeadlessTabs, type HeadlessTabs } from '../browsers/index.ts'
+import { checkExposure } from '../serve/exposure-check.ts'
 
 /** A running devstack. */
 export interface Devstack {
@@ -20,6 +21,8 @@ export interface Devstack {
 /** Starts a requester and `computes` compute nodes in this process, on loopback. */
 export async function startDevstack(options: Omit<DevstackCommandOptions, 'signal'> & { logLevel?: string }): Promise<Devstack> {
   const logger = serverLogger({ ...process.env, SHOAL_LOG_LEVEL: options.logLevel ?? process.env.SHOAL_LOG_LEVEL ?? 'warn' })
+  // devstack never configures tokens: beyond loopback it is open to the network.
+  for (const warning of checkExposure({ host: options.host, orchestrator: true, apiTokens: false, joinToken: false }, options.insecure ?? false)) process.stderr.write(warning + '\n')
   const webRoot = defaultWebRoot()
   if (options.browsers > 0 && webRoot === undefined) {
     throw new BadRequestError('--browsers needs the built contribute page', { hint: 'run `npm run build -w web` first' })
@@ -49,6 +52,7 @@ export async function startDevstack(options: Omit<DevstackCommandOptions, 'signa
             capacityMemory: '2Gi',
             workers: 2,
             allowedPaths: options.allowListedLocalPaths,
+            allowUrlHosts: options.allowUrlHosts,
             logger,
           }),
         ),

@@ -10,12 +10,15 @@ export interface LocalPublisherOptions {
   directory: string
   /** Base URL the archives are served at, e.g. http://127.0.0.1:6001 (see ResultServer). */
   baseUrl: () => string
+  /** The query that authorises downloading an archive (ResultUrlSigner.sign); none when unset. */
+  sign?: (name: string) => string
 }
 
 /**
  * The `local` publisher: the result directory becomes `<executionId>.tar.gz` in the node's data
  * dir, served over HTTP by the compute node; the published result is a `urlDownload` of it, as
- * in Bacalhau, so `shoal job get` on another machine can fetch it.
+ * in Bacalhau, so `shoal job get` on another machine can fetch it. Unlike Bacalhau's, the URL
+ * carries an expiring signature, so only those the requester shows the result to can fetch it.
  */
 export class LocalPublisher implements Publisher {
   readonly type = 'local'
@@ -40,6 +43,7 @@ export class LocalPublisher implements Publisher {
         hint: 'check that the compute node data dir is writable and has free space',
       })
     }
-    return { Type: 'urlDownload', Params: { URL: `${this.options.baseUrl()}/results/${name}` } }
+    const query = this.options.sign?.(name)
+    return { Type: 'urlDownload', Params: { URL: `${this.options.baseUrl()}/results/${name}${query ? `?${query}` : ''}` } }
   }
 }

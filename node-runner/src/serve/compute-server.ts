@@ -1,7 +1,7 @@
 import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from '@shoal/interface'
-import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage } from '@shoal/compute'
+import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
 import { parseBytes, parseCpu, type Resources } from '@shoal/models'
 import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p'
 import { createWasmEngine } from '@shoal/wasm'
@@ -11,6 +11,8 @@ import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
 import { nodeRTCConfiguration } from '../libp2p/node-rtc-configuration.ts'
 import { LocalPublisher } from '../publisher/local-publisher.ts'
 import { startResultServer } from '../publisher/result-server.ts'
+import { loadOrCreateResultSecret, ResultUrlSigner } from '../publisher/result-url-signer.ts'
+import { createAddressCheckedFetch } from '../net/address-checked-fetch.ts'
 import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
 import { SHOAL_VERSION } from '../version.ts'
@@ -28,6 +30,13 @@ export interface ComputeServerOptions {
   /** Memory offered, e.g. "4Gb" (default: 80% of free memory). */
   capacityMemory?: string
   allowedPaths?: AllowedPath[]
+  /**
+   * Hosts URL inputs may be fetched from although they are loopback, link-local or private
+   * (names, addresses or CIDR ranges); everything else of that kind is refused, also after DNS.
+   */
+  allowUrlHosts?: string[]
+  /** How long the signed URLs of `local` published results stay valid, in ms (default 7 days). */
+  resultUrlTtlMs?: number
   joinToken?: string
   /** Base URL under which `local` results are served (default: the result server's own address). */
   publisherUrl?: string
@@ -67,7 +76,8 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const nodeId = await loadOrCreateNodeId(dataDir)
   const capacity = computeCapacity(options)
   const resultsDir = join(dataDir, 'results')
-  const resultServer = await startResultServer({ directory: resultsDir, host: options.host, port: 0 })
+  const signer = new ResultUrlSigner({ secret: await loadOrCreateResultSecret(dataDir), ttlMs: options.resultUrlTtlMs })
+  const resultServer = await startResultServer({ directory: resultsDir, host: options.host, port: 0, signer })
   const resultsUrl = options.publisherUrl ?? resultServer.url
   const libp2p = await createComputeLibp2p({
     privateKey: await loadOrCreatePeerKey(dataDir),
@@ -78,12 +88,15 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     workerFactory: createNodeWorkerFactory(),
     poolSize: options.workers ?? Math.max(1, Math.ceil(capacity.CPU)),
   })
+  // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
+  const urlPolicy = new UrlHostPolicy({ allowHosts: options.allowUrlHosts })
+  const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })
   const node = new ComputeNode({
     nodeId,
     labels: { runtime: 'node', ...options.labels },
     engines: [wasm, new NoopEngine()],
-    storages: [new InlineStorage(), new UrlDownloadStorage(), new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],
-    publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl }), new NoopPublisher()],
+    storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],
+    publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher()],
     capacity,
     dialer: createLibp2pDialer({ libp2p }),
     requesterAddresses: options.requesterAddresses,

@@ -1,10 +1,12 @@
+import { readFile } from 'node:fs/promises'
 import { createServer as createHttpServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono } from 'hono'
 import type { Logger } from '@shoal/interface'
-import { ConflictError } from '@shoal/models'
+import { BadRequestError, ConflictError } from '@shoal/models'
 import { Requester, SqlJobStore, createRequesterApp, type ApiToken, type RequesterConfig } from '@shoal/orchestrator'
 import { createLibp2pListener, createRequesterLibp2p, type Libp2p } from '@shoal/transport-libp2p'
 import { ensureDataDir } from '../config/data-dir.ts'
@@ -20,6 +22,15 @@ function mentionsPortInUse(err: Error): boolean {
   return (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || /EADDRINUSE|already in use/.test(err.message)
 }
 
+/** Reads the PEM certificate and key, naming the file that cannot be read. */
+async function readTlsFiles(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (file: string, flag: string) =>
+    readFile(file).catch((err: Error) => {
+      throw new BadRequestError(`cannot read the TLS ${flag === '--tls-cert' ? 'certificate' : 'key'} ${file}: ${err.message}`, { cause: err, hint: `Check ${flag} names a readable PEM file.` })
+    })
+  return { cert: await read(tls.certFile, '--tls-cert'), key: await read(tls.keyFile, '--tls-key') }
+}
+
 /** Options of a requester on Node. */
 export interface RequesterServerOptions {
   dataDir: string
@@ -31,8 +42,10 @@ export interface RequesterServerOptions {
   peerPort?: number
   joinToken?: string
   manualApproval?: boolean
-  /** Bearer tokens the REST API requires (read: GET; write: the rest); undefined = the API is open. */
+  /** Bearer tokens the REST API requires (read: GET; write: the rest; admin: node actions); undefined = the API is open. */
   apiTokens?: ApiToken[]
+  /** PEM certificate and key files: the REST API and dashboard are served over HTTPS. */
+  tls?: { certFile: string; keyFile: string }
   /** Scheduler settings (heartbeats, retries, timeouts). */
   config?: RequesterConfig
   /** Directory of the built contribute page (web/dist); served at / when present. */
@@ -120,7 +133,8 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     // The request goes through as it came: copying it (Hono's default) throws for TRACE, which
     // the Fetch API forbids, and the client got a text/plain 500 instead of the API's 405.
     root.mount('/', api.fetch, { replaceRequest: false })
-    const server: Server = createHttpServer(getRequestListener(root.fetch))
+    const handleRequest = getRequestListener(root.fetch)
+    const server: Server = options.tls ? createHttpsServer(await readTlsFiles(options.tls), handleRequest) as unknown as Server : createHttpServer(handleRequest)
     injectWebSocket(server)
     const port = await listen(server, options.host, options.port, 'REST API', '--port')
     cleanups.push(
@@ -130,7 +144,7 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
           server.closeAllConnections()
         }),
     )
-    const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
+    const url = `${options.tls ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
     logger.info('requester ready', { api: url, peerId: libp2p.peerId.toString() })
     return { url, multiaddrs, requester, libp2p, stop: cleanup }
   } catch (err) {

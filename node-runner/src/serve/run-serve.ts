@@ -3,6 +3,7 @@ import { BadRequestError } from '@shoal/models'
 import type { ServeCommandOptions } from '../cli/cli-context.ts'
 import { startComputeServer, type ComputeServer } from './compute-server.ts'
 import { startRequesterServer, type RequesterServer } from './requester-server.ts'
+import { checkExposure } from './exposure-check.ts'
 import { defaultWebRoot } from './web-root.ts'
 
 /** The logger of a server process: one line per entry on stderr, level from SHOAL_LOG_LEVEL. */
@@ -28,6 +29,8 @@ export const untilAborted = (signal: AbortSignal): Promise<void> =>
 export async function runServe(options: ServeCommandOptions): Promise<void> {
   const logger = serverLogger()
   const out = (line: string) => process.stdout.write(line + '\n')
+  const exposure = { host: options.host, orchestrator: options.orchestrator, apiTokens: (options.apiTokens?.length ?? 0) > 0, joinToken: options.joinToken !== undefined }
+  for (const warning of checkExposure(exposure, options.insecure)) process.stderr.write(warning + '\n')
   let requester: RequesterServer | undefined
   let compute: ComputeServer | undefined
   try {
@@ -40,6 +43,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         joinToken: options.joinToken,
         manualApproval: options.manualApproval,
         apiTokens: options.apiTokens,
+        tls: options.tlsCert !== undefined && options.tlsKey !== undefined ? { certFile: options.tlsCert, keyFile: options.tlsKey } : undefined,
         webRoot: defaultWebRoot(),
         logger,
       })
@@ -62,6 +66,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         allowedPaths: options.allowListedLocalPaths,
         joinToken: options.joinToken,
         publisherUrl: options.publisherUrl,
+        allowUrlHosts: options.allowUrlHosts,
         logger,
       })
       out(`Shoal compute node ${compute.nodeId} started, dialing ${addresses[0]}`)

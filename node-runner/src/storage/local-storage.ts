@@ -119,7 +119,7 @@ export class LocalStorage implements StorageProvider {
       })
     }
     const budget = { left: this.maxBytes }
-    return this.read(real, budget, options.signal)
+    return this.read(real, budget, new Set(), options.signal, requested)
   }
 
   /**
@@ -186,7 +186,7 @@ export class LocalStorage implements StorageProvider {
   private async keepLink(path: string, node: FileTreeNode, signal?: AbortSignal): Promise<void> {
     let current: FileTreeNode | undefined
     try {
-      current = await this.read(path, { left: Number.POSITIVE_INFINITY }, signal)
+      current = await this.read(path, { left: Number.POSITIVE_INFINITY }, new Set(), signal, path)
     } catch {
       current = undefined
     }
@@ -208,21 +208,34 @@ export class LocalStorage implements StorageProvider {
     }
   }
 
-  private async read(path: string, budget: { left: number }, signal?: AbortSignal): Promise<FileTreeNode> {
+  /**
+   * Reads `path` into a tree. `ancestors` holds the real paths of the directories being read
+   * above it: a link back to one of them (`data/again -> ..`) would repeat the walk forever.
+   */
+  private async read(path: string, budget: { left: number }, ancestors: Set<string>, signal: AbortSignal | undefined, shown: string): Promise<FileTreeNode> {
     signal?.throwIfAborted()
     const info = await lstat(path)
     if (info.isSymbolicLink()) {
       // Follow only links that stay inside an allow-listed path.
-      const target = await realpath(path)
+      const target = await realpath(path).catch((err: NodeJS.ErrnoException) => {
+        throw new StorageError(`local input ${shown} is a link that cannot be resolved (${err.code ?? err.message})`, { cause: err, hint: 'remove the broken or looping link from the allow-listed path' })
+      })
       if (this.allowedEntry(target) === undefined) {
         throw new StorageError(`local input ${path} is a link to ${target}, outside the allow-listed paths`)
       }
-      return this.read(target, budget, signal)
+      if (ancestors.has(target)) {
+        throw new StorageError(`local input ${shown} is a link to ${target}, a directory that contains it: reading it would never end`, {
+          hint: 'remove the link loop from the allow-listed path, or mount a directory without it',
+        })
+      }
+      return this.read(target, budget, ancestors, signal, shown)
     }
     if (info.isDirectory()) {
       const entries = new Map<string, FileTreeNode>()
+      const real = await realpath(path)
+      const inside = new Set(ancestors).add(real)
       for (const name of (await readdir(path)).sort()) {
-        entries.set(name, await this.read(join(path, name), budget, signal))
+        entries.set(name, await this.read(join(path, name), budget, inside, signal, `${shown}/${name}`))
       }
       return { kind: 'dir', entries }
     }

@@ -37,17 +37,18 @@ async function serve(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('parseApiTokens', () => {
-  it('reads token:scopes pairs separated by ";" or new lines, with comments; no scopes means read and write', () => {
-    expect(parseApiTokens('admin:read,write; viewer:read\n# a comment\nall')).toEqual([
-      { token: 'admin', scopes: ['read', 'write'] },
+  it('reads token:scopes pairs separated by ";" or new lines, with comments; no scopes means every scope', () => {
+    expect(parseApiTokens('ops:read,write; viewer:read\n# a comment\nall\nroot:read,admin')).toEqual([
+      { token: 'ops', scopes: ['read', 'write'] },
       { token: 'viewer', scopes: ['read'] },
-      { token: 'all', scopes: ['read', 'write'] },
+      { token: 'all', scopes: ['read', 'write', 'admin'] },
+      { token: 'root', scopes: ['read', 'admin'] },
     ])
   })
 
   it('rejects unknown scopes and duplicate tokens without echoing the whole secret', () => {
-    expect(() => parseApiTokens('s3cr3t-token:admin')).toThrow(/scopes "admin"; use read, write or read,write/)
-    expect(() => parseApiTokens('s3cr3t-token:admin')).not.toThrow(/s3cr3t-token/)
+    expect(() => parseApiTokens('s3cr3t-token:owner')).toThrow(/scopes "owner"; use read, write and admin/)
+    expect(() => parseApiTokens('s3cr3t-token:owner')).not.toThrow(/s3cr3t-token/)
     expect(() => parseApiTokens('abcdef:read;abcdef:write')).toThrow(/listed twice/)
   })
 })
@@ -82,10 +83,10 @@ describe('shoal serve --api-tokens', () => {
   })
 
   it('refuses a bad scope or an unreadable tokens file with one clear error and exit 1', async () => {
-    const bad = await serve(['--api-tokens', 'abcdef:admin'])
+    const bad = await serve(['--api-tokens', 'abcdef:owner'])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('serve.api-tokens (from flag --api-tokens)')
-    expect(bad.stderr).toContain('use read, write or read,write')
+    expect(bad.stderr).toContain('use read, write and admin')
     expect(bad.options).toBeUndefined()
     const missing = await serve(['--api-tokens-file', join(work, 'no-such-file')])
     expect(missing.code).toBe(1)

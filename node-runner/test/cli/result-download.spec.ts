@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, mkdir, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bundleResult, extractTarGz } from '@shoal/compute'
+import { bundleResult, writeTar } from '@shoal/compute'
 import { emptyDirectory, fileNode, type DirectoryNode } from '@shoal/interface'
-import { ConflictError, type SpecConfig } from '@shoal/models'
+import { ConflictError, PayloadTooLargeError, type SpecConfig } from '@shoal/models'
 import { downloadResults, rawFolderName } from '../../src/cli/result-download.ts'
 
 function result(stdout: string, exitCode: number, outputs: Record<string, string>): DirectoryNode {
@@ -45,7 +45,7 @@ describe('job get: downloading and merging published results', () => {
       { Type: 'local', Params: { URL: 'http://127.0.0.1:1/b.tar.gz' } },
     ]
     const target = join(work, 'job-1234abcd')
-    const written = await downloadResults(results, { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz })
+    const written = await downloadResults(results, { outputDir: target, fetch: archiveFetch(archives) })
     expect(written).toEqual({ dir: target, files: 5 })
     expect(await readFile(join(target, 'stdout'), 'utf8')).toBe('first\nsecond\n')
     expect(await readFile(join(target, 'exitCode'), 'utf8')).toBe('03')
@@ -56,7 +56,7 @@ describe('job get: downloading and merging published results', () => {
   it('a single result is written as is', async () => {
     const archives = { 'http://x/a.tar.gz': await bundleResult(result('only\n', 0, {})) }
     const target = join(work, 'out')
-    await downloadResults([{ Type: 'urlDownload', Params: { URL: 'http://x/a.tar.gz' } }], { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz })
+    await downloadResults([{ Type: 'urlDownload', Params: { URL: 'http://x/a.tar.gz' } }], { outputDir: target, fetch: archiveFetch(archives) })
     expect(await readFile(join(target, 'stdout'), 'utf8')).toBe('only\n')
     expect(await readFile(join(target, 'exitCode'), 'utf8')).toBe('0')
   })
@@ -68,11 +68,11 @@ describe('job get: downloading and merging published results', () => {
     }
     const both: SpecConfig[] = ['a', 'b'].map((n) => ({ Type: 'urlDownload', Params: { URL: `http://x/${n}.tar.gz` } }))
     const target = join(work, 'job-x')
-    const conflict = await downloadResults(both, { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz }).catch((e: unknown) => e)
+    const conflict = await downloadResults(both, { outputDir: target, fetch: archiveFetch(archives) }).catch((e: unknown) => e)
     expect(conflict).toBeInstanceOf(ConflictError)
     expect((conflict as Error).message).toBe('cannot merge results: more than one execution wrote outputs/same.txt')
     expect((conflict as ConflictError).hint).toContain('--raw')
-    const missing = await downloadResults([{ Type: 'urlDownload', Params: { URL: 'http://x/missing.tar.gz' } }], { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz }).catch((e: unknown) => e)
+    const missing = await downloadResults([{ Type: 'urlDownload', Params: { URL: 'http://x/missing.tar.gz' } }], { outputDir: target, fetch: archiveFetch(archives) }).catch((e: unknown) => e)
     expect((missing as Error).message).toContain('HTTP 404')
     expect(await readdir(work)).toEqual([])
   })
@@ -81,13 +81,13 @@ describe('job get: downloading and merging published results', () => {
     const target = join(work, 'taken')
     await mkdir(target)
     await writeFile(join(target, 'keep.txt'), 'mine')
-    const error = await downloadResults([], { outputDir: target, fetch: archiveFetch({}), extract: extractTarGz }).catch((e: unknown) => e)
+    const error = await downloadResults([], { outputDir: target, fetch: archiveFetch({}) }).catch((e: unknown) => e)
     expect((error as Error).message).toBe(`${target} already exists and is not empty`)
     expect(await readFile(join(target, 'keep.txt'), 'utf8')).toBe('mine')
   })
 
   it('explains results it cannot download', async () => {
-    const error = await downloadResults([{ Type: 'ipfs', Params: { CID: 'QmX' } }], { outputDir: join(work, 'i'), fetch: archiveFetch({}), extract: extractTarGz }).catch((e: unknown) => e)
+    const error = await downloadResults([{ Type: 'ipfs', Params: { CID: 'QmX' } }], { outputDir: join(work, 'i'), fetch: archiveFetch({}) }).catch((e: unknown) => e)
     expect((error as Error).message).toBe('this CLI cannot download ipfs results yet (CID QmX; fetch it with an IPFS client)')
   })
 
@@ -97,7 +97,7 @@ describe('job get: downloading and merging published results', () => {
       'http://x/results/e-2.tar.gz': await bundleResult(result('b\n', 0, { 'same.txt': 'b', 'other.txt': 'b' })),
     }
     const both: SpecConfig[] = ['e-1', 'e-2'].map((n) => ({ Type: 'urlDownload', Params: { URL: `http://x/results/${n}.tar.gz` } }))
-    const error = await downloadResults(both, { outputDir: join(work, 'job-x'), fetch: archiveFetch(archives), extract: extractTarGz }).catch((e: unknown) => e)
+    const error = await downloadResults(both, { outputDir: join(work, 'job-x'), fetch: archiveFetch(archives) }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConflictError)
     expect((error as Error).message).toBe('cannot merge results: more than one execution wrote outputs/other.txt, outputs/same.txt')
     expect((error as ConflictError).hint).toBe("Download each execution's result into its own folder with --raw (`shoal job get <id> --raw`).")
@@ -111,7 +111,7 @@ describe('job get: downloading and merging published results', () => {
     }
     const both: SpecConfig[] = ['e-1', 'e-2'].map((n) => ({ Type: 'urlDownload', Params: { URL: `http://x/results/${n}.tar.gz` } }))
     const target = join(work, 'job-x')
-    const written = await downloadResults(both, { outputDir: target, fetch: archiveFetch(archives), extract: extractTarGz, raw: true })
+    const written = await downloadResults(both, { outputDir: target, fetch: archiveFetch(archives), raw: true })
     expect(written).toEqual({ dir: target, files: 8 })
     expect(await readdir(target)).toEqual(['raw'])
     expect((await readdir(join(target, 'raw'))).sort()).toEqual(['e-1', 'e-2'])
@@ -125,5 +125,32 @@ describe('job get: downloading and merging published results', () => {
     expect(rawFolderName({ Type: 'urlDownload', Params: { URL: 'http://n:1/results/e-1234.tar.gz' } }, 0)).toBe('e-1234')
     expect(rawFolderName({ Type: 'urlDownload', Params: { URL: 'http://n:1/a%20b/..%2F..%2Fetc.tgz' } }, 0)).toBe('_.._etc')
     expect(rawFolderName({ Type: 'urlDownload', Params: { URL: 'http://n:1/' } }, 2)).toBe('result-3')
+  })
+
+  it('streams a gzip bomb to disk and stops at the size bound, naming it and the flag', async () => {
+    // 512 entries of 4 MiB of zeros (2 GiB unpacked), produced and compressed only as read.
+    const entry = writeTar({ kind: 'dir', entries: new Map([['zeros.bin', { kind: 'file', data: new Uint8Array(4 * 1024 * 1024) }]]) })
+    const withoutTrailer = entry.subarray(0, entry.byteLength - 1024)
+    let produced = 0
+    const total = 512
+    const tar = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (produced === total) controller.close()
+        else {
+          produced++
+          controller.enqueue(withoutTrailer)
+        }
+      },
+    })
+    const bomb = tar.pipeThrough(new CompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
+    const fetchBomb = (async () => new Response(bomb)) as typeof fetch
+    const target = join(work, 'job-bomb')
+    const error = await downloadResults([{ Type: 'urlDownload', Params: { URL: 'http://x/results/e-1.tar.gz' } }], { outputDir: target, fetch: fetchBomb, maxBytes: 10 * 1024 * 1024 }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PayloadTooLargeError)
+    expect((error as Error).message).toBe('the results unpack to more than 10Mi (the --max-result-size limit); nothing was written')
+    expect((error as PayloadTooLargeError).hint).toContain('--max-result-size')
+    // Read as a stream: the archive was never produced, let alone held, in full.
+    expect(produced).toBeLessThan(total / 4)
+    expect(await readdir(work)).toEqual([])
   })
 })

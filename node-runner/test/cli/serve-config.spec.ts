@@ -76,6 +76,10 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_CAPACITY_CPU: '1500m',
       SHOAL_CAPACITY_MEMORY: '4Gb',
       SHOAL_PUBLISHER_URL: 'http://10.0.0.6:6001',
+      SHOAL_ALLOW_URL_HOSTS: '127.0.0.1, files.internal,10.0.0.0/8',
+      SHOAL_INSECURE: 'yes',
+      SHOAL_TLS_CERT: '/etc/shoal/cert.pem',
+      SHOAL_TLS_KEY: '/etc/shoal/key.pem',
     })
     expect(result.stderr).toBe('')
     const { signal: _signal, ...options } = result.options
@@ -97,6 +101,10 @@ describe('shoal serve settings: flag > env > file > default', () => {
       capacityCpu: '1500m',
       capacityMemory: '4Gb',
       publisherUrl: 'http://10.0.0.6:6001',
+      allowUrlHosts: ['127.0.0.1', 'files.internal', '10.0.0.0/8'],
+      insecure: true,
+      tlsCert: '/etc/shoal/cert.pem',
+      tlsKey: '/etc/shoal/key.pem',
     })
   })
 
@@ -203,7 +211,7 @@ describe('shoal devstack settings', () => {
     const dir = await shoalDir('devstack:\n  computes: 2\n  browsers: 1\nserve:\n  port: 7000\ncompute:\n  allow-listed-local-paths: [/data:rw]\n')
     const fromFile = await devstack([], { SHOAL_DIR: dir, SHOAL_HOST: '0.0.0.0', SHOAL_DATA_DIR: '/not/for/devstack' })
     const { signal: _signal, ...options } = fromFile.options
-    expect(options).toEqual({ computes: 2, browsers: 1, host: '0.0.0.0', port: 7000, dataDir: undefined, allowListedLocalPaths: [{ path: '/data', readWrite: true }] })
+    expect(options).toEqual({ computes: 2, browsers: 1, host: '0.0.0.0', port: 7000, dataDir: undefined, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false })
 
     const env = { SHOAL_DIR: dir, SHOAL_DEVSTACK_COMPUTES: '4', SHOAL_DEVSTACK_DATA_DIR: '/tmp/ds' }
     expect((await devstack([], env)).options).toMatchObject({ computes: 4, dataDir: '/tmp/ds' })

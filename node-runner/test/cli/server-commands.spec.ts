@@ -12,6 +12,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         'serve', '--compute', '--requester', '/ip4/10.0.0.5/tcp/1235/ws', '--host', '0.0.0.0', '--port', '8080', '--peer-port', '1235',
         '-l', 'region=eu', '--compute-labels', 'gpu=no', '--allow-listed-local-paths', '/data:rw', '--allow-listed-local-paths', '/ref',
         '--join-token', 'tok', '--capacity-cpu', '2', '--capacity-memory', '4Gb', '--publisher-url', 'http://10.0.0.6:6001',
+        '--allow-url-hosts', '127.0.0.1', '--allow-url-hosts', 'files.internal', '--insecure', '--tls-cert', 'c.pem', '--tls-key', 'k.pem',
       ],
       { io, runServe: async (options) => seen.push(options) },
     )
@@ -37,6 +38,10 @@ describe('serve and devstack hand their flags to the server as one options objec
       capacityMemory: '4Gb',
       requester: '/ip4/10.0.0.5/tcp/1235/ws',
       publisherUrl: 'http://10.0.0.6:6001',
+      allowUrlHosts: ['127.0.0.1', 'files.internal'],
+      insecure: true,
+      tlsCert: 'c.pem',
+      tlsKey: 'k.pem',
     })
   })
 
@@ -49,6 +54,12 @@ describe('serve and devstack hand their flags to the server as one options objec
     expect(io.stderr.text).toContain('--requester: a compute-only node needs the requester to connect to')
   })
 
+  it('HTTPS needs both the certificate and the key', async () => {
+    const io = memoryIo()
+    expect(await runCli(['serve', '--tls-cert', 'c.pem'], { io, runServe: async () => {} })).toBe(1)
+    expect(io.stderr.text).toContain('--tls-key: --tls-cert needs --tls-key too')
+  })
+
   it('devstack defaults and the --compute-nodes alias', async () => {
     const seen: DevstackCommandOptions[] = []
     expect(await runCli(['devstack'], { io: memoryIo(), runDevstack: async (o) => seen.push(o) })).toBe(0)
@@ -59,8 +70,8 @@ describe('serve and devstack hand their flags to the server as one options objec
       }),
     ).toBe(0)
     expect(seen.map(({ signal: _signal, ...rest }) => rest)).toEqual([
-      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [] },
-      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }] },
+      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false },
+      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false },
     ])
   })
 })

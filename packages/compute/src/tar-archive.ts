@@ -106,20 +106,23 @@ export function writeTar(dir: DirectoryNode, options: WriteTarOptions = {}): Uin
   return concatBytes(parts)
 }
 
-function readString(block: Uint8Array, offset: number, length: number): string {
+/** A NUL-terminated text field of a tar header. */
+export function readString(block: Uint8Array, offset: number, length: number): string {
   const field = block.subarray(offset, offset + length)
   const end = field.indexOf(0)
   return decoder.decode(end >= 0 ? field.subarray(0, end) : field)
 }
 
-function readOctal(block: Uint8Array, offset: number, length: number): number {
+/** An octal number field of a tar header; ValidationError when malformed. */
+export function readOctal(block: Uint8Array, offset: number, length: number): number {
   const text = readString(block, offset, length).trim()
   if (text === '') return 0
   if (!/^[0-7]+$/.test(text)) throw new ValidationError([{ path: '', message: `tar header has a malformed number field ${JSON.stringify(text)}` }])
   return parseInt(text, 8)
 }
 
-function parsePax(data: Uint8Array): Record<string, string> {
+/** The records of a pax extended header. */
+export function parsePax(data: Uint8Array): Record<string, string> {
   const records: Record<string, string> = {}
   let offset = 0
   while (offset < data.byteLength) {

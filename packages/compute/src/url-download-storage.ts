@@ -1,6 +1,7 @@
-import { StorageError, TimeoutError, type InputSource, type SpecConfig } from '@shoal/models'
+import { StorageError, TimeoutError, UrlRefusedError, type InputSource, type SpecConfig } from '@shoal/models'
 import { systemClock, type Clock, type FileTreeNode, type StorageContext, type StorageProvider } from '@shoal/interface'
 import { readStreamBytes } from '@shoal/interface'
+import { UrlHostPolicy } from './url-host-policy.ts'
 
 /** StorageContext plus the input's position in the task, so messages can name the field. */
 export interface UrlDownloadContext extends StorageContext {
@@ -15,8 +16,18 @@ export interface UrlDownloadStorageInit {
   maxBytes?: number
   /** Time allowed for the whole download, in ms (default 5 minutes). */
   timeoutMs?: number
+  /**
+   * Which hosts may be fetched (default: loopback, link-local and private addresses refused).
+   * Every redirect hop is checked too; addresses a host name resolves to can only be checked by
+   * an injected `fetch` that sees the connection (node-runner's address-checked fetch).
+   */
+  policy?: UrlHostPolicy
+  /** Most redirects followed before giving up (default 10, as Go's HTTP client). */
+  maxRedirects?: number
   clock?: Clock
 }
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 
 const path = (input: InputSource, index: number | undefined) =>
   index === undefined ? `the input for ${input.Target}` : `InputSources[${index}]`
@@ -30,12 +41,16 @@ export class UrlDownloadStorage implements StorageProvider {
   private readonly fetch: typeof globalThis.fetch
   private readonly maxBytes: number
   private readonly timeoutMs: number
+  private readonly policy: UrlHostPolicy
+  private readonly maxRedirects: number
   private readonly clock: Clock
 
   constructor(init: UrlDownloadStorageInit = {}) {
     this.fetch = init.fetch ?? ((...args) => globalThis.fetch(...args))
     this.maxBytes = init.maxBytes ?? 256 * 1024 * 1024
     this.timeoutMs = init.timeoutMs ?? 5 * 60_000
+    this.policy = init.policy ?? new UrlHostPolicy()
+    this.maxRedirects = init.maxRedirects ?? 10
     this.clock = init.clock ?? systemClock
   }
 
@@ -62,15 +77,39 @@ export class UrlDownloadStorage implements StorageProvider {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal
     try {
       let response: Response
-      try {
-        response = await this.fetch(url, { signal, redirect: 'follow' })
-      } catch (err) {
-        if (options.signal?.aborted) throw options.signal.reason
-        if (timeout.signal.aborted) throw new StorageError((timeout.signal.reason as Error).message, { cause: err, hint: 'use a faster source or a smaller file' })
-        throw new StorageError(`GET ${url} failed: the server could not be reached (${(err as Error).message})`, {
-          cause: err,
-          hint: `check that the host is up and reachable from the compute node, and the URL in ${where}`,
-        })
+      let current = url
+      // Redirects are followed by hand so every hop's host is checked before it is fetched.
+      for (let hop = 0; ; hop++) {
+        this.policy.checkUrl(current, where)
+        try {
+          response = await this.fetch(current, { signal, redirect: 'manual' })
+        } catch (err) {
+          if (options.signal?.aborted) throw options.signal.reason
+          if (timeout.signal.aborted) throw new StorageError((timeout.signal.reason as Error).message, { cause: err, hint: 'use a faster source or a smaller file' })
+          // An address-checked fetch refuses a host that resolved to a refused address.
+          const refused = err instanceof UrlRefusedError ? err : (err as Error).cause instanceof UrlRefusedError ? ((err as Error).cause as UrlRefusedError) : undefined
+          if (refused) throw new UrlRefusedError(`${where}: ${refused.message}`, { hint: refused.hint, details: refused.details, cause: refused })
+          throw new StorageError(`GET ${current} failed: the server could not be reached (${(err as Error).message})`, {
+            cause: err,
+            hint: `check that the host is up and reachable from the compute node, and the URL in ${where}`,
+          })
+        }
+        if (response.type === 'opaqueredirect') {
+          throw new StorageError(`GET ${current} redirects, and this runtime hides where to; give the final URL in ${where}`)
+        }
+        if (!REDIRECT_STATUSES.has(response.status)) break
+        await response.body?.cancel().catch(() => {})
+        const location = response.headers.get('location')
+        if (location === null) throw new StorageError(`GET ${current} answered ${response.status} without a Location header — check the URL in ${where}`)
+        if (hop >= this.maxRedirects) throw new StorageError(`GET ${url} redirected more than ${this.maxRedirects} times — check the URL in ${where}`)
+        let next: URL
+        try {
+          next = new URL(location, current)
+        } catch {
+          throw new StorageError(`GET ${current} redirects to ${JSON.stringify(location)}, which is not a valid URL`)
+        }
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new StorageError(`GET ${current} redirects to a ${next.protocol} URL; only http and https are fetched`)
+        current = next
       }
       if (!response.ok) {
         await response.body?.cancel().catch(() => {})
@@ -96,8 +135,7 @@ export class UrlDownloadStorage implements StorageProvider {
         if (timeout.signal.aborted) throw new StorageError((timeout.signal.reason as Error).message, { cause: err })
         throw new StorageError(`GET ${url} broke off while downloading: ${(err as Error).message}`, { cause: err })
       }
-      const finalUrl = response.url ? new URL(response.url) : url
-      return { kind: 'dir', entries: new Map([[fileNameOf(finalUrl), { kind: 'file', data }]]) }
+      return { kind: 'dir', entries: new Map([[fileNameOf(current), { kind: 'file', data }]]) }
     } finally {
       this.clock.clearTimeout(timer)
     }

@@ -308,11 +308,11 @@ describe('failures never look like success', () => {
   it('a storage error fails with StorageError and a message naming the URL and the field', async () => {
     const fetch = async () => new Response('nope', { status: 404, statusText: 'Not Found' })
     const { requester } = await setup({ storages: [new UrlDownloadStorage({ fetch })] })
-    const execution = makeExecution(makeJob({ InputSources: [{ Source: { Type: 'urlDownload', Params: { URL: 'http://127.0.0.1:9/data.csv' } }, Target: '/in' }] }))
+    const execution = makeExecution(makeJob({ InputSources: [{ Source: { Type: 'urlDownload', Params: { URL: 'http://files.example:9/data.csv' } }, Target: '/in' }] }))
     await requester.askForBid(execution)
     const error = await expectFailure(requester, execution.ID)
     expect(error.ErrorCode).toBe('StorageError')
-    expect(error.Message).toBe('GET http://127.0.0.1:9/data.csv answered 404 Not Found — check the URL in InputSources[0].Source.Params.URL')
+    expect(error.Message).toBe('GET http://files.example:9/data.csv answered 404 Not Found — check the URL in InputSources[0].Source.Params.URL')
   })
 
   it('an engine error fails with the engine error code and message', async () => {

@@ -81,21 +81,21 @@ describe('UrlDownloadStorage', () => {
         return new Response('a,b\n1,2\n', { status: 200 })
       },
     })
-    const tree = await storage.prepare(download('http://127.0.0.1:8080/data/table%20one.csv?x=1'), context)
-    expect(requested).toEqual(['http://127.0.0.1:8080/data/table%20one.csv?x=1'])
+    const tree = await storage.prepare(download('http://files.example:8080/data/table%20one.csv?x=1'), context)
+    expect(requested).toEqual(['http://files.example:8080/data/table%20one.csv?x=1'])
     expect(tree.kind).toBe('dir')
     expect(tree.kind === 'dir' && [...tree.entries.keys()]).toEqual(['table one.csv'])
     expect(tree.kind === 'dir' && text(tree.entries.get('table one.csv'))).toBe('a,b\n1,2\n')
 
-    const root = await storage.prepare(download('http://127.0.0.1:8080/'), context)
+    const root = await storage.prepare(download('http://files.example:8080/'), context)
     expect(root.kind === 'dir' && [...root.entries.keys()]).toEqual(['download'])
   })
 
   it('says which URL answered 404 and which field to check', async () => {
     const storage = new UrlDownloadStorage({ fetch: async () => new Response('no', { status: 404, statusText: 'Not Found' }) })
-    const error = await storage.prepare(download('http://127.0.0.1:8080/missing.csv'), { ...context, inputIndex: 2 }).catch((e) => e)
+    const error = await storage.prepare(download('http://files.example:8080/missing.csv'), { ...context, inputIndex: 2 }).catch((e) => e)
     expect(error).toBeInstanceOf(StorageError)
-    expect(error.message).toBe('GET http://127.0.0.1:8080/missing.csv answered 404 Not Found — check the URL in InputSources[2].Source.Params.URL')
+    expect(error.message).toBe('GET http://files.example:8080/missing.csv answered 404 Not Found — check the URL in InputSources[2].Source.Params.URL')
   })
 
   it('reports an unreachable host', async () => {
@@ -104,9 +104,9 @@ describe('UrlDownloadStorage', () => {
         throw new TypeError('fetch failed')
       },
     })
-    const error = await storage.prepare(download('http://127.0.0.1:1/x'), { ...context, inputIndex: 0 }).catch((e) => e)
+    const error = await storage.prepare(download('http://files.example:1/x'), { ...context, inputIndex: 0 }).catch((e) => e)
     expect(error).toBeInstanceOf(StorageError)
-    expect(error.message).toBe('GET http://127.0.0.1:1/x failed: the server could not be reached (fetch failed)')
+    expect(error.message).toBe('GET http://files.example:1/x failed: the server could not be reached (fetch failed)')
     expect(error.hint).toContain('InputSources[0].Source.Params.URL')
   })
 
@@ -115,7 +115,7 @@ describe('UrlDownloadStorage', () => {
       maxBytes: 10,
       fetch: async () => new Response('0123456789abc', { headers: { 'content-length': '13' } }),
     })
-    await expect(declared.prepare(download('http://127.0.0.1/big'), context)).rejects.toThrow('GET http://127.0.0.1/big is larger than the 10 bytes this node downloads')
+    await expect(declared.prepare(download('http://files.example/big'), context)).rejects.toThrow('GET http://files.example/big is larger than the 10 bytes this node downloads')
 
     let pulled = 0
     const endless = new ReadableStream<Uint8Array>({
@@ -125,7 +125,7 @@ describe('UrlDownloadStorage', () => {
       },
     })
     const streamed = new UrlDownloadStorage({ maxBytes: 10, fetch: async () => new Response(endless) })
-    await expect(streamed.prepare(download('http://127.0.0.1/endless'), context)).rejects.toThrow(/larger than the 10 bytes/)
+    await expect(streamed.prepare(download('http://files.example/endless'), context)).rejects.toThrow(/larger than the 10 bytes/)
     expect(pulled).toBeLessThan(10)
   })
 
@@ -135,7 +135,7 @@ describe('UrlDownloadStorage', () => {
       fetch: (_input, init) =>
         new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true })),
     })
-    await expect(storage.prepare(download('http://127.0.0.1/slow'), context)).rejects.toThrow('GET http://127.0.0.1/slow took longer than 5 ms')
+    await expect(storage.prepare(download('http://files.example/slow'), context)).rejects.toThrow('GET http://files.example/slow took longer than 5 ms')
   })
 
   it('stops when its caller aborts', async () => {
@@ -146,12 +146,12 @@ describe('UrlDownloadStorage', () => {
         return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true }))
       },
     })
-    await expect(storage.prepare(download('http://127.0.0.1/x'), { ...context, signal: controller.signal })).rejects.toThrow('cancelled by test')
+    await expect(storage.prepare(download('http://files.example/x'), { ...context, signal: controller.signal })).rejects.toThrow('cancelled by test')
   })
 
   it('validates the spec for bidding', () => {
     const storage = new UrlDownloadStorage({ fetch: async () => new Response('') })
     expect(storage.validate({ Type: 'urlDownload', Params: { URL: 'ftp://host/x' } })).toEqual(['Params.URL: ftp: URLs are not supported; use http or https'])
-    expect(storage.validate({ Type: 'urlDownload', Params: { URL: 'http://127.0.0.1/x' } })).toEqual([])
+    expect(storage.validate({ Type: 'urlDownload', Params: { URL: 'http://files.example/x' } })).toEqual([])
   })
 })

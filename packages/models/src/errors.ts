@@ -126,3 +126,9 @@ export class UnreachableError extends ShoalError {
   override readonly code = 'Unreachable'
   override readonly status = 503
 }
+
+/** A URL input points at an address compute nodes refuse (loopback, link-local, private) and is not allow-listed. */
+export class UrlRefusedError extends ShoalError {
+  override readonly code = 'UrlRefused'
+  override readonly status = 403
+}

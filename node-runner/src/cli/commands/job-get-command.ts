@@ -1,15 +1,26 @@
 import { Command } from 'commander'
-import { BadRequestError } from '@shoal/models'
+import { BadRequestError, parseBytes, ValidationError } from '@shoal/models'
 import type { CliContext } from '../cli-context.ts'
 import { addNamespaceFlag, wholeNumber } from '../command-flags.ts'
-import { downloadResults, RAW_FOLDER } from '../result-download.ts'
+import { DEFAULT_MAX_RESULT_BYTES, downloadResults, RAW_FOLDER } from '../result-download.ts'
 import { jobNotFound } from './job-not-found.ts'
 
 interface GetFlags {
   outputDir?: string
   downloadTimeoutSecs: number
   raw?: boolean
+  maxResultSize?: string
   namespace?: string
+}
+
+/** The --max-result-size bound in bytes; ValidationError naming the flag when it is not a size. */
+function maxResultBytes(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_RESULT_BYTES
+  try {
+    const bytes = parseBytes(text)
+    if (bytes > 0) return bytes
+  } catch {}
+  throw new ValidationError([{ path: '--max-result-size', message: `${JSON.stringify(text)} is not a size: use e.g. 500Mb, 4Gi or 10GB` }])
 }
 
 /**
@@ -29,6 +40,7 @@ export function jobGetCommand(ctx: CliContext): Command {
     .option('--output-dir <dir>', 'where to write the results (default ./job-<id as given>)')
     .option('--raw', `each execution's result in its own folder, ${RAW_FOLDER}/<execution id>/, instead of one merged result`)
     .option('--download-timeout-secs <seconds>', 'give up downloading after this long', wholeNumber('--download-timeout-secs'), 300)
+    .option('--max-result-size <size>', 'refuse results that unpack to more than this, all executions together (e.g. 500Mb, 10Gi)', '4Gi')
   addNamespaceFlag(get)
   get.addHelpText(
     'after',
@@ -44,6 +56,7 @@ Examples:
   shoal job get j-1234abcd --raw              ./job-j-1234abcd/raw/<execution id>/ per execution`,
   )
   get.action(async (id: string, flags: GetFlags, command: Command) => {
+    const maxBytes = maxResultBytes(flags.maxResultSize)
     const api = await ctx.api(command)
     const view = await api.getJob(id, { namespace: flags.namespace, signal: ctx.signal }).catch(jobNotFound(id))
     const publisher = view.Job.Tasks?.[0]?.Publisher?.Type ?? ''
@@ -61,14 +74,13 @@ Examples:
         hint: 'Results appear once an execution completes; wait with `shoal job describe` and retry.',
       })
     }
-    const { extractTarGz } = await import('@shoal/compute')
     const outputDir = flags.outputDir ?? defaultJobFolder(id, flags.namespace)
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(flags.downloadTimeoutSecs * 1000)])
     const written = await downloadResults(results, {
       outputDir: outputDir.startsWith('/') ? outputDir : `${ctx.io.cwd}/${outputDir}`,
       fetch: ctx.io.fetch,
-      extract: extractTarGz,
       raw: flags.raw,
+      maxBytes,
       signal,
     })
     ctx.err(`Results for job ${view.Job.ID} (${results.length} execution${results.length === 1 ? '' : 's'}, ${written.files} files${flags.raw ? `, one folder each under ${RAW_FOLDER}/` : ''}) written to:\n`)

@@ -87,10 +87,14 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'serve.join-token', flags: '--join-token <token>', text: 'secret compute nodes must present to join (and that this compute node presents)' },
   { key: 'serve.api-tokens', flags: '--api-tokens <token:scopes;...>', text: 'require bearer tokens on the REST API, e.g. "t1:read,write;t2:read"', defaultText: 'none: the API is open' },
   { key: 'serve.api-tokens-file', flags: '--api-tokens-file <file>', text: 'file of API tokens, one "token:read,write" a line; added to --api-tokens' },
+  { key: 'serve.insecure', flags: '--insecure', text: 'listen beyond loopback without API tokens or a join token (prints why it is unsafe on every start)' },
+  { key: 'serve.tls-cert', flags: '--tls-cert <file>', text: 'PEM certificate: serve the REST API and dashboard over HTTPS (with --tls-key)' },
+  { key: 'serve.tls-key', flags: '--tls-key <file>', text: 'PEM private key of --tls-cert' },
   { key: 'serve.manual-approval', flags: '--manual-approval', text: 'new compute nodes wait in PENDING until `shoal node approve`', negated: 'admit new compute nodes at once, whatever env and config file say' },
   { key: 'compute.capacity-cpu', flags: '--capacity-cpu <quantity>', text: 'CPU this compute node offers, e.g. 2 or 1500m', defaultText: 'all cores' },
   { key: 'compute.capacity-memory', flags: '--capacity-memory <quantity>', text: 'memory this compute node offers, e.g. 4Gb', defaultText: '80% of free memory' },
   { key: 'compute.requester', flags: '--requester <multiaddr>', text: 'the requester a --compute node connects to, e.g. /ip4/10.0.0.5/tcp/1235/ws' },
+  { key: 'compute.allow-url-hosts', flags: '--allow-url-hosts <hosts>', text: 'loopback/link-local/private hosts, addresses or CIDR ranges URL inputs may still be fetched from (repeatable)', repeatable: true },
   { key: 'compute.publisher-url', flags: '--publisher-url <url>', text: 'public base URL under which this compute node serves `local` published results' },
 ]
 
@@ -132,7 +136,8 @@ Examples:
   shoal serve --orchestrator --host 0.0.0.0          a requester other machines can reach
   shoal serve --compute --requester /ip4/10.0.0.5/tcp/1235/ws -l region=eu --capacity-cpu 2
   shoal serve --orchestrator --manual-approval --join-token s3cr3t
-  shoal serve --orchestrator --api-tokens 'admin-7f3a:read,write;viewer-91c2:read'
+  shoal serve --orchestrator --api-tokens 'ops-7f3a:read,write,admin;viewer-91c2:read'
+  shoal serve --orchestrator --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --api-tokens-file tokens --join-token s3cr3t
   SHOAL_PORT=8080 shoal serve`,
     )
     .action(async (flags: Record<string, unknown> & { orchestrator?: boolean; compute?: boolean }) => {
@@ -144,6 +149,12 @@ Examples:
         ...settings,
         apiTokens: apiTokensFile === undefined ? settings.apiTokens : await withTokensFile(settings.apiTokens, apiTokensFile),
         signal: ctx.signal,
+      }
+      if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+        const [given, missing] = options.tlsCert === undefined ? ['--tls-key', '--tls-cert'] : ['--tls-cert', '--tls-key']
+        throw new ValidationError([{ path: missing, message: `${given} needs ${missing} too: HTTPS takes a certificate and its private key` }], {
+          hint: 'Pass both (or set SHOAL_TLS_CERT and SHOAL_TLS_KEY, or serve.tls-cert and serve.tls-key in the config file), or neither for plain HTTP.',
+        })
       }
       if (options.compute && !options.orchestrator && !options.requester) {
         throw new ValidationError([{ path: '--requester', message: 'a compute-only node needs the requester to connect to' }], {
@@ -164,6 +175,8 @@ const DEVSTACK_FLAGS: readonly ConfigFlag[] = [
   { key: 'devstack.data-dir', flags: '--data-dir <dir>', text: 'keep state here', defaultText: 'a fresh temporary directory, removed on exit' },
   { key: 'devstack.browsers', flags: '--browsers <n>', text: 'headless Chromium tabs to start as compute nodes (needs the built page: npm run build:web)' },
   { key: 'compute.allow-listed-local-paths', flags: '--allow-listed-local-paths <path[:ro|:rw]>', text: 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', repeatable: true },
+  { key: 'compute.allow-url-hosts', flags: '--allow-url-hosts <hosts>', text: 'loopback/link-local/private hosts, addresses or CIDR ranges URL inputs may still be fetched from (repeatable)', repeatable: true },
+  { key: 'serve.insecure', flags: '--insecure', text: 'listen beyond loopback although devstack has no API tokens (prints why it is unsafe on every start)' },
 ]
 
 /** `shoal devstack`: a requester and N compute nodes in one process, for trying Shoal locally. */

@@ -12,8 +12,8 @@ export interface ApiEnv {
 /** HTTP methods the API uses. */
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE'
 
-/** Who may call a route: anyone, a token with the read scope, or one with the write scope. */
-export type RouteScope = 'public' | 'read' | 'write'
+/** Who may call a route: anyone, or a token with the read, write or admin (node actions) scope. */
+export type RouteScope = 'public' | 'read' | 'write' | 'admin'
 
 /** A query parameter, for validation messages and the OpenAPI document. */
 export interface QueryParameter {
@@ -36,7 +36,7 @@ export interface ApiRoute {
   summary: string
   description?: string
   tag: 'Orchestrator' | 'Agent' | 'Docs'
-  /** Defaults: GET = read, PUT/POST/DELETE = write. */
+  /** Defaults: GET = read, PUT/POST/DELETE = write; node actions say admin. */
   scope?: RouteScope
   query?: QueryParameter[]
   /** Name of the request body schema in the OpenAPI components. */

@@ -1,10 +1,10 @@
-/** Optional bearer-token authorisation with read and write scopes. */
+/** Optional bearer-token authorisation with read, write and admin scopes. */
 import { ForbiddenError, UnauthorizedError } from '@shoal/models'
 import type { MiddlewareHandler } from 'hono'
 import type { ApiEnv, RouteScope } from './api-route.ts'
 
-/** A scope a token can hold: read for GET, write for PUT/POST/DELETE. */
-export type TokenScope = 'read' | 'write'
+/** A scope a token can hold: read for GET, write for PUT/POST/DELETE, admin for node actions. */
+export type TokenScope = 'read' | 'write' | 'admin'
 
 /** A token the API accepts and what it may do. */
 export interface ApiToken {

@@ -142,6 +142,8 @@ export function nodeRoutes(components: ApiComponents): ApiRoute[] {
       operationId: 'orchestrator/updateNode',
       summary: 'Approves, rejects or deletes a node.',
       tag: 'Orchestrator',
+      // Admitting a node decides who runs every job: an operator's decision, not a submitter's.
+      scope: 'admin',
       requestBody: 'PutNodeRequest',
       response: 'PutNodeResponse',
       handler: async (c) => {

@@ -93,6 +93,7 @@ describe('bearer auth', () => {
     tokens: [
       { token: 'reader', scopes: ['read' as const] },
       { token: 'writer', scopes: ['read' as const, 'write' as const] },
+      { token: 'operator', scopes: ['read' as const, 'admin' as const] },
     ],
   }
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
@@ -122,6 +123,18 @@ describe('bearer auth', () => {
     expect((await h.json('DELETE', '/api/v1/orchestrator/jobs/j-x', undefined, bearer('writer'))).status).toBe(404)
     expect((await h.json('GET', '/api/v1/agent/alive')).status).toBe(200)
     expect((await h.json('GET', '/api/v1/agent/version')).status).toBe(401)
+  })
+
+  it('needs the admin scope to approve, reject or delete a node: write is not enough', async () => {
+    const h = createHarness({ auth })
+    for (const token of ['reader', 'writer']) {
+      const denied = await h.json('PUT', '/api/v1/orchestrator/nodes/n-1', { Action: 'approve' }, bearer(token))
+      expect(denied.status).toBe(403)
+      expect(denied.body.Message).toContain('lacks the admin scope')
+    }
+    expect(h.service.calls).toEqual([])
+    // Past auth: the fake service knows no node n-1.
+    expect((await h.json('PUT', '/api/v1/orchestrator/nodes/n-1', { Action: 'approve' }, bearer('operator'))).status).toBe(404)
   })
 })
 
@@ -160,6 +173,7 @@ describe('OpenAPI document', () => {
     const doc = (await createHarness({ auth: { tokens: [] } }).json('GET', '/openapi.json')).body
     expect(doc.paths['/api/v1/orchestrator/jobs'].put['x-required-scope']).toBe('write')
     expect(doc.paths['/api/v1/orchestrator/jobs'].get['x-required-scope']).toBe('read')
+    expect(doc.paths['/api/v1/orchestrator/nodes/{id}'].put['x-required-scope']).toBe('admin')
     expect(doc.paths['/api/v1/agent/alive'].get.security).toBeUndefined()
   })
 })
