@@ -6,7 +6,7 @@ import type { DevstackCommandOptions } from '../cli/cli-context.ts'
 import { preferredDialOrder, serverLogger, untilAborted } from '../serve/run-serve.ts'
 import { startComputeServer, type ComputeServer } from '../serve/compute-server.ts'
 import { startRequesterServer } from '../serve/requester-server.ts'
-import { defaultWebRoot } from '../serve/web-root.ts'
+import { CHECKOUT_DIR, defaultWebRoot, WEB_DIST_DIR } from '../serve/web-root.ts'
 import { openHeadlessTabs, type HeadlessTabs } from '../browsers/index.ts'
 
 /** A running devstack. */
@@ -20,13 +20,12 @@ export interface Devstack {
 /** Starts a requester and `computes` compute nodes in this process, on loopback. */
 export async function startDevstack(options: Omit<DevstackCommandOptions, 'signal'> & { logLevel?: string }): Promise<Devstack> {
   const logger = serverLogger({ ...process.env, SHOAL_LOG_LEVEL: options.logLevel ?? process.env.SHOAL_LOG_LEVEL ?? 'warn' })
-  const webRoot = defaultWebRoot()
-  if (options.browsers > 0 && webRoot === undefined) {
+  if (options.browsers > 0 && defaultWebRoot() === undefined) {
     throw new BadRequestError('--browsers needs the built contribute page', { hint: 'run `npm run build -w web` first' })
   }
   const temporary = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'shoal-devstack-')))
-  const requester = await startRequesterServer({ dataDir: join(dataDir, 'requester'), host: options.host, port: options.port, webRoot, logger })
+  const requester = await startRequesterServer({ dataDir: join(dataDir, 'requester'), host: options.host, port: options.port, webRoot: WEB_DIST_DIR, webCheckoutDir: CHECKOUT_DIR, logger })
   const computes: ComputeServer[] = []
   let tabs: HeadlessTabs | undefined
   const stop = async () => {
