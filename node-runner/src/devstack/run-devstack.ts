@@ -79,11 +79,15 @@ export async function runDevstack(options: DevstackCommandOptions): Promise<void
   out(`  Contribute: open ${devstack.url}/ in a browser to add the tab as a compute node`)
   for (const [i, addr] of devstack.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)
   out('')
-  out('Try it (in another terminal):')
+  // As the README's tour: the CLI from any directory (npx finds it in this checkout, never on the registry).
+  const bare = CHECKOUT_DIR.replace(/\/$/, '')
+  const checkout = /[\s"'$`\\]/.test(bare) ? `'${bare}'` : bare
+  out('Try it (in another terminal, in any directory):')
   out(`  export SHOAL_API_URL=${devstack.url}`)
-  out('  npm run shoal -- wasm run packages/wasm/test/fixtures/hello.wasm')
-  out('  npm run shoal -- job list')
-  out('  npm run shoal -- node list')
+  out(`  alias shoal="npx --prefix ${checkout} shoal"`)
+  out(`  shoal wasm run ${checkout}/packages/wasm/test/fixtures/hello.wasm`)
+  out('  shoal job list')
+  out('  shoal node list')
   out('Press Ctrl-C to stop.')
   try {
     await untilAborted(options.signal)
