@@ -49,7 +49,7 @@ describe('the contribute page at /', () => {
   it('before the page is built, / says what to run (a 503 HTML page, not a bare 404), and serves the page once built, without a restart', async () => {
     const webRoot = await mkdtemp(join(tmpdir(), 'shoal-web-root-'))
     const pageDataDir = await mkdtemp(join(tmpdir(), 'shoal-requester-page-'))
-    const withPage = await startRequesterServer({ dataDir: pageDataDir, host: '127.0.0.1', port: 0, webRoot, webCheckoutDir: '/src/shoal', logger: silentLogger })
+    const withPage = await startRequesterServer({ dataDir: pageDataDir, host: '127.0.0.1', port: 0, webRoot, webCheckoutDir: '/src/shoal/', logger: silentLogger })
     try {
       const before = await fetch(`${withPage.url}/`)
       expect(before.status).toBe(503)

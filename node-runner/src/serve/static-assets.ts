@@ -25,7 +25,7 @@ const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#
  * `npm install`): what to run, and a reload every few seconds so the built page appears by itself.
  */
 export function notBuiltPage(options: StaticAssetsOptions = {}): Response {
-  const where = options.checkoutDir ? `cd ${escapeHtml(options.checkoutDir)} &amp;&amp; ` : ''
+  const where = options.checkoutDir ? `cd ${escapeHtml(options.checkoutDir.replace(/(.)\/+$/, '$1'))} &amp;&amp; ` : ''
   const body = `<!doctype html>
 <html lang="en">
 <head>
