@@ -27,9 +27,12 @@ if (node) {
     // Marks the re-run so a bundled Node that is somehow old too cannot loop.
     env: { ...process.env, SHOAL_BIN_REEXEC: '1' },
   })
-  // Ctrl-C reaches the child through the terminal's process group; forward what is sent to us alone.
+  // Ctrl-C on a terminal reaches the child through the process group already (a second SIGINT
+  // would make it exit without cleaning up); forward what is sent to this process alone.
   const forward = (signal) => child.kill(signal)
-  process.on('SIGINT', () => {})
+  process.on('SIGINT', () => {
+    if (!process.stdin.isTTY) forward('SIGINT')
+  })
   process.on('SIGTERM', forward)
   process.on('SIGHUP', forward)
   child.on('exit', (code, signal) => {
