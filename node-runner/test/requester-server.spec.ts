@@ -2,7 +2,7 @@
  * The requester as `shoal serve` runs it (startRequesterServer on 127.0.0.1, any free port): what
  * an API client sees from the real HTTP server, not only from the API app in-process.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -82,6 +82,35 @@ function rawRequest(url: string, method: string, path: string): Promise<{ status
     req.end()
   })
 }
+
+describe('the contribute page at /', () => {
+  it('before the page is built, / says what to run (a 503 HTML page, not a bare 404), and serves the page once built, without a restart', async () => {
+    const webRoot = await mkdtemp(join(tmpdir(), 'shoal-web-root-'))
+    const pageDataDir = await mkdtemp(join(tmpdir(), 'shoal-requester-page-'))
+    const withPage = await startRequesterServer({ dataDir: pageDataDir, host: '127.0.0.1', port: 0, webRoot, webCheckoutDir: '/src/shoal/', logger: silentLogger })
+    try {
+      const before = await fetch(`${withPage.url}/`)
+      expect(before.status).toBe(503)
+      expect(before.headers.get('content-type')).toBe('text/html; charset=utf-8')
+      const text = await before.text()
+      expect(text).toContain('<pre>cd /src/shoal &amp;&amp; npm run build:web</pre>')
+      expect(text).toContain('<meta http-equiv="refresh" content="5">')
+      // Any page route, not only /, gets the same explanation.
+      expect((await fetch(`${withPage.url}/some/page`)).status).toBe(503)
+      // The API is unaffected.
+      expect(await (await fetch(`${withPage.url}/api/v1/agent/alive`)).json()).toEqual({ Status: 'OK' })
+
+      await writeFile(join(webRoot, 'index.html'), '<!doctype html><title>contribute</title>')
+      const after = await fetch(`${withPage.url}/`)
+      expect(after.status).toBe(200)
+      expect(await after.text()).toBe('<!doctype html><title>contribute</title>')
+    } finally {
+      await withPage.stop()
+      await rm(webRoot, { recursive: true, force: true })
+      await rm(pageDataDir, { recursive: true, force: true })
+    }
+  })
+})
 
 /** Opens a WebSocket and collects its messages until it closes (or fails to open). */
 function collectWebSocket(url: string): Promise<{ opened: boolean; messages: string[]; code?: number }> {

@@ -91,13 +91,13 @@ describe('shoal devstack', () => {
     expect((await readFile(join(dir, 'exitCode'), 'utf8')).trim()).toBe('0')
   })
 
-  it('mounts an allow-listed host file with -i file://…, and `job get` downloads what the job wrote under -o', async () => {
+  it('mounts an allow-listed host file with -i file://…, and `job get` downloads what the job wrote under -o (an output it left empty is an empty folder, as upstream)', async () => {
     const cat = await shoal(['wasm', 'run', wasmFixture('cat'), '/inputs/x', '-i', `file://${join(allowedDir, 'data.txt')},dst=/inputs/x`])
     expect(cat.stderr).toContain('Job successfully submitted')
     expect(cat.code).toBe(0)
     expect(cat.stdout).toBe('rows of allow-listed data\n')
 
-    const write = await shoal(['wasm', 'run', wasmFixture('write-file'), '--id-only', '-o', 'outputs:/outputs', '--', '/outputs/deep/result.txt', 'written by the job'])
+    const write = await shoal(['wasm', 'run', wasmFixture('write-file'), '--id-only', '-o', 'outputs:/outputs', '-o', 'unused:/unused', '--', '/outputs/deep/result.txt', 'written by the job'])
     expect(write.code).toBe(0)
     const jobId = write.stdout.trim()
     expect(jobId).toMatch(/^j-[0-9a-f-]{36}$/)
@@ -107,6 +107,7 @@ describe('shoal devstack', () => {
     expect(get.code).toBe(0)
     expect(await readFile(join(cwd, 'results', 'outputs', 'deep', 'result.txt'), 'utf8')).toBe('written by the job')
     expect(await readFile(join(cwd, 'results', 'stdout'), 'utf8')).toBe('wrote /outputs/deep/result.txt\n')
+    expect(await readdir(join(cwd, 'results', 'unused'))).toEqual([])
   })
 
   it('job get of a --count 2 job whose executions wrote the same file: refused naming it, nothing written; --raw keeps each', async () => {

@@ -1,4 +1,5 @@
 import process from 'node:process'
+import { createInterface } from 'node:readline/promises'
 
 /** A sink for text, as process.stdout/stderr are. */
 export interface TextSink {
@@ -18,6 +19,8 @@ export interface CliIo {
   readStdin(): Promise<string>
   /** True when stdin is a terminal (nothing piped in). */
   stdinIsTTY?: boolean
+  /** Asks `question` on the terminal and resolves the line typed (used only when stdin is a terminal). */
+  prompt?(question: string, options?: { signal?: AbortSignal }): Promise<string>
   env: Record<string, string | undefined>
   cwd: string
   /** The HOME directory, where ~/.shoal lives. */
@@ -51,6 +54,16 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** Asks on stderr and reads one line from stdin. */
+async function promptLine(question: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+  const lines = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    return await lines.question(question, { signal: options.signal })
+  } finally {
+    lines.close()
+  }
+}
+
 /** The CliIo of this process. */
 export function processIo(): CliIo {
   return {
@@ -58,6 +71,7 @@ export function processIo(): CliIo {
     stderr: process.stderr,
     readStdin: () => readAll(process.stdin),
     stdinIsTTY: process.stdin.isTTY === true,
+    prompt: promptLine,
     env: process.env,
     cwd: process.cwd(),
     home: process.env.HOME ?? process.env.USERPROFILE ?? process.cwd(),

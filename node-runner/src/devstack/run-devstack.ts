@@ -6,7 +6,7 @@ import type { DevstackCommandOptions } from '../cli/cli-context.ts'
 import { preferredDialOrder, serverLogger, untilAborted } from '../serve/run-serve.ts'
 import { startComputeServer, type ComputeServer } from '../serve/compute-server.ts'
 import { startRequesterServer } from '../serve/requester-server.ts'
-import { defaultWebRoot } from '../serve/web-root.ts'
+import { CHECKOUT_DIR, defaultWebRoot, WEB_DIST_DIR } from '../serve/web-root.ts'
 import { openHeadlessTabs, type HeadlessTabs } from '../browsers/index.ts'
 import { checkExposure } from '../serve/exposure-check.ts'
 
@@ -23,13 +23,12 @@ export async function startDevstack(options: Omit<DevstackCommandOptions, 'signa
   const logger = serverLogger({ ...process.env, SHOAL_LOG_LEVEL: options.logLevel ?? process.env.SHOAL_LOG_LEVEL ?? 'warn' })
   // devstack never configures tokens: beyond loopback it is open to the network.
   for (const warning of checkExposure({ host: options.host, orchestrator: true, apiTokens: false, joinToken: false }, options.insecure ?? false)) process.stderr.write(warning + '\n')
-  const webRoot = defaultWebRoot()
-  if (options.browsers > 0 && webRoot === undefined) {
+  if (options.browsers > 0 && defaultWebRoot() === undefined) {
     throw new BadRequestError('--browsers needs the built contribute page', { hint: 'run `npm run build -w web` first' })
   }
   const temporary = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'shoal-devstack-')))
-  const requester = await startRequesterServer({ dataDir: join(dataDir, 'requester'), host: options.host, port: options.port, webRoot, logger })
+  const requester = await startRequesterServer({ dataDir: join(dataDir, 'requester'), host: options.host, port: options.port, webRoot: WEB_DIST_DIR, webCheckoutDir: CHECKOUT_DIR, logger })
   const computes: ComputeServer[] = []
   let tabs: HeadlessTabs | undefined
   const stop = async () => {
@@ -84,11 +83,15 @@ export async function runDevstack(options: DevstackCommandOptions): Promise<void
   out(`  Contribute: open ${devstack.url}/ in a browser to add the tab as a compute node`)
   for (const [i, addr] of devstack.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)
   out('')
-  out('Try it (in another terminal):')
+  // As the README's tour: the CLI from any directory (npx finds it in this checkout, never on the registry).
+  const bare = CHECKOUT_DIR.replace(/\/$/, '')
+  const checkout = /[\s"'$`\\]/.test(bare) ? `'${bare}'` : bare
+  out('Try it (in another terminal, in any directory):')
   out(`  export SHOAL_API_URL=${devstack.url}`)
-  out('  npm run shoal -- wasm run packages/wasm/test/fixtures/hello.wasm')
-  out('  npm run shoal -- job list')
-  out('  npm run shoal -- node list')
+  out(`  alias shoal="npx --prefix ${checkout} shoal"`)
+  out(`  shoal wasm run ${checkout}/packages/wasm/test/fixtures/hello.wasm`)
+  out('  shoal job list')
+  out('  shoal node list')
   out('Press Ctrl-C to stop.')
   try {
     await untilAborted(options.signal)

@@ -48,8 +48,13 @@ export interface RequesterServerOptions {
   tls?: { certFile: string; keyFile: string }
   /** Scheduler settings (heartbeats, retries, timeouts). */
   config?: RequesterConfig
-  /** Directory of the built contribute page (web/dist); served at / when present. */
+  /**
+   * Directory of the contribute page (web/dist), served at /; while it is not built, / says how to
+   * build it (see createStaticAssets). Undefined: no page, / is the API's 404.
+   */
   webRoot?: string
+  /** The checkout that page names for `npm run build:web`. */
+  webCheckoutDir?: string
   /** Bind WebRTC ICE to this address (loopback-only namespaces). */
   rtcBindAddress?: string
   logger: Logger
@@ -125,7 +130,7 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
       config: { DataDir: dataDir, Host: options.host, Port: options.port, PeerPort: peerPort, JoinToken: options.joinToken, ManualApproval: options.manualApproval ?? false, ...(options.apiTokens ? { ApiTokens: options.apiTokens } : {}) },
       logger: logger.child('api'),
       auth: options.apiTokens ? { tokens: options.apiTokens } : undefined,
-      staticAssets: options.webRoot ? createStaticAssets(options.webRoot) : undefined,
+      staticAssets: options.webRoot ? createStaticAssets(options.webRoot, { checkoutDir: options.webCheckoutDir }) : undefined,
     })
     // Mounted as a fetch handler, not with root.route(): Hono never calls a routed sub-app's
     // notFound, so misses under /api/v1 would get a text/plain 404 instead of the API's JSON error

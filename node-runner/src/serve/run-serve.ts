@@ -4,7 +4,7 @@ import type { ServeCommandOptions } from '../cli/cli-context.ts'
 import { startComputeServer, type ComputeServer } from './compute-server.ts'
 import { startRequesterServer, type RequesterServer } from './requester-server.ts'
 import { checkExposure } from './exposure-check.ts'
-import { defaultWebRoot } from './web-root.ts'
+import { CHECKOUT_DIR, WEB_DIST_DIR } from './web-root.ts'
 
 /** The logger of a server process: one line per entry on stderr, level from SHOAL_LOG_LEVEL. */
 export function serverLogger(env: NodeJS.ProcessEnv = process.env): Logger {
@@ -44,7 +44,9 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         manualApproval: options.manualApproval,
         apiTokens: options.apiTokens,
         tls: options.tlsCert !== undefined && options.tlsKey !== undefined ? { certFile: options.tlsCert, keyFile: options.tlsKey } : undefined,
-        webRoot: defaultWebRoot(),
+        // Served even before it is built: / then says how to build it (never a bare 404).
+        webRoot: WEB_DIST_DIR,
+        webCheckoutDir: CHECKOUT_DIR,
         logger,
       })
       out(`Shoal requester ready`)

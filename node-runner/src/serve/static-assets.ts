@@ -12,11 +12,47 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 }
 
+/** Options of createStaticAssets. */
+export interface StaticAssetsOptions {
+  /** The checkout to name in the page shown while the contribute page is not built. */
+  checkoutDir?: string
+}
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/**
+ * The page served in place of the contribute page while it is not built (e.g. right after
+ * `npm install`): what to run, and a reload every few seconds so the built page appears by itself.
+ */
+export function notBuiltPage(options: StaticAssetsOptions = {}): Response {
+  const where = options.checkoutDir ? `cd ${escapeHtml(options.checkoutDir.replace(/(.)\/+$/, '$1'))} &amp;&amp; ` : ''
+  const body = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="5">
+<title>Shoal: the contribute page is not built yet</title>
+</head>
+<body>
+<h1>This Shoal requester is running; its contribute page is not built yet</h1>
+<p>The page that lets this tab contribute compute is built from <code>web/</code> with Vite. Build it once:</p>
+<pre>${where}npm run build:web</pre>
+<p>(<code>npm start</code> builds it before starting.) This page reloads every 5 seconds and shows the
+contribute page as soon as it is built; no restart is needed. The REST API works meanwhile at
+<a href="/api/v1/agent/alive"><code>/api/v1</code></a>.</p>
+</body>
+</html>
+`
+  return new Response(body, { status: 503, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '5' } })
+}
+
 /**
  * Serves a built web directory (the contribute page) for GET requests outside /api; unknown
- * paths fall back to index.html so page routes work. Paths cannot leave `root`.
+ * paths fall back to index.html so page routes work. Paths cannot leave `root`. While `root`
+ * holds no index.html (not built yet) every page request gets notBuiltPage, never a bare 404;
+ * the directory is looked at on each request, so a build made later is served without a restart.
  */
-export function createStaticAssets(root: string): (request: Request) => Promise<Response> {
+export function createStaticAssets(root: string, options: StaticAssetsOptions = {}): (request: Request) => Promise<Response> {
   const base = normalize(root + sep)
   return async (request) => {
     let path: string
@@ -36,7 +72,7 @@ export function createStaticAssets(root: string): (request: Request) => Promise<
       const body = await readFile(file)
       return new Response(body, { headers: { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' } })
     } catch {
-      return new Response('the contribute page is not built: run `npm run build -w web`\n', { status: 404, headers: { 'content-type': 'text/plain' } })
+      return notBuiltPage(options)
     }
   }
 }

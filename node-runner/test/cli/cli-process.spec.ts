@@ -1,9 +1,11 @@
+import { execFileSync, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
-import { FIXTURES, runShoal } from './cli-harness.ts'
+import { FIXTURES, REPO_ROOT, runShoal } from './cli-harness.ts'
 
 const VERSION = (JSON.parse(await readFile(join(FIXTURES, '../../../package.json'), 'utf8')) as { version: string }).version
 
@@ -22,6 +24,30 @@ describe('shoal as a child process', { timeout: 30_000 }, () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toBe(`CLIENT\nv${VERSION}\n`)
     expect(run.stderr).toBe('')
+  })
+
+  it("works through a symlink on PATH, from another directory, started by the machine's own node (Node 20 here): it re-runs under the clone's Node 24", async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'shoal-path-'))
+    try {
+      await symlink(join(REPO_ROOT, 'node_modules/.bin/shoal'), join(bin, 'shoal'))
+      // PATH as a user's shell has it: no node_modules/.bin, so `node` is the machine's.
+      const systemPath = (process.env.PATH ?? '').split(':').filter((dir) => !dir.includes('node_modules')).join(':')
+      const machineNode = execFileSync('node', ['--version'], { env: { PATH: systemPath }, encoding: 'utf8' }).trim()
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(join(bin, 'shoal'), ['version', '--client', '--no-style'], { cwd: bin, env: { PATH: `${bin}:${systemPath}`, HOME: bin }, stdio: ['ignore', 'pipe', 'pipe'] })
+        let stdout = ''
+        let stderr = ''
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+        child.on('error', reject)
+        child.on('close', (code) => resolve({ code, stdout, stderr }))
+      })
+      expect(run.stderr, `machine node ${machineNode}`).toBe('')
+      expect(run.code).toBe(0)
+      expect(run.stdout).toBe(`CLIENT\nv${VERSION}\n`)
+    } finally {
+      await rm(bin, { recursive: true, force: true })
+    }
   })
 
   it('job validate accepts a valid file with a one-line summary', async () => {

@@ -56,6 +56,55 @@ describe('shoal against a live requester', { timeout: 30_000 }, () => {
     expect(run.stdout).toMatch(/^j-[0-9a-f-]{36}\n$/)
   })
 
+  it('job run of a spec whose Name exists, without a terminal: submits and says it updated job X to version N', async () => {
+    const spec = NOOP_JOB.replace('cli-noop', 'cli-update')
+    const first = await shoal(['job', 'run', '-'], { stdin: spec })
+    expect(first.code).toBe(0)
+    expect(first.stderr).not.toContain('Updated job')
+    const id = /Job ID: (j-[0-9a-f-]{36})/.exec(first.stderr)![1]
+    const second = await shoal(['job', 'run', '-'], { stdin: spec.replace('suite: cli', 'suite: cli-v2') })
+    expect(second.code).toBe(0)
+    expect(second.stderr).toContain(`Updated job cli-update (${id}) to version 2.\n`)
+    expect(second.stderr).toContain(`Job ID: ${id}`)
+    // --id-only stays quiet: only the ID on stdout.
+    const third = await shoal(['job', 'run', '-', '--id-only'], { stdin: spec.replace('suite: cli', 'suite: cli-v3') })
+    expect(third.stdout).toBe(`${id}\n`)
+    expect(third.stderr).not.toContain('Updated job')
+  })
+
+  it('job run on a terminal shows the changes and asks before updating an existing job; no leaves it as it was', async () => {
+    // A terminal cannot be attached to an in-process run: the io says stdin and stderr are terminals
+    // and answers the prompt, as processIo's readline prompt would with what the user typed.
+    const spec = NOOP_JOB.replace('cli-noop', 'cli-ask')
+    await writeFile(join(work, 'ask.yaml'), spec)
+    expect((await shoal(['job', 'run', join(work, 'ask.yaml')])).code).toBe(0)
+    await writeFile(join(work, 'ask.yaml'), spec.replace('suite: cli', 'suite: asked'))
+    const ask = async (answer: string) => {
+      const io = memoryIo({ env: { SHOAL_API_URL: live.url }, realTime: true, cwd: work })
+      io.stderr.isTTY = true
+      const questions: string[] = []
+      io.prompt = async (question) => {
+        questions.push(question)
+        return answer
+      }
+      const code = await runCli(['job', 'run', join(work, 'ask.yaml')], { io })
+      return { code, stderr: io.stderr.text, questions }
+    }
+    const declined = await ask('n')
+    expect(declined.code).toBe(1)
+    expect(declined.stderr).toMatch(/^Job cli-ask \(j-[0-9a-f-]{36}\) exists at version 1\. Submitting this spec updates it to version 2:\n/)
+    expect(declined.stderr).toContain('- Labels.suite: "cli"')
+    expect(declined.stderr).toContain('+ Labels.suite: "asked"')
+    expect(declined.questions).toEqual(['Update job cli-ask to version 2? [y/N] '])
+    expect(declined.stderr).toContain('Error: job cli-ask was not updated (it stays at version 1); nothing was submitted')
+    const described = await shoal(['job', 'describe', 'cli-ask', '--output', 'json'])
+    expect(JSON.parse(described.stdout).Job).toMatchObject({ Version: 1, Labels: { suite: 'cli' } })
+
+    const accepted = await ask('y')
+    expect(accepted.code).toBe(0)
+    expect(accepted.stderr).toMatch(/Updated job cli-ask \(j-[0-9a-f-]{36}\) to version 2\.\n/)
+  })
+
   it('job list shows the job in a table with a short ID, and as full objects in JSON', async () => {
     const table = await shoal(['job', 'list', '--no-style', '--labels', 'suite=cli'])
     expect(table.code).toBe(0)

@@ -118,13 +118,17 @@ Examples:
   shoal job run job.yaml --id-only --wait=false
   shoal job run job.yaml --follow             stream logs while it runs
   shoal job run job.yaml --dry-run            print the normalised job, submit nothing
-  shoal job run job.yaml -V name=world        fill {{.name}} in the spec`,
+  shoal job run job.yaml -V name=world        fill {{.name}} in the spec
+
+A spec whose Name already names a job in its namespace updates that job to a new version (as
+Bacalhau does). On a terminal, job run first shows what changes and asks; otherwise (a pipe, a
+script) it submits and prints "Updated job <name> (<id>) to version <N>." on stderr.`,
     )
     .action(async (file: string | undefined, flags: RunFlags, command: Command) => {
       const spec = await readJobSpec(file, ctx.io)
       fillTemplate(spec, flags, ctx)
       const { job: parsed, warnings } = parseJobText(spec)
-      await submitAndWatch(ctx, command, parsed, { ...flags, waitTimeoutSecs: flags.timeout ?? flags.waitTimeoutSecs }, warnings)
+      await submitAndWatch(ctx, command, parsed, { ...flags, waitTimeoutSecs: flags.timeout ?? flags.waitTimeoutSecs }, warnings, { confirmUpdate: true })
     })
   job.addCommand(run)
 

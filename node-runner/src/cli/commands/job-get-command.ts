@@ -35,7 +35,7 @@ export function defaultJobFolder(idOrName: string, namespace?: string): string {
 /** `shoal job get ID`: download a job's published results. */
 export function jobGetCommand(ctx: CliContext): Command {
   const get = new Command('get')
-    .description("Download a job's published results into ./job-<id>/ (stdout, stderr, exitCode and one folder per output)")
+    .description("Download a job's published results into ./job-<id or name as typed>/: stdout, stderr, exitCode and one folder per ResultPath (empty when the job wrote nothing there)")
     .argument('<id>', 'job ID or name')
     .option('--output-dir <dir>', 'where to write the results (default ./job-<id as given>)')
     .option('--raw', `each execution's result in its own folder, ${RAW_FOLDER}/<execution id>/, instead of one merged result`)
@@ -46,12 +46,16 @@ export function jobGetCommand(ctx: CliContext): Command {
     'after',
     `
 Results are downloaded from the compute nodes that ran the executions, which works when the
-job was published with the local publisher (the default of \`shoal wasm run\`). With several
+job was published with the local publisher (the default of \`shoal wasm run\`). The folder is
+named after the ID or name exactly as you typed it (a short ID from \`shoal job list\` gives
+./job-<short id>/), in the current directory, as Bacalhau names it. Every ResultPath gets its
+folder, empty when the job wrote nothing there. With several
 executions, stdout, stderr and exitCode are appended in order and the output folders merged;
 a file that more than one execution wrote cannot be merged (exit 1, nothing written): use --raw.
 
 Examples:
-  shoal job get j-1234abcd                    writes ./job-j-1234abcd/
+  shoal job get j-1234abcd                    writes ./job-j-1234abcd/ (the short ID \`job list\` shows)
+  shoal job get my-job                        writes ./job-my-job/
   shoal job get j-1234abcd --output-dir ./results
   shoal job get j-1234abcd --raw              ./job-j-1234abcd/raw/<execution id>/ per execution`,
   )

@@ -6,6 +6,7 @@ import type { ShoalClient } from '@shoal/client'
 import { waitForJob } from '../job-progress.ts'
 import { ensureNewline } from '../job-views.ts'
 import { wholeNumber } from '../command-flags.ts'
+import { previewJobUpdate, updatedJobLine } from '../job-update.ts'
 
 /** Default seconds `--wait` waits before giving up (Bacalhau's 600). */
 export const DEFAULT_WAIT_SECONDS = 600
@@ -95,20 +96,31 @@ export interface WatchIntro {
   line: string
 }
 
+/** Options of submitAndWatch beyond the flags. */
+export interface SubmitOptions {
+  /** When the spec's Name is taken, show the diff and ask before updating (only on a terminal; see previewJobUpdate). */
+  confirmUpdate?: boolean
+}
+
 /**
  * Submits a job and then, as Bacalhau's CLI does: prints its ID (--no-wait / --id-only), streams
  * its logs (--follow), or waits with a progress line on stderr and prints the executions' stdout.
  * A failed or stopped job throws ExecutionError (exit code 1).
  */
-export async function submitAndWatch(ctx: CliContext, command: Command, job: Job, flags: RunTimeFlags, warnings: readonly string[] = []): Promise<void> {
+export async function submitAndWatch(ctx: CliContext, command: Command, job: Job, flags: RunTimeFlags, warnings: readonly string[] = [], options: SubmitOptions = {}): Promise<void> {
   if (!flags.hideWarnings && !flags.idOnly) printWarnings(ctx, warnings)
   if (flags.dryRun) {
     ctx.out(dryRunYaml(job))
     return
   }
   const api = await ctx.api(command)
+  const update = await previewJobUpdate(ctx, api, job, { confirm: options.confirmUpdate, signal: ctx.signal })
   const submitted = await api.putJob(job, { force: flags.force, signal: ctx.signal })
   if (!flags.hideWarnings && !flags.idOnly) printWarnings(ctx, submitted.Warnings)
+  if (update && !flags.idOnly) {
+    const version = await api.getJob(submitted.JobID, { signal: ctx.signal }).then((view) => view.Job.Version, () => update.version + 1)
+    ctx.err(`${updatedJobLine(update, version)}\n`)
+  }
   await watchJob(ctx, api, submitted.JobID, flags, { line: `Job successfully submitted. Job ID: ${submitted.JobID}` })
 }
 
