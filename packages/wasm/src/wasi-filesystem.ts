@@ -48,8 +48,10 @@ export interface FilesystemContext {
   nextIno(): bigint
   /** Wall-clock time in nanoseconds, for timestamps. */
   now(): bigint
-  /** Takes `bytes` of file storage from the budget; false when that would exceed it. */
-  reserve(bytes: number): boolean
+  /** Bytes of file storage left in the budget. */
+  available(): number
+  /** Takes `bytes` (at most `available()`) of file storage from the budget. */
+  reserve(bytes: number): void
   /** Gives `bytes` of file storage back. */
   release(bytes: number): void
   /** Called when a write would exceed the budget: throws {@link DiskLimitError}. */
@@ -143,16 +145,18 @@ export class FileInode extends BaseInode {
   }
   /**
    * Sets the size, zero-filling growth; capacity grows geometrically so appends stay linear. The
-   * capacity counts against the filesystem's budget (geometric spare room only while it fits).
+   * capacity counts against the filesystem's budget (spare room only while it fits).
    */
   resize(size: number): void {
     if (size > this.data.byteLength) {
       const current = this.data.byteLength
-      let capacity = Math.max(size, Math.min(current * 2, size + (64 << 20)))
-      if (!this.context.reserve(capacity - current)) {
-        capacity = size
-        if (!this.context.reserve(capacity - current)) this.context.exceeded(capacity - current)
-      }
+      const available = this.context.available()
+      if (size - current > available) this.context.exceeded(size - current)
+      // Doubling keeps appends linear (growing by a fixed step copied a 1 GiB file 16 times); near
+      // the budget the spare room shrinks to what is left, never to zero, as growing by exactly each
+      // write would copy the whole file every time.
+      const capacity = Math.max(size, Math.min(current * 2, current + available))
+      this.context.reserve(capacity - current)
       const grown = new Uint8Array(capacity)
       grown.set(this.contents())
       this.data = grown
@@ -659,10 +663,11 @@ export class WasiFilesystem implements FilesystemContext {
   now(): bigint {
     return this.clock()
   }
-  reserve(bytes: number): boolean {
-    if (this.usedBytes + bytes > this.budgetBytes) return false
+  available(): number {
+    return Math.max(0, this.budgetBytes - this.usedBytes)
+  }
+  reserve(bytes: number): void {
     this.usedBytes += bytes
-    return true
   }
   release(bytes: number): void {
     this.usedBytes = Math.max(0, this.usedBytes - bytes)
@@ -670,7 +675,7 @@ export class WasiFilesystem implements FilesystemContext {
   exceeded(wanted: number): never {
     throw new DiskLimitError(
       this.budgetBytes,
-      `disk limit exceeded: the job's files would grow to ${formatBytes(this.usedBytes + wanted)}, more than its ${formatBytes(this.budgetBytes)} budget (Resources.Disk)`,
+      `disk limit exceeded: the job's files hold ${formatBytes(this.usedBytes)} of its ${formatBytes(this.budgetBytes)} budget (Resources.Disk) and a write needed ${formatBytes(wanted)} more`,
     )
   }
 

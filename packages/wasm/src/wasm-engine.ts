@@ -17,6 +17,7 @@ import type { Mount } from './wasi-filesystem.ts'
 import { WorkerPool } from './worker-pool.ts'
 import type { PooledWorker } from './worker-pool.ts'
 import { SentModules } from './worker-module-cache.ts'
+import { LogRelay } from './log-relay.ts'
 import { createResultChannelBuffer, ResultChannel } from './result-channel.ts'
 import type { EngineToWorker, WorkerDoneMessage, WorkerFailedMessage, WorkerJob, WorkerToEngine } from './worker-protocol.ts'
 
@@ -316,6 +317,7 @@ function runInWorker(
         const channel = state.channel
         let timer: ReturnType<typeof setTimeout> | undefined
         let settled = false
+        const logs = request.onLog && new LogRelay(request.onLog)
         const finish = (outcome: () => void, healthy: boolean) => {
           if (settled) return
           settled = true
@@ -325,17 +327,15 @@ function runInWorker(
           pooled.job = undefined
           if (healthy) pool.release(pooled)
           else pool.discard(pooled)
-          outcome()
+          // The caller gets every log chunk before the outcome.
+          if (logs) void logs.drained().then(outcome)
+          else outcome()
         }
         const onMessage = (data: unknown) => {
           const message = data as WorkerToEngine
           if (!message || !('id' in message) || message.id !== id) return
           if (message.type === 'log') {
-            try {
-              request.onLog?.({ stream: message.stream, data: message.data })
-            } catch {
-              // A failing log consumer must not fail the job.
-            }
+            logs?.push({ stream: message.stream, data: message.data })
           } else if (message.type === 'done') {
             onDone(message)
           } else if (message.type === 'failed') {

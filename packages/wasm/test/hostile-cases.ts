@@ -134,7 +134,7 @@ export function hostileCases(runtime: EngineCaseRuntime): void {
     it('ends a job writing a 4 GiB output file at its disk budget, with the reason', async () => {
       await expect(run({ module: fx('big-file.wasm'), resultPaths: [{ Name: 'outputs', Path: '/outputs' }], limits: { diskBytes: 64 * MiB } })).rejects.toMatchObject({
         code: 'ExecutionError',
-        message: expect.stringMatching(/^disk limit exceeded: the job's files would grow to .*, more than its 64 MiB budget \(Resources\.Disk\)/),
+        message: expect.stringMatching(/^disk limit exceeded: the job's files hold .* of its 64 MiB budget \(Resources\.Disk\) and a write needed 1 MiB more/),
       })
       await expectHealthy()
     })
