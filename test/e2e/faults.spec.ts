@@ -62,7 +62,7 @@ describe('a compute node dies while running a job', () => {
     // The history tells the story: the first execution failed with the node, the retry completed.
     const history = await requester.client.jobHistory(jobId, { limit: 100 })
     const messages = history.Items.map((h) => h.Event.Message)
-    expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^execution ${shortId(first.ID)} on node ${shortId(victim.nodeId)} failed: node ${shortId(victim.nodeId)} .*retrying on another node \\(attempt 2 of 3\\)$`)))
+    expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^execution ${shortId(first.ID)} on node ${shortId(victim.nodeId)} failed: node ${shortId(victim.nodeId)} .* while running this execution .*retrying on another node \\(attempt 2 of 3\\)$`)))
     expect(messages).toContain(`execution ${shortId(retried[0].ID)} completed on node ${shortId(survivor.nodeId)} (exit code 0)`)
   })
 })

@@ -1,3 +1,3 @@
 /** Node worker_threads support for the runtime-neutral engines. */
-export { createNodeWorkerFactory } from './node-worker-factory.ts'
+export { createNodeWorkerFactory, DEFAULT_WORKER_RESOURCE_LIMITS } from './node-worker-factory.ts'
 export type { NodeWorkerFactoryOptions } from './node-worker-factory.ts'

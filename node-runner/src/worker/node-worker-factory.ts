@@ -5,16 +5,24 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { ResourceLimits } from 'node:worker_threads'
-import type { WorkerFactory, WorkerLike } from '@shoal/interface'
+import type { WorkerErrorEvent, WorkerFactory, WorkerLike } from '@shoal/interface'
 
 /** Options of {@link createNodeWorkerFactory}. */
 export interface NodeWorkerFactoryOptions {
-  /** V8 heap limits of each worker (they do not cover WebAssembly memory). */
+  /**
+   * V8 heap limits of each worker: they cover what a job allocates on the JS heap (WASM tables,
+   * GC objects, host-side objects) but not WebAssembly linear memory or ArrayBuffers. A worker that
+   * exceeds them is stopped alone (ERR_WORKER_OUT_OF_MEMORY) instead of the whole process dying
+   * with "JavaScript heap out of memory". Default {@link DEFAULT_WORKER_RESOURCE_LIMITS}.
+   */
   resourceLimits?: ResourceLimits
 }
 
+/** Each worker's heap cap unless set: 256 MiB old generation, 32 MiB young. */
+export const DEFAULT_WORKER_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 }
+
 type MessageListener = (event: { data: unknown }) => void
-type ErrorListener = (event: { message?: string; error?: unknown }) => void
+type ErrorListener = (event: WorkerErrorEvent) => void
 
 const bootstrapUrl = new URL('./node-worker-bootstrap.ts', import.meta.url)
 
@@ -25,7 +33,10 @@ class NodeWorker implements WorkerLike {
   private readonly errorListeners = new Map<ErrorListener, (error: Error) => void>()
   private terminated = false
   constructor(scriptUrl: URL, options: NodeWorkerFactoryOptions) {
-    this.worker = new Worker(bootstrapUrl, { workerData: { scriptUrl: scriptUrl.href }, resourceLimits: options.resourceLimits })
+    this.worker = new Worker(bootstrapUrl, {
+      workerData: { scriptUrl: scriptUrl.href },
+      resourceLimits: options.resourceLimits ?? DEFAULT_WORKER_RESOURCE_LIMITS,
+    })
     // A worker that exits on its own (crash, process.exit) is reported as an error.
     this.worker.on('exit', (code) => {
       if (this.terminated) return
@@ -44,7 +55,10 @@ class NodeWorker implements WorkerLike {
       this.messageListeners.set(listener as MessageListener, wrapped)
       this.worker.on('message', wrapped)
     } else {
-      const wrapped = (error: Error) => (listener as ErrorListener)({ message: error?.message, error })
+      const wrapped = (error: Error) => {
+        const outOfMemory = (error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ;(listener as ErrorListener)({ message: error?.message, error, ...(outOfMemory ? { reason: 'out-of-memory' as const } : {}) })
+      }
       this.errorListeners.set(listener as ErrorListener, wrapped)
       this.worker.on('error', wrapped)
     }

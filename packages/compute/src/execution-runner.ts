@@ -163,7 +163,7 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
         partitionIndex: execution.PartitionIndex ?? 0,
         inputs,
         env: taskEnvironment(request),
-        limits: { timeoutMs: timeoutSeconds * 1000, memoryBytes: request.resources.Memory, outputBytes: limits.outputBytes },
+        limits: { timeoutMs: timeoutSeconds * 1000, memoryBytes: request.resources.Memory, diskBytes: request.resources.Disk, outputBytes: limits.outputBytes },
         deterministic: deterministicOptions(job, execution.PartitionIndex ?? 0, task.Engine.Params),
         onLog: (chunk) => components.logs.append(id, chunk.stream, chunk.data),
       },

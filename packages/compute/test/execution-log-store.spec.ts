@@ -36,4 +36,34 @@ describe('ExecutionLogStore', () => {
     // More lines than are kept: the note again.
     expect(store.read('e-1', 5)!.entries[0].stream).toBe(2)
   })
+
+  it('holds one endless line to the per-execution cap, keeping its end, and still splits lines across chunks', () => {
+    const store = new ExecutionLogStore({ maxCharsPerExecution: 1024 * 1024, maxExecutions: 4 })
+    store.open('e-1')
+    const chunk = bytes('x'.repeat(65535) + 'y')
+    // 32 MiB without a newline, as a job printing one long line sends it.
+    for (let i = 0; i < 512; i++) store.append('e-1', 1, chunk)
+    store.append('e-1', 1, bytes('end\nnext'))
+    const entries = store.read('e-1')!.entries
+    expect(entries[0]!.line).toMatch(/^\[shoal\] 32505860 characters of earlier output are not shown/)
+    expect(entries[1]!.line.length).toBe(1024 * 1024)
+    expect(entries[1]!.line.endsWith('xy' + 'end\n')).toBe(true)
+    store.append('e-1', 1, bytes(' line\n'))
+    store.finish('e-1')
+    expect(store.read('e-1', 1)!.entries).toEqual([{ stream: 1, line: 'next line\n' }])
+  })
+
+  it('keeps the last lines of 8 MiB of short lines across the compactions of what it dropped', () => {
+    const store = new ExecutionLogStore({ maxCharsPerExecution: 1024 * 1024, maxExecutions: 4 })
+    store.open('e-1')
+    const chunk = new Uint8Array(65536).fill(0x78)
+    for (let i = 63; i < chunk.length; i += 64) chunk[i] = 0x0a
+    for (let i = 0; i < 128; i++) store.append('e-1', 1, chunk)
+    store.append('e-1', 1, bytes('last\n'))
+    const { entries } = store.read('e-1')!
+    expect(entries.length).toBe(1 + 16384)
+    expect(entries[0]!.line).toMatch(/^\[shoal\] \d+ characters of earlier output are not shown/)
+    expect(entries.at(-1)).toEqual({ stream: 1, line: 'last\n' })
+    expect(store.read('e-1', 2)!.entries).toEqual([{ stream: 1, line: 'x'.repeat(63) + '\n' }, { stream: 1, line: 'last\n' }])
+  })
 })

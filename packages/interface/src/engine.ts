@@ -17,6 +17,8 @@ export interface ExecutionLimits {
   timeoutMs: number
   /** Linear memory cap in bytes. */
   memoryBytes: number
+  /** Bytes the job's files may hold together (Resources.Disk); 0 = the engine's default. */
+  diskBytes?: number
   /** Cap of each of stdout and stderr kept in full, in bytes; more is dropped and flagged truncated. */
   outputBytes: number
 }

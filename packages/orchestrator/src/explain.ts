@@ -166,9 +166,13 @@ export function explainRetriesExhausted(partition: number, count: number, attemp
   return `${which}failed ${plural(attempts, 'time')}, the most allowed${lastError ? ` (last error: ${lastError})` : ''}; fix the cause and run the job again (job rerun)`
 }
 
-/** Error message of executions lost with their node. */
-export function explainNodeLost(nodeId: string, why: string): string {
-  return `node ${shortId(nodeId)} ${why}`
+/**
+ * Error message of executions lost with their node. When the execution was running there, say so:
+ * a node whose process dies mid-run may have been crashed by that very job, and the retry that
+ * follows must not hide it.
+ */
+export function explainNodeLost(nodeId: string, why: string, running = false): string {
+  return `node ${shortId(nodeId)} ${why}${running ? ' while running this execution (if the node crashed, this job may be the cause)' : ''}`
 }
 
 /** Heartbeats stopped. */

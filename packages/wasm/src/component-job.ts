@@ -10,7 +10,7 @@
 import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
 import type { CappedOutput } from './capped-output.ts'
 import { pathComponents } from './wasi-filesystem.ts'
-import { capMemory } from './wasm-binary.ts'
+import { capModule } from './wasm-binary.ts'
 import type { Mount } from './wasi-filesystem.ts'
 import type { RandomSource, WasiClock } from './wasi-clock.ts'
 import type { WorkerJob } from './worker-protocol.ts'
@@ -72,14 +72,14 @@ async function transpile(bytes: Uint8Array): Promise<TranspiledComponent> {
   return entry
 }
 
-/** The component's core modules compiled with every linear memory capped at `capBytes`. */
+/** The component's core modules compiled with their memories and tables held to `capBytes`. */
 function coreModules(component: TranspiledComponent, capBytes: number): Promise<Map<string, WebAssembly.Module>> {
   let modules = component.compiled.get(capBytes)
   if (!modules) {
     modules = (async () => {
       const compiled = new Map<string, WebAssembly.Module>()
       for (const [path, bytes] of component.coreBytes) {
-        compiled.set(path, await WebAssembly.compile(capMemory(bytes, capBytes) as Uint8Array<ArrayBuffer>))
+        compiled.set(path, await WebAssembly.compile(capModule(bytes, { memoryCapBytes: capBytes }) as Uint8Array<ArrayBuffer>))
       }
       return compiled
     })()

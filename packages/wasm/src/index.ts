@@ -2,7 +2,7 @@
  * @shoal/wasm — the WASM engine: WASI preview1 modules (and preview2 components) in a Worker, the
  * same code in a browser tab, on the edge and on Node. The runtime injects a WorkerFactory.
  */
-export { createWasmEngine, DEFAULT_MEMORY_CAP_BYTES } from './wasm-engine.ts'
+export { createWasmEngine, DEFAULT_DISK_CAP_BYTES, DEFAULT_MEMORY_CAP_BYTES } from './wasm-engine.ts'
 export type { WasmEngine, WasmEngineOptions, WasmEngineStats } from './wasm-engine.ts'
 export { createModuleCache } from './module-cache.ts'
 export type { CompiledModuleCache } from './module-cache.ts'
@@ -12,6 +12,6 @@ export { runWasiCommand, WasiRunError } from './wasi-command.ts'
 export type { WasiCommandInit, WasiCommandResult, LinkedModule } from './wasi-command.ts'
 export { createVirtualClock, createSeededRandom, systemClock, systemRandom } from './wasi-clock.ts'
 export type { WasiClock, RandomSource } from './wasi-clock.ts'
-export { capMemory, detectWasmBinaryKind, MemoryCapError, WASM_PAGE_BYTES } from './wasm-binary.ts'
-export type { WasmBinaryKind } from './wasm-binary.ts'
+export { capModule, detectWasmBinaryKind, MAX_MEMORIES, MAX_TABLES, MemoryCapError, ModuleLimitError, TABLE_ENTRY_BYTES, WASM_PAGE_BYTES } from './wasm-binary.ts'
+export type { ModuleCaps, ModuleLimitCode, WasmBinaryKind } from './wasm-binary.ts'
 export type { Mount } from './wasi-filesystem.ts'

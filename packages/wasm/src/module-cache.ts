@@ -4,7 +4,7 @@
  * also names the module to the workers: each worker keeps the modules it has been sent, so a
  * repeat job on the same worker posts only the key (worker-module-cache.ts).
  */
-import { capMemory } from './wasm-binary.ts'
+import { capModule } from './wasm-binary.ts'
 
 /** Where compiled modules are kept between jobs. */
 export interface CompiledModuleCache {
@@ -64,21 +64,22 @@ export interface CompiledModule {
   module: WebAssembly.Module
 }
 
-/** Compiles `bytes` with every memory capped at `capBytes`, through `cache`. */
+/** Compiles `bytes` held to a `capBytes` memory cap (capModule: memories, tables, no GC), through `cache`. */
 export async function compileWithCap(
   bytes: Uint8Array,
   capBytes: number,
   cache: CompiledModuleCache | undefined,
   stats: CompileStats,
+  allowGc = false,
 ): Promise<CompiledModule> {
-  const key = `${await contentHash(bytes)}:${capBytes}`
+  const key = `${await contentHash(bytes)}:${capBytes}${allowGc ? ':gc' : ''}`
   const cached = cache?.get(key)
   if (cached) {
     stats.hits++
     return { key, module: await cached }
   }
   stats.misses++
-  const compiled = (async () => WebAssembly.compile(capMemory(bytes, capBytes) as Uint8Array<ArrayBuffer>))()
+  const compiled = (async () => WebAssembly.compile(capModule(bytes, { memoryCapBytes: capBytes, allowGc }) as Uint8Array<ArrayBuffer>))()
   cache?.set(key, compiled)
   return { key, module: await compiled }
 }

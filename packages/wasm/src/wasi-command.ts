@@ -3,7 +3,7 @@
  * instantiates import modules then the entry module, calls the entrypoint and returns the exit
  * code. The engine calls it inside a Worker; the conformance runner and benchmarks call it directly.
  */
-import { WasiFilesystem } from './wasi-filesystem.ts'
+import { DiskLimitError, WasiFilesystem } from './wasi-filesystem.ts'
 import type { Mount } from './wasi-filesystem.ts'
 import { createWasiEnvironment, WasiHost, WASIProcExit } from './wasi-host.ts'
 import { systemClock, systemRandom } from './wasi-clock.ts'
@@ -33,6 +33,8 @@ export interface WasiCommandInit {
   onStderr: (data: Uint8Array) => void
   clock?: WasiClock
   random?: RandomSource
+  /** Bytes the job's writable files may hold together; default unbounded. */
+  diskBudgetBytes?: number
   /** `module` already instantiated (see {@link prepareWasiStandby}); used up by this run. */
   standby?: WasiStandby
 }
@@ -43,8 +45,8 @@ export interface WasiCommandResult {
   filesystem: WasiFilesystem
 }
 
-/** Why a command could not be run to an end. */
-export type WasiRunFailure = 'link' | 'entrypoint' | 'trap'
+/** Why a command could not be run to an end; `limit`: it exceeded a budget (disk). */
+export type WasiRunFailure = 'link' | 'entrypoint' | 'trap' | 'limit'
 
 /** The command could not be linked, had no entrypoint, or trapped. */
 export class WasiRunError extends Error {
@@ -129,7 +131,7 @@ export function prepareWasiStandby(module: WebAssembly.Module): WasiStandby | un
 /** Runs the command; resolves its exit code (any value), throws {@link WasiRunError} otherwise. */
 export function runWasiCommand(init: WasiCommandInit): WasiCommandResult {
   const clock = init.clock ?? systemClock
-  const filesystem = new WasiFilesystem(() => clock.realtime())
+  const filesystem = new WasiFilesystem({ now: () => clock.realtime(), budgetBytes: init.diskBudgetBytes })
   for (const mount of init.mounts) filesystem.mount(mount)
   const environment = createWasiEnvironment({
     args: init.args,
@@ -154,6 +156,7 @@ export function runWasiCommand(init: WasiCommandInit): WasiCommandResult {
       instance = new WebAssembly.Instance(module, moduleImports)
     } catch (error) {
       if (error instanceof WASIProcExit) throw error
+      if (error instanceof DiskLimitError) throw new WasiRunError('limit', error.message, 0, error)
       const failure = error instanceof WebAssembly.LinkError ? 'link' : 'trap'
       throw new WasiRunError(failure, `instantiating the module failed: ${messageOf(error)}`, 0, error)
     }
@@ -185,6 +188,7 @@ export function runWasiCommand(init: WasiCommandInit): WasiCommandResult {
   } catch (error) {
     if (error instanceof WASIProcExit) return { exitCode: error.code, filesystem }
     if (error instanceof WasiRunError) throw error
+    if (error instanceof DiskLimitError) throw new WasiRunError('limit', error.message, host?.memory?.buffer.byteLength ?? 0, error)
     throw new WasiRunError('trap', messageOf(error), host?.memory?.buffer.byteLength ?? 0, error)
   }
 }

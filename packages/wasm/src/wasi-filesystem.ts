@@ -7,6 +7,7 @@
  */
 import { Fd, Inode, wasi } from '@bjorn3/browser_wasi_shim'
 import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
+import { formatBytes } from './wasm-binary.ts'
 
 const R = wasi
 /** Rights a directory descriptor holds. */
@@ -42,11 +43,33 @@ export class WasiFilestat extends wasi.Filestat {
   }
 }
 
-/** Shared by every inode of one filesystem: inode numbers and the clock for timestamps. */
+/** Shared by every inode of one filesystem: inode numbers, the clock for timestamps, the disk budget. */
 export interface FilesystemContext {
   nextIno(): bigint
   /** Wall-clock time in nanoseconds, for timestamps. */
   now(): bigint
+  /** Bytes of file storage left in the budget. */
+  available(): number
+  /** Takes `bytes` (at most `available()`) of file storage from the budget. */
+  reserve(bytes: number): void
+  /** Gives `bytes` of file storage back. */
+  release(bytes: number): void
+  /** Called when a write would exceed the budget: throws {@link DiskLimitError}. */
+  exceeded(wanted: number): never
+}
+
+/**
+ * A job wrote more to its in-memory filesystem than its budget (Resources.Disk, else the node's
+ * default). Thrown out of the write so the job ends at once with this reason: files live in the
+ * worker's memory, and a program that ignores a failed write would otherwise loop until its timeout.
+ */
+export class DiskLimitError extends Error {
+  readonly budgetBytes: number
+  constructor(budgetBytes: number, message: string) {
+    super(message)
+    this.name = 'DiskLimitError'
+    this.budgetBytes = budgetBytes
+  }
 }
 
 /** An inode with timestamps and a link count. */
@@ -120,12 +143,27 @@ export class FileInode extends BaseInode {
   contents(): Uint8Array {
     return this.data.subarray(0, this.size)
   }
-  /** Sets the size, zero-filling growth; capacity grows geometrically so appends stay linear. */
+  /**
+   * Sets the size, zero-filling growth; capacity grows geometrically so appends stay linear. The
+   * capacity counts against the filesystem's budget (spare room only while it fits).
+   */
   resize(size: number): void {
     if (size > this.data.byteLength) {
-      const grown = new Uint8Array(Math.max(size, Math.min(this.data.byteLength * 2, size + (64 << 20))))
+      const current = this.data.byteLength
+      const available = this.context.available()
+      if (size - current > available) this.context.exceeded(size - current)
+      // Doubling keeps appends linear (growing by a fixed step copied a 1 GiB file 16 times); near
+      // the budget the spare room shrinks to what is left, never to zero, as growing by exactly each
+      // write would copy the whole file every time.
+      const capacity = Math.max(size, Math.min(current * 2, current + available))
+      this.context.reserve(capacity - current)
+      const grown = new Uint8Array(capacity)
       grown.set(this.contents())
       this.data = grown
+    } else if (size === 0 && !this.readOnly) {
+      // Truncation to empty (O_TRUNC, rewrite loops) gives the storage back.
+      this.context.release(this.data.byteLength)
+      this.data = new Uint8Array(0)
     } else if (size < this.size) {
       this.data.fill(0, size, this.size)
     }
@@ -598,13 +636,25 @@ export function pathComponents(path: string): string[] {
   return parts
 }
 
+/** Options of a {@link WasiFilesystem}. */
+export interface WasiFilesystemInit {
+  /** Wall-clock time in nanoseconds, for timestamps. */
+  now: () => bigint
+  /** Bytes the job's writable files may hold together (copies of read-write inputs included). Default: unbounded. */
+  budgetBytes?: number
+}
+
 /** One in-memory filesystem: a read-only root holding the mounts. */
 export class WasiFilesystem implements FilesystemContext {
   readonly root: DirectoryInode
+  /** Bytes of writable file storage in use. */
+  usedBytes = 0
+  readonly budgetBytes: number
   private ino = 1n
   private readonly clock: () => bigint
-  constructor(now: () => bigint) {
-    this.clock = now
+  constructor(init: WasiFilesystemInit) {
+    this.clock = init.now
+    this.budgetBytes = init.budgetBytes ?? Infinity
     this.root = new DirectoryInode(this, true)
   }
   nextIno(): bigint {
@@ -612,6 +662,21 @@ export class WasiFilesystem implements FilesystemContext {
   }
   now(): bigint {
     return this.clock()
+  }
+  available(): number {
+    return Math.max(0, this.budgetBytes - this.usedBytes)
+  }
+  reserve(bytes: number): void {
+    this.usedBytes += bytes
+  }
+  release(bytes: number): void {
+    this.usedBytes = Math.max(0, this.usedBytes - bytes)
+  }
+  exceeded(wanted: number): never {
+    throw new DiskLimitError(
+      this.budgetBytes,
+      `disk limit exceeded: the job's files hold ${formatBytes(this.usedBytes)} of its ${formatBytes(this.budgetBytes)} budget (Resources.Disk) and a write needed ${formatBytes(wanted)} more`,
+    )
   }
 
   /** Places `mount.node` at `mount.path`; directories on the way are created read-only. */
@@ -661,7 +726,11 @@ export class WasiFilesystem implements FilesystemContext {
   }
 
   private build(node: FileTreeNode, readOnly: boolean): BaseInode {
-    if (node.kind === 'file') return new FileInode(this, readOnly ? node.data : node.data.slice(), readOnly)
+    if (node.kind === 'file') {
+      // A writable copy of an input counts against the budget like any file the job writes.
+      if (!readOnly) this.usedBytes += node.data.byteLength
+      return new FileInode(this, readOnly ? node.data : node.data.slice(), readOnly)
+    }
     const dir = new DirectoryInode(this, readOnly)
     this.fill(dir, node, readOnly)
     return dir

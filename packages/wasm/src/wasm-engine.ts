@@ -3,7 +3,7 @@
  * edge and on Node (the runtime injects the WorkerFactory). Preview1 core modules run on Shoal's
  * WASI host (wasi-host.ts); preview2 components run through jco (component-job.ts).
  */
-import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, LongTimeout, WorkerFactory } from '@shoal/interface'
+import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, LongTimeout, WorkerErrorEvent, WorkerFactory } from '@shoal/interface'
 import { clearLongTimeout, setLongTimeout } from '@shoal/interface'
 import { AbortError, ExecutionError, TimeoutError } from '@shoal/models'
 import type { Task } from '@shoal/models'
@@ -12,13 +12,14 @@ import { compileWithCap, createModuleCache, sha256Hex } from './module-cache.ts'
 import type { CompiledModule, CompiledModuleCache, CompileStats } from './module-cache.ts'
 import { decodeWasmEngineParams } from './wasm-engine-params.ts'
 import type { WasmEngineParams } from './wasm-engine-params.ts'
-import { detectWasmBinaryKind, formatBytes, hasStartSection, MemoryCapError, WASM_PAGE_BYTES } from './wasm-binary.ts'
+import { detectWasmBinaryKind, formatBytes, hasStartSection, MemoryCapError, ModuleLimitError, WASM_PAGE_BYTES } from './wasm-binary.ts'
 import { findUnresolvedImport, moduleShape, WASI_MODULE_NAMES } from './wasi-command.ts'
 import { findWasiSignatureMismatch } from './wasi-import-signatures.ts'
 import type { Mount } from './wasi-filesystem.ts'
 import { WorkerPool } from './worker-pool.ts'
 import type { PooledWorker } from './worker-pool.ts'
 import { SentModules } from './worker-module-cache.ts'
+import { LogRelay } from './log-relay.ts'
 import { createResultChannelBuffer, ResultChannel } from './result-channel.ts'
 import type { EngineToWorker, WorkerDoneMessage, WorkerFailedMessage, WorkerJob, WorkerToEngine } from './worker-protocol.ts'
 
@@ -32,6 +33,14 @@ export interface WasmEngineOptions {
   poolSize?: number
   /** Linear memory cap when a job sets none (Resources.Memory). Default 1 GiB. */
   defaultMemoryCapBytes?: number
+  /** Budget of a job's written files when it sets no Resources.Disk (they live in the worker's memory). Default 1 GiB. */
+  defaultDiskCapBytes?: number
+  /**
+   * Run WasmGC modules. Their objects live on the worker's JS heap, outside Resources.Memory: only
+   * turn this on where each worker has a heap limit (node-runner's worker factory sets one).
+   * Default false: such modules are refused.
+   */
+  allowWasmGc?: boolean
   /** Where compiled modules are kept between jobs; `false` compiles every time. Default: 64 in memory. */
   compileCache?: CompiledModuleCache | false
 }
@@ -52,6 +61,8 @@ export interface WasmEngine extends Engine {
 
 /** 1 GiB: the memory cap of a job that sets none. */
 export const DEFAULT_MEMORY_CAP_BYTES = 1024 * 1024 * 1024
+/** 1 GiB: the budget of the files a job writes when it sets no Resources.Disk. */
+export const DEFAULT_DISK_CAP_BYTES = 1024 * 1024 * 1024
 /** The largest memory a 32-bit WebAssembly module can address: 4 GiB. */
 const MAX_MEMORY32_BYTES = 65536 * WASM_PAGE_BYTES
 const MAX_LINKED_MODULES = 64
@@ -59,6 +70,7 @@ const MAX_LINKED_MODULES = 64
 /** Creates the `wasm` engine. Call `stop()` to terminate its workers. */
 export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   const defaultCap = options.defaultMemoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES
+  const defaultDisk = options.defaultDiskCapBytes ?? DEFAULT_DISK_CAP_BYTES
   const cache = options.compileCache === false ? undefined : (options.compileCache ?? createModuleCache())
   const compileStats: CompileStats = { hits: 0, misses: 0 }
   const pool = new WorkerPool({
@@ -77,12 +89,20 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
       })
     }
     try {
-      return await compileWithCap(bytes, capBytes, cache, compileStats)
+      return await compileWithCap(bytes, capBytes, cache, compileStats, options.allowWasmGc ?? false)
     } catch (error) {
       if (error instanceof MemoryCapError) {
         throw new ExecutionError(`out of memory: ${what} ${error.message} (Resources.Memory)`, {
           component: 'wasm',
           hint: `raise the task's Resources.Memory above ${formatBytes(error.declaredBytes)} or build the module with a smaller initial memory`,
+        })
+      }
+      if (error instanceof ModuleLimitError) {
+        throw new ExecutionError(`refused: ${what}: ${error.message}`, {
+          component: 'wasm',
+          cause: error,
+          details: { code: error.code },
+          hint: moduleLimitHint(error),
         })
       }
       throw new ExecutionError(`${what} is not a valid WebAssembly module: ${messageOf(error)}`, {
@@ -157,6 +177,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
       outputBytes: Math.max(0, request.limits.outputBytes),
       streamLogs: request.onLog !== undefined,
       memoryCapBytes: capBytes,
+      diskBudgetBytes: (request.limits.diskBytes ?? 0) > 0 ? request.limits.diskBytes! : defaultDisk,
       standby: prepared.standby ?? false,
       deterministic: request.deterministic && {
         epochNs: BigInt(Math.trunc(request.deterministic.epochNs)),
@@ -306,6 +327,7 @@ function runInWorker(
         const channel = state.channel
         let timer: LongTimeout | undefined
         let settled = false
+        const logs = request.onLog && new LogRelay(request.onLog)
         const finish = (outcome: () => void, healthy: boolean) => {
           if (settled) return
           settled = true
@@ -315,17 +337,15 @@ function runInWorker(
           pooled.job = undefined
           if (healthy) pool.release(pooled)
           else pool.discard(pooled)
-          outcome()
+          // The caller gets every log chunk before the outcome.
+          if (logs) void logs.drained().then(outcome)
+          else outcome()
         }
         const onMessage = (data: unknown) => {
           const message = data as WorkerToEngine
           if (!message || !('id' in message) || message.id !== id) return
           if (message.type === 'log') {
-            try {
-              request.onLog?.({ stream: message.stream, data: message.data })
-            } catch {
-              // A failing log consumer must not fail the job.
-            }
+            logs?.push({ stream: message.stream, data: message.data })
           } else if (message.type === 'done') {
             onDone(message)
           } else if (message.type === 'failed') {
@@ -348,8 +368,16 @@ function runInWorker(
           const message = settled ? undefined : channel?.take(id)
           if (message) onDone(message)
         }
-        const onError = (event: { message?: string; error?: unknown }) => {
+        const onError = (event: WorkerErrorEvent) => {
           const detail = event.message ?? messageOf(event.error)
+          if (event.reason === 'out-of-memory') {
+            const error = new ExecutionError(
+              `memory limit exceeded: the job's WASM worker reached its heap limit (${detail}) and was stopped; only this job failed`,
+              { component: 'wasm', cause: event.error, hint: "raise the task's Resources.Memory, or make the program allocate less (tables, host buffers)" },
+            )
+            finish(() => reject(error), false)
+            return
+          }
           finish(() => reject(new ExecutionError(`the WASM worker crashed: ${detail}`, { component: 'wasm', cause: event.error })), false)
         }
         const onAbort = () =>
@@ -408,8 +436,17 @@ function failureError(message: WorkerFailedMessage, capBytes: number): Execution
     }
     return new ExecutionError(`the module trapped: ${message.message}`, { component: 'wasm', hint: 'a trap is a crash inside the program (e.g. abort, unreachable, out-of-bounds access): see its stderr' })
   }
+  if (message.failure === 'limit') {
+    return new ExecutionError(message.message, { component: 'wasm', hint: "raise the task's Resources.Disk, or make the program write less" })
+  }
   if (message.failure === 'internal') return new ExecutionError(`the WASM worker failed: ${message.message}`, { component: 'wasm' })
   return new ExecutionError(message.message, { component: 'wasm' })
+}
+
+function moduleLimitHint(error: ModuleLimitError): string {
+  if (error.code === 'gc-types') return 'build the program for linear memory (wasm32-wasi, without -mgc / a GC target)'
+  if (error.code === 'table-too-large') return "raise the task's Resources.Memory, or declare a smaller table"
+  return 'build the program as a single-memory WASI module (wasm32-wasi)'
 }
 
 async function sha256Bytes(text: string): Promise<Uint8Array> {

@@ -9,7 +9,7 @@ import type { RandomSource, WasiClock } from './wasi-clock.ts'
 import { runWasiCommand, WasiRunError } from './wasi-command.ts'
 import type { WorkerJob, WorkerToEngine } from './worker-protocol.ts'
 import { ComponentRunError, runComponentJob } from './component-job.ts'
-import { MemoryCapError } from './wasm-binary.ts'
+import { MemoryCapError, ModuleLimitError } from './wasm-binary.ts'
 import type { WorkerDoneMessage, WorkerFailedMessage } from './worker-protocol.ts'
 import type { HeldModules } from './worker-module-cache.ts'
 import { writeResult } from './result-channel.ts'
@@ -58,6 +58,7 @@ export async function runWorkerJob(id: number, job: WorkerJob, context: WorkerJo
         args: job.args,
         env: job.env,
         mounts: job.mounts,
+        diskBudgetBytes: job.diskBudgetBytes,
         onStdout: (data) => stdout.write(data),
         onStderr: (data) => stderr.write(data),
         ...sources,
@@ -121,6 +122,7 @@ function classify(error: unknown): [WorkerFailedMessage['failure'], string] {
   const message = error instanceof Error ? error.message : String(error)
   if (error instanceof WasiRunError) return [error.failure, message]
   if (error instanceof MemoryCapError) return ['link', `out of memory: the component ${message} (Resources.Memory)`]
+  if (error instanceof ModuleLimitError) return ['link', `refused: the component's core module: ${message}`]
   if (error instanceof ComponentRunError) return ['entrypoint', message]
   if (error instanceof WebAssembly.RuntimeError || error instanceof RangeError) return ['trap', message]
   return ['internal', message]

@@ -2,13 +2,13 @@
  * A small pool of WASM workers: one job per worker at a time, workers started lazily and
  * replaced after being terminated (a timed-out or cancelled job kills its worker).
  */
-import type { WorkerFactory, WorkerLike } from '@shoal/interface'
+import type { WorkerErrorEvent, WorkerFactory, WorkerLike } from '@shoal/interface'
 import { AbortError, ExecutionError } from '@shoal/models'
 
 /** What a job in progress listens to; one job per worker at a time. */
 export interface WorkerJobListener {
   onMessage(data: unknown): void
-  onError(event: { message?: string; error?: unknown }): void
+  onError(event: WorkerErrorEvent): void
 }
 
 /**
@@ -131,7 +131,7 @@ export class WorkerPool {
       if (ready) pooled.job?.onMessage(event.data)
       else if ((event.data as { type?: string })?.type === 'ready') done()
     }
-    const onError = (event: { message?: string; error?: unknown }) => {
+    const onError = (event: WorkerErrorEvent) => {
       if (ready) pooled.job?.onError(event)
       else done(event.error ?? new Error(event.message ?? 'unknown error'))
     }

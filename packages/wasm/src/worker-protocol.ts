@@ -37,6 +37,8 @@ export interface WorkerJob {
   /** Whether the engine wants log batches while the job runs. */
   streamLogs: boolean
   deterministic?: { epochNs: bigint; seed: Uint8Array }
+  /** Bytes the job's writable files may hold together (its in-memory filesystem). */
+  diskBudgetBytes: number
   /** Linear memory cap; core modules arrive already capped, components are capped in the worker. */
   memoryCapBytes: number
   /**
@@ -78,7 +80,7 @@ export interface WorkerDoneMessage {
 export interface WorkerFailedMessage {
   type: 'failed'
   id: number
-  failure: 'link' | 'entrypoint' | 'trap' | 'internal'
+  failure: 'link' | 'entrypoint' | 'trap' | 'limit' | 'internal'
   message: string
   /** The entry module's linear memory size when it failed. */
   memoryBytes: number

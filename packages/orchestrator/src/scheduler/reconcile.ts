@@ -111,7 +111,10 @@ export function reconcile(input: SchedulerInput, plan: Plan, view: ExecutionView
     return true
   }
   for (const e of view.active()) {
-    if (!input.isNodeAlive(e.NodeID)) failExecution(input, view, e, explainNodeLost(e.NodeID, input.nodeLostReason(e.NodeID)), false)
+    if (!input.isNodeAlive(e.NodeID)) {
+      const running = e.ComputeState.StateType === ExecutionState.Running
+      failExecution(input, view, e, explainNodeLost(e.NodeID, input.nodeLostReason(e.NodeID), running), false)
+    }
   }
   const timeouts = effectiveTimeouts(job, input.settings)
   if (timeouts.totalS > 0) {

@@ -28,6 +28,8 @@ describe('node failures', () => {
     const lost = executions.find((e) => e.NodeID === 'n-a')!
     expect(lost.ComputeState.StateType).toBe(ExecutionState.Failed)
     expect(lost.RunOutput?.ErrorMsg).toContain('closed its connection')
+    expect(lost.RunOutput?.ErrorMsg).toContain('while running this execution')
+    expect((await h.history(jobId)).some((m) => m.includes('while running this execution') && m.includes('retrying on another node'))).toBe(true)
     expect(executions.find((e) => e.NodeID === 'n-b')?.ComputeState.StateType).toBe(ExecutionState.Completed)
     expect((await h.history(jobId)).some((m) => m.includes('retrying on another node (attempt 2 of 3)'))).toBe(true)
     const nodes = await h.requester.listNodes()
