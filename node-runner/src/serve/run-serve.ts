@@ -40,6 +40,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         joinToken: options.joinToken,
         manualApproval: options.manualApproval,
         apiTokens: options.apiTokens,
+        config: { defaultQueueTimeoutS: options.defaultQueueTimeoutS ?? 0 },
         webRoot: defaultWebRoot(),
         logger,
       })
