@@ -39,6 +39,8 @@ function helloJob(wasm: Uint8Array): unknown {
         // A hello-world declares what it needs, so a 2-core node runs 20 at once rather than 4 (default 500m).
         Resources: { CPU: '100m', Memory: '64Mb' },
         Network: { Type: 'None' },
+        // A burst beyond what the nodes run at once waits its turn (without a QueueTimeout it fails at once).
+        Timeouts: { QueueTimeout: 600 },
       },
     ],
   }

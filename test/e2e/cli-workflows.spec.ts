@@ -70,7 +70,9 @@ beforeAll(async () => {
   for (const name of ['ticker-run', 'ticker-logs']) await writeJob(name, inlineWasmJob(tickerPath, { name, executionTimeoutS: 60 }))
   // The compute node of the first stack offers one CPU: a 1-CPU job occupies it entirely.
   await writeJob('loop', inlineWasmJob(wasmFixture('loop'), { name: 'forever', cpu: '1', executionTimeoutS: 300 }))
-  for (const name of ['hello-after-stop', 'hello-rerun', 'hello-queued', 'hello-token']) await writeJob(name, inlineWasmJob(wasmFixture('hello'), { name, cpu: '1' }))
+  for (const name of ['hello-after-stop', 'hello-rerun', 'hello-token']) await writeJob(name, inlineWasmJob(wasmFixture('hello'), { name, cpu: '1' }))
+  // Waits for a node to be approved: without a QueueTimeout a job no node can take fails at once.
+  await writeJob('hello-queued', inlineWasmJob(wasmFixture('hello'), { name: 'hello-queued', cpu: '1', queueTimeoutS: 120 }))
 })
 
 afterAll(async () => {

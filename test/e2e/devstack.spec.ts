@@ -156,13 +156,37 @@ describe('shoal devstack', () => {
     expect(executions.every((e) => /^env BACALHAU_PARTITION_COUNT=3$/m.test(e.RunOutput!.Stdout))).toBe(true)
   })
 
-  it('queues a job no node can run with the reason in its history, and fails it at its QueueTimeout', async () => {
+  it('fails `shoal docker run busybox echo hi` at once while no node offers docker, naming the engines the nodes offer', async () => {
+    const nodes = await json<NodeState[]>(['node', 'list'])
+    const engines = [...new Set(nodes.flatMap((n) => n.Info.ComputeNodeInfo?.ExecutionEngines ?? []))].sort()
+    expect(engines).not.toContain('docker')
+    const run = await shoal(['docker', 'run', 'busybox', 'echo', 'hi'])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('Job successfully submitted')
+    expect(run.stderr).toContain(`failed: not enough nodes to run job: 0 of 3 nodes can run it — 3 lack engine docker (they offer ${engines.join(', ')})`)
+    // It never waited in the queue: no Queued state, and the default QueueTimeout is none.
+    expect(run.stderr).not.toContain('Queued')
+    const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
+    const history = await json<JobHistory[]>(['job', 'history', jobId])
+    expect(history.map((h) => h.JobState?.New).filter((state) => state !== undefined)).not.toContain('Queued')
+  })
+
+  it('accepts a job with an engine type no node knows and fails it at once, as Bacalhau ("not enough nodes … vroomvroom")', async () => {
+    const spec = ['Name: vroom', 'Type: batch', 'Count: 1', 'Tasks:', '  - Name: main', '    Engine:', '      Type: vroomvroom', ''].join('\n')
+    const run = await shoal(['job', 'run', '-'], { input: spec })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('Job successfully submitted')
+    expect(run.stderr).toMatch(/failed: not enough nodes to run job: 0 of 3 nodes can run it — 3 lack engine vroomvroom \(they offer [a-z, ]*wasm[a-z, ]*\)/)
+  })
+
+  it('queues a job no node can run when it has a QueueTimeout, shows why live on the progress line, and fails it at its QueueTimeout', async () => {
     const spec = ['Name: needs-docker', 'Type: batch', 'Count: 1', 'Tasks:', '  - Name: main', '    Engine:', '      Type: docker', '      Params:', '        Image: ubuntu:24.04', '    Timeouts:', '      QueueTimeout: 3', ''].join('\n')
-    // `job run` waits, shows the job Queued, and fails once its QueueTimeout has passed.
+    // `job run` waits, shows the job Queued with its reason, and fails once its QueueTimeout has passed.
     const run = await shoal(['job', 'run', '-'], { input: spec })
     expect(run.code).toBe(1)
     const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
-    expect(run.stderr).toMatch(/Job j-\w+\s+Queued/)
+    expect(run.stderr).toMatch(/^Job j-\w+ {2}Queued: 0 of 3 nodes can run it — 3 lack engine docker \(they offer [^)]+\); waiting up to 3 s \(QueueTimeout\) for nodes to join or free up$/m)
     expect(run.stderr).toMatch(/failed: no node could take the job within its QueueTimeout of 3 s: 0 of 3 nodes can run it — 3 lack engine docker/)
 
     const history = await json<JobHistory[]>(['job', 'history', jobId])

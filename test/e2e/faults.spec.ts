@@ -107,10 +107,11 @@ describe('the requester dies with jobs in flight', () => {
     const nodeIds = computes.map((c) => c.nodeId)
     await waitForComputeNodes(requester.client, 2, { nodeIds })
 
-    // 20 short jobs (~0.2 s of CPU each), submitted without waiting.
+    // 20 short jobs (~0.2 s of CPU each), submitted without waiting. More than the nodes run at
+    // once: they wait their turn (and for the nodes to come back) within their QueueTimeout.
     const jobIds = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
-        const answer = await requester.client.putJob(inlineWasmJob(wasmFixture('compute'), { name: `flight-${i}`, args: ['60000000'], cpu: '1', executionTimeoutS: 120 }))
+        const answer = await requester.client.putJob(inlineWasmJob(wasmFixture('compute'), { name: `flight-${i}`, args: ['60000000'], cpu: '1', executionTimeoutS: 120, queueTimeoutS: 300 }))
         return answer.JobID
       }),
     )

@@ -136,6 +136,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'serve.data-dir': { description: 'Where jobs, results and node keys are kept', env: ['SHOAL_DATA_DIR'], flag: '--data-dir', default: ({ configDirectory }) => join(configDirectory, 'data'), bacalhau: ['DataDir'] },
   'serve.join-token': { description: 'Secret compute nodes present to join (requester), and that this compute node presents', env: ['SHOAL_JOIN_TOKEN'], flag: '--join-token', secret: true, bacalhau: ['Orchestrator.Auth.Token', 'Compute.Auth.Token'] },
   'serve.manual-approval': { description: 'New compute nodes wait in PENDING until `shoal node approve`', env: ['SHOAL_MANUAL_APPROVAL'], flag: '--manual-approval', default: 'false', type: 'boolean', bacalhau: ['Orchestrator.NodeManager.ManualApproval'], validate: validBoolean },
+  'serve.default-queue-timeout': { description: 'Seconds a job that sets no Timeouts.QueueTimeout may wait for a node; 0 = none: a job no node can run now fails at once (Bacalhau\'s default)', env: ['SHOAL_DEFAULT_QUEUE_TIMEOUT'], flag: '--default-queue-timeout', default: '0', type: 'number', validate: validWholeNumber },
   'serve.api-tokens': { description: 'Bearer tokens the REST API requires, with their scopes ("token:read,write;token2:read"); unset = no auth', env: ['SHOAL_API_TOKENS'], flag: '--api-tokens', secret: true, validate: validApiTokens },
   'serve.api-tokens-file': { description: 'File of API tokens, one "token:read,write" a line (# comments); added to serve.api-tokens', env: ['SHOAL_API_TOKENS_FILE'], flag: '--api-tokens-file' },
   'serve.insecure': { description: 'Listen on a non-loopback address without API tokens or a join token (a warning is printed on every start)', env: ['SHOAL_INSECURE'], flag: '--insecure', default: 'false', type: 'boolean', validate: validBoolean },
@@ -393,6 +394,8 @@ export interface ServeSettings {
   dataDir: string
   joinToken?: string
   manualApproval: boolean
+  /** QueueTimeout (s) of jobs that set none; 0 = fail at once when no node can run them. */
+  defaultQueueTimeoutS: number
   /** Tokens from serve.api-tokens; undefined = no auth (the tokens file is read by `shoal serve`). */
   apiTokens?: ApiTokenGrant[]
   /** serve.api-tokens-file, not yet read. */
@@ -439,6 +442,7 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     dataDir: text(config, 'serve.data-dir') as string,
     joinToken: text(config, 'serve.join-token'),
     manualApproval: parseConfigBoolean(text(config, 'serve.manual-approval') ?? 'false'),
+    defaultQueueTimeoutS: whole(config, 'serve.default-queue-timeout') ?? 0,
     apiTokens: config.values['serve.api-tokens'] ? parseApiTokens(text(config, 'serve.api-tokens') as string) : undefined,
     apiTokensFile: text(config, 'serve.api-tokens-file'),
     insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),

@@ -17,6 +17,8 @@ export interface ServeCommandOptions {
   allowListedLocalPaths: { path: string; readWrite: boolean }[]
   joinToken?: string
   manualApproval: boolean
+  /** QueueTimeout (s) of jobs that set none (serve.default-queue-timeout); 0 = fail at once. */
+  defaultQueueTimeoutS?: number
   /** Bearer tokens the requester's REST API requires; undefined = the API is open. */
   apiTokens?: { token: string; scopes: ('read' | 'write' | 'admin')[] }[]
   capacityCpu?: string

@@ -6,6 +6,8 @@ export interface TextSink {
   write(text: string): unknown
   /** True when the sink is an interactive terminal (progress lines are redrawn in place). */
   isTTY?: boolean
+  /** Width of the terminal, when it is one (a redrawn line must fit on one row). */
+  columns?: number
 }
 
 /**

@@ -11,6 +11,11 @@ export interface WaitForJobOptions {
   intervalMs?: number
   /** Print progress to stderr (a redrawn line on a TTY, one line per change otherwise). */
   progress: boolean
+  /**
+   * What ends the wait: `settled` (default) a final state (Running for daemon/service jobs);
+   * `started` leaving Pending/Queued, i.e. running or ended (before following its logs).
+   */
+  until?: 'settled' | 'started'
   signal?: AbortSignal
 }
 
@@ -32,6 +37,31 @@ export function executionSummary(executions: readonly Execution[]): string {
   return [...counts].map(([name, n]) => `${n} ${name}`).join(', ')
 }
 
+/** True when the job runs or has ended: it no longer waits (Pending, Queued) for a node. */
+export function hasStarted(job: Job): boolean {
+  const state = job.State?.StateType
+  return state !== undefined && state !== 'Pending' && state !== 'Queued' && state !== 'Undefined'
+}
+
+/**
+ * The progress line of a job: state, executions and, while it is Queued, why (the reason the
+ * requester keeps in its state message), e.g.
+ * `Job j-1234abcd  Queued: 0 of 3 nodes can run it — 3 lack engine docker (they offer wasm); …`.
+ */
+export function progressLine(job: Job, executions: readonly Execution[]): string {
+  const state = job.State?.StateType ?? 'Undefined'
+  const summary = executionSummary(executions)
+  const reason = state === 'Queued' ? (job.State?.Message ?? '').replace(/^queued: /i, '') : ''
+  return `Job ${shortId(job.ID)}  ${state}${reason ? `: ${reason}` : ''}${summary ? `  (${summary})` : ''}`
+}
+
+// A redrawn line must fit on one terminal row, or clearing it leaves the wrapped part behind.
+function fit(text: string, columns: number | undefined, reserved: number): string {
+  const room = (columns ?? 0) - reserved
+  if (room <= 10 || text.length < room) return text
+  return `${text.slice(0, room - 1)}…`
+}
+
 /** True when a job of this type has reached the state the CLI waits for. */
 export function isSettled(job: Job): boolean {
   const state = job.State?.StateType
@@ -42,7 +72,9 @@ export function isSettled(job: Job): boolean {
 
 /**
  * Polls the job until it settles (Completed, Failed, Stopped; Running for daemon/service jobs),
- * printing progress to stderr. Throws TimeoutError after `timeoutSeconds`; the job keeps running.
+ * or with `until: 'started'` until it leaves Pending/Queued, printing progress to stderr (with
+ * the live queue reason while Queued). Throws TimeoutError after `timeoutSeconds`; the job keeps
+ * running.
  */
 export async function waitForJob(api: Pick<ShoalClient, 'getJob'>, jobId: string, io: CliIo, options: WaitForJobOptions): Promise<WaitForJobResult> {
   const started = io.now()
@@ -55,23 +87,25 @@ export async function waitForJob(api: Pick<ShoalClient, 'getJob'>, jobId: string
     for (let poll = 0; poll < maxPolls; poll++) {
       const view = await api.getJob(jobId, { include: ['executions'], signal: options.signal })
       const executions = view.Executions?.Items ?? []
-      const state = view.Job.State?.StateType ?? 'Undefined'
-      const summary = executionSummary(executions)
       if (options.progress) {
-        const line = `Job ${shortId(jobId)}  ${state}${summary ? `  (${summary})` : ''}`
+        const line = progressLine({ ...view.Job, ID: view.Job.ID || jobId }, executions)
         if (tty) {
-          io.stderr.write(`\r\u001b[2K${SPINNER[tick++ % SPINNER.length]} ${line}  ${formatDuration(io.now() - started)}`)
+          const elapsed = `  ${formatDuration(io.now() - started)}`
+          io.stderr.write(`\r\u001b[2K${SPINNER[tick++ % SPINNER.length]} ${fit(line, io.stderr.columns, elapsed.length + 3)}${elapsed}`)
         } else if (line !== lastLine) {
           io.stderr.write(`${line}\n`)
         }
         lastLine = line
       }
-      if (isSettled(view.Job)) return { job: view.Job, executions }
+      if (options.until === 'started' ? hasStarted(view.Job) : isSettled(view.Job)) return { job: view.Job, executions }
       if (io.now() - started >= options.timeoutSeconds * 1000) break
       await io.sleep(interval, options.signal)
     }
   } finally {
-    if (options.progress && tty && lastLine) io.stderr.write(`\r\u001b[2K${lastLine}  ${formatDuration(io.now() - started)}\n`)
+    if (options.progress && tty && lastLine) {
+      const elapsed = `  ${formatDuration(io.now() - started)}`
+      io.stderr.write(`\r\u001b[2K${fit(lastLine, io.stderr.columns, elapsed.length + 1)}${elapsed}\n`)
+    }
   }
   throw new TimeoutError(`gave up waiting for job ${shortId(jobId)} after ${options.timeoutSeconds}s; it keeps running`, {
     hint: `Check it with \`shoal job describe ${jobId}\`, or wait longer with --wait-timeout-secs.`,

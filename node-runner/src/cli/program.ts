@@ -5,6 +5,7 @@ import { reportFailure } from './cli-errors.ts'
 import { ExitCode } from './exit-codes.ts'
 import { agentCommand } from './commands/agent-command.ts'
 import { configCommand } from './commands/config-command.ts'
+import { dockerCommand } from './commands/docker-command.ts'
 import { jobCommand } from './commands/job-command.ts'
 import { nodeCommand } from './commands/node-command.ts'
 import { devstackCommand, serveCommand } from './commands/server-commands.ts'
@@ -83,6 +84,7 @@ $SHOAL_DIR/config.yaml; see \`shoal config list\`), then http://127.0.0.1:1234.
 Examples:
   shoal devstack                          start a local network (requester + 3 compute nodes)
   shoal wasm run hello.wasm               run a module, wait, print its output
+  shoal docker run ubuntu echo hello      run a container image (needs a node offering docker)
   shoal job run job.yaml                  run a Bacalhau job spec
   shoal job list                          recent jobs
   shoal job get j-1234abcd                download a job's results
@@ -94,6 +96,7 @@ Exit codes: 0 ok, 1 failed (invalid input, job failed, not found), 2 usage error
   program.addCommand(versionCommand(ctx))
   program.addCommand(jobCommand(ctx))
   program.addCommand(wasmCommand(ctx))
+  program.addCommand(dockerCommand(ctx))
   program.addCommand(nodeCommand(ctx))
   program.addCommand(agentCommand(ctx))
   program.addCommand(configCommand(ctx))

@@ -1,43 +1,19 @@
 import { basename } from 'node:path'
-import { ValidationError, type InputSource, type Job, type Task } from '@shoal/models'
-import { parseConstraints, parseInputSpec, parseLabels, parsePublisherSpec, parseResultPath } from './storage-spec.ts'
-import { parseKeyValues } from './template-vars.ts'
+import { ValidationError, type InputSource, type Job } from '@shoal/models'
+import { buildJobFromFlags, DEFAULT_RUN_PUBLISHER, parseInputFlags, type JobTaskFlags } from './job-flags.ts'
+import { parseInputSpec } from './storage-spec.ts'
 
 /** The default publisher of `shoal wasm run`: local, so `shoal job get` works afterwards (Bacalhau defaults to none). */
-export const DEFAULT_WASM_PUBLISHER = 'local'
+export const DEFAULT_WASM_PUBLISHER = DEFAULT_RUN_PUBLISHER
 
-/** Flags of `shoal wasm run`, as parsed from the command line. */
-export interface WasmRunFlags {
+/** Flags of `shoal wasm run`, as parsed from the command line: the shared job and task flags plus wasm's own. */
+export interface WasmRunFlags extends JobTaskFlags {
   /** A local .wasm file (optionally `path:target`), a URI (http(s)://, ipfs://, s3://), or the target of an --input. */
   module: string
   /** Arguments given to the module (argv[1..]). */
   args: string[]
-  inputs?: string[]
-  outputs?: string[]
-  publisher?: string
-  env?: string[]
-  memory?: string
-  cpu?: string
-  disk?: string
-  /** GPUs, e.g. "1". */
-  gpu?: string
-  /** The task's name (default main). */
-  taskName?: string
-  /** Execution timeout, seconds. */
-  timeout?: number
-  /** Queue timeout, seconds. */
-  queueTimeout?: number
   entryPoint?: string
   importModules?: string[]
-  count?: number
-  target?: string
-  constraints?: string
-  labels?: string[]
-  name?: string
-  namespace?: string
-  priority?: number
-  network?: string
-  domains?: string[]
   /** ★ Shoal extension: ask for a deterministic run (seeded randomness, virtual clock). */
   deterministic?: boolean
 }
@@ -95,7 +71,7 @@ function missingTarget(spec: string, flag: string): ValidationError {
  * inline as a base64 `data:` URL), a URI (urlDownload/ipfs/s3 input) or an --input target.
  */
 export async function buildWasmJob(flags: WasmRunFlags, readFile: LocalFileReader): Promise<Partial<Job>> {
-  const inputs = (flags.inputs ?? []).map((value) => parseInputSpec(value, '/inputs', '--input'))
+  const inputs = parseInputFlags(flags)
   const entry = await moduleInput(flags.module, readFile, 'MODULE', '/app')
   let entryModule = flags.module
   if (entry) {
@@ -124,41 +100,6 @@ export async function buildWasmJob(flags: WasmRunFlags, readFile: LocalFileReade
     ImportModules: importModules,
   }
   if (flags.deterministic) engineParams.Deterministic = true
-  const target = flags.target ?? 'any'
-  if (target !== 'any' && target !== 'all') throw new ValidationError([{ path: '--target', message: `must be "any" or "all", not "${target}"` }])
-  const count = flags.count ?? 1
-  if (!Number.isInteger(count) || count < 1) throw new ValidationError([{ path: '--count', message: 'must be a whole number of at least 1' }])
-  const resources: Task['Resources'] = {}
-  if (flags.cpu) resources.CPU = flags.cpu
-  if (flags.memory) resources.Memory = flags.memory
-  if (flags.disk) resources.Disk = flags.disk
-  if (flags.gpu) resources.GPU = flags.gpu
-  const task: Task = {
-    Name: flags.taskName || 'main',
-    Engine: { Type: 'wasm', Params: engineParams },
-    Publisher: parsePublisherSpec(flags.publisher ?? DEFAULT_WASM_PUBLISHER),
-    Env: parseKeyValues(flags.env ?? [], '--env'),
-    Meta: {},
-    InputSources: inputs,
-    ResultPaths: (flags.outputs ?? []).map((value) => parseResultPath(value)),
-    Resources: resources,
-    // None unless asked: WASI preview1 has no sockets, and nodes refuse a task asking for more than they allow.
-    Network: { Type: flags.network ?? 'None', ...(flags.domains && flags.domains.length > 0 ? { Domains: flags.domains } : {}) },
-    Timeouts: {
-      ...(flags.timeout ? { TotalTimeout: flags.timeout } : {}),
-      ...(flags.queueTimeout ? { QueueTimeout: flags.queueTimeout } : {}),
-    },
-  }
-  const job: Partial<Job> = {
-    Name: flags.name ?? '',
-    Namespace: flags.namespace ?? 'default',
-    Type: target === 'all' ? 'ops' : 'batch',
-    Priority: flags.priority ?? 0,
-    Count: count,
-    Constraints: flags.constraints ? parseConstraints(flags.constraints) : [],
-    Labels: parseLabels(flags.labels ?? []),
-    Meta: {},
-    Tasks: [task],
-  }
-  return job
+  // None unless asked: WASI preview1 has no sockets, and nodes refuse a task asking for more than they allow.
+  return buildJobFromFlags(flags, { engine: { Type: 'wasm', Params: engineParams }, inputs, defaultNetwork: 'None' })
 }

@@ -76,6 +76,7 @@ describe('shoal config set / list', () => {
         `serve.data-dir,${join(dir, 'data')},default`,
         'serve.join-token,,',
         'serve.manual-approval,false,default',
+        'serve.default-queue-timeout,0,default',
         'serve.api-tokens,,',
         'serve.api-tokens-file,,',
         'serve.insecure,false,default',

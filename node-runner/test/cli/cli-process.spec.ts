@@ -61,7 +61,7 @@ describe('shoal as a child process', { timeout: 30_000 }, () => {
     expect(run.code).toBe(1)
     expect(run.stdout).toBe('')
     expect(run.stderr).toMatch(/^Error: the input has 4 problems:/)
-    for (const path of ['Type:', 'Tasks[0].Engine.Type:', 'Tasks[0].Resources.Memory:', 'Tasks[0].ResultPaths[0].Path:']) {
+    for (const path of ['Type:', 'Tasks[0].Engine.Params.Image:', 'Tasks[0].Resources.Memory:', 'Tasks[0].ResultPaths[0].Path:']) {
       expect(run.stderr).toContain(`  ${path}`)
     }
     expect(run.stderr).toContain('sideways')

@@ -48,6 +48,54 @@ describe('waiting for a job', () => {
     expect(io.stderr.text).toBe('')
   })
 
+  it("shows a queued job's current reason on its progress line, one line per new reason, ending on the final state", async () => {
+    const io = memoryIo()
+    const messages = [
+      ['Queued', 'queued: no compute node has joined yet; waiting up to 1 min (QueueTimeout) for nodes to join or free up'],
+      ['Queued', 'queued: 0 of 1 node can run it — 1 lacks engine docker (it offers noop, wasm); waiting up to 1 min (QueueTimeout) for nodes to join or free up'],
+      ['Queued', 'queued: 0 of 1 node can run it — 1 lacks engine docker (it offers noop, wasm); waiting up to 1 min (QueueTimeout) for nodes to join or free up'],
+      ['Failed', 'no node could take the job within its QueueTimeout of 1 min: 0 of 1 node can run it — 1 lacks engine docker (it offers noop, wasm)'],
+    ]
+    let i = 0
+    const api = {
+      getJob: async () => {
+        const [state, message] = messages[Math.min(i++, messages.length - 1)]
+        return { Job: { ...job(state), State: { StateType: state, Message: message } }, Executions: { Items: [], NextToken: '' } }
+      },
+    }
+    const result = await waitForJob(api as never, 'j-11111111-2222-4333-8444-555555555555', io, { timeoutSeconds: 60, progress: true })
+    expect(result.job.State.StateType).toBe('Failed')
+    expect(io.stderr.text.split('\n')).toEqual([
+      'Job j-11111111  Queued: no compute node has joined yet; waiting up to 1 min (QueueTimeout) for nodes to join or free up',
+      'Job j-11111111  Queued: 0 of 1 node can run it — 1 lacks engine docker (it offers noop, wasm); waiting up to 1 min (QueueTimeout) for nodes to join or free up',
+      'Job j-11111111  Failed',
+      '',
+    ])
+  })
+
+  it('keeps the redrawn line within the terminal width', async () => {
+    const io = memoryIo()
+    io.stderr.isTTY = true
+    Object.assign(io.stderr, { columns: 80 })
+    const long = { ...job('Queued'), State: { StateType: 'Queued', Message: `queued: 0 of 3 nodes can run it — ${'3 lack engine docker, '.repeat(5)}` } }
+    let polls = 0
+    const api = { getJob: async () => ({ Job: polls++ < 1 ? long : job('Completed'), Executions: { Items: [], NextToken: '' } }) }
+    await waitForJob(api as never, 'j-11111111-2222-4333-8444-555555555555', io, { timeoutSeconds: 60, progress: true })
+    const frames = io.stderr.text.split('\r\u001b[2K').filter((f) => f !== '')
+    expect(frames[0]).toMatch(/^⠋ Job j-11111111 {2}Queued: 0 of 3 nodes can run it — 3 lack.*… {2}[\d.]+s$/)
+    expect(frames.every((frame) => frame.replace(/\n$/, '').length <= 80)).toBe(true)
+  })
+
+  it("with until 'started' stops waiting once the job runs, or ends without running", async () => {
+    const io = memoryIo()
+    const api = scripted([['Pending', ExecutionState.New], ['Queued', ExecutionState.New], ['Running', ExecutionState.Running], ['Completed', ExecutionState.Completed]])
+    const started = await waitForJob(api as never, 'j-1', io, { timeoutSeconds: 60, progress: false, until: 'started' })
+    expect(started.job.State.StateType).toBe('Running')
+    expect(api.polls()).toBe(3)
+    const failed = scripted([['Queued', ExecutionState.New], ['Failed', ExecutionState.New]])
+    expect((await waitForJob(failed as never, 'j-1', io, { timeoutSeconds: 60, progress: false, until: 'started' })).job.State.StateType).toBe('Failed')
+  })
+
   it('a daemon job counts as settled once it runs', async () => {
     const io = memoryIo()
     const api = { getJob: async () => ({ Job: { ...job('Running'), Type: 'daemon' }, Executions: { Items: [], NextToken: '' } }) }

@@ -70,6 +70,7 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_DATA_DIR: '/var/lib/shoal',
       SHOAL_JOIN_TOKEN: 'tok',
       SHOAL_MANUAL_APPROVAL: 'YES',
+      SHOAL_DEFAULT_QUEUE_TIMEOUT: '30',
       SHOAL_REQUESTER: '/ip4/10.0.0.5/tcp/1235/ws',
       SHOAL_COMPUTE_LABELS: 'region=eu, gpu=no',
       SHOAL_ALLOW_LISTED_LOCAL_PATHS: '/data:rw, /ref',
@@ -92,6 +93,7 @@ describe('shoal serve settings: flag > env > file > default', () => {
       dataDir: '/var/lib/shoal',
       joinToken: 'tok',
       manualApproval: true,
+      defaultQueueTimeoutS: 30,
       requester: '/ip4/10.0.0.5/tcp/1235/ws',
       computeLabels: { region: 'eu', gpu: 'no' },
       allowListedLocalPaths: [

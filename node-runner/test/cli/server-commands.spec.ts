@@ -13,6 +13,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         '-l', 'region=eu', '--compute-labels', 'gpu=no', '--allow-listed-local-paths', '/data:rw', '--allow-listed-local-paths', '/ref',
         '--join-token', 'tok', '--capacity-cpu', '2', '--capacity-memory', '4Gb', '--publisher-url', 'http://10.0.0.6:6001',
         '--allow-url-hosts', '127.0.0.1', '--allow-url-hosts', 'files.internal', '--insecure', '--tls-cert', 'c.pem', '--tls-key', 'k.pem',
+        '--default-queue-timeout', '45',
       ],
       { io, runServe: async (options) => seen.push(options) },
     )
@@ -34,6 +35,7 @@ describe('serve and devstack hand their flags to the server as one options objec
       ],
       joinToken: 'tok',
       manualApproval: false,
+      defaultQueueTimeoutS: 45,
       capacityCpu: '2',
       capacityMemory: '4Gb',
       requester: '/ip4/10.0.0.5/tcp/1235/ws',

@@ -106,6 +106,7 @@ export interface JobStore {
   listJobs(query?: JobQuery): Promise<Page<Job>>
   /** All versions of a job, oldest first. */
   getJobVersions(jobId: string): Promise<Job[]>
+  /** Sets State (and records a "State Update" history item when StateType changes, not for a new message alone). */
   updateJobState(update: JobStateUpdate): Promise<Job>
   deleteJob(jobId: string): Promise<void>
 

@@ -122,7 +122,7 @@ function validateEnv(env: Record<string, string>, path: string, report: Report):
   }
 }
 
-/** Checks Type against `known` (after aliases) and decodes Params; returns the canonical type if known. */
+/** Checks Type against `known` (after aliases; any non-blank engine type passes) and decodes Params; returns the canonical type if known. */
 function validateSpecType(
   spec: SpecConfig,
   what: string,
@@ -139,6 +139,9 @@ function validateSpecType(
   const aliases = kind === 'inputSource' ? INPUT_SOURCE_TYPE_ALIASES : {}
   const alias = canonicalType(spec.Type, Object.keys(aliases))
   const type = alias !== undefined ? aliases[alias] : canonicalType(spec.Type, known)
+  // An engine type no node offers is not a spec error: as in Bacalhau the job is accepted and
+  // then fails at scheduling, naming the engines the nodes offer (nodes, not this list, decide).
+  if (type === undefined && kind === 'engine') return undefined
   if (type === undefined) {
     report(joinPath(path, 'Type'), `unknown ${what} type ${JSON.stringify(spec.Type)}: use one of ${list(known)}`)
     return undefined

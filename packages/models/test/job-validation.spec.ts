@@ -45,7 +45,6 @@ const cases: Array<[string, (spec: Spec) => void, string]> = [
   ['constraint without key', (s) => (s.Constraints[0].Key = ''), 'Constraints[0].Key'],
   ['missing task name', (s) => delete task(s).Name, 'Tasks[0].Name'],
   ['missing engine', (s) => delete task(s).Engine, 'Tasks[0].Engine.Type'],
-  ['unknown engine type', (s) => (task(s).Engine = { Type: 'flibble' }), 'Tasks[0].Engine.Type'],
   ['unknown publisher type', (s) => (task(s).Publisher = { Type: 'ftp' }), 'Tasks[0].Publisher.Type'],
   ['s3 publisher without bucket', (s) => (task(s).Publisher = { Type: 's3', Params: { Key: 'k' } }), 'Tasks[0].Publisher.Params.Bucket'],
   ['unknown input source type', (s) => (task(s).InputSources[1].Source.Type = 'ftp'), 'Tasks[0].InputSources[1].Source.Type'],
@@ -118,6 +117,14 @@ describe('validateJob', () => {
     const issues = validateJob(normalizeJob(JobSchema.parse(spec)))
     expect(issues.map((issue) => issue.path)).toEqual([path])
     expect(issues[0].message.length).toBeGreaterThan(10)
+  })
+
+  it('accepts an engine type it does not know, as Bacalhau does: the nodes decide (scheduling fails it, naming what they offer)', () => {
+    const spec = validSpec()
+    task(spec).Engine = { Type: 'vroomvroom', Params: { Anything: 1 } }
+    expect(validateJob(normalizeJob(JobSchema.parse(spec)))).toEqual([])
+    task(spec).Engine = { Type: '  ' }
+    expect(validateJob(normalizeJob(JobSchema.parse(spec))).map((issue) => issue.path)).toEqual(['Tasks[0].Engine.Type'])
   })
 
   it('runs the first of several tasks and warns about the rest, as Bacalhau does', () => {

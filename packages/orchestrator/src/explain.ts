@@ -29,8 +29,25 @@ export function formatSeconds(seconds: number): string {
   return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`
 }
 
+/**
+ * What the nodes left out for lacking a plug-in do offer instead, by kind: named next to the
+ * missing one, so a job asking for an engine (or storage, publisher) no node has says what to use.
+ */
+export interface OfferedPlugins {
+  engine?: readonly string[]
+  storage?: readonly string[]
+  publisher?: readonly string[]
+}
+
+// `(they offer noop, wasm)`: what the nodes lacking a plug-in offer instead.
+function offering(n: number, offered: readonly string[] | undefined, what: string): string {
+  if (offered === undefined) return ''
+  if (offered.length === 0) return ` (${n === 1 ? 'it offers' : 'they offer'} no ${what})`
+  return ` (${n === 1 ? 'it offers' : 'they offer'} ${offered.join(', ')})`
+}
+
 // Grouping key and phrase for one rejection reason; nodes with the same key are counted together.
-function describe(reason: RejectionReason): { key: string; phrase: (n: number) => string } {
+function describe(reason: RejectionReason, offered: OfferedPlugins): { key: string; phrase: (n: number) => string } {
   const verb = (n: number, one: string, many: string) => (n === 1 ? one : many)
   switch (reason.kind) {
     case 'disconnected':
@@ -40,11 +57,11 @@ function describe(reason: RejectionReason): { key: string; phrase: (n: number) =
         ? { key: 'pending', phrase: (n) => `${n} ${verb(n, 'awaits', 'await')} approval (shoal node approve <id>)` }
         : { key: `m:${reason.membership}`, phrase: (n) => `${n} ${verb(n, 'is', 'are')} ${reason.membership.toLowerCase()}` }
     case 'engine':
-      return { key: `e:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} engine ${reason.missing}` }
+      return { key: `e:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} engine ${reason.missing}${offering(n, offered.engine, 'engine')}` }
     case 'publisher':
-      return { key: `p:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} publisher ${reason.missing}` }
+      return { key: `p:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} publisher ${reason.missing}${offering(n, offered.publisher, 'publisher')}` }
     case 'storage':
-      return { key: `s:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} input storage ${reason.missing}` }
+      return { key: `s:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} input storage ${reason.missing}${offering(n, offered.storage, 'input storage')}` }
     case 'constraint':
       return {
         key: `c:${reason.constraint}`,
@@ -71,11 +88,14 @@ function describe(reason: RejectionReason): { key: string; phrase: (n: number) =
   }
 }
 
-/** Why nodes were left out, grouped and counted: `2 lack engine docker, 1 has 256 MB free of the 2 GB required`. */
-export function explainRejections(rejections: readonly NodeRejection[]): string {
+/**
+ * Why nodes were left out, grouped and counted: `2 lack engine docker (they offer noop, wasm),
+ * 1 has 256 MB free of the 2 GB required`.
+ */
+export function explainRejections(rejections: readonly NodeRejection[], offered: OfferedPlugins = {}): string {
   const groups = new Map<string, { count: number; phrase: (n: number) => string }>()
   for (const r of rejections) {
-    const { key, phrase } = describe(r.reason)
+    const { key, phrase } = describe(r.reason, offered)
     const group = groups.get(key) ?? { count: 0, phrase }
     group.count++
     groups.set(key, group)
@@ -97,6 +117,8 @@ export interface QueueFacts {
   /** Nodes that could take one of the waiting partitions. */
   eligible: number
   rejections: readonly NodeRejection[]
+  /** What the nodes lacking an engine, storage or publisher offer instead. */
+  offered?: OfferedPlugins
   /** Seconds the job may wait before it fails. */
   queueTimeoutS?: number
 }
@@ -110,7 +132,7 @@ export function explainQueued(facts: QueueFacts): string {
     facts.nodes === 0
       ? 'queued: no compute node has joined yet'
       : `queued: ${facts.eligible} of ${plural(facts.nodes, 'node')} can run it`
-  const reasons = explainRejections(facts.rejections)
+  const reasons = explainRejections(facts.rejections, facts.offered)
   if (reasons) text += ` — ${reasons}`
   if (facts.count > 1) text += `; ${facts.waiting} of ${facts.count} partitions wait for a node`
   if (facts.queueTimeoutS !== undefined && facts.queueTimeoutS > 0) {
@@ -119,14 +141,20 @@ export function explainQueued(facts: QueueFacts): string {
   return text
 }
 
-/** The job waited longer than its QueueTimeout. */
+/**
+ * The job waited longer than its QueueTimeout. With no QueueTimeout (0, the default as in
+ * Bacalhau) it never waited: `not enough nodes to run job: 0 of 3 nodes can run it — …`, the
+ * words Bacalhau's scheduler fails such a job with, and how to let it wait instead.
+ */
 export function explainQueueTimeout(queueTimeoutS: number, queued: string): string {
-  return `no node could take the job within its QueueTimeout of ${formatSeconds(queueTimeoutS)}: ${queued.replace(/^queued: /, '').replace(/; waiting up to .*$/, '')}`
+  const why = queued.replace(/^queued: /, '').replace(/; waiting up to .*$/, '')
+  if (queueTimeoutS <= 0) return `not enough nodes to run job: ${why}; set Timeouts.QueueTimeout (--queue-timeout) to let it wait for nodes`
+  return `no node could take the job within its QueueTimeout of ${formatSeconds(queueTimeoutS)}: ${why}`
 }
 
 /** An ops job found no node at submission. */
-export function explainNoMatchingNodes(nodes: number, rejections: readonly NodeRejection[]): string {
-  const reasons = explainRejections(rejections)
+export function explainNoMatchingNodes(nodes: number, rejections: readonly NodeRejection[], offered: OfferedPlugins = {}): string {
+  const reasons = explainRejections(rejections, offered)
   return nodes === 0
     ? 'no compute node has joined, so the ops job ran nowhere'
     : `0 of ${plural(nodes, 'node')} can run it${reasons ? ` — ${reasons}` : ''}`

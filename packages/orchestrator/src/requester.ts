@@ -63,7 +63,7 @@ export interface RequesterConfig {
   missedHeartbeats?: number
   /** Delay between re-evaluations of a queued job, in ms (default 5000); joins re-evaluate at once. */
   queueBackoffMs?: number
-  /** QueueTimeout of jobs that set none, in s (default 300). */
+  /** QueueTimeout of jobs that set none, in s (default 0, as Bacalhau: a job no node can run fails at once). */
   defaultQueueTimeoutS?: number
   /** Retries of a failed partition before the job fails (default 2, so 3 attempts). */
   maxRetries?: number
@@ -174,7 +174,7 @@ export class Requester extends EventTarget implements RequesterService {
       maxAttempts: 1 + Math.max(0, config.maxRetries ?? 2),
       maxFailuresPerNode: Math.max(1, config.maxFailuresPerNode ?? 1),
       queueBackoffMs: config.queueBackoffMs ?? 5000,
-      defaultQueueTimeoutS: config.defaultQueueTimeoutS ?? 300,
+      defaultQueueTimeoutS: config.defaultQueueTimeoutS ?? 0,
       defaultExecutionTimeoutS: config.defaultExecutionTimeoutS ?? 0,
       defaultTotalTimeoutS: config.defaultTotalTimeoutS ?? 0,
     }

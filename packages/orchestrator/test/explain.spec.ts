@@ -67,6 +67,25 @@ describe('explanations', () => {
     expect(explainQueueTimeout(30, queued)).toBe('no node could take the job within its QueueTimeout of 30 s: 0 of 1 node can run it — 1 lacks engine wasm')
   })
 
+  it('without a QueueTimeout says "not enough nodes to run job", as Bacalhau, and how to let it wait', () => {
+    const queued = explainQueued({ waiting: 1, count: 1, nodes: 1, eligible: 0, rejections: [{ nodeId: 'a', reason: { kind: 'engine', missing: 'wasm' } }], queueTimeoutS: 0 })
+    expect(explainQueueTimeout(0, queued)).toBe(
+      'not enough nodes to run job: 0 of 1 node can run it — 1 lacks engine wasm; set Timeouts.QueueTimeout (--queue-timeout) to let it wait for nodes',
+    )
+  })
+
+  it('names what the nodes lacking a plug-in offer instead', () => {
+    const rejections = [
+      { nodeId: 'a', reason: { kind: 'engine', missing: 'docker' } },
+      { nodeId: 'b', reason: { kind: 'engine', missing: 'docker' } },
+      { nodeId: 'c', reason: { kind: 'publisher', missing: 's3' } },
+      { nodeId: 'd', reason: { kind: 'storage', missing: 'ipfs' } },
+    ] as const
+    expect(explainRejections(rejections, { engine: ['noop', 'wasm'], publisher: ['local'], storage: [] })).toBe(
+      '2 lack engine docker (they offer noop, wasm), 1 lacks publisher s3 (it offers local), 1 lacks input storage ipfs (it offers no input storage)',
+    )
+  })
+
   it('formats amounts and durations', () => {
     expect(formatResource('Memory', 512e6)).toBe('512 MB')
     expect(formatResource('GPU', 1)).toBe('1 GPU')

@@ -70,7 +70,7 @@ try {
     // 2. Hostile jobs on tab A: an infinite loop under a 1 s ExecutionTimeout, a memory hog under 64 MB.
     const loopSpec = (await shoalOk(api, ['wasm', 'run', join(FIXTURES, 'loop.wasm'), '--constraints', 'tab=a', '--dry-run'])).replace(
       /Timeouts: \{\}/,
-      // QueueTimeout 1 s: after the failure, the job fails at once instead of waiting 5 min for another node.
+      // QueueTimeout 1 s: after the failure no other node may take it, so the job fails within a second (as with the default, 0).
       'Timeouts:\n      ExecutionTimeout: 1\n      QueueTimeout: 1',
     )
     await writeFile(join(work, 'loop.yaml'), loopSpec)

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { BadRequestError, ConflictError, NotFoundError, TERMINAL_JOB_STATES, ValidationError, type Execution, type Job } from '@shoal/models'
+import { BadRequestError, ConflictError, ExecutionError, NotFoundError, TERMINAL_JOB_STATES, ValidationError, type Execution, type Job } from '@shoal/models'
 import type { CliContext } from '../cli-context.ts'
 import type { OutputFlags } from '../cli-context.ts'
 import { addListFlags, addNamespaceFlag, addOutputFlags, collect, wholeNumber } from '../command-flags.ts'
@@ -12,6 +12,7 @@ import type { ListJobsQuery, ListResponse, ShoalClient } from '@shoal/client'
 import { addRunTimeFlags, submitAndWatch, watchJob, type RunTimeFlags } from './job-submit.ts'
 import { jobGetCommand } from './job-get-command.ts'
 import { jobNotFound } from './job-not-found.ts'
+import { hasStarted, isSettled, waitForJob } from '../job-progress.ts'
 
 /** A page limit so `--all` can never loop forever on a misbehaving server. */
 const MAX_PAGES = 1000
@@ -289,6 +290,16 @@ script) it submits and prints "Updated job <name> (<id>) to version <N>." on std
       let executionId = flags.executionId
       if (!executionId && flags.version) executionId = (await executionOfVersion(api, view.Job, flags.version, ctx.signal)).ID
       const tail = flags.tail ? true : flags.tailLines
+      if (flags.follow && !executionId && !hasStarted(view.Job)) {
+        // Until a node takes the job, the progress line on stderr says why it waits (until Ctrl+C).
+        const started = await waitForJob(api, view.Job.ID, ctx.io, { timeoutSeconds: Number.POSITIVE_INFINITY, progress: true, until: 'started', signal: ctx.signal })
+        if (isSettled(started.job) && !started.executions.some((e) => e.RunOutput)) {
+          const { StateType: state, Message: reason } = started.job.State
+          throw new ExecutionError(`job ${started.job.ID} ${state === 'Stopped' ? 'was stopped' : 'failed'} before it ran, so it has no logs: ${reason || 'no reason given'}`, {
+            hint: `See \`shoal job describe ${started.job.ID}\` for its history.`,
+          })
+        }
+      }
       for await (const line of api.logs(view.Job.ID, { follow: flags.follow, executionId, tail, namespace: flags.namespace, signal: ctx.signal })) {
         if (line.Type === 2) ctx.err(ensureNewline(line.Line))
         else ctx.out(ensureNewline(line.Line))

@@ -3,7 +3,7 @@ import { stringify as toYaml } from 'yaml'
 import { ExecutionError, executionStateName, shortId, TimeoutError, type Execution, type Job } from '@shoal/models'
 import type { CliContext } from '../cli-context.ts'
 import type { ShoalClient } from '@shoal/client'
-import { waitForJob } from '../job-progress.ts'
+import { isSettled, waitForJob } from '../job-progress.ts'
 import { ensureNewline } from '../job-views.ts'
 import { wholeNumber } from '../command-flags.ts'
 import { previewJobUpdate, updatedJobLine } from '../job-update.ts'
@@ -137,14 +137,18 @@ export async function watchJob(ctx: CliContext, api: ShoalClient, jobId: string,
   }
   if (flags.idOnly) ctx.out(`${jobId}\n`)
   else ctx.err(`${intro.line}\n`)
-  if (flags.follow) {
-    if (!flags.idOnly) ctx.err('Streaming logs (Ctrl+C stops watching; the job keeps running):\n\n')
-    await followLogs(ctx, api, jobId)
-  }
   const timeoutSeconds = flags.waitTimeoutSecs ?? DEFAULT_WAIT_SECONDS
   let finished: Job
   let executions: Execution[]
   try {
+    if (flags.follow) {
+      // While it waits for a node the progress line shows why; a job that ends without running has no logs.
+      const started = await waitForJob(api, jobId, ctx.io, { timeoutSeconds, progress: !flags.idOnly, until: 'started', signal: ctx.signal })
+      if (!isSettled(started.job) || started.executions.some((e) => e.RunOutput)) {
+        if (!flags.idOnly) ctx.err('Streaming logs (Ctrl+C stops watching; the job keeps running):\n\n')
+        await followLogs(ctx, api, jobId)
+      }
+    }
     ;({ job: finished, executions } = await waitForJob(api, jobId, ctx.io, { timeoutSeconds, progress: !flags.idOnly, signal: ctx.signal }))
   } catch (error) {
     if (!(error instanceof TimeoutError)) throw error

@@ -73,7 +73,9 @@ export async function applyPlan(
     })
   }
   let state = job.State.StateType
-  if (plan.jobState && plan.jobState.state !== state) {
+  // Same live state, new message: a queued job's reason changed (the store records no state change).
+  const newMessage = plan.jobState !== undefined && !TERMINAL_JOB_STATES.includes(state) && plan.jobState.message !== job.State.Message
+  if (plan.jobState && (plan.jobState.state !== state || newMessage)) {
     await tx.updateJobState({
       jobId: job.ID,
       newState: plan.jobState.state,

@@ -4,6 +4,7 @@ import { explainQueued, explainQueueTimeout, explainRetriesExhausted } from '../
 import { isActiveExecution } from './execution-states.ts'
 import { newExecution } from './new-execution.ts'
 import { selectNodes } from './node-selector.ts'
+import { offeredPlugins } from './offered-plugins.ts'
 import type { Plan, SchedulerInput } from './plan.ts'
 import { ExecutionView, failJob, reconcile } from './reconcile.ts'
 import { effectiveTimeouts } from './scheduler-settings.ts'
@@ -11,8 +12,9 @@ import { effectiveTimeouts } from './scheduler-settings.ts'
 /**
  * Batch and service jobs: Count partitions (0..Count-1), one active execution each, on distinct
  * nodes. A failed partition is retried (on another node) until it used its attempts; partitions
- * no node can take wait (Queued) until QueueTimeout. A batch job completes when every partition
- * completed; a service job keeps its partitions running.
+ * no node can take wait (Queued) until QueueTimeout, or fail the job at once without one (0, the
+ * default, as in Bacalhau). A batch job completes when every partition completed; a service job
+ * keeps its partitions running.
  */
 export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void {
   const { job } = input
@@ -54,8 +56,10 @@ export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void 
     input.nodes,
   )
   const placed = Math.min(selection.matching.length, remaining.length)
-  for (let i = 0; i < placed; i++) view.add(newExecution(input, selection.matching[i], remaining[i]))
-  if (placed === remaining.length) return
+  if (placed === remaining.length) {
+    for (let i = 0; i < placed; i++) view.add(newExecution(input, selection.matching[i], remaining[i]))
+    return
+  }
 
   const timeouts = effectiveTimeouts(job, input.settings)
   const queued = explainQueued({
@@ -64,17 +68,24 @@ export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void 
     nodes: input.nodes.length,
     eligible: selection.matching.length,
     rejections: selection.rejected,
+    offered: offeredPlugins(selection.rejected, input.nodes),
     queueTimeoutS: timeouts.queueS,
   })
   const deadline = input.versionStartedAt + timeouts.queueS * 1000
   if (input.now >= deadline) {
+    // As Bacalhau: too few nodes past the QueueTimeout fails the job before placing any of it.
     failJob(plan, view, explainQueueTimeout(timeouts.queueS, queued))
     return
   }
+  for (let i = 0; i < placed; i++) view.add(newExecution(input, selection.matching[i], remaining[i]))
   plan.waiting = true
   plan.delay = { waitUntil: Math.min(input.now + input.settings.queueBackoffMs, deadline), comment: queued }
   plan.queuedExplanation = queued
   const nothingActive = placed === 0 && active.size === 0
   if (nothingActive && job.State.StateType !== 'Queued') plan.jobState = { state: 'Queued', message: queued }
-  else if (queued !== input.lastQueuedExplanation) plan.events.push({ message: queued, topic: 'Queueing' })
+  else if (queued !== input.lastQueuedExplanation) {
+    plan.events.push({ message: queued, topic: 'Queueing' })
+    // A queued job's state message is the reason it waits now (what `job run` shows live).
+    if (job.State.StateType === 'Queued') plan.jobState = { state: 'Queued', message: queued }
+  }
 }

@@ -3,6 +3,7 @@ import { explainQueued } from '../explain.ts'
 import { isActiveExecution } from './execution-states.ts'
 import { newExecution } from './new-execution.ts'
 import { selectNodes } from './node-selector.ts'
+import { offeredPlugins } from './offered-plugins.ts'
 import type { Plan, SchedulerInput } from './plan.ts'
 import { ExecutionView, reconcile } from './reconcile.ts'
 
@@ -32,9 +33,13 @@ export function scheduleDaemon(input: SchedulerInput, plan: Plan): void {
     nodes: input.nodes.length,
     eligible: 0,
     rejections: selection.rejected,
+    offered: offeredPlugins(selection.rejected, input.nodes),
   })
   plan.waiting = true
   plan.queuedExplanation = queued
   if (job.State.StateType !== 'Queued') plan.jobState = { state: 'Queued', message: queued }
-  else if (queued !== input.lastQueuedExplanation) plan.events.push({ message: queued, topic: 'Queueing' })
+  else if (queued !== input.lastQueuedExplanation) {
+    plan.events.push({ message: queued, topic: 'Queueing' })
+    plan.jobState = { state: 'Queued', message: queued }
+  }
 }

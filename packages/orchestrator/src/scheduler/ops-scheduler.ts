@@ -3,6 +3,7 @@ import { explainNoMatchingNodes } from '../explain.ts'
 import { isActiveExecution } from './execution-states.ts'
 import { newExecution } from './new-execution.ts'
 import { selectNodes } from './node-selector.ts'
+import { offeredPlugins } from './offered-plugins.ts'
 import type { Plan, SchedulerInput } from './plan.ts'
 import { ExecutionView, failJob, reconcile } from './reconcile.ts'
 
@@ -23,7 +24,7 @@ export function scheduleOps(input: SchedulerInput, plan: Plan): void {
       input.nodes,
     )
     if (selection.matching.length === 0) {
-      failJob(plan, view, explainNoMatchingNodes(input.nodes.length, selection.rejected))
+      failJob(plan, view, explainNoMatchingNodes(input.nodes.length, selection.rejected, offeredPlugins(selection.rejected, input.nodes)))
       return
     }
     for (const node of selection.matching) view.add(newExecution(input, node, 0))

@@ -8,7 +8,7 @@ export interface SchedulerSettings {
   maxFailuresPerNode: number
   /** Delay between re-evaluations of a queued job (node joins re-evaluate at once). */
   queueBackoffMs: number
-  /** QueueTimeout (s) of jobs that set none. */
+  /** QueueTimeout (s) of jobs that set none; 0 = none: a job no node can take now fails at once. */
   defaultQueueTimeoutS: number
   /** ExecutionTimeout (s) of jobs that set none; 0 = none. */
   defaultExecutionTimeoutS: number

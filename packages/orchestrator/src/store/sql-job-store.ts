@@ -16,7 +16,7 @@
  * What the store sets: createJob stores Version 1 and Revision 1 and records a "Job submitted"
  * history item; updateJob stores Version+1 (the previous version stays readable through
  * getJobVersions) and records "Job updated"; updateJobState records a "State Update" item with
- * the previous and new state; updateExecution records `event` when given. Every update bumps
+ * the previous and new state (none when only the message changes); updateExecution records `event` when given. Every update bumps
  * Revision and sets ModifyTime from the clock (Unix nanoseconds); CreateTime is kept, or set
  * from the clock when 0. A terminal job or execution state never changes again (ConflictError),
  * except that a Failed job may be marked Stopped. Lists are ordered and paged with opaque tokens

@@ -234,6 +234,8 @@ export class SqlJobTables {
       JSON.stringify(updated),
       updated.ID,
     )
+    // Only the message changed (a queued job's reason): no state change to record.
+    if (current.State.StateType === update.newState) return updated
     this.#insertHistory({
       Type: 'JobLevel',
       JobID: updated.ID,

@@ -63,10 +63,10 @@ describe('REST API over the real Requester', () => {
 
   it('rejects an invalid spec with a ValidationError naming the field', async () => {
     const { h } = await setup()
-    const { status, body } = await h.json('PUT', JOBS, { Job: { Name: 'bad', Type: 'batch', Tasks: [{ Name: 'main', Engine: { Type: 'teleport' } }] } })
+    const { status, body } = await h.json('PUT', JOBS, { Job: { Name: 'bad', Type: 'batch', Tasks: [{ Name: 'main', Engine: { Type: 'noop' }, Publisher: { Type: 'teleport' } }] } })
     expect(status).toBe(400)
     expect(body.Code).toBe('ValidationError')
-    expect(body.Message).toMatch(/Tasks\[0\]\.Engine/)
+    expect(body.Message).toMatch(/Tasks\[0\]\.Publisher/)
     expect(body.Message).toMatch(/teleport/)
     // No JSON-encoded "[]" for the (empty) warnings: every Details value is a plain message.
     expect(Object.values(body.Details).every((v) => typeof v === 'string' && !v.startsWith('['))).toBe(true)
@@ -83,6 +83,16 @@ describe('REST API over the real Requester', () => {
     expect(nested.status).toBe(400)
     expect(nested.body).toMatchObject({ Code: 'ValidationError', Message: expect.stringContaining('Tasks[0].Engine.Params.a.a: nested more than 64 levels deep') })
     expect((await h.json('GET', `${JOBS}?namespace=*`)).body.Items).toEqual([])
+  })
+
+  it('accepts an engine type no node offers, as Bacalhau, and fails the job at once naming the engines the nodes offer', async () => {
+    const { rh, h } = await setup()
+    await rh.addNode('n-1', { engines: ['noop', 'wasm'] })
+    const put = await h.json('PUT', JOBS, { Job: { Name: 'vroom', Type: 'batch', Tasks: [{ Name: 'main', Engine: { Type: 'vroomvroom' } }] } })
+    expect(put.status).toBe(200)
+    await rh.waitForState(put.body.JobID, 'Failed')
+    const { body } = await h.json('GET', `${JOBS}/vroom`)
+    expect(body.Job.State.Message).toMatch(/^not enough nodes to run job: 0 of 1 node can run it — 1 lacks engine vroomvroom \(it offers noop, wasm\)/)
   })
 
   it('refuses an unchanged resubmission and diffs a changed spec against the stored job', async () => {

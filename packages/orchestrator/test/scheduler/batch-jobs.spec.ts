@@ -24,7 +24,7 @@ describe('batch jobs', () => {
     h = await new RequesterHarness().start()
     await h.addNode('n-a')
     await h.addNode('n-b')
-    const jobId = await h.submit(noopJob({ Count: 3 }))
+    const jobId = await h.submit(noopJob({ Count: 3 }, { Timeouts: { QueueTimeout: 600 } }))
     await until(async () => (await h.history(jobId)).some((m) => m.startsWith('queued:')), 'a queued explanation')
     const queued = (await h.history(jobId)).find((m) => m.startsWith('queued:'))!
     expect(queued).toContain('of 2 nodes can run it')

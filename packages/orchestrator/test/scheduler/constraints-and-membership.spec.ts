@@ -17,7 +17,7 @@ describe('node selection and membership', () => {
           { Key: 'region', Operator: 'in', Values: ['eu'] },
           { Key: 'cores', Operator: 'gt', Values: ['4'] },
         ],
-      }),
+      }, { Timeouts: { QueueTimeout: 600 } }),
     )
     await until(async () => (await h.history(jobId)).some((m) => m.startsWith('queued:')), 'a queued explanation')
     const queued = (await h.history(jobId)).find((m) => m.startsWith('queued:'))!
@@ -31,7 +31,7 @@ describe('node selection and membership', () => {
     h = await new RequesterHarness({ manualApproval: true }).start()
     const node = await h.addNode('n-a')
     expect(node.handshake).toMatchObject({ Accepted: true, Membership: 'PENDING' })
-    const jobId = await h.submit(noopJob())
+    const jobId = await h.submit(noopJob({}, { Timeouts: { QueueTimeout: 600 } }))
     const queued = await h.waitForState(jobId, 'Queued')
     expect(queued.State.Message).toContain('1 awaits approval')
     expect(node.receivedOf('AskForBid')).toHaveLength(0)

@@ -3,6 +3,9 @@ import { BadRequestError, ConflictError, ExecutionState } from '@shoal/models'
 import { RequesterHarness, noopJob, until } from '../helpers/requester-harness.ts'
 import { settle } from '../helpers/manual-clock.ts'
 
+/** These jobs wait for a node (a QueueTimeout); without one a job no node can run fails at once. */
+const WAITS = { Timeouts: { QueueTimeout: 600 } }
+
 describe('stop, update and rerun', () => {
   let h: RequesterHarness
   afterEach(async () => h?.stop())
@@ -160,7 +163,7 @@ describe('logs', () => {
 
   it('waits, when following a job that has no execution yet, until one runs (job run --follow)', async () => {
     h = await new RequesterHarness().start()
-    const jobId = await h.submit(noopJob())
+    const jobId = await h.submit(noopJob({}, WAITS))
     await expect(h.requester.logs(jobId).next()).rejects.toThrow(`job ${jobId} has no execution with logs yet`)
     const lines: string[] = []
     const reading = (async () => {
@@ -177,7 +180,7 @@ describe('logs', () => {
 
   it('ends a follow that waits for an execution when the job ends without one, saying so', async () => {
     h = await new RequesterHarness().start()
-    const jobId = await h.submit(noopJob())
+    const jobId = await h.submit(noopJob({}, WAITS))
     const reading = h.requester.logs(jobId, { follow: true }).next()
     await settle(5)
     await h.requester.stopJob(jobId, 'changed my mind')
@@ -186,7 +189,7 @@ describe('logs', () => {
 
   it('stops waiting for an execution when the follower goes away', async () => {
     h = await new RequesterHarness().start()
-    const jobId = await h.submit(noopJob())
+    const jobId = await h.submit(noopJob({}, WAITS))
     const abort = new AbortController()
     const reading = h.requester.logs(jobId, { follow: true, signal: abort.signal }).next()
     await settle(5)
@@ -199,11 +202,11 @@ describe('restart', () => {
   it('picks up unfinished jobs after a restart and fails work on nodes that do not return', async () => {
     const h = await new RequesterHarness({ heartbeatIntervalMs: 1000, missedHeartbeats: 3 }).start()
     const a = await h.addNode('n-a', { run: 'hang' })
-    const running = await h.submit(noopJob())
+    const running = await h.submit(noopJob({}, WAITS))
     await h.waitForState(running, 'Running')
     await h.requester.stop()
     await a.close()
-    const queuedSpec = noopJob()
+    const queuedSpec = noopJob({}, WAITS)
 
     const second = h.newRequester({ heartbeatIntervalMs: 1000, missedHeartbeats: 3 })
     await second.start()

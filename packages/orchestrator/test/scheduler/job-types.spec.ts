@@ -23,7 +23,7 @@ describe('ops, daemon and service jobs', () => {
     await h.addNode('n-x', { engines: ['docker'] })
     const jobId = await h.submit(noopJob({ Type: 'ops' }))
     const failed = await h.waitForState(jobId, 'Failed')
-    expect(failed.State.Message).toBe('0 of 1 node can run it — 1 lacks engine noop')
+    expect(failed.State.Message).toBe('0 of 1 node can run it — 1 lacks engine noop (it offers docker)')
   })
 
   it('runs a daemon job on every node, including one that joins later', async () => {

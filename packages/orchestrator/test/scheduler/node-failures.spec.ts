@@ -82,7 +82,8 @@ describe('node failures', () => {
     h = await new RequesterHarness().start()
     let paused = true
     const a = await h.addNode('n-a', { bid: () => (paused ? { accept: false, reason: 'node paused by its operator' } : { accept: true }) })
-    const jobId = await h.submit(noopJob())
+    // With a QueueTimeout the job waits after the decline; without one it would fail at once.
+    const jobId = await h.submit(noopJob({}, { Timeouts: { QueueTimeout: 600 } }))
     await h.waitForState(jobId, 'Queued')
     expect((await h.executions(jobId)).map((e) => e.ComputeState.StateType)).toEqual([ExecutionState.AskForBidRejected])
     paused = false
