@@ -74,10 +74,8 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     transports: 'node',
     rtcConfiguration: nodeRTCConfiguration({ bindAddress: options.rtcBindAddress }),
   })
-  const wasm = createWasmEngine({
-    workerFactory: createNodeWorkerFactory(),
-    poolSize: options.workers ?? Math.max(1, Math.ceil(capacity.CPU)),
-  })
+  const workers = options.workers ?? Math.max(1, Math.ceil(capacity.CPU))
+  const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers })
   const node = new ComputeNode({
     nodeId,
     labels: { runtime: 'node', ...options.labels },
@@ -85,6 +83,8 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     storages: [new InlineStorage(), new UrlDownloadStorage(), new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],
     publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl }), new NoopPublisher()],
     capacity,
+    // One execution per worker: more would wait for a worker while the node shows free CPU.
+    executionSlots: workers,
     dialer: createLibp2pDialer({ libp2p }),
     requesterAddresses: options.requesterAddresses,
     joinToken: options.joinToken,
