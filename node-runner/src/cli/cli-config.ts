@@ -70,6 +70,15 @@ const validCpu = (value: string): string | undefined =>
   (tryParseCpu(value) ?? 0) > 0 ? undefined : 'must be a CPU quantity above zero: cores ("0.5", "2") or millicores ("1500m")'
 const validMemory = (value: string): string | undefined =>
   (tryParseBytes(value) ?? 0) > 0 ? undefined : 'must be a memory quantity above zero, e.g. "512Mb", "4Gb" or "1Gi"'
+/** Seconds of a duration written as whole seconds ("600") or Go-style ("10m", "1h30m", "90s"); undefined if malformed. */
+export function tryParseDurationSeconds(value: string): number | undefined {
+  if (/^\d+$/.test(value)) return Number(value)
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value)
+  if (!match || value === '') return undefined
+  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
+}
+const validDuration = (value: string): string | undefined =>
+  tryParseDurationSeconds(value) === undefined ? 'must be a duration: seconds ("600") or with units ("10m", "1h30m", "90s"); 0 means none' : undefined
 const firstIssue = (parse: () => unknown): string | undefined => {
   try {
     parse()
@@ -133,6 +142,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'serve.join-token': { description: 'Secret compute nodes present to join (requester), and that this compute node presents', env: ['SHOAL_JOIN_TOKEN'], flag: '--join-token', secret: true, bacalhau: ['Orchestrator.Auth.Token', 'Compute.Auth.Token'] },
   'serve.manual-approval': { description: 'New compute nodes wait in PENDING until `shoal node approve`', env: ['SHOAL_MANUAL_APPROVAL'], flag: '--manual-approval', default: 'false', type: 'boolean', bacalhau: ['Orchestrator.NodeManager.ManualApproval'], validate: validBoolean },
   'serve.api-tokens': { description: 'Bearer tokens the REST API requires, with their scopes ("token:read,write;token2:read"); unset = no auth', env: ['SHOAL_API_TOKENS'], flag: '--api-tokens', secret: true, validate: validApiTokens },
+  'serve.default-execution-timeout': { description: 'ExecutionTimeout of batch and ops jobs that set none ("10m", "600", 0 = none)', env: ['SHOAL_DEFAULT_EXECUTION_TIMEOUT'], flag: '--default-execution-timeout', default: '10m', bacalhau: ['JobDefaults.Batch.Task.Timeouts.ExecutionTimeout', 'JobDefaults.Ops.Task.Timeouts.ExecutionTimeout'], validate: validDuration },
   'serve.api-tokens-file': { description: 'File of API tokens, one "token:read,write" a line (# comments); added to serve.api-tokens', env: ['SHOAL_API_TOKENS_FILE'], flag: '--api-tokens-file' },
 
   'compute.requester': { description: 'Multiaddr of the requester a compute-only node dials', env: ['SHOAL_REQUESTER'], flag: '--requester', validate: validMultiaddr },
@@ -385,6 +395,8 @@ export interface ServeSettings {
   dataDir: string
   joinToken?: string
   manualApproval: boolean
+  /** ExecutionTimeout (s) of batch and ops jobs that set none; 0 = none. */
+  defaultExecutionTimeoutS: number
   /** Tokens from serve.api-tokens; undefined = no auth (the tokens file is read by `shoal serve`). */
   apiTokens?: ApiTokenGrant[]
   /** serve.api-tokens-file, not yet read. */
@@ -422,6 +434,7 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     dataDir: text(config, 'serve.data-dir') as string,
     joinToken: text(config, 'serve.join-token'),
     manualApproval: parseConfigBoolean(text(config, 'serve.manual-approval') ?? 'false'),
+    defaultExecutionTimeoutS: tryParseDurationSeconds(text(config, 'serve.default-execution-timeout') ?? '10m') as number,
     apiTokens: config.values['serve.api-tokens'] ? parseApiTokens(text(config, 'serve.api-tokens') as string) : undefined,
     apiTokensFile: text(config, 'serve.api-tokens-file'),
     requester: text(config, 'compute.requester'),

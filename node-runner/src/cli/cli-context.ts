@@ -17,6 +17,8 @@ export interface ServeCommandOptions {
   allowListedLocalPaths: { path: string; readWrite: boolean }[]
   joinToken?: string
   manualApproval: boolean
+  /** ExecutionTimeout (s) of batch and ops jobs that set none; 0 = none (default 600). */
+  defaultExecutionTimeoutS?: number
   /** Bearer tokens the requester's REST API requires; undefined = the API is open. */
   apiTokens?: { token: string; scopes: ('read' | 'write')[] }[]
   capacityCpu?: string

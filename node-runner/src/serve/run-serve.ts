@@ -40,6 +40,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         joinToken: options.joinToken,
         manualApproval: options.manualApproval,
         apiTokens: options.apiTokens,
+        config: options.defaultExecutionTimeoutS === undefined ? undefined : { defaultExecutionTimeoutS: options.defaultExecutionTimeoutS },
         webRoot: defaultWebRoot(),
         logger,
       })

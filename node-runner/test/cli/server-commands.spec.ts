@@ -12,6 +12,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         'serve', '--compute', '--requester', '/ip4/10.0.0.5/tcp/1235/ws', '--host', '0.0.0.0', '--port', '8080', '--peer-port', '1235',
         '-l', 'region=eu', '--compute-labels', 'gpu=no', '--allow-listed-local-paths', '/data:rw', '--allow-listed-local-paths', '/ref',
         '--join-token', 'tok', '--capacity-cpu', '2', '--capacity-memory', '4Gb', '--publisher-url', 'http://10.0.0.6:6001',
+        '--default-execution-timeout', '1h30m',
       ],
       { io, runServe: async (options) => seen.push(options) },
     )
@@ -33,6 +34,7 @@ describe('serve and devstack hand their flags to the server as one options objec
       ],
       joinToken: 'tok',
       manualApproval: false,
+      defaultExecutionTimeoutS: 5400,
       capacityCpu: '2',
       capacityMemory: '4Gb',
       requester: '/ip4/10.0.0.5/tcp/1235/ws',

@@ -87,6 +87,7 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'serve.join-token', flags: '--join-token <token>', text: 'secret compute nodes must present to join (and that this compute node presents)' },
   { key: 'serve.api-tokens', flags: '--api-tokens <token:scopes;...>', text: 'require bearer tokens on the REST API, e.g. "t1:read,write;t2:read"', defaultText: 'none: the API is open' },
   { key: 'serve.api-tokens-file', flags: '--api-tokens-file <file>', text: 'file of API tokens, one "token:read,write" a line; added to --api-tokens' },
+  { key: 'serve.default-execution-timeout', flags: '--default-execution-timeout <duration>', text: 'ExecutionTimeout of batch and ops jobs that set none, e.g. 10m or 600 (0 = none)' },
   { key: 'serve.manual-approval', flags: '--manual-approval', text: 'new compute nodes wait in PENDING until `shoal node approve`', negated: 'admit new compute nodes at once, whatever env and config file say' },
   { key: 'compute.capacity-cpu', flags: '--capacity-cpu <quantity>', text: 'CPU this compute node offers, e.g. 2 or 1500m', defaultText: 'all cores' },
   { key: 'compute.capacity-memory', flags: '--capacity-memory <quantity>', text: 'memory this compute node offers, e.g. 4Gb', defaultText: '80% of free memory' },
