@@ -27,7 +27,7 @@ export class ExecutorBuffer {
   constructor(init: { capacity: Resources; maxQueued: number; slots?: number }) {
     this.max = { ...init.capacity }
     this.maxQueued = init.maxQueued
-    this.slots = init.slots ?? Number.POSITIVE_INFINITY
+    this.slots = init.slots === undefined ? Number.POSITIVE_INFINITY : Math.max(1, init.slots)
   }
 
   /** Pieces of work that can run at once (Infinity = no limit but the capacity). */
