@@ -98,6 +98,8 @@ export class Contributor extends EventTarget {
       storages: [new InlineStorage(), new UrlDownloadStorage()],
       publishers: [new InlineResultPublisher(), new NoopPublisher()],
       capacity: this.capacity(init.workers),
+      // One execution per worker of the share: more would wait for a worker.
+      executionSlots: init.workers,
       dialer: this.watchTransport(createLibp2pDialer({ libp2p: this.libp2p })),
       requesterAddresses: init.requesterAddresses,
       refreshAddresses: init.refreshAddresses,
@@ -117,6 +119,7 @@ export class Contributor extends EventTarget {
   setWorkers(workers: number): void {
     const clamped = Math.min(this.init.maxWorkers, Math.max(1, Math.round(workers)))
     this.engine?.setWorkers(clamped)
+    this.node?.setExecutionSlots(clamped)
     this.node?.setCapacity(this.capacity(clamped))
     this.update({ workers: clamped })
   }

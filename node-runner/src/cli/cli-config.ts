@@ -70,6 +70,15 @@ const validCpu = (value: string): string | undefined =>
   (tryParseCpu(value) ?? 0) > 0 ? undefined : 'must be a CPU quantity above zero: cores ("0.5", "2") or millicores ("1500m")'
 const validMemory = (value: string): string | undefined =>
   (tryParseBytes(value) ?? 0) > 0 ? undefined : 'must be a memory quantity above zero, e.g. "512Mb", "4Gb" or "1Gi"'
+/** Seconds of a duration written as whole seconds ("600") or Go-style ("10m", "1h30m", "90s"); undefined if malformed. */
+export function tryParseDurationSeconds(value: string): number | undefined {
+  if (/^\d+$/.test(value)) return Number(value)
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value)
+  if (!match || value === '') return undefined
+  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
+}
+const validDuration = (value: string): string | undefined =>
+  tryParseDurationSeconds(value) === undefined ? 'must be a duration: seconds ("600") or with units ("10m", "1h30m", "90s"); 0 means none' : undefined
 const firstIssue = (parse: () => unknown): string | undefined => {
   try {
     parse()
@@ -138,6 +147,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'serve.manual-approval': { description: 'New compute nodes wait in PENDING until `shoal node approve`', env: ['SHOAL_MANUAL_APPROVAL'], flag: '--manual-approval', default: 'false', type: 'boolean', bacalhau: ['Orchestrator.NodeManager.ManualApproval'], validate: validBoolean },
   'serve.default-queue-timeout': { description: 'Seconds a job that sets no Timeouts.QueueTimeout may wait for a node; 0 = none: a job no node can run now fails at once (Bacalhau\'s default)', env: ['SHOAL_DEFAULT_QUEUE_TIMEOUT'], flag: '--default-queue-timeout', default: '0', type: 'number', validate: validWholeNumber },
   'serve.api-tokens': { description: 'Bearer tokens the REST API requires, with their scopes ("token:read,write;token2:read"); unset = no auth', env: ['SHOAL_API_TOKENS'], flag: '--api-tokens', secret: true, validate: validApiTokens },
+  'serve.default-execution-timeout': { description: 'ExecutionTimeout of batch and ops jobs that set none ("10m", "600", 0 = none)', env: ['SHOAL_DEFAULT_EXECUTION_TIMEOUT'], flag: '--default-execution-timeout', default: '10m', bacalhau: ['JobDefaults.Batch.Task.Timeouts.ExecutionTimeout', 'JobDefaults.Ops.Task.Timeouts.ExecutionTimeout'], validate: validDuration },
   'serve.api-tokens-file': { description: 'File of API tokens, one "token:read,write" a line (# comments); added to serve.api-tokens', env: ['SHOAL_API_TOKENS_FILE'], flag: '--api-tokens-file' },
   'serve.insecure': { description: 'Listen on a non-loopback address without API tokens or a join token (a warning is printed on every start)', env: ['SHOAL_INSECURE'], flag: '--insecure', default: 'false', type: 'boolean', validate: validBoolean },
   'serve.tls-cert': { description: 'PEM certificate (chain) file: the REST API and dashboard are served over HTTPS; needs serve.tls-key', env: ['SHOAL_TLS_CERT'], flag: '--tls-cert' },
@@ -396,6 +406,8 @@ export interface ServeSettings {
   manualApproval: boolean
   /** QueueTimeout (s) of jobs that set none; 0 = fail at once when no node can run them. */
   defaultQueueTimeoutS: number
+  /** ExecutionTimeout (s) of batch and ops jobs that set none; 0 = none. */
+  defaultExecutionTimeoutS: number
   /** Tokens from serve.api-tokens; undefined = no auth (the tokens file is read by `shoal serve`). */
   apiTokens?: ApiTokenGrant[]
   /** serve.api-tokens-file, not yet read. */
@@ -443,6 +455,7 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     joinToken: text(config, 'serve.join-token'),
     manualApproval: parseConfigBoolean(text(config, 'serve.manual-approval') ?? 'false'),
     defaultQueueTimeoutS: whole(config, 'serve.default-queue-timeout') ?? 0,
+    defaultExecutionTimeoutS: tryParseDurationSeconds(text(config, 'serve.default-execution-timeout') ?? '10m') as number,
     apiTokens: config.values['serve.api-tokens'] ? parseApiTokens(text(config, 'serve.api-tokens') as string) : undefined,
     apiTokensFile: text(config, 'serve.api-tokens-file'),
     insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),

@@ -84,10 +84,8 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     transports: 'node',
     rtcConfiguration: nodeRTCConfiguration({ bindAddress: options.rtcBindAddress }),
   })
-  const wasm = createWasmEngine({
-    workerFactory: createNodeWorkerFactory(),
-    poolSize: options.workers ?? Math.max(1, Math.ceil(capacity.CPU)),
-  })
+  const workers = options.workers ?? Math.max(1, Math.ceil(capacity.CPU))
+  const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers })
   // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
   const urlPolicy = new UrlHostPolicy({ allowHosts: options.allowUrlHosts })
   const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })
@@ -98,6 +96,8 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],
     publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher()],
     capacity,
+    // One execution per worker: more would wait for a worker while the node shows free CPU.
+    executionSlots: workers,
     dialer: createLibp2pDialer({ libp2p }),
     requesterAddresses: options.requesterAddresses,
     joinToken: options.joinToken,

@@ -78,6 +78,7 @@ describe('shoal config set / list', () => {
         'serve.manual-approval,false,default',
         'serve.default-queue-timeout,0,default',
         'serve.api-tokens,,',
+        'serve.default-execution-timeout,10m,default',
         'serve.api-tokens-file,,',
         'serve.insecure,false,default',
         'serve.tls-cert,,',

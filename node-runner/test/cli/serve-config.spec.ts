@@ -71,6 +71,7 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_JOIN_TOKEN: 'tok',
       SHOAL_MANUAL_APPROVAL: 'YES',
       SHOAL_DEFAULT_QUEUE_TIMEOUT: '30',
+      SHOAL_DEFAULT_EXECUTION_TIMEOUT: '90s',
       SHOAL_REQUESTER: '/ip4/10.0.0.5/tcp/1235/ws',
       SHOAL_COMPUTE_LABELS: 'region=eu, gpu=no',
       SHOAL_ALLOW_LISTED_LOCAL_PATHS: '/data:rw, /ref',
@@ -94,6 +95,7 @@ describe('shoal serve settings: flag > env > file > default', () => {
       joinToken: 'tok',
       manualApproval: true,
       defaultQueueTimeoutS: 30,
+      defaultExecutionTimeoutS: 90,
       requester: '/ip4/10.0.0.5/tcp/1235/ws',
       computeLabels: { region: 'eu', gpu: 'no' },
       allowListedLocalPaths: [
@@ -188,6 +190,15 @@ describe('invalid serve settings are refused before anything starts, naming key 
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('serve.peer-port (from flag --peer-port): must be a port number')
     expect(result.stderr).toContain('compute.allow-listed-local-paths (from flag --allow-listed-local-paths): "relative" must be an absolute path')
+  })
+
+  it('a default ExecutionTimeout: Bacalhau\'s key in the file, a bad duration named', async () => {
+    const dir = await shoalDir('JobDefaults:\n  Batch:\n    Task:\n      Timeouts:\n        ExecutionTimeout: 30m\n')
+    expect((await serve([], { SHOAL_DIR: dir })).options).toMatchObject({ defaultExecutionTimeoutS: 1800 })
+    expect((await serve(['--default-execution-timeout', '0'], { SHOAL_DIR: dir })).options).toMatchObject({ defaultExecutionTimeoutS: 0 })
+    const bad = await serve(['--default-execution-timeout', 'soon'], { SHOAL_DIR: dir })
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('serve.default-execution-timeout (from flag --default-execution-timeout): must be a duration: seconds ("600") or with units ("10m", "1h30m", "90s"); 0 means none')
   })
 
   it('a fixed flag wins over a bad env value', async () => {

@@ -14,6 +14,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         '--join-token', 'tok', '--capacity-cpu', '2', '--capacity-memory', '4Gb', '--publisher-url', 'http://10.0.0.6:6001',
         '--allow-url-hosts', '127.0.0.1', '--allow-url-hosts', 'files.internal', '--insecure', '--tls-cert', 'c.pem', '--tls-key', 'k.pem',
         '--default-queue-timeout', '45',
+        '--default-execution-timeout', '1h30m',
       ],
       { io, runServe: async (options) => seen.push(options) },
     )
@@ -36,6 +37,7 @@ describe('serve and devstack hand their flags to the server as one options objec
       joinToken: 'tok',
       manualApproval: false,
       defaultQueueTimeoutS: 45,
+      defaultExecutionTimeoutS: 5400,
       capacityCpu: '2',
       capacityMemory: '4Gb',
       requester: '/ip4/10.0.0.5/tcp/1235/ws',

@@ -24,6 +24,10 @@ export interface BidContext {
   queueSlots: number
   /** Work already waiting (nothing overtakes it). */
   queued: number
+  /** Executions that can run at once (Infinity = no limit but the capacity). */
+  executionSlots: number
+  /** Execution slots neither running work nor accepted bids hold. */
+  freeExecutionSlots: number
 }
 
 /** A bid: accepted, or rejected with a reason in words and numbers. `queued` when it will wait. */
@@ -80,6 +84,16 @@ export function decideBid(task: Task, resources: Resources, context: BidContext)
     if (overCapacity.length > 0) problems.push(describeNeeds(resources, context.capacity, overCapacity, 'in total on this node'))
   }
   if (problems.length > 0) return { accepted: false, reason: problems.join('; '), queued: false }
+
+  // Work that would wait for a slot waits for running executions to end, however long they run:
+  // decline it so the requester places it where it can start.
+  if (context.freeExecutionSlots <= 0) {
+    return {
+      accepted: false,
+      reason: `all ${context.executionSlots} execution slot(s) of this node are busy (it runs that many executions at once); it takes work again when one ends`,
+      queued: false,
+    }
+  }
 
   const short = exceeding(resources, context.free)
   if (short.length === 0 && context.queued === 0) return { accepted: true, reason: '', queued: false }

@@ -61,6 +61,12 @@ export interface ComputeNodeInit {
   publishers?: Publisher[]
   /** What this node offers in total (the contributor's share of the machine). */
   capacity: Resources
+  /**
+   * Executions that can run at once, e.g. the WASM engine's worker count (default: no limit but
+   * the capacity). A bid that would wait for a slot is declined, and while every slot is taken the
+   * node advertises no available capacity.
+   */
+  executionSlots?: number
   /** Largest job taken (default: the whole capacity). */
   maxJobRequirements?: Resources
   /** Network types tasks may ask for besides None, e.g. ["HTTP", "Full"] (default none). */
@@ -176,6 +182,8 @@ export class ComputeNode extends EventTarget {
   private handshakeWaiter?: (response: MessageOf<'HandshakeResponse'>) => void
   private heartbeatTimer: unknown
   private heartbeatSeq = 0
+  /** A bid was declined for want of an execution slot: tell the requester when one frees. */
+  private declinedForSlots = false
   private lifecycle?: AbortController
   private loop?: Promise<void>
 
@@ -210,7 +218,7 @@ export class ComputeNode extends EventTarget {
     this.handshakeTimeoutMs = init.handshakeTimeoutMs ?? 10_000
     this.bidTimeoutMs = init.bidTimeoutMs ?? 60_000
     this.version = init.version
-    this.buffer = new ExecutorBuffer({ capacity: init.capacity, maxQueued: this.limits.maxQueued })
+    this.buffer = new ExecutorBuffer({ capacity: init.capacity, maxQueued: this.limits.maxQueued, slots: init.executionSlots })
     this.logs = new ExecutionLogStore({ maxCharsPerExecution: this.limits.logCharsPerExecution, maxExecutions: this.limits.logRetention })
     if (this.addresses.length === 0) throw new ValidationError([{ path: 'requesterAddresses', message: 'give at least one requester address to dial' }])
   }
@@ -293,6 +301,12 @@ export class ComputeNode extends EventTarget {
     this.sendNodeInfoUpdate()
   }
 
+  /** Changes how many executions run at once (e.g. the tab's worker share) and tells the requester. */
+  setExecutionSlots(slots: number): void {
+    this.buffer.setExecutionSlots(slots)
+    this.sendNodeInfoUpdate()
+  }
+
   /** Replaces the node's labels and tells the requester. */
   setLabels(labels: Record<string, string>): void {
     this.labels = { ...labels }
@@ -313,7 +327,7 @@ export class ComputeNode extends EventTarget {
       StorageSources: [...this.storages.keys()].sort(),
       MaxCapacity: capacity,
       QueueUsedCapacity: this.buffer.queuedResources,
-      AvailableCapacity: this.buffer.available,
+      AvailableCapacity: this.buffer.startable,
       MaxJobRequirements: this.maxJob ? { ...this.maxJob } : capacity,
       RunningExecutions: this.buffer.runningCount,
       EnqueuedExecutions: this.buffer.queuedCount,
@@ -497,7 +511,7 @@ export class ComputeNode extends EventTarget {
       this.send({
         Type: 'Heartbeat',
         Seq: this.heartbeatSeq++,
-        AvailableCapacity: this.buffer.available,
+        AvailableCapacity: this.buffer.startable,
         QueueUsedCapacity: this.buffer.queuedResources,
         RunningExecutions: this.buffer.runningCount,
       })
@@ -630,10 +644,14 @@ export class ComputeNode extends EventTarget {
     }
     let reserved = zeroResources()
     let waiting = 0
+    let reservedSlots = 0
     for (const record of this.records.values()) {
       if (record.phase !== 'bid') continue
       if (record.wouldQueue) waiting++
-      else reserved = addResources(reserved, record.resources)
+      else {
+        reserved = addResources(reserved, record.resources)
+        reservedSlots++
+      }
     }
     const decision = decideBid(normalizedTask, resources, {
       engines: this.installedEngines,
@@ -646,8 +664,13 @@ export class ComputeNode extends EventTarget {
       free: subtractResources(this.buffer.available, reserved),
       queueSlots: this.buffer.freeSlots - waiting,
       queued: this.buffer.queuedCount + waiting,
+      executionSlots: this.buffer.executionSlots,
+      freeExecutionSlots: this.buffer.freeExecutionSlots - reservedSlots,
     })
-    if (!decision.accepted) return reject(decision.reason)
+    if (!decision.accepted) {
+      if (this.buffer.freeExecutionSlots - reservedSlots <= 0) this.declinedForSlots = true
+      return reject(decision.reason)
+    }
 
     const record: ExecutionRecord = {
       execution: { ...execution, ID: id },
@@ -667,6 +690,7 @@ export class ComputeNode extends EventTarget {
       record.bidTimer = this.clock.setTimeout(() => {
         if (this.records.get(id) !== record || record.phase !== 'bid') return
         this.records.delete(id)
+        this.slotFreed()
         this.logger.warn(`bid for ${id} expired: the requester did not answer within ${this.bidTimeoutMs} ms`)
         this.emit({ ...record, phase: 'cancelled' }, 'bid expired')
       }, this.bidTimeoutMs)
@@ -723,6 +747,17 @@ export class ComputeNode extends EventTarget {
   private forgetBid(id: string, record: ExecutionRecord): void {
     if (record.bidTimer !== undefined) this.clock.clearTimeout(record.bidTimer)
     this.records.delete(id)
+    this.slotFreed()
+  }
+
+  /**
+   * After a declined bid the requester does not offer that job here again until the node's info
+   * changes: a NodeInfoUpdate when a slot frees up tells it this node can take work again.
+   */
+  private slotFreed(): void {
+    if (!this.declinedForSlots) return
+    this.declinedForSlots = false
+    this.sendNodeInfoUpdate()
   }
 
   // ---- running --------------------------------------------------------------------------------
@@ -812,6 +847,7 @@ export class ComputeNode extends EventTarget {
         break
     }
     this.buffer.release(id)
+    this.slotFreed()
   }
 
   // ---- logs -----------------------------------------------------------------------------------

@@ -13,18 +13,39 @@ export type EnqueueOutcome = 'started' | 'queued' | 'rejected'
 
 /**
  * Capacity tracking plus a bounded FIFO queue: work runs at once when it fits into the free
- * capacity, otherwise it waits in arrival order (the head is never overtaken, so big jobs do not
- * starve) and starts when running work releases its resources.
+ * capacity and an execution slot is free, otherwise it waits in arrival order (the head is never
+ * overtaken, so big jobs do not starve) and starts when running work releases its resources.
  */
 export class ExecutorBuffer {
   private max: Resources
   private readonly maxQueued: number
+  private slots: number
   private readonly running = new Map<string, Resources>()
   private readonly queue: BufferedWork[] = []
 
-  constructor(init: { capacity: Resources; maxQueued: number }) {
+  /** `slots`: pieces of work that can run at once (e.g. engine workers); default unlimited. */
+  constructor(init: { capacity: Resources; maxQueued: number; slots?: number }) {
     this.max = { ...init.capacity }
     this.maxQueued = init.maxQueued
+    this.slots = init.slots === undefined ? Number.POSITIVE_INFINITY : Math.max(1, init.slots)
+  }
+
+  /** Pieces of work that can run at once (Infinity = no limit but the capacity). */
+  get executionSlots(): number {
+    return this.slots
+  }
+
+  /** Execution slots not taken by running work. */
+  get freeExecutionSlots(): number {
+    return Math.max(0, this.slots - this.running.size)
+  }
+
+  /**
+   * What new work could start on now: the free capacity, or nothing while every execution slot
+   * is taken (free CPU no worker can use is not capacity).
+   */
+  get startable(): Resources {
+    return this.running.size < this.slots ? this.available : zeroResources()
   }
 
   /** Total capacity. */
@@ -83,7 +104,7 @@ export class ExecutorBuffer {
 
   /** Would work needing `resources` start right now? */
   fitsNow(resources: Resources): boolean {
-    return this.queue.length === 0 && exceeding(resources, this.available).length === 0
+    return this.queue.length === 0 && this.running.size < this.slots && exceeding(resources, this.available).length === 0
   }
 
   /** Starts the work, queues it, or refuses it when the queue is full. */
@@ -111,6 +132,12 @@ export class ExecutorBuffer {
     this.drain()
   }
 
+  /** Changes how many pieces of work can run at once; may start waiting work. */
+  setExecutionSlots(slots: number): void {
+    this.slots = Math.max(1, slots)
+    this.drain()
+  }
+
   /** Forgets all queued work and returns it (on shutdown). */
   clearQueue(): BufferedWork[] {
     return this.queue.splice(0)
@@ -123,7 +150,7 @@ export class ExecutorBuffer {
 
   private drain(): void {
     // Bounded by the queue length: each iteration removes one item or stops.
-    while (this.queue.length > 0 && exceeding(this.queue[0].resources, this.available).length === 0) {
+    while (this.queue.length > 0 && this.running.size < this.slots && exceeding(this.queue[0].resources, this.available).length === 0) {
       this.begin(this.queue.shift()!)
     }
   }

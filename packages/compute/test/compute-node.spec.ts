@@ -219,6 +219,55 @@ describe('capacity and queueing', () => {
   })
 })
 
+describe('execution slots', () => {
+  const halfCpuJob = () => makeJob({ Resources: { CPU: '500m', Memory: '100Mb' } })
+
+  it('with every slot running, advertises no free capacity, declines the next bid and says so when a slot frees', async () => {
+    const gates = new Map<string, ReturnType<typeof deferred>>()
+    const engine = new TestEngine('test', async (request) => {
+      const gate = deferred()
+      gates.set(request.executionId, gate)
+      await gate.promise
+      return { exitCode: 0, stdout: new Uint8Array(), stderr: new Uint8Array(), stdoutTruncated: false, stderrTruncated: false, outputs: new Map() }
+    })
+    // 2 CPU admit four 0.5-CPU jobs, but the node runs 2 executions at once.
+    const { node, requester } = await setup({ engines: [engine], capacity: { CPU: 2, Memory: 4_000_000_000, Disk: 0, GPU: 0 }, executionSlots: 2 })
+    const running = [makeExecution(halfCpuJob()), makeExecution(halfCpuJob())]
+    for (const execution of running) {
+      expect((await requester.askForBid(execution)).Accepted).toBe(true)
+      await requester.nextFor('ExecutionStateUpdate', execution.ID)
+    }
+    expect(node.nodeInfo().ComputeNodeInfo!.AvailableCapacity).toEqual({ CPU: 0, Memory: 0, Disk: 0, GPU: 0 })
+    // Heartbeats from now on say so (earlier ones, sent before the second run began, did not).
+    expect((await requester.next('Heartbeat', (beat) => beat.RunningExecutions === 2)).AvailableCapacity.CPU).toBe(0)
+
+    const third = makeExecution(halfCpuJob())
+    const bid = await requester.askForBid(third)
+    expect(bid.Accepted).toBe(false)
+    expect(bid.Reason).toBe('all 2 execution slot(s) of this node are busy (it runs that many executions at once); it takes work again when one ends')
+    expect(engine.runs).toHaveLength(2)
+
+    gates.get(running[0].ID)!.resolve(undefined)
+    await requester.nextFor('RunResult', running[0].ID)
+    const update = await requester.next('NodeInfoUpdate')
+    expect(update.NodeInfo.ComputeNodeInfo!.AvailableCapacity.CPU).toBe(1.5)
+    expect((await requester.askForBid(makeExecution(halfCpuJob()))).Accepted).toBe(true)
+    gates.get(running[1].ID)!.resolve(undefined)
+  })
+
+  it('changing the slots (the tab\'s worker share) starts or holds back work', async () => {
+    const engine = new TestEngine('test', (_req, signal) => untilAborted(signal))
+    const { node, requester } = await setup({ engines: [engine], capacity: { CPU: 4, Memory: 4_000_000_000, Disk: 0, GPU: 0 }, executionSlots: 1 })
+    const first = makeExecution(halfCpuJob())
+    expect((await requester.askForBid(first)).Accepted).toBe(true)
+    await requester.nextFor('ExecutionStateUpdate', first.ID)
+    expect((await requester.askForBid(makeExecution(halfCpuJob()))).Accepted).toBe(false)
+    node.setExecutionSlots(2)
+    expect((await requester.next('NodeInfoUpdate')).NodeInfo.ComputeNodeInfo!.AvailableCapacity.CPU).toBe(3.5)
+    expect((await requester.askForBid(makeExecution(halfCpuJob()))).Accepted).toBe(true)
+  })
+})
+
 describe('running', () => {
   it('prepares inputs, runs the engine, publishes the result directory and reports RunResult', async () => {
     const publisher = new RecordingPublisher()

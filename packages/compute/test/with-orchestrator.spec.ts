@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ExecutionError, ExecutionState, type Execution, type JobStateType } from '@shoal/models'
 import { createConsoleLogger, type Engine, type EngineRunRequest, type EngineRunResult } from '@shoal/interface'
 import { MemoryNetwork } from '@shoal/protocol'
-import { Requester, SqlJobStore } from '@shoal/orchestrator'
+import { Requester, SqlJobStore, type RequesterConfig } from '@shoal/orchestrator'
 import { createWasmEngine } from '@shoal/wasm'
 // Node-only adapters, used by this test only (packages stay runtime-neutral).
 import { createNodeSqliteDatabase } from '../../../node-runner/src/sqlite/node-sqlite-database.ts'
@@ -53,13 +53,13 @@ function scriptEngine(): TestEngine {
   })
 }
 
-async function cluster(engines: Engine[] = [scriptEngine(), new NoopEngine()]) {
+async function cluster(engines: Engine[] = [scriptEngine(), new NoopEngine()], options: { executionSlots?: number; requester?: RequesterConfig } = {}) {
   const network = new MemoryNetwork()
   const store = new SqlJobStore({ db: createNodeSqliteDatabase(':memory:') })
   const requester = new Requester({
     store,
     listeners: [network.listener(ADDRESS)],
-    config: { nodeId: 'n-requester', heartbeatIntervalMs: 200, maxRetries: 0 },
+    config: { nodeId: 'n-requester', heartbeatIntervalMs: 200, maxRetries: 0, ...options.requester },
     logger: process.env.DEBUG_TEST ? createConsoleLogger({ level: 'debug' }) : undefined,
   })
   await requester.start()
@@ -70,6 +70,7 @@ async function cluster(engines: Engine[] = [scriptEngine(), new NoopEngine()]) {
     storages: [new InlineStorage()],
     publishers: [new NoopPublisher()],
     capacity: { CPU: 2, Memory: 2_000_000_000, Disk: 0, GPU: 0 },
+    executionSlots: options.executionSlots,
     dialer: network.dialer('n-compute-1'),
     requesterAddresses: [ADDRESS],
     reconnect: { initialDelayMs: 5, maxDelayMs: 50 },
@@ -95,7 +96,7 @@ async function cluster(engines: Engine[] = [scriptEngine(), new NoopEngine()]) {
 }
 
 /** Waits (bounded) until `check` holds. */
-async function until(check: () => Promise<boolean>, turns = 500): Promise<void> {
+async function until(check: () => Promise<boolean>, turns = 2000): Promise<void> {
   for (let i = 0; i < turns; i++) {
     if (await check()) return
     await new Promise((resolve) => setTimeout(resolve, 5))
@@ -159,6 +160,41 @@ describe('ComputeNode with the real Requester', () => {
     expect(await waitForJob(JobID, ['Stopped'])).toBe('Stopped')
     await until(async () => engine.signals[0]?.aborted === true && node.executions().length === 0)
     expect((await executions(JobID))[0].ComputeState.StateType).not.toBe(ExecutionState.Completed)
+  })
+
+  it('two endless WASM jobs on a 2-worker node: no room is advertised or bid for a third, and the default ExecutionTimeout ends them', async () => {
+    // The node's CPU (2) admits four default 0.5-CPU jobs, but only 2 workers can run them.
+    const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: 2 })
+    stops.push(async () => void (await wasm.stop?.()))
+    // Jobs set no ExecutionTimeout: the requester's default (shortened here from 10 min) applies.
+    const { requester, node, waitForJob, executions } = await cluster([wasm], { executionSlots: 2, requester: { defaultExecutionTimeoutS: 3 } })
+    const inline = async (fixture: string) => {
+      const bytes = new Uint8Array(await readFile(new URL(`../../wasm/test/fixtures/${fixture}`, import.meta.url)))
+      return { InputSources: [{ Source: { Type: 'inline', Params: { URL: `data:application/wasm;base64,${btoa(String.fromCharCode(...bytes))}` } }, Target: '/app/main.wasm' }] }
+    }
+    const wasmJob = async (fixture: string) => job({ Type: 'wasm', Params: { EntryModule: '/app/main.wasm' } }, await inline(fixture))
+    const endless = [(await requester.submitJob(await wasmJob('loop.wasm'))).JobID, (await requester.submitJob(await wasmJob('loop.wasm'))).JobID]
+    await until(async () => node.executions().filter((e) => e.phase === 'running').length === 2)
+    const zero = { CPU: 0, Memory: 0, Disk: 0, GPU: 0 }
+    expect(node.nodeInfo().ComputeNodeInfo!.AvailableCapacity).toEqual(zero)
+    // The requester hears it in the next heartbeat.
+    await until(async () => (await requester.listNodes())[0].Info.ComputeNodeInfo?.AvailableCapacity.CPU === 0)
+
+    const third = (await requester.submitJob(await wasmJob('hello.wasm'))).JobID
+    await until(async () => (await executions(third)).some((e) => e.ComputeState.StateType === ExecutionState.AskForBidRejected))
+    const declined = (await executions(third)).find((e) => e.ComputeState.StateType === ExecutionState.AskForBidRejected)!
+    expect(declined.ComputeState.Message).toContain('all 2 execution slot(s) of this node are busy')
+    expect(node.executions().filter((e) => e.phase === 'running' || e.phase === 'queued')).toHaveLength(2)
+
+    // The default ExecutionTimeout ends the endless jobs, with the reason; the third then runs.
+    for (const id of endless) {
+      expect(await waitForJob(id, ['Completed', 'Failed'])).toBe('Failed')
+      const [execution] = await executions(id)
+      expect(execution.ComputeState.StateType).toBe(ExecutionState.Failed)
+      expect(execution.RunOutput?.ErrorMsg).toContain('timed out after 3 s (Timeouts.ExecutionTimeout)')
+    }
+    expect(await waitForJob(third, ['Completed', 'Failed'])).toBe('Completed')
+    expect((await executions(third)).find((e) => e.ComputeState.StateType === ExecutionState.Completed)?.RunOutput).toMatchObject({ Stdout: 'hello from wasm\n' })
   })
 
   it('runs a WASM module through the real wasm engine', async () => {

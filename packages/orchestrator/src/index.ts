@@ -21,7 +21,7 @@ export type { BrokerEntry, EvaluationGroup, EvaluationBrokerInit } from './evalu
 export { scheduleJob } from './scheduler/schedule-job.ts'
 export type { Plan, SchedulerInput, ExecutionChange, PlanEvent } from './scheduler/plan.ts'
 export type { SchedulerSettings, EffectiveTimeouts } from './scheduler/scheduler-settings.ts'
-export { effectiveTimeouts } from './scheduler/scheduler-settings.ts'
+export { DEFAULT_EXECUTION_TIMEOUT_S, effectiveTimeouts } from './scheduler/scheduler-settings.ts'
 export { selectNodes } from './scheduler/node-selector.ts'
 export type { NodeCandidate, NodeRejection, NodeSelection, RejectionReason, SelectionRequest } from './scheduler/node-selector.ts'
 export { matchesConstraint, firstUnmetConstraint, formatConstraint } from './scheduler/label-constraints.ts'

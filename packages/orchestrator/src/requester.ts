@@ -44,7 +44,7 @@ import { NODE_GENERATION_DETAIL, type NodeCandidate } from './scheduler/node-sel
 import { retryOutcome } from './scheduler/reconcile.ts'
 import { requiredResources } from './scheduler/required-resources.ts'
 import { scheduleJob } from './scheduler/schedule-job.ts'
-import type { SchedulerSettings } from './scheduler/scheduler-settings.ts'
+import { DEFAULT_EXECUTION_TIMEOUT_S, type SchedulerSettings } from './scheduler/scheduler-settings.ts'
 import { listAllExecutions, listAllJobs } from './store-paging.ts'
 
 /** Settings of a requester; every field has a default. */
@@ -69,7 +69,7 @@ export interface RequesterConfig {
   maxRetries?: number
   /** A node that failed a job this many times is not offered it again (default 1: retries go elsewhere). */
   maxFailuresPerNode?: number
-  /** ExecutionTimeout of batch/ops jobs that set none, in s (default 0: none). */
+  /** ExecutionTimeout of batch/ops jobs that set none, in s (default 600; 0: none). */
   defaultExecutionTimeoutS?: number
   /** TotalTimeout of batch/ops jobs that set none, in s (default 0: none). */
   defaultTotalTimeoutS?: number
@@ -175,7 +175,7 @@ export class Requester extends EventTarget implements RequesterService {
       maxFailuresPerNode: Math.max(1, config.maxFailuresPerNode ?? 1),
       queueBackoffMs: config.queueBackoffMs ?? 5000,
       defaultQueueTimeoutS: config.defaultQueueTimeoutS ?? 0,
-      defaultExecutionTimeoutS: config.defaultExecutionTimeoutS ?? 0,
+      defaultExecutionTimeoutS: config.defaultExecutionTimeoutS ?? DEFAULT_EXECUTION_TIMEOUT_S,
       defaultTotalTimeoutS: config.defaultTotalTimeoutS ?? 0,
     }
     this.batcher = new TransactionBatcher(this.store)

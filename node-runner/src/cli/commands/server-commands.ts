@@ -91,6 +91,7 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'serve.tls-cert', flags: '--tls-cert <file>', text: 'PEM certificate: serve the REST API and dashboard over HTTPS (with --tls-key)' },
   { key: 'serve.tls-key', flags: '--tls-key <file>', text: 'PEM private key of --tls-cert' },
   { key: 'serve.default-queue-timeout', flags: '--default-queue-timeout <seconds>', text: 'how long a job that sets no QueueTimeout may wait for a node (0: a job no node can run fails at once, as Bacalhau)' },
+  { key: 'serve.default-execution-timeout', flags: '--default-execution-timeout <duration>', text: 'ExecutionTimeout of batch and ops jobs that set none, e.g. 10m or 600 (0 = none)' },
   { key: 'serve.manual-approval', flags: '--manual-approval', text: 'new compute nodes wait in PENDING until `shoal node approve`', negated: 'admit new compute nodes at once, whatever env and config file say' },
   { key: 'compute.capacity-cpu', flags: '--capacity-cpu <quantity>', text: 'CPU this compute node offers, e.g. 2 or 1500m', defaultText: 'all cores' },
   { key: 'compute.capacity-memory', flags: '--capacity-memory <quantity>', text: 'memory this compute node offers, e.g. 4Gb', defaultText: '80% of free memory' },

@@ -20,6 +20,8 @@ export interface LiveNode {
   lastPersistedHeartbeat: number
   /** Bumped whenever the node (re)joins or changes its info: bids it declined in an older generation no longer count. */
   generation: number
+  /** Placement sequence number of the node's latest execution (0 = none yet): nodes take turns. */
+  lastPlacement?: number
 }
 
 /** Settings of the registry. */
@@ -46,6 +48,8 @@ export class NodeRegistry {
   private readonly init: NodeRegistryInit
   private readonly nodes = new Map<string, LiveNode>()
   private readonly executionNodes = new Map<string, string>()
+  /** Counts placements, so each node knows how recently it was given work. */
+  private placements = 0
 
   constructor(components: { store: JobStore; clock: Clock; logger: Logger }, init: NodeRegistryInit) {
     this.store = components.store
@@ -118,6 +122,7 @@ export class NodeRegistry {
         free: this.freeOf(node),
         activeExecutions: node.allocations.size,
         generation: node.generation,
+        lastPlacement: node.lastPlacement ?? 0,
       })
     }
     return out
@@ -241,6 +246,7 @@ export class NodeRegistry {
     if (!node || node.allocations.has(executionId)) return
     node.allocations.set(executionId, resources)
     node.used = addResources(node.used, resources)
+    node.lastPlacement = ++this.placements
     this.executionNodes.set(executionId, nodeId)
   }
 

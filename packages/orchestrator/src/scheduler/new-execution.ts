@@ -8,13 +8,16 @@ import { subtractResources } from '@shoal/models'
 /**
  * A new execution of the job's current version on `node` for `partition`, in state AskForBid
  * (the planner sends the AskForBid right after writing it). The node's free capacity in the
- * scheduler's view drops by the job's resources so later placements see it.
+ * scheduler's view drops by the job's resources, and it becomes the most recently used node, so
+ * later placements see both.
  */
 export function newExecution(input: SchedulerInput, node: NodeCandidate, partition: number): Execution {
   const { job } = input
   const now = toNanos(input.now)
   node.free = subtractResources(node.free, input.required)
   node.activeExecutions++
+  // Later placements of the same transaction see this node as the most recently used.
+  node.lastPlacement = Math.max(0, ...input.nodes.map((n) => n.lastPlacement ?? 0)) + 1
   return {
     ID: input.newExecutionId(),
     Namespace: job.Namespace,

@@ -36,6 +36,11 @@ export interface NodeCandidate {
   /** Active executions on the node (all jobs), used to spread load. */
   activeExecutions: number
   /**
+   * When the node was last given an execution, as a placement sequence number (higher = more
+   * recent; 0 or absent = never): equally loaded nodes take turns, least recently used first.
+   */
+  lastPlacement?: number
+  /**
    * Bumped whenever the node joins or changes its info. A bid it declined in an older
    * generation (e.g. while paused, or short of capacity it has since been given) no longer counts.
    */
@@ -65,10 +70,28 @@ export interface SelectionRequest {
 const lower = (values: readonly string[] | undefined): Set<string> => new Set((values ?? []).map((v) => v.toLowerCase()))
 
 /**
+ * The share of a node's capacity in use, by its most used resource (0 idle, 1 full): a 1-core tab
+ * and a 16-core server that run nothing are equally fit for the next job.
+ */
+export function loadOf(node: Pick<NodeCandidate, 'state' | 'free'>): number {
+  const max = node.state.Info.ComputeNodeInfo?.MaxCapacity
+  if (!max) return 1
+  let load = 0
+  for (const key of RESOURCE_KEYS) {
+    if (max[key] > 0) load = Math.max(load, Math.min(1, (max[key] - node.free[key]) / max[key]))
+  }
+  return load
+}
+
+const RESOURCE_KEYS = ['CPU', 'Memory', 'Disk', 'GPU'] as const
+
+/**
  * Filters and ranks nodes for one execution of a job: membership and connection, engine, input
  * storage and publisher support, label constraints, free capacity, and the job's history on the
- * node (busy with it, declined it, failed it). Nodes that failed the job before rank last;
- * among the rest the one with the most free CPU (then fewest executions) wins.
+ * node (busy with it, declined it, failed it). Ranking (see docs/ARCHITECTURE.md, "Ranking"):
+ * nodes that failed the job before rank last; then the least loaded share of capacity; among
+ * equally loaded nodes the one given work least recently, so they take turns; then the most
+ * free CPU, the fewest executions, the node ID.
  */
 export function selectNodes(request: SelectionRequest, candidates: Iterable<NodeCandidate>): NodeSelection {
   const { job } = request
@@ -101,9 +124,12 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     if (reason) rejected.push({ nodeId: node.state.Info.NodeID, reason })
     else matching.push(node)
   }
+  const load = new Map(matching.map((node) => [node, loadOf(node)]))
   matching.sort(
     (a, b) =>
       (failed.get(a.state.Info.NodeID) ?? 0) - (failed.get(b.state.Info.NodeID) ?? 0) ||
+      load.get(a)! - load.get(b)! ||
+      (a.lastPlacement ?? 0) - (b.lastPlacement ?? 0) ||
       b.free.CPU - a.free.CPU ||
       a.activeExecutions - b.activeExecutions ||
       (a.state.Info.NodeID < b.state.Info.NodeID ? -1 : 1),

@@ -16,6 +16,13 @@ export interface SchedulerSettings {
   defaultTotalTimeoutS: number
 }
 
+/**
+ * ExecutionTimeout (s) of batch and ops jobs that set none: 10 minutes, the default execution
+ * timeout Bacalhau's compute nodes applied (DefaultJobExecutionTimeout). Without one, an endless
+ * job holds its node's worker for good.
+ */
+export const DEFAULT_EXECUTION_TIMEOUT_S = 600
+
 /** A job's effective timeouts in seconds (0 = none), defaults applied. */
 export interface EffectiveTimeouts {
   executionS: number

@@ -57,6 +57,29 @@ describe('queueing and timeouts', () => {
     expect(execution.ComputeState.StateType).toBe(ExecutionState.Cancelled)
   })
 
+  it('ends an endless job that sets no ExecutionTimeout after the default 10 minutes, saying why', async () => {
+    h = await new RequesterHarness({ maxRetries: 0 }).start()
+    const a = await h.addNode('n-a', { run: 'hang' })
+    const jobId = await h.submit(noopJob())
+    await h.waitForState(jobId, 'Running')
+    await h.clock.advance(599_000)
+    expect((await h.job(jobId)).State.StateType).toBe('Running')
+    await h.clock.advance(1000)
+    const failed = await h.waitForState(jobId, 'Failed')
+    expect(failed.State.Message).toContain('timed out after 10 min (Timeouts.ExecutionTimeout)')
+    await until(() => a.receivedOf('CancelExecution').length === 1, 'a CancelExecution')
+  })
+
+  it('lets the requester set another default ExecutionTimeout, or none', async () => {
+    h = await new RequesterHarness({ maxRetries: 0, defaultExecutionTimeoutS: 0 }).start()
+    await h.addNode('n-a', { run: 'hang' })
+    const jobId = await h.submit(noopJob())
+    await h.waitForState(jobId, 'Running')
+    // Past the 10 minutes the default would allow.
+    await h.clock.advance(601_000)
+    expect((await h.job(jobId)).State.StateType).toBe('Running')
+  })
+
   it('sets no timers for jobs without timeouts', async () => {
     h = await new RequesterHarness().start()
     await h.addNode('n-a', { heartbeats: false, clock: undefined })
