@@ -35,6 +35,8 @@ export interface BidDecision {
   accepted: boolean
   reason: string
   queued: boolean
+  /** Declined only because the node is busy now; the requester may wait for it to free up. */
+  busy?: boolean
 }
 
 const has = (names: Iterable<string>): string => [...names].sort().join(', ') || 'none'
@@ -92,6 +94,7 @@ export function decideBid(task: Task, resources: Resources, context: BidContext)
       accepted: false,
       reason: `all ${context.executionSlots} execution slot(s) of this node are busy (it runs that many executions at once); it takes work again when one ends`,
       queued: false,
+      busy: true,
     }
   }
 
@@ -101,5 +104,5 @@ export function decideBid(task: Task, resources: Resources, context: BidContext)
     return { accepted: true, reason: `queued: ${context.queued} execution(s) ahead`, queued: true }
   }
   const busy = short.length > 0 ? describeNeeds(resources, context.free, short, 'free') : `${context.queued} execution(s) already wait`
-  return { accepted: false, reason: `${busy}, and the queue is full`, queued: false }
+  return { accepted: false, reason: `${busy}, and the queue is full`, queued: false, busy: true }
 }

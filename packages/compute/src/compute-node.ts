@@ -620,9 +620,9 @@ export class ComputeNode extends EventTarget {
       this.send({ Type: 'BidResult', ExecutionID: id, Accepted: true, Reason: '' })
       return
     }
-    const reject = (reason: string) => {
+    const reject = (reason: string, busy = false) => {
       this.logger.info(`bid rejected for ${id}: ${reason}`)
-      this.send({ Type: 'BidResult', ExecutionID: id, Accepted: false, Reason: reason })
+      this.send({ Type: 'BidResult', ExecutionID: id, Accepted: false, Reason: reason, ...(busy ? { Busy: true } : {}) })
     }
     const execution = message.Execution
     const job = execution.Job
@@ -669,7 +669,7 @@ export class ComputeNode extends EventTarget {
     })
     if (!decision.accepted) {
       if (this.buffer.freeExecutionSlots - reservedSlots <= 0) this.declinedForSlots = true
-      return reject(decision.reason)
+      return reject(decision.reason, decision.busy)
     }
 
     const record: ExecutionRecord = {

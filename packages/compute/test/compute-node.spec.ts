@@ -245,6 +245,8 @@ describe('execution slots', () => {
     const bid = await requester.askForBid(third)
     expect(bid.Accepted).toBe(false)
     expect(bid.Reason).toBe('all 2 execution slot(s) of this node are busy (it runs that many executions at once); it takes work again when one ends')
+    // Marked busy, so a requester without a QueueTimeout waits for the node instead of failing the job.
+    expect(bid.Busy).toBe(true)
     expect(engine.runs).toHaveLength(2)
 
     gates.get(running[0].ID)!.resolve(undefined)

@@ -69,6 +69,12 @@ function describe(reason: RejectionReason, offered: OfferedPlugins): { key: stri
       }
     case 'resources': {
       const { resource, free, required } = reason
+      if (reason.fitsNode === false) {
+        return {
+          key: `R:${resource}:${free}:${required}`,
+          phrase: (n) => `${n} ${verb(n, 'has', 'have')} ${formatResource(resource, free)} in all, less than the ${formatResource(resource, required)} required`,
+        }
+      }
       return {
         key: `r:${resource}:${free}:${required}`,
         phrase: (n) => `${n} ${verb(n, 'has', 'have')} ${formatResource(resource, free)} free of the ${formatResource(resource, required)} required`,
@@ -121,6 +127,8 @@ export interface QueueFacts {
   offered?: OfferedPlugins
   /** Seconds the job may wait before it fails. */
   queueTimeoutS?: number
+  /** No QueueTimeout, but some nodes are only busy: the job waits for one to free up. */
+  waitsForBusyNodes?: boolean
 }
 
 /**
@@ -137,7 +145,7 @@ export function explainQueued(facts: QueueFacts): string {
   if (facts.count > 1) text += `; ${facts.waiting} of ${facts.count} partitions wait for a node`
   if (facts.queueTimeoutS !== undefined && facts.queueTimeoutS > 0) {
     text += `; waiting up to ${formatSeconds(facts.queueTimeoutS)} (QueueTimeout) for nodes to join or free up`
-  }
+  } else if (facts.waitsForBusyNodes) text += '; waiting for a busy node to free up'
   return text
 }
 

@@ -40,7 +40,7 @@ import type {
 } from './requester-service.ts'
 import { applyPlan, errorRunOutput, isoTime } from './scheduler/apply-plan.ts'
 import { isActiveExecution, isRunningExecution } from './scheduler/execution-states.ts'
-import { NODE_GENERATION_DETAIL, type NodeCandidate } from './scheduler/node-selector.ts'
+import { NODE_BUSY_DETAIL, NODE_GENERATION_DETAIL, type NodeCandidate } from './scheduler/node-selector.ts'
 import { retryOutcome } from './scheduler/reconcile.ts'
 import { requiredResources } from './scheduler/required-resources.ts'
 import { scheduleJob } from './scheduler/schedule-job.ts'
@@ -668,7 +668,10 @@ export class Requester extends EventTarget implements RequesterService {
             ComputeState: {
               StateType: ExecutionState.AskForBidRejected,
               Message: message.Reason,
-              Details: { [NODE_GENERATION_DETAIL]: String(this.nodes.get(nodeId)?.generation ?? 0) },
+              Details: {
+                [NODE_GENERATION_DETAIL]: String(this.nodes.get(nodeId)?.generation ?? 0),
+                ...(message.Busy ? { [NODE_BUSY_DETAIL]: 'true' } : {}),
+              },
             },
             DesiredState: { StateType: ExecutionDesiredState.Stopped, Message: 'bid rejected by the node' },
           },

@@ -74,6 +74,8 @@ export const BidResultSchema = z.object({
   ...exec,
   Accepted: z.boolean(),
   Reason: z.string().default(''),
+  /** Declined only because the node is busy now (every slot taken, its queue full): it may take the work later. */
+  Busy: z.boolean().optional(),
 })
 /** R->C: the bid won; run it. */
 export const BidAcceptedSchema = z.object({ ...base, Type: z.literal('BidAccepted'), ...exec, Reason: z.string().default('') })

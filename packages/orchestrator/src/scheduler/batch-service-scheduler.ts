@@ -3,7 +3,7 @@ import { ExecutionState } from '@shoal/models'
 import { explainQueued, explainQueueTimeout, explainRetriesExhausted } from '../explain.ts'
 import { isActiveExecution } from './execution-states.ts'
 import { newExecution } from './new-execution.ts'
-import { selectNodes } from './node-selector.ts'
+import { isBusyRejection, selectNodes } from './node-selector.ts'
 import { offeredPlugins } from './offered-plugins.ts'
 import type { Plan, SchedulerInput } from './plan.ts'
 import { ExecutionView, failJob, reconcile } from './reconcile.ts'
@@ -62,6 +62,9 @@ export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void 
   }
 
   const timeouts = effectiveTimeouts(job, input.settings)
+  // Without a QueueTimeout a job fails at once only when no node can ever take it. Nodes that are
+  // merely busy (as Bacalhau's nodes queue such work locally) let it wait until one frees up.
+  const waitsForBusyNodes = timeouts.queueS <= 0 && selection.rejected.some((r) => isBusyRejection(r.reason))
   const queued = explainQueued({
     waiting: remaining.length - placed,
     count,
@@ -70,8 +73,9 @@ export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void 
     rejections: selection.rejected,
     offered: offeredPlugins(selection.rejected, input.nodes),
     queueTimeoutS: timeouts.queueS,
+    waitsForBusyNodes,
   })
-  const deadline = input.versionStartedAt + timeouts.queueS * 1000
+  const deadline = waitsForBusyNodes ? Number.POSITIVE_INFINITY : input.versionStartedAt + timeouts.queueS * 1000
   if (input.now >= deadline) {
     // As Bacalhau: too few nodes past the QueueTimeout fails the job before placing any of it.
     failJob(plan, view, explainQueueTimeout(timeouts.queueS, queued))

@@ -12,9 +12,9 @@ export type RejectionReason =
   | { kind: 'publisher'; missing: string }
   | { kind: 'storage'; missing: string }
   | { kind: 'constraint'; constraint: string }
-  | { kind: 'resources'; resource: ResourceKey; free: number; required: number }
+  | { kind: 'resources'; resource: ResourceKey; free: number; required: number; /** The job fits the node's whole capacity: it is only busy now. */ fitsNode?: boolean }
   | { kind: 'already-running'; partition: number; completed: boolean }
-  | { kind: 'declined'; reason: string }
+  | { kind: 'declined'; reason: string; /** The node declined only because it was busy (BidResult.Busy). */ busy?: boolean }
   | { kind: 'failed-before'; times: number }
 
 /** A node that was filtered out, with the first reason found. */
@@ -25,6 +25,17 @@ export interface NodeRejection {
 
 /** Detail key of a declined bid's ComputeState: the node's generation when it declined. */
 export const NODE_GENERATION_DETAIL = 'NodeGeneration'
+
+/** Detail key of a declined bid's ComputeState: 'true' when the node declined only because it was busy. */
+export const NODE_BUSY_DETAIL = 'NodeBusy'
+
+/**
+ * Whether a node was left out only because it is busy now (short of free capacity the job fits
+ * in, or it declined for want of a free slot): it can take the job once work ends.
+ */
+export function isBusyRejection(reason: RejectionReason): boolean {
+  return (reason.kind === 'resources' && reason.fitsNode === true) || (reason.kind === 'declined' && reason.busy === true)
+}
 
 /** What the selector sees of a node: its state, whether it is live, and its free capacity. */
 export interface NodeCandidate {
@@ -102,7 +113,7 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
 
   const busy = new Map<string, number>()
   const done = new Set<string>()
-  const declined = new Map<string, { reason: string; generation: number }>()
+  const declined = new Map<string, { reason: string; generation: number; busy: boolean }>()
   const failed = new Map<string, number>()
   for (const e of request.executions) {
     const state = e.ComputeState.StateType
@@ -113,7 +124,8 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     else if (state === ExecutionState.AskForBidRejected || state === ExecutionState.BidRejected) {
       const generation = Number(e.ComputeState.Details?.[NODE_GENERATION_DETAIL] ?? 0)
       const previous = declined.get(e.NodeID)
-      if (previous === undefined || generation >= previous.generation) declined.set(e.NodeID, { reason: e.ComputeState.Message ?? '', generation })
+      const busy = e.ComputeState.Details?.[NODE_BUSY_DETAIL] === 'true'
+      if (previous === undefined || generation >= previous.generation) declined.set(e.NodeID, { reason: e.ComputeState.Message ?? '', generation, busy })
     } else if (state === ExecutionState.Failed) failed.set(e.NodeID, (failed.get(e.NodeID) ?? 0) + 1)
   }
 
@@ -153,11 +165,17 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     if (unmet) return { kind: 'constraint', constraint: formatConstraint(unmet) }
     if (request.exclude?.has(id) || busy.has(id)) return { kind: 'already-running', partition: busy.get(id) ?? -1, completed: done.has(id) && !request.exclude?.has(id) }
     const decline = declined.get(id)
-    if (decline !== undefined && decline.generation >= (node.generation ?? 0)) return { kind: 'declined', reason: decline.reason }
+    if (decline !== undefined && decline.generation >= (node.generation ?? 0)) return { kind: 'declined', reason: decline.reason, busy: decline.busy }
     const failures = failed.get(id) ?? 0
     if (failures >= request.maxFailuresPerNode) return { kind: 'failed-before', times: failures }
     const short = firstShortfall(request.required, node.free)
-    if (short) return { kind: 'resources', resource: short, free: node.free[short], required: request.required[short] }
+    if (short) {
+      const max = state.Info.ComputeNodeInfo?.MaxCapacity
+      const overall = max === undefined ? undefined : firstShortfall(request.required, max)
+      // More than the node has at all: say so, rather than what happens to be free now.
+      if (max !== undefined && overall !== undefined) return { kind: 'resources', resource: overall, free: max[overall], required: request.required[overall], fitsNode: false }
+      return { kind: 'resources', resource: short, free: node.free[short], required: request.required[short], fitsNode: max !== undefined }
+    }
     return undefined
   }
 }

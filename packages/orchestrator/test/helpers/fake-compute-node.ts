@@ -5,7 +5,7 @@ import { systemClock } from '@shoal/interface'
 import type { Connection, MemoryNetwork, Message, MessageOf, OutgoingMessage } from '@shoal/protocol'
 
 /** What a fake node does with a bid request. */
-export type BidPolicy = 'accept' | 'reject' | ((execution: Execution) => { accept: boolean; reason?: string })
+export type BidPolicy = 'accept' | 'reject' | ((execution: Execution) => { accept: boolean; reason?: string; busy?: boolean })
 
 /** What a fake node does once its bid is accepted: finish at once, fail at once, or wait for the test. */
 export type RunPolicy = 'complete' | 'fail' | 'hang' | ((execution: Execution) => 'complete' | 'fail' | 'hang')
@@ -211,9 +211,10 @@ export class FakeComputeNode {
       case 'AskForBid': {
         const execution = message.Execution
         const policy = this.options.bid ?? 'accept'
-        const decision = typeof policy === 'function' ? policy(execution) : { accept: policy === 'accept', reason: policy === 'reject' ? 'node is busy' : '' }
+        const decision: { accept: boolean; reason?: string; busy?: boolean } =
+          typeof policy === 'function' ? policy(execution) : { accept: policy === 'accept', reason: policy === 'reject' ? 'node is busy' : '' }
         this.executions.set(execution.ID, { execution, state: decision.accept ? 'bidding' : 'rejected' })
-        await this.send({ Type: 'BidResult', ExecutionID: execution.ID, Accepted: decision.accept, Reason: decision.reason ?? '' })
+        await this.send({ Type: 'BidResult', ExecutionID: execution.ID, Accepted: decision.accept, Reason: decision.reason ?? '', ...(decision.busy ? { Busy: true } : {}) })
         return
       }
       case 'BidAccepted': {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { RequesterHarness, noopJob } from '../helpers/requester-harness.ts'
+import { RequesterHarness, noopJob, until } from '../helpers/requester-harness.ts'
 
 /** The job history as the store keeps it (topics and state changes, not just messages). */
 async function historyItems(h: RequesterHarness, jobId: string) {
@@ -89,5 +89,44 @@ describe('a queued job (with a QueueTimeout)', () => {
     // One state change to Queued; the new reason is a Queueing event, not a second "State Update".
     expect(items.filter((item) => item.JobState?.New === 'Queued')).toHaveLength(1)
     expect(items.filter((item) => item.Event.Topic === 'Queueing').map((item) => item.Event.Message)).toContain(job.State.Message)
+  })
+})
+
+describe('a job whose nodes are only busy (QueueTimeout 0)', () => {
+  let h: RequesterHarness
+  afterEach(async () => h?.stop())
+
+  it('lets a job wait (not fail) while the nodes that could run it are only busy, and runs it when one frees up', async () => {
+    h = await new RequesterHarness().start()
+    const node = await h.addNode('n-a', { capacity: { CPU: 1 }, run: 'hang' })
+    const oneCpu = { Resources: { CPU: '1' } }
+    const first = await h.submit(noopJob({}, oneCpu))
+    await until(() => node.executionsIn('running').length === 1, 'the first job to run')
+    const second = await h.submit(noopJob({}, oneCpu))
+    const queued = await h.waitForState(second, 'Queued')
+    expect(queued.State.Message).toBe('queued: 0 of 1 node can run it — 1 has 0 CPU free of the 1 CPU required; waiting for a busy node to free up')
+    // A job that needs more than the node has at all still fails at once.
+    const tooBig = await h.submit(noopJob({}, { Resources: { CPU: '2' } }))
+    expect((await h.waitForState(tooBig, 'Failed')).State.Message).toMatch(/^not enough nodes to run job: 0 of 1 node can run it — 1 has 1 CPU in all, less than the 2 CPU required/)
+
+    await node.complete(node.executionsIn('running')[0].ID)
+    await h.waitForState(first, 'Completed')
+    await until(() => node.executionsIn('running').length === 1, 'the second job to run once the node freed up')
+    await node.complete(node.executionsIn('running')[0].ID)
+    await h.waitForState(second, 'Completed')
+  })
+
+  it('waits for a node that declined only because it was busy (BidResult.Busy), but fails on any other decline', async () => {
+    h = await new RequesterHarness().start()
+    await h.addNode('n-busy', { bid: () => ({ accept: false, reason: 'all 2 execution slot(s) of this node are busy', busy: true }) })
+    const waiting = await h.submit(noopJob())
+    const queued = await h.waitForState(waiting, 'Queued')
+    expect(queued.State.Message).toContain('1 declined it (all 2 execution slot(s) of this node are busy); waiting for a busy node to free up')
+    await h.stop()
+
+    h = await new RequesterHarness().start()
+    await h.addNode('n-no', { bid: () => ({ accept: false, reason: 'task asks for network Full; this node allows no network access (None)' }) })
+    const refused = await h.submit(noopJob())
+    expect((await h.waitForState(refused, 'Failed')).State.Message).toContain('not enough nodes to run job: 0 of 1 node can run it — 1 declined it (task asks for network Full')
   })
 })
