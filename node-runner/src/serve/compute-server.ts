@@ -7,6 +7,7 @@ import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p
 import { createWasmEngine } from '@shoal/wasm'
 import { ensureDataDir } from '../config/data-dir.ts'
 import { loadOrCreateNodeId } from '../config/node-id.ts'
+import { loadOrCreateNodeKey } from '../config/node-key.ts'
 import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
 import { nodeRTCConfiguration } from '../libp2p/node-rtc-configuration.ts'
 import { LocalPublisher } from '../publisher/local-publisher.ts'
@@ -65,6 +66,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const logger = options.logger
   const dataDir = await ensureDataDir(options.dataDir)
   const nodeId = await loadOrCreateNodeId(dataDir)
+  const identity = await loadOrCreateNodeKey(dataDir)
   const capacity = computeCapacity(options)
   const resultsDir = join(dataDir, 'results')
   const resultServer = await startResultServer({ directory: resultsDir, host: options.host, port: 0 })
@@ -80,6 +82,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   })
   const node = new ComputeNode({
     nodeId,
+    identity,
     labels: { runtime: 'node', ...options.labels },
     engines: [wasm, new NoopEngine()],
     storages: [new InlineStorage(), new UrlDownloadStorage(), new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],

@@ -135,10 +135,37 @@ export class NodeRegistry {
   }
 
   /**
-   * Registers a node that completed its handshake on `connection`. A previous connection of the
-   * same node is closed (the new one replaces it). Returns the live node.
+   * The key `nodeId` is bound to when it is not `publicKey` (a node claiming another's ID), else
+   * undefined: a new node, or one stored before keys were bound, takes the key it connects with.
+   * Synchronous, so a check and the `connect` after it cannot interleave with another handshake.
    */
-  async connect(info: NodeInfo, connection: Connection, membership: NodeMembership): Promise<LiveNode> {
+  boundKeyOtherThan(nodeId: string, publicKey: string): string | undefined {
+    const bound = this.nodes.get(nodeId)?.state.Identity?.PublicKey
+    return bound !== undefined && bound !== publicKey ? bound : undefined
+  }
+
+  /** Counts a connection refused for claiming `nodeId` without its key, and stores why (shown by `node describe`). */
+  async recordRefusal(nodeId: string, remoteAddress: string, reason: string): Promise<void> {
+    const node = this.nodes.get(nodeId)
+    if (!node?.state.Identity) return
+    const identity = node.state.Identity
+    node.state = {
+      ...node.state,
+      Identity: {
+        ...identity,
+        RefusedConnections: (identity.RefusedConnections ?? 0) + 1,
+        LastRefusal: { Time: new Date(this.clock.now()).toISOString(), RemoteAddress: remoteAddress, Reason: reason },
+      },
+    }
+    await this.persist(node)
+  }
+
+  /**
+   * Registers a node that completed its handshake on `connection`, proving `publicKey`: its ID is
+   * bound to that key from now on (callers check `boundKeyOtherThan` first). A previous connection
+   * of the same node is closed (the new one replaces it). Returns the live node.
+   */
+  async connect(info: NodeInfo, connection: Connection, membership: NodeMembership, publicKey: string): Promise<LiveNode> {
     const now = new Date(this.clock.now()).toISOString()
     let node = this.nodes.get(info.NodeID)
     const previous = node?.connection
@@ -153,6 +180,7 @@ export class NodeRegistry {
       Info: info,
       Membership: membership,
       ConnectionState: { Status: 'CONNECTED', ConnectedSince: now, LastHeartbeat: now },
+      Identity: node.state.Identity ?? { PublicKey: publicKey, BoundAt: now },
     }
     node.lastPersistedHeartbeat = this.clock.now()
     node.generation++

@@ -98,8 +98,9 @@ describe('protocol robustness', () => {
     const received: unknown[] = []
     connection.attach({ onMessage: (m) => received.push(m), onClose: () => {} })
     await connection.send({ Type: 'Heartbeat', Seq: 1, AvailableCapacity: { CPU: 1, Memory: 1, Disk: 1, GPU: 0 }, RunningExecutions: 0 })
-    await until(() => received.length === 1, 'an Error')
-    expect(received[0]).toMatchObject({ Type: 'Error', Code: 'ProtocolError', Message: 'Heartbeat before Handshake: send a Handshake first' })
+    await until(() => received.length === 2, 'the Challenge and an Error')
+    expect(received[0]).toMatchObject({ Type: 'Challenge', RequesterID: 'n-requester' })
+    expect(received[1]).toMatchObject({ Type: 'Error', Code: 'ProtocolError', Message: 'Heartbeat before Handshake: send a Handshake first' })
     await connection.close()
   })
 })
