@@ -61,6 +61,13 @@ export interface RequesterConfig {
   heartbeatIntervalMs?: number
   /** Heartbeats a node may miss before it counts as disconnected (default 3). */
   missedHeartbeats?: number
+  /**
+   * After a restart, time a node that was connected has to reconnect before its executions are
+   * failed and rescheduled, in ms (default 35000: longer than a compute node's longest reconnect
+   * back-off, 30 s, so a node that finished work while the requester was down reports it instead
+   * of the work running again elsewhere).
+   */
+  restartGraceMs?: number
   /** Delay between re-evaluations of a queued job, in ms (default 5000); joins re-evaluate at once. */
   queueBackoffMs?: number
   /** QueueTimeout of jobs that set none, in s (default 300). */
@@ -189,6 +196,7 @@ export class Requester extends EventTarget implements RequesterService {
       {
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         missedHeartbeats: this.config.missedHeartbeats,
+        restartGraceMs: config.restartGraceMs ?? 35_000,
         onLost: (nodeId, why) => this.nodeLostSafely(nodeId, why),
       },
     )

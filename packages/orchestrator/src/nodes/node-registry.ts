@@ -27,6 +27,12 @@ export interface NodeRegistryInit {
   heartbeatIntervalMs: number
   /** Heartbeats missed before the node counts as disconnected. */
   missedHeartbeats: number
+  /**
+   * After a requester restart, how long a node that was connected has to come back before its
+   * executions count as lost (at least the heartbeat timeout). It must outlast the nodes'
+   * reconnect back-off: a node that comes back later finds its work failed and rerun elsewhere.
+   */
+  restartGraceMs?: number
   /** Called when a node is lost (heartbeats stopped, connection closed, Goodbye, no reconnect). */
   onLost(nodeId: string, why: string): void
 }
@@ -80,7 +86,7 @@ export class NodeRegistry {
           node.reconnectTimer = this.clock.setTimeout(() => {
             node.reconnectTimer = undefined
             if (!node.connection) this.init.onLost(state.Info.NodeID, 'did not reconnect after the requester restarted')
-          }, this.heartbeatTimeoutMs)
+          }, Math.max(this.heartbeatTimeoutMs, this.init.restartGraceMs ?? 0))
         }
         this.nodes.set(state.Info.NodeID, node)
       }

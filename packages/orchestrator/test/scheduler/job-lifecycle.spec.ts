@@ -209,7 +209,10 @@ describe('restart', () => {
     const second = h.newRequester({ heartbeatIntervalMs: 1000, missedHeartbeats: 3 })
     await second.start()
     const waiting = (await second.submitJob(queuedSpec)).JobID
+    // Not yet lost after the heartbeat timeout: a node gets the restart grace (35 s) to come back.
     await h.clock.advance(3500)
+    expect((await h.store.listExecutions({ jobId: running })).Items[0].ComputeState.StateType).toBe(ExecutionState.Running)
+    await h.clock.advance(32_000)
     await until(async () => (await h.store.listExecutions({ jobId: running })).Items.some((e) => e.ComputeState.StateType === ExecutionState.Failed), 'the lost execution to fail')
     const lost = (await h.store.listExecutions({ jobId: running })).Items[0]
     expect(lost.RunOutput?.ErrorMsg).toContain('did not reconnect after the requester restarted')
