@@ -41,7 +41,7 @@ async function submitAll(requester: RequesterProcess, round: number, count: numb
 describe('the requester is SIGKILLed repeatedly under load', () => {
   it(`loses no job and runs none twice over ${KILLS} kills of ${JOBS_PER_KILL} jobs each`, async () => {
     let requester = await startRequester({ timeoutMs: 60_000 })
-    const computes = await Promise.all([0, 1].map(() => startCompute(requester.wsMultiaddr, { capacityCpu: '4', timeoutMs: 60_000 })))
+    const computes = await Promise.all([0, 1].map(() => startCompute(requester.wsMultiaddr, { capacityCpu: '2', timeoutMs: 60_000 })))
     const nodeIds = computes.map((c) => c.nodeId)
     await waitForComputeNodes(requester.client, 2, { nodeIds, timeoutMs: 60_000 })
 
