@@ -12,6 +12,7 @@ export {
   handshakeProofBytes,
   newChallengeNonce,
   nodeKeyFromJwk,
+  nodeKeyFromSigner,
   signHandshakeProof,
   verifyHandshakeProof,
 } from './node-key.ts'

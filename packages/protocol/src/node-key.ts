@@ -46,6 +46,15 @@ export async function nodeKeyFromJwk(jwk: JsonWebKey): Promise<NodeKey> {
   }
 }
 
+/**
+ * An identity key from an Ed25519 signer held elsewhere (a libp2p key, say, which signs with
+ * pure JavaScript where WebCrypto is missing, as on a page served over plain HTTP).
+ */
+export function nodeKeyFromSigner(signer: { publicKey: Uint8Array; sign(data: Uint8Array): Uint8Array | Promise<Uint8Array> }): NodeKey {
+  if (signer.publicKey.byteLength !== 32) throw new ProtocolError(`an Ed25519 public key has 32 bytes, not ${signer.publicKey.byteLength}`)
+  return { publicKey: toBase64Url(signer.publicKey), sign: async (data) => signer.sign(data) }
+}
+
 /** A fresh identity key that lives only in memory (a node without a place to keep one). */
 export async function generateNodeKey(): Promise<NodeKey> {
   return nodeKeyFromJwk(await generateNodeKeyJwk())

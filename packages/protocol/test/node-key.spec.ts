@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { generateNodeKey, generateNodeKeyJwk, newChallengeNonce, nodeKeyFromJwk, signHandshakeProof, verifyHandshakeProof } from '../src/index.ts'
+import { generateNodeKey, generateNodeKeyJwk, newChallengeNonce, nodeKeyFromJwk, nodeKeyFromSigner, signHandshakeProof, verifyHandshakeProof } from '../src/index.ts'
 
 describe('node identity keys and handshake proofs', () => {
   it('a stored key signs proofs that verify against its public key; a tampered field does not verify', async () => {
@@ -39,6 +39,17 @@ describe('node identity keys and handshake proofs', () => {
     const { d: _d, ...publicOnly } = jwk
     await expect(nodeKeyFromJwk(publicOnly)).rejects.toThrow(/not an Ed25519 private key/)
     await expect(nodeKeyFromJwk({ ...jwk, crv: 'X25519' })).rejects.toThrow(/not an Ed25519 private key/)
+  })
+
+  it('accepts an Ed25519 signer held elsewhere (a libp2p key in a tab): its proofs verify with WebCrypto', async () => {
+    const jwk = await generateNodeKeyJwk()
+    const inner = await nodeKeyFromJwk(jwk)
+    const raw = Uint8Array.from(atob(jwk.x!.replaceAll('-', '+').replaceAll('_', '/') + '='), (c) => c.charCodeAt(0))
+    const key = nodeKeyFromSigner({ publicKey: raw, sign: (data) => inner.sign(data) })
+    expect(key.publicKey).toBe(jwk.x)
+    const fields = { requesterId: 'r', nonce: newChallengeNonce(), nodeId: 'n' }
+    expect(await verifyHandshakeProof({ ...fields, publicKey: key.publicKey, signature: await signHandshakeProof(key, fields) })).toBe(true)
+    expect(() => nodeKeyFromSigner({ publicKey: new Uint8Array(33), sign: () => new Uint8Array() })).toThrow(/32 bytes, not 33/)
   })
 
   it('makes a fresh nonce each time', () => {
