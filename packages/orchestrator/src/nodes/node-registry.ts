@@ -315,13 +315,24 @@ export class NodeRegistry {
     }
   }
 
-  private armHeartbeat(node: LiveNode): void {
+  private armHeartbeat(node: LiveNode, timeoutMs = this.heartbeatTimeoutMs, stallChecked = false): void {
     if (node.heartbeatTimer !== undefined) this.clock.clearTimeout(node.heartbeatTimer)
     const nodeId = node.state.Info.NodeID
+    const due = this.clock.now() + timeoutMs
     node.heartbeatTimer = this.clock.setTimeout(() => {
       node.heartbeatTimer = undefined
-      if (node.connection) this.init.onLost(nodeId, explainMissedHeartbeats(this.init.missedHeartbeats, this.init.heartbeatIntervalMs))
-    }, this.heartbeatTimeoutMs)
+      if (!node.connection) return
+      // Fired more than an interval late: this process stalled (a long store write, a starved
+      // CPU), and the node's heartbeats may be sitting unread in its connection. Read them for
+      // one interval before declaring the node lost and running its work again elsewhere.
+      const lateMs = this.clock.now() - due
+      if (!stallChecked && lateMs > this.init.heartbeatIntervalMs) {
+        this.logger.warn('heartbeat check ran late: this process stalled; reading the node\'s heartbeats before declaring it lost', { nodeId, lateMs })
+        this.armHeartbeat(node, this.init.heartbeatIntervalMs, true)
+        return
+      }
+      this.init.onLost(nodeId, explainMissedHeartbeats(this.init.missedHeartbeats, this.init.heartbeatIntervalMs))
+    }, timeoutMs)
   }
 
   private async persist(node: LiveNode): Promise<void> {
