@@ -498,7 +498,10 @@ export class Requester extends EventTarget implements RequesterService {
         const task = () => this.onMessage(session, message).catch((err: unknown) => this.replyError(session, err, message.Type))
         // Reports start at once, in arrival order: each queues its store work before its first
         // await (see MessageOrder), so one execution's reports apply in order and many share a commit.
-        if (BARRIER_MESSAGES.has(message.Type)) session.order.barrier(task)
+        // Heartbeats say only "alive" and are counted on arrival: held behind a slow Handshake
+        // (its reconcile waiting for the store after a restart) they would let the node time out.
+        if (message.Type === 'Heartbeat' && session.nodeId !== undefined) void task()
+        else if (BARRIER_MESSAGES.has(message.Type)) session.order.barrier(task)
         else session.order.next(task)
       },
       onError: (error) => {
