@@ -41,6 +41,7 @@ async function submitAll(requester: RequesterProcess, round: number, count: numb
 describe('the requester is SIGKILLed repeatedly under load', () => {
   it(`loses no job and runs none twice over ${KILLS} kills of ${JOBS_PER_KILL} jobs each`, async () => {
     let requester = await startRequester({ timeoutMs: 60_000 })
+    const requesters = [requester]
     const computes = await Promise.all([0, 1].map(() => startCompute(requester.wsMultiaddr, { capacityCpu: '2', timeoutMs: 60_000 })))
     const nodeIds = computes.map((c) => c.nodeId)
     await waitForComputeNodes(requester.client, 2, { nodeIds, timeoutMs: 60_000 })
@@ -58,6 +59,7 @@ describe('the requester is SIGKILLed repeatedly under load', () => {
       requester.process.kill('SIGKILL')
       await requester.process.exited
       requester = await startRequester({ port: requester.port, dataDir: requester.dataDir, timeoutMs: 60_000 })
+      requesters.push(requester)
       await waitForComputeNodes(requester.client, 2, { nodeIds, timeoutMs: 60_000 })
     }
 
@@ -96,6 +98,8 @@ describe('the requester is SIGKILLed repeatedly under load', () => {
       }
     }
     console.log(`requester kills: ${KILLS}, jobs: ${jobIds.length}, completed: ${jobs.length - notCompleted.length}, node runs: ${[...ran.values()].reduce((a, b) => a + b, 0)}, jobs not run exactly once: ${twice.length}, executions beyond one per job (never ran): ${extraExecutions}`)
-    expect(twice).toEqual([])
+    // On failure, what each requester life said about losing nodes.
+    const lostLines = requesters.flatMap((r, life) => r.process.stderr.split('\n').filter((l) => /compute node lost|heartbeat check ran late/.test(l)).map((l) => `life ${life}: ${l}`))
+    expect(twice, lostLines.join('\n')).toEqual([])
   }, 1_200_000)
 })
