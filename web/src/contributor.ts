@@ -1,5 +1,5 @@
 import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
-import type { Dialer } from '@shoal/protocol'
+import type { Dialer, NodeKey } from '@shoal/protocol'
 import type { Logger, WorkerLike } from '@shoal/interface'
 import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
 import { createWasmEngine } from '@shoal/wasm'
@@ -13,6 +13,8 @@ const RECENT_JOBS = 10
 /** Options of a Contributor. */
 export interface ContributorInit {
   nodeId: string
+  /** The key the node ID is bound to at the requester (kept with the ID; default: a new one per start). */
+  identity?: NodeKey
   /** Requester multiaddrs, in the order tried. */
   requesterAddresses: string[]
   /** Asks the requester for its current multiaddrs before reconnecting (a restart changes the certhash). */
@@ -93,6 +95,7 @@ export class Contributor extends EventTarget {
     this.engine = new WorkerShareEngine(wasm, init.workers)
     const node = new ComputeNode({
       nodeId: init.nodeId,
+      identity: init.identity,
       labels: { ...init.labels, runtime: 'browser' },
       engines: [this.engine, new NoopEngine()],
       storages: [new InlineStorage(), new UrlDownloadStorage()],

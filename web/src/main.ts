@@ -9,7 +9,7 @@ import { memoryBudgetBytes } from './memory-budget.ts'
 import { readPageConfig } from './page-config.ts'
 import { hasWebRTC, resolveRequesterAddresses } from './requester-addresses.ts'
 import { bindTabLifecycle } from './tab-lifecycle.ts'
-import { tabNodeId } from './tab-identity.ts'
+import { tabIdentity } from './tab-identity.ts'
 import { installTestHook } from './test-hook.ts'
 
 const PAGE_VERSION = '0.1.0'
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   })
   const versionEl = document.querySelector('[data-bind="version"]')
   if (versionEl) versionEl.textContent = `v${PAGE_VERSION}`
-  const nodeId = tabNodeId()
+  const { nodeId, key: identity } = await tabIdentity()
   const memoryBytes = memoryBudgetBytes(navigator)
   const placeholder = {
     phase: 'starting' as const,
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   view.render(placeholder)
   const current = new Contributor({
     nodeId,
+    identity,
     requesterAddresses,
     // Addresses learned from the requester's API are asked again on reconnect; a given multiaddr is kept.
     refreshAddresses: config.requester.startsWith('/') ? undefined : askRequester,

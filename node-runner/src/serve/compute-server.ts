@@ -7,6 +7,7 @@ import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p
 import { createWasmEngine } from '@shoal/wasm'
 import { ensureDataDir } from '../config/data-dir.ts'
 import { loadOrCreateNodeId } from '../config/node-id.ts'
+import { loadOrCreateNodeKey } from '../config/node-key.ts'
 import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
 import { nodeRTCConfiguration } from '../libp2p/node-rtc-configuration.ts'
 import { LocalPublisher } from '../publisher/local-publisher.ts'
@@ -74,6 +75,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const logger = options.logger
   const dataDir = await ensureDataDir(options.dataDir)
   const nodeId = await loadOrCreateNodeId(dataDir)
+  const identity = await loadOrCreateNodeKey(dataDir)
   const capacity = computeCapacity(options)
   const resultsDir = join(dataDir, 'results')
   const signer = new ResultUrlSigner({ secret: await loadOrCreateResultSecret(dataDir), ttlMs: options.resultUrlTtlMs })
@@ -91,6 +93,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })
   const node = new ComputeNode({
     nodeId,
+    identity,
     labels: { runtime: 'node', ...options.labels },
     engines: [wasm, new NoopEngine()],
     storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],

@@ -20,7 +20,7 @@ import {
   type Publisher,
   type StorageProvider,
 } from '@shoal/interface'
-import type { Connection, Dialer, Message, MessageOf, OutgoingMessage } from '@shoal/protocol'
+import { generateNodeKey, signHandshakeProof, type Connection, type Dialer, type Message, type MessageOf, type NodeKey, type OutgoingMessage } from '@shoal/protocol'
 import { decideBid } from './bidder.ts'
 import { ExecutorBuffer } from './executor-buffer.ts'
 import { ExecutionLogStore } from './execution-log-store.ts'
@@ -55,6 +55,12 @@ export interface ReconnectOptions {
 /** Options of a ComputeNode. */
 export interface ComputeNodeInit {
   nodeId: string
+  /**
+   * The node's identity key, kept with its ID (node-runner: in the data dir; a tab: in its
+   * session storage). The requester binds the ID to the key it first joins with and refuses
+   * other keys. Default: a new key per start, which suits only a node whose ID is new too.
+   */
+  identity?: NodeKey
   labels?: Record<string, string>
   engines: Engine[]
   storages?: StorageProvider[]
@@ -137,9 +143,16 @@ interface ExecutionRecord {
   bidTimer?: unknown
 }
 
-/** Messages about an execution's outcome are kept while disconnected and sent after reconnecting. */
-const DURABLE_TYPES = new Set(['ExecutionStateUpdate', 'RunResult', 'ComputeError'])
+/** Progress reports kept while disconnected and sent after reconnecting. */
+const DURABLE_TYPES = new Set(['ExecutionStateUpdate'])
+/** Outcome reports, kept until the requester acknowledges them (ResultAck), whether or not they were sent. */
+const OUTCOME_TYPES = new Set(['RunResult', 'ComputeError'])
 const MAX_OUTBOX = 1000
+/** Unacknowledged outcomes kept; past this the oldest is dropped (and would be run again elsewhere). */
+const MAX_UNACKNOWLEDGED = 1000
+
+/** The requester's first messages, which the handshake waits for. */
+type HandshakeReply = MessageOf<'Challenge'> | MessageOf<'HandshakeResponse'>
 
 /**
  * A compute node: dials a requester, announces what it can run, bids on work, runs it through
@@ -173,13 +186,16 @@ export class ComputeNode extends EventTarget {
   private readonly records = new Map<string, ExecutionRecord>()
   private readonly follows = new Map<string, () => void>()
   private readonly outbox: OutgoingMessage[] = []
+  /** RunResult/ComputeError by execution, in the order they were made, until the requester acknowledges them. */
+  private readonly unacknowledged = new Map<string, OutgoingMessage & { ExecutionID: string }>()
+  private identity?: NodeKey
 
   private currentStatus: ComputeNodeStatus = 'stopped'
   private membership?: NodeMembership
   private paused = false
   private connection?: Connection
   private handshaken = false
-  private handshakeWaiter?: (response: MessageOf<'HandshakeResponse'>) => void
+  private handshakeWaiter?: (reply: HandshakeReply) => void
   private heartbeatTimer: unknown
   private heartbeatSeq = 0
   /** A bid was declined for want of an execution slot: tell the requester when one frees. */
@@ -190,6 +206,7 @@ export class ComputeNode extends EventTarget {
   constructor(init: ComputeNodeInit) {
     super()
     this.nodeId = init.nodeId
+    this.identity = init.identity
     this.labels = { ...init.labels }
     for (const engine of init.engines) this.engines.set(engine.type, engine)
     for (const storage of init.storages ?? []) this.storages.set(storage.type, storage)
@@ -237,6 +254,7 @@ export class ComputeNode extends EventTarget {
   async start(): Promise<void> {
     if (this.lifecycle) return
     this.lifecycle = new AbortController()
+    this.identity ??= await generateNodeKey()
     this.installedEngines.clear()
     for (const [type, engine] of this.engines) {
       let installed: boolean
@@ -428,6 +446,8 @@ export class ComputeNode extends EventTarget {
     const closed = new Promise<void>((resolve) => (resolveClosed = resolve))
     this.connection = connection
     this.handshaken = false
+    // The requester speaks first, maybe before attach returns: wait for its Challenge from here.
+    const challenged = this.nextHandshakeReply('Challenge', closed, signal)
     connection.attach({
       onMessage: (message) => this.onMessage(connection, message),
       onError: (error) => this.onFrameError(connection, error),
@@ -436,29 +456,21 @@ export class ComputeNode extends EventTarget {
         resolveClosed()
       },
     })
-    const response = await new Promise<MessageOf<'HandshakeResponse'>>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.handshakeWaiter = undefined
-        reject(new ProtocolError(`no HandshakeResponse within ${this.handshakeTimeoutMs} ms`))
-      }, this.handshakeTimeoutMs)
-      const onAbort = () => {
-        this.clock.clearTimeout(timer)
-        reject(signal.reason)
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      closed.then(() => {
-        this.clock.clearTimeout(timer)
-        reject(new ProtocolError('the requester closed the connection during the handshake'))
+    const identity = this.identity!
+    const response = await (async () => {
+      const challenge = await challenged
+      const signature = await signHandshakeProof(identity, { requesterId: challenge.RequesterID, nonce: challenge.Nonce, nodeId: this.nodeId })
+      const answer = this.nextHandshakeReply('HandshakeResponse', closed, signal)
+      await connection.send({
+        Type: 'Handshake',
+        NodeInfo: this.nodeInfo(),
+        JoinToken: this.joinToken,
+        PublicKey: identity.publicKey,
+        Signature: signature,
+        RunningExecutions: this.ownedExecutionIds(),
       })
-      this.handshakeWaiter = (message) => {
-        this.clock.clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-        resolve(message)
-      }
-      connection
-        .send({ Type: 'Handshake', NodeInfo: this.nodeInfo(), JoinToken: this.joinToken, RunningExecutions: this.ownedExecutionIds() })
-        .catch(reject)
-    }).catch(async (err) => {
+      return answer
+    })().catch(async (err) => {
       this.handshakeWaiter = undefined
       await connection.close('handshake failed').catch(() => {})
       throw err
@@ -473,7 +485,36 @@ export class ComputeNode extends EventTarget {
     this.setStatus('connected', address)
     this.scheduleHeartbeat(response.HeartbeatIntervalMs)
     for (const message of this.outbox.splice(0)) this.send(message)
+    // Outcomes the requester has not acknowledged, maybe lost with the old connection (or the
+    // requester died before storing them): the Handshake named them, the requester applies them.
+    for (const message of [...this.unacknowledged.values()]) this.transmit(message)
     return { closed }
+  }
+
+  /** The next Challenge or HandshakeResponse; rejects on timeout, abort or a closed connection. */
+  private nextHandshakeReply<T extends HandshakeReply['Type']>(type: T, closed: Promise<void>, signal: AbortSignal): Promise<Extract<HandshakeReply, { Type: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.handshakeWaiter = undefined
+        reject(new ProtocolError(`no ${type} from the requester within ${this.handshakeTimeoutMs} ms`))
+      }, this.handshakeTimeoutMs)
+      const onAbort = () => {
+        this.clock.clearTimeout(timer)
+        reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      void closed.then(() => {
+        this.clock.clearTimeout(timer)
+        reject(new ProtocolError('the requester closed the connection during the handshake'))
+      })
+      this.handshakeWaiter = (reply) => {
+        this.clock.clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        this.handshakeWaiter = undefined
+        if (reply.Type === type) resolve(reply as Extract<HandshakeReply, { Type: T }>)
+        else reject(new ProtocolError(`expected ${type} from the requester, got ${reply.Type}`))
+      }
+    })
   }
 
   /**
@@ -484,7 +525,7 @@ export class ComputeNode extends EventTarget {
    */
   private ownedExecutionIds(): string[] {
     const undelivered = this.outbox.flatMap((message) => ('ExecutionID' in message ? [message.ExecutionID] : []))
-    return [...new Set([...this.buffer.ids(), ...undelivered])]
+    return [...new Set([...this.buffer.ids(), ...undelivered, ...this.unacknowledged.keys()])]
   }
 
   private onConnectionClosed(connection: Connection, reason: string | undefined): void {
@@ -528,8 +569,25 @@ export class ComputeNode extends EventTarget {
     if (this.handshaken) this.send({ Type: 'NodeInfoUpdate', NodeInfo: this.nodeInfo() })
   }
 
-  /** Sends when connected; outcome messages wait for the next connection otherwise. */
+  /**
+   * Sends when connected; progress reports wait for the next connection otherwise, and outcomes
+   * are kept until acknowledged either way (a send can succeed into a connection whose requester
+   * dies before storing it).
+   */
   private send(message: OutgoingMessage): void {
+    if (OUTCOME_TYPES.has(message.Type) && 'ExecutionID' in message) {
+      this.unacknowledged.delete(message.ExecutionID)
+      this.unacknowledged.set(message.ExecutionID, message)
+      if (this.unacknowledged.size > MAX_UNACKNOWLEDGED) {
+        const [oldest] = this.unacknowledged.keys()
+        this.unacknowledged.delete(oldest)
+        this.logger.warn(`${MAX_UNACKNOWLEDGED} outcomes wait for the requester's acknowledgement; dropped the one of ${oldest}`)
+      }
+    }
+    this.transmit(message)
+  }
+
+  private transmit(message: OutgoingMessage): void {
     const connection = this.connection
     if (connection && this.handshaken && !connection.closed) {
       connection.send(message).catch((err) => {
@@ -571,6 +629,7 @@ export class ComputeNode extends EventTarget {
 
   private dispatch(message: Message): void {
     switch (message.Type) {
+      case 'Challenge':
       case 'HandshakeResponse': {
         const waiter = this.handshakeWaiter
         this.handshakeWaiter = undefined
@@ -578,6 +637,9 @@ export class ComputeNode extends EventTarget {
         else this.unexpected(message.Type, 'the handshake is already done')
         return
       }
+      case 'ResultAck':
+        this.unacknowledged.delete(message.ExecutionID)
+        return
       case 'AskForBid':
         return this.onAskForBid(message)
       case 'BidAccepted':

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ExecutionError, ExecutionState, StorageError } from '@shoal/models'
 import { emptyDirectory, type FileTreeNode, type Logger } from '@shoal/interface'
-import { MemoryConnection, MemoryNetwork } from '@shoal/protocol'
+import { MemoryConnection, MemoryNetwork, PROTOCOL_VERSION, generateNodeKey, verifyHandshakeProof } from '@shoal/protocol'
 import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, PAUSED_REASON, UrlDownloadStorage } from '../src/index.ts'
 import {
   FakeRequester,
@@ -46,6 +46,16 @@ describe('handshake and node info', () => {
     expect(handshake.NodeInfo.Labels).toEqual({ region: 'eu', browser: 'yes' })
     expect(handshake.JoinToken).toBe('secret-token')
     expect(handshake.RunningExecutions).toEqual([])
+    // It signs the requester's Challenge with the key it presents.
+    expect(
+      await verifyHandshakeProof({
+        requesterId: 'fake-requester',
+        nonce: 'fake-requester-nonce-0123456789',
+        nodeId: 'node-1',
+        publicKey: handshake.PublicKey,
+        signature: handshake.Signature,
+      }),
+    ).toBe(true)
     const info = handshake.NodeInfo.ComputeNodeInfo!
     expect(info.ExecutionEngines).toEqual(['noop', 'test'])
     expect(info.StorageSources).toEqual(['inline', 'urlDownload'])
@@ -81,6 +91,19 @@ describe('handshake and node info', () => {
     const goodbye = await requester.next('Goodbye')
     expect(goodbye.Reason).toBe('tab closed')
     expect(node.status).toBe('stopped')
+  })
+})
+
+describe('identity', () => {
+  it('proves the identity key it is given on every connection, so the requester sees the same node after a restart', async () => {
+    const identity = await generateNodeKey()
+    const { handshake, requester } = await setup({ identity })
+    expect(handshake.PublicKey).toBe(identity.publicKey)
+    await requester.drop()
+    await requester.start()
+    const again = await requester.next('Handshake')
+    expect(again.PublicKey).toBe(identity.publicKey)
+    expect(await verifyHandshakeProof({ requesterId: 'fake-requester', nonce: 'fake-requester-nonce-0123456789', nodeId: 'node-1', publicKey: again.PublicKey, signature: again.Signature })).toBe(true)
   })
 })
 
@@ -558,6 +581,37 @@ describe('connection', () => {
     expect(result.RunOutput.Stdout).toBe('done')
   })
 
+  it('keeps a result until the requester acknowledges it and sends it again after a reconnect (the requester may have died before storing it)', async () => {
+    const { requester } = await setup({ engines: [new NoopEngine()] })
+    const noopJob = () => makeJob({ Engine: { Type: 'noop', Params: {} } })
+    const unacknowledged = makeExecution(noopJob())
+    await requester.askForBid(unacknowledged)
+    await requester.nextFor('RunResult', unacknowledged.ID) // delivered, but never acknowledged
+    const acknowledged = makeExecution(noopJob())
+    await requester.askForBid(acknowledged)
+    await requester.nextFor('RunResult', acknowledged.ID)
+    await requester.send({ Type: 'ResultAck', ExecutionID: acknowledged.ID })
+    // A round trip, so the acknowledgement is handled before the requester goes away.
+    await requester.send({ Type: 'LogsRequest', RequestID: 'sync', ExecutionID: 'e-none', Follow: false })
+    await requester.next('LogsEnd')
+    await requester.drop()
+
+    await requester.start()
+    const handshake = await requester.next('Handshake')
+    expect(handshake.RunningExecutions).toEqual([unacknowledged.ID])
+    const again = await requester.nextFor('RunResult', unacknowledged.ID)
+    expect(again.RunOutput.ExitCode).toBe(0)
+    expect(requester.about(acknowledged.ID).filter((m) => m.Type === 'RunResult')).toHaveLength(1)
+
+    // Acknowledged now: the next reconnect names it no more.
+    await requester.send({ Type: 'ResultAck', ExecutionID: unacknowledged.ID })
+    await requester.send({ Type: 'LogsRequest', RequestID: 'sync-2', ExecutionID: 'e-none', Follow: false })
+    await requester.next('LogsEnd')
+    await requester.drop()
+    await requester.start()
+    expect((await requester.next('Handshake')).RunningExecutions).toEqual([])
+  })
+
   it('lists running executions in the handshake after a reconnect', async () => {
     const engine = new TestEngine('test', (_req, signal) => untilAborted(signal))
     const { requester } = await setup({ engines: [engine] })
@@ -627,7 +681,7 @@ describe('connection', () => {
     const nodeEnd = connections[0] as MemoryConnection
     nodeEnd.deliver('this is not json')
     expect((await requester.next('Error')).Code).toBe('ProtocolError')
-    nodeEnd.deliver(JSON.stringify({ Version: 1, Type: 'AskForBid', ExecutionID: '' }))
+    nodeEnd.deliver(JSON.stringify({ Version: PROTOCOL_VERSION, Type: 'AskForBid', ExecutionID: '' }))
     expect((await requester.next('Error')).Message).toContain('malformed AskForBid')
     await requester.send({ Type: 'Heartbeat', Seq: 1, AvailableCapacity: { CPU: 0, Memory: 0, Disk: 0, GPU: 0 }, RunningExecutions: 0 })
     expect((await requester.next('Error')).Message).toBe('unexpected Heartbeat: a requester does not send it to a compute node')

@@ -34,6 +34,7 @@ export class FakeRequester {
     this.listener = this.network.listener(this.address)
     await this.listener.start((connection) => {
       this.connection = connection
+      void connection.send({ Type: 'Challenge', Nonce: 'fake-requester-nonce-0123456789', RequesterID: 'fake-requester' })
       connection.attach({
         onMessage: (message) => {
           this.received.push(message)

@@ -12,6 +12,7 @@ export { silentLogger, createConsoleLogger, LOG_LEVELS } from './logger.ts'
 export type { Logger, LogLevel } from './logger.ts'
 export { emptyDirectory, fileNode, treeSize } from './file-tree.ts'
 export { concatBytes, readStreamBytes, unsignedLeb128 } from './bytes.ts'
+export { constantTimeEqual } from './constant-time-equal.ts'
 export type { FileNode, DirectoryNode, FileTreeNode } from './file-tree.ts'
 export type {
   Engine,

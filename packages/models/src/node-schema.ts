@@ -79,6 +79,16 @@ export const NodeStateSchema = z.preprocess(
       LastHeartbeat: z.string().optional(),
       LastError: z.string().optional(),
     }),
+    Identity: nullAsAbsent(
+      z
+        .object({
+          PublicKey: z.string(),
+          BoundAt: z.string(),
+          RefusedConnections: z.number().optional(),
+          LastRefusal: z.object({ Time: z.string(), RemoteAddress: z.string(), Reason: z.string() }).optional(),
+        })
+        .optional(),
+    ),
   }),
 )
 

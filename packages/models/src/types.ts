@@ -212,6 +212,21 @@ export interface NodeInfo {
   SupportedProtocols?: string[]
 }
 
+/**
+ * The key a compute node proved when it first joined (Shoal only; Bacalhau has no node keys),
+ * and the connections refused for claiming the node's ID with another key.
+ */
+export interface NodeIdentity {
+  /** The node's Ed25519 public key (raw, base64url) bound to its NodeID. */
+  PublicKey: string
+  /** When the key was bound (RFC 3339). */
+  BoundAt: string
+  /** Connections refused because they claimed this NodeID without its key. */
+  RefusedConnections?: number
+  /** The last such refusal: when, from where, and why. */
+  LastRefusal?: { Time: string; RemoteAddress: string; Reason: string }
+}
+
 /** A node as the requester sees it. */
 export interface NodeState {
   Info: NodeInfo
@@ -223,4 +238,6 @@ export interface NodeState {
     LastHeartbeat?: string
     LastError?: string
   }
+  /** Shoal's binding of the NodeID to the node's key (absent for requesters and Bacalhau nodes). */
+  Identity?: NodeIdentity
 }

@@ -15,9 +15,9 @@ import {
   newNodeId,
   shortId,
 } from '@shoal/models'
-import { abortable, silentLogger, systemClock, toNanos } from '@shoal/interface'
+import { abortable, constantTimeEqual, silentLogger, systemClock, toNanos } from '@shoal/interface'
 import type { Clock, JobStore, Logger } from '@shoal/interface'
-import type { Connection, Listener, Message, MessageOf } from '@shoal/protocol'
+import { newChallengeNonce, verifyHandshakeProof, type Connection, type Listener, type Message, type MessageOf } from '@shoal/protocol'
 import { DeadlineTimers } from './deadline-timers.ts'
 import { Effects } from './effects.ts'
 import { EvaluationBroker, type BrokerEntry, type EvaluationGroup } from './evaluation-broker.ts'
@@ -61,6 +61,13 @@ export interface RequesterConfig {
   heartbeatIntervalMs?: number
   /** Heartbeats a node may miss before it counts as disconnected (default 3). */
   missedHeartbeats?: number
+  /**
+   * After a restart, time a node that was connected has to reconnect before its executions are
+   * failed and rescheduled, in ms (default 35000: longer than a compute node's longest reconnect
+   * back-off, 30 s, so a node that finished work while the requester was down reports it instead
+   * of the work running again elsewhere).
+   */
+  restartGraceMs?: number
   /** Delay between re-evaluations of a queued job, in ms (default 5000); joins re-evaluate at once. */
   queueBackoffMs?: number
   /** QueueTimeout of jobs that set none, in s (default 0, as Bacalhau: a job no node can run fails at once). */
@@ -113,11 +120,16 @@ export interface RequesterEvents {
 
 interface Session {
   connection: Connection
+  /** The nonce of this connection's Challenge, which the Handshake must sign. */
+  nonce: string
   nodeId?: string
   /** Message handling: in arrival order; Handshake/Goodbye/close after everything before. */
   order: MessageOrder
   handshakeTimer?: unknown
 }
+
+/** Messages only an approved node may send: a pending or rejected node has no work to bid on or report. */
+const APPROVED_ONLY = new Set<Message['Type']>(['BidResult', 'ExecutionStateUpdate', 'RunResult', 'ComputeError', 'LogLine', 'LogsEnd'])
 
 /** Messages that must see everything before them handled, and hold back everything after them. */
 const BARRIER_MESSAGES = new Set<Message['Type']>(['Handshake', 'Goodbye', 'NodeInfoUpdate'])
@@ -184,6 +196,7 @@ export class Requester extends EventTarget implements RequesterService {
       {
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         missedHeartbeats: this.config.missedHeartbeats,
+        restartGraceMs: config.restartGraceMs ?? 35_000,
         onLost: (nodeId, why) => this.nodeLostSafely(nodeId, why),
       },
     )
@@ -474,7 +487,7 @@ export class Requester extends EventTarget implements RequesterService {
 
   /** Serves one compute-node connection (listeners call this; edge runtimes may call it directly). */
   handleConnection(connection: Connection): void {
-    const session: Session = { connection, order: new MessageOrder() }
+    const session: Session = { connection, nonce: newChallengeNonce(), order: new MessageOrder() }
     this.sessions.add(session)
     session.handshakeTimer = this.clock.setTimeout(() => {
       session.handshakeTimer = undefined
@@ -485,7 +498,10 @@ export class Requester extends EventTarget implements RequesterService {
         const task = () => this.onMessage(session, message).catch((err: unknown) => this.replyError(session, err, message.Type))
         // Reports start at once, in arrival order: each queues its store work before its first
         // await (see MessageOrder), so one execution's reports apply in order and many share a commit.
-        if (BARRIER_MESSAGES.has(message.Type)) session.order.barrier(task)
+        // Heartbeats say only "alive" and are counted on arrival: held behind a slow Handshake
+        // (its reconcile waiting for the store after a restart) they would let the node time out.
+        if (message.Type === 'Heartbeat' && session.nodeId !== undefined) void task()
+        else if (BARRIER_MESSAGES.has(message.Type)) session.order.barrier(task)
         else session.order.next(task)
       },
       onError: (error) => {
@@ -501,6 +517,8 @@ export class Requester extends EventTarget implements RequesterService {
         })
       },
     })
+    // The node signs this nonce in its Handshake, proving the key its NodeID is bound to.
+    void this.reply(session, { Type: 'Challenge', Nonce: session.nonce, RequesterID: this.id })
   }
 
   private async onMessage(session: Session, message: Message): Promise<void> {
@@ -508,6 +526,10 @@ export class Requester extends EventTarget implements RequesterService {
     const nodeId = session.nodeId
     if (!nodeId) throw new ProtocolError(`${message.Type} before Handshake: send a Handshake first`)
     if (this.nodes.connectionOf(nodeId) !== session.connection) throw new ProtocolError('this connection was replaced by a newer one of the same node')
+    const membership = this.nodes.get(nodeId)?.state.Membership
+    if (membership !== 'APPROVED' && APPROVED_ONLY.has(message.Type)) {
+      throw new ProtocolError(`node ${nodeId} is ${membership ?? 'unknown'}, not approved: it gets no work and may not send ${message.Type}`)
+    }
     switch (message.Type) {
       case 'Heartbeat': {
         const { capacityGrew } = await this.nodes.heartbeat(nodeId, message.AvailableCapacity)
@@ -517,7 +539,7 @@ export class Requester extends EventTarget implements RequesterService {
       case 'NodeInfoUpdate': {
         await this.nodes.updateInfo(nodeId, message.NodeInfo)
         this.emitNode(nodeId, this.nodes.get(nodeId)!.state)
-        this.wakeJobs(true)
+        if (membership === 'APPROVED') this.wakeJobs(true)
         return
       }
       case 'BidResult':
@@ -525,9 +547,9 @@ export class Requester extends EventTarget implements RequesterService {
       case 'ExecutionStateUpdate':
         return this.onExecutionStateUpdate(nodeId, message)
       case 'RunResult':
-        return this.onRunResult(nodeId, message)
+        return this.acknowledged(nodeId, message.ExecutionID, () => this.onRunResult(nodeId, message))
       case 'ComputeError':
-        return this.onComputeError(nodeId, message)
+        return this.acknowledged(nodeId, message.ExecutionID, () => this.onComputeError(nodeId, message))
       case 'LogLine':
         if (!this.logStreams.line(nodeId, message.RequestID, message.ExecutionID, message.Stream, message.Line)) {
           this.nodes.send(nodeId, { Type: 'LogsCancel', RequestID: message.RequestID })
@@ -547,11 +569,28 @@ export class Requester extends EventTarget implements RequesterService {
     }
   }
 
+  /**
+   * Handles an outcome report, then tells the node it is stored (ResultAck): the node keeps the
+   * report until then and sends it again after a reconnect, so an outcome sent just before the
+   * requester died is applied after its restart instead of the execution counting as lost. A
+   * report the requester can never apply (unknown execution, another node's) is acknowledged
+   * too; one that failed to store is not, so it comes back.
+   */
+  private async acknowledged(nodeId: string, executionId: string, handle: () => Promise<void>): Promise<void> {
+    try {
+      await handle()
+    } catch (err) {
+      if (err instanceof ProtocolError) this.nodes.send(nodeId, { Type: 'ResultAck', ExecutionID: executionId })
+      throw err
+    }
+    this.nodes.send(nodeId, { Type: 'ResultAck', ExecutionID: executionId })
+  }
+
   private async onHandshake(session: Session, message: MessageOf<'Handshake'>): Promise<void> {
     if (session.nodeId) throw new ProtocolError('Handshake sent twice on one connection')
     const info = message.NodeInfo
     const refuse = async (reason: string) => {
-      this.logger.warn('refused compute node', { nodeId: info.NodeID, reason })
+      this.logger.warn('refused compute node', { nodeId: info.NodeID, reason, remote: session.connection.remoteAddress })
       await this.reply(session, {
         Type: 'HandshakeResponse',
         Accepted: false,
@@ -562,12 +601,27 @@ export class Requester extends EventTarget implements RequesterService {
       })
       await session.connection.close(reason)
     }
-    if (this.config.joinToken !== undefined && message.JoinToken !== this.config.joinToken) {
+    // Constant time: a token compared with === leaks, by timing, how much of a guess was right.
+    if (this.config.joinToken !== undefined && !(message.JoinToken !== undefined && (await constantTimeEqual(message.JoinToken, this.config.joinToken)))) {
       return refuse(
         message.JoinToken
           ? 'wrong join token: use the token the requester was started with'
           : 'this requester needs a join token: start the compute node with the requester\'s token',
       )
+    }
+    const proof = { requesterId: this.id, nonce: session.nonce, nodeId: info.NodeID, publicKey: message.PublicKey, signature: message.Signature }
+    if (!(await verifyHandshakeProof(proof))) {
+      return refuse('the handshake signature does not verify: the node must sign this connection\'s Challenge with the key it sends (PublicKey)')
+    }
+    // Checked and bound (in connect) with no await in between, so two handshakes cannot both bind.
+    const bound = this.nodes.boundKeyOtherThan(info.NodeID, message.PublicKey)
+    if (bound !== undefined) {
+      const reason =
+        `node ID ${info.NodeID} belongs to another key (${bound.slice(0, 8)}…, bound when the node first joined); this node's key is ${message.PublicKey.slice(0, 8)}…. ` +
+        'A node whose data dir was copied from another must get its own: start it with a fresh data dir (or delete node-id and node-key.jwk from it). ' +
+        `If the node was replaced on purpose, free its ID with \`shoal node delete ${info.NodeID}\``
+      await this.nodes.recordRefusal(info.NodeID, session.connection.remoteAddress, reason)
+      return refuse(reason)
     }
     const known = this.nodes.get(info.NodeID)
     if (known?.state.Membership === 'REJECTED') return refuse('this node was rejected by the operator; ask them to approve it')
@@ -575,7 +629,7 @@ export class Requester extends EventTarget implements RequesterService {
     if (session.handshakeTimer !== undefined) this.clock.clearTimeout(session.handshakeTimer)
     session.handshakeTimer = undefined
     session.nodeId = info.NodeID
-    const node = await this.nodes.connect({ ...info, NodeType: info.NodeType || 'Compute', Labels: info.Labels ?? {} }, session.connection, membership)
+    const node = await this.nodes.connect({ ...info, NodeType: info.NodeType || 'Compute', Labels: info.Labels ?? {} }, session.connection, membership, message.PublicKey)
     await this.reply(session, {
       Type: 'HandshakeResponse',
       Accepted: true,

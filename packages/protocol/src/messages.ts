@@ -6,8 +6,12 @@
 import { z } from 'zod'
 import type { Execution, NodeInfo, Resources, RunCommandResult, SpecConfig } from '@shoal/models'
 
-/** Version of the compute protocol; a peer with another major version is refused at handshake. */
-export const PROTOCOL_VERSION = 1
+/**
+ * Version of the compute protocol; a peer with another major version is refused at handshake.
+ * 2: the node proves its key (Challenge, Handshake.PublicKey/Signature) and keeps each outcome
+ * until the requester acknowledges it (ResultAck).
+ */
+export const PROTOCOL_VERSION = 2
 
 const looseObject = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v))
 
@@ -28,13 +32,28 @@ const RunOutputSchema = z.object({
 const base = { Version: z.literal(PROTOCOL_VERSION) }
 const exec = { ExecutionID: z.string().min(1) }
 
-/** C->R: first message on a connection. */
+/** R->C: first message on a connection: a fresh nonce the node signs in its Handshake. */
+export const ChallengeSchema = z.object({
+  ...base,
+  Type: z.literal('Challenge'),
+  Nonce: z.string().min(16),
+  RequesterID: z.string(),
+})
+/** C->R: answer to the Challenge; the node's identity, its proof, and what it still holds. */
 export const HandshakeSchema = z.object({
   ...base,
   Type: z.literal('Handshake'),
   NodeInfo: NodeInfoSchema,
   JoinToken: z.string().optional(),
-  /** Executions the node still runs (after a reconnect), so the requester can reconcile. */
+  /** The node's Ed25519 public key (raw, base64url); the requester binds NodeID to it. */
+  PublicKey: z.string().min(1),
+  /** The key's signature (base64url) of the Challenge nonce, requester and node ID (see handshakeProofBytes). */
+  Signature: z.string().min(1),
+  /**
+   * Executions the node still answers for after a reconnect: running or queued, and finished
+   * ones whose RunResult/ComputeError the requester has not acknowledged (sent again right after
+   * the handshake), so the requester keeps them instead of failing them as lost.
+   */
   RunningExecutions: z.array(z.string()).default([]),
 })
 /** R->C: answer to the handshake. */
@@ -108,6 +127,8 @@ export const ComputeErrorSchema = z.object({
   Message: z.string(),
   RunOutput: RunOutputSchema.optional(),
 })
+/** R->C: the RunResult or ComputeError of this execution is stored; the node may forget it. */
+export const ResultAckSchema = z.object({ ...base, Type: z.literal('ResultAck'), ...exec })
 /** R->C: send me the logs of an execution (for `job logs`, optionally following). */
 export const LogsRequestSchema = z.object({
   ...base,
@@ -143,6 +164,7 @@ export const GoodbyeSchema = z.object({ ...base, Type: z.literal('Goodbye'), Rea
 
 /** Any compute protocol message. */
 export const MessageSchema = z.discriminatedUnion('Type', [
+  ChallengeSchema,
   HandshakeSchema,
   HandshakeResponseSchema,
   HeartbeatSchema,
@@ -155,6 +177,7 @@ export const MessageSchema = z.discriminatedUnion('Type', [
   ExecutionStateUpdateSchema,
   RunResultSchema,
   ComputeErrorSchema,
+  ResultAckSchema,
   LogsRequestSchema,
   LogLineSchema,
   LogsEndSchema,
@@ -187,11 +210,13 @@ export const COMPUTE_TO_REQUESTER = [
 
 /** Types a requester may send. */
 export const REQUESTER_TO_COMPUTE = [
+  'Challenge',
   'HandshakeResponse',
   'AskForBid',
   'BidAccepted',
   'BidRejected',
   'CancelExecution',
+  'ResultAck',
   'LogsRequest',
   'LogsCancel',
   'Error',

@@ -14,7 +14,7 @@ describe('compute protocol codec', () => {
   })
 
   it('names the field of a malformed message', () => {
-    expect(() => decodeMessage(JSON.stringify({ Version: 1, Type: 'BidResult', ExecutionID: 'e-1' }))).toThrow(
+    expect(() => decodeMessage(JSON.stringify({ Version: PROTOCOL_VERSION, Type: 'BidResult', ExecutionID: 'e-1' }))).toThrow(
       /malformed BidResult: Accepted/,
     )
   })

@@ -1,6 +1,6 @@
 /**
  * @shoal/transport-libp2p — the compute protocol over libp2p: one long-lived, length-prefixed
- * stream (`/shoal/compute/1.0.0`) per compute node connection, implementing the Transport
+ * stream (`/shoal/compute/2.0.0`) per compute node connection, implementing the Transport
  * contract of @shoal/protocol, plus factories for requester and compute node libp2p nodes
  * (WebSockets, WebRTC-direct, WebRTC, circuit relay; noise, yamux, identify, ping).
  * Runtime-neutral: runs in Node and in a browser page.

@@ -3,4 +3,4 @@
  * `PROTOCOL_VERSION` of @shoal/protocol: a peer speaking another major version fails protocol
  * negotiation instead of exchanging messages it cannot read.
  */
-export const COMPUTE_PROTOCOL_ID = '/shoal/compute/1.0.0'
+export const COMPUTE_PROTOCOL_ID = '/shoal/compute/2.0.0'

@@ -157,7 +157,7 @@ describe('libp2p transport', () => {
   }, 10_000)
 
   it('speaks a versioned protocol id and runs a circuit relay server only when asked', async () => {
-    expect(COMPUTE_PROTOCOL_ID).toBe('/shoal/compute/1.0.0')
+    expect(COMPUTE_PROTOCOL_ID).toBe('/shoal/compute/2.0.0')
     const plain = await requester()
     expect(plain.node.services.relay).toBeUndefined()
     const relaying = await requester({ relay: true })

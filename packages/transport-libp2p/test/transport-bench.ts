@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { Connection, Message } from '@shoal/protocol'
+import { PROTOCOL_VERSION, type Connection, type Message } from '@shoal/protocol'
 import { createComputeLibp2p, createLibp2pDialer, createLibp2pListener, createRequesterLibp2p, generatePeerKey } from '../src/index.ts'
 import { addressOf, type Libp2pPairKind } from './libp2p-pair.ts'
 import { heartbeat } from './transport-compliance.ts'
@@ -70,7 +70,7 @@ async function measure(kind: Libp2pPairKind) {
     const dialed = performance.now()
     connection.attach({ onMessage: (message) => waiters.shift()?.(message), onClose: () => {} })
     const answer = nextMessage(waiters)
-    await connection.send({ Type: 'Handshake', NodeInfo: { NodeID: `n-${i}` } as never, RunningExecutions: [] })
+    await connection.send({ Type: 'Handshake', NodeInfo: { NodeID: `n-${i}` } as never, PublicKey: 'bench-key', Signature: 'bench-signature', RunningExecutions: [] })
     await answer
     dialMs.push(dialed - start)
     handshakeMs.push(performance.now() - dialed)
@@ -111,7 +111,7 @@ async function measure(kind: Libp2pPairKind) {
     bursts.push(performance.now() - start)
   }
   const burstMs = percentile(bursts, 50)
-  const messageBytes = new TextEncoder().encode(JSON.stringify({ ...heartbeat(0), Version: 1 })).byteLength
+  const messageBytes = new TextEncoder().encode(JSON.stringify({ ...heartbeat(0), Version: PROTOCOL_VERSION })).byteLength
 
   await connection.close()
   await compute.stop()

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { ProtocolError, UnreachableError } from '@shoal/models'
-import type { Connection, Dialer, Listener, Message, MessageOf, OutgoingMessage } from '@shoal/protocol'
+import { PROTOCOL_VERSION, type Connection, type Dialer, type Listener, type Message, type MessageOf, type OutgoingMessage } from '@shoal/protocol'
 
 /** Writes raw frame bodies (already framed by the transport, not encoded) to a listener. */
 export interface RawFrameWriter {
@@ -146,7 +146,7 @@ export function runTransportCompliance(name: string, makePair: MakeTransportPair
       await client.send({ Type: 'BidResult', ExecutionID: 'e-1', Accepted: true } as OutgoingMessage)
       await inbox.until(() => inbox.messages.length === 1)
       // Defaults of the schema are applied on the receiving side.
-      expect(inbox.messages[0]).toEqual({ Version: 1, Type: 'BidResult', ExecutionID: 'e-1', Accepted: true, Reason: '' })
+      expect(inbox.messages[0]).toEqual({ Version: PROTOCOL_VERSION, Type: 'BidResult', ExecutionID: 'e-1', Accepted: true, Reason: '' })
     })
 
     it('buffers messages that arrive before attach', async () => {
@@ -170,9 +170,9 @@ export function runTransportCompliance(name: string, makePair: MakeTransportPair
       const writer = await p.rawFrameWriter(p.address())
       const encoder = new TextEncoder()
       await writer.write(encoder.encode('{not json'))
-      await writer.write(encoder.encode(JSON.stringify({ Version: 1, Type: 'Heartbeat' })))
+      await writer.write(encoder.encode(JSON.stringify({ Version: PROTOCOL_VERSION, Type: 'Heartbeat' })))
       await writer.write(encoder.encode(JSON.stringify({ Version: 99, Type: 'Goodbye' })))
-      await writer.write(encoder.encode(JSON.stringify({ Version: 1, Type: 'Goodbye', Reason: 'still here' })))
+      await writer.write(encoder.encode(JSON.stringify({ Version: PROTOCOL_VERSION, Type: 'Goodbye', Reason: 'still here' })))
       const server = await accepted
       const inbox = new Inbox(server)
       await inbox.until(() => inbox.messages.length === 1)

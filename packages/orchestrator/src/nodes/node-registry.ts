@@ -29,6 +29,12 @@ export interface NodeRegistryInit {
   heartbeatIntervalMs: number
   /** Heartbeats missed before the node counts as disconnected. */
   missedHeartbeats: number
+  /**
+   * After a requester restart, how long a node that was connected has to come back before its
+   * executions count as lost (at least the heartbeat timeout). It must outlast the nodes'
+   * reconnect back-off: a node that comes back later finds its work failed and rerun elsewhere.
+   */
+  restartGraceMs?: number
   /** Called when a node is lost (heartbeats stopped, connection closed, Goodbye, no reconnect). */
   onLost(nodeId: string, why: string): void
 }
@@ -84,7 +90,7 @@ export class NodeRegistry {
           node.reconnectTimer = this.clock.setTimeout(() => {
             node.reconnectTimer = undefined
             if (!node.connection) this.init.onLost(state.Info.NodeID, 'did not reconnect after the requester restarted')
-          }, this.heartbeatTimeoutMs)
+          }, Math.max(this.heartbeatTimeoutMs, this.init.restartGraceMs ?? 0))
         }
         this.nodes.set(state.Info.NodeID, node)
       }
@@ -140,10 +146,37 @@ export class NodeRegistry {
   }
 
   /**
-   * Registers a node that completed its handshake on `connection`. A previous connection of the
-   * same node is closed (the new one replaces it). Returns the live node.
+   * The key `nodeId` is bound to when it is not `publicKey` (a node claiming another's ID), else
+   * undefined: a new node, or one stored before keys were bound, takes the key it connects with.
+   * Synchronous, so a check and the `connect` after it cannot interleave with another handshake.
    */
-  async connect(info: NodeInfo, connection: Connection, membership: NodeMembership): Promise<LiveNode> {
+  boundKeyOtherThan(nodeId: string, publicKey: string): string | undefined {
+    const bound = this.nodes.get(nodeId)?.state.Identity?.PublicKey
+    return bound !== undefined && bound !== publicKey ? bound : undefined
+  }
+
+  /** Counts a connection refused for claiming `nodeId` without its key, and stores why (shown by `node describe`). */
+  async recordRefusal(nodeId: string, remoteAddress: string, reason: string): Promise<void> {
+    const node = this.nodes.get(nodeId)
+    if (!node?.state.Identity) return
+    const identity = node.state.Identity
+    node.state = {
+      ...node.state,
+      Identity: {
+        ...identity,
+        RefusedConnections: (identity.RefusedConnections ?? 0) + 1,
+        LastRefusal: { Time: new Date(this.clock.now()).toISOString(), RemoteAddress: remoteAddress, Reason: reason },
+      },
+    }
+    await this.persist(node)
+  }
+
+  /**
+   * Registers a node that completed its handshake on `connection`, proving `publicKey`: its ID is
+   * bound to that key from now on (callers check `boundKeyOtherThan` first). A previous connection
+   * of the same node is closed (the new one replaces it). Returns the live node.
+   */
+  async connect(info: NodeInfo, connection: Connection, membership: NodeMembership, publicKey: string): Promise<LiveNode> {
     const now = new Date(this.clock.now()).toISOString()
     let node = this.nodes.get(info.NodeID)
     const previous = node?.connection
@@ -158,6 +191,7 @@ export class NodeRegistry {
       Info: info,
       Membership: membership,
       ConnectionState: { Status: 'CONNECTED', ConnectedSince: now, LastHeartbeat: now },
+      Identity: node.state.Identity ?? { PublicKey: publicKey, BoundAt: now },
     }
     node.lastPersistedHeartbeat = this.clock.now()
     node.generation++
@@ -287,13 +321,24 @@ export class NodeRegistry {
     }
   }
 
-  private armHeartbeat(node: LiveNode): void {
+  private armHeartbeat(node: LiveNode, timeoutMs = this.heartbeatTimeoutMs, stallChecked = false): void {
     if (node.heartbeatTimer !== undefined) this.clock.clearTimeout(node.heartbeatTimer)
     const nodeId = node.state.Info.NodeID
+    const due = this.clock.now() + timeoutMs
     node.heartbeatTimer = this.clock.setTimeout(() => {
       node.heartbeatTimer = undefined
-      if (node.connection) this.init.onLost(nodeId, explainMissedHeartbeats(this.init.missedHeartbeats, this.init.heartbeatIntervalMs))
-    }, this.heartbeatTimeoutMs)
+      if (!node.connection) return
+      // Fired more than an interval late: this process stalled (a long store write, a starved
+      // CPU), and the node's heartbeats may be sitting unread in its connection. Read them for
+      // one interval before declaring the node lost and running its work again elsewhere.
+      const lateMs = this.clock.now() - due
+      if (!stallChecked && lateMs > this.init.heartbeatIntervalMs) {
+        this.logger.warn('heartbeat check ran late: this process stalled; reading the node\'s heartbeats before declaring it lost', { nodeId, lateMs })
+        this.armHeartbeat(node, this.init.heartbeatIntervalMs, true)
+        return
+      }
+      this.init.onLost(nodeId, explainMissedHeartbeats(this.init.missedHeartbeats, this.init.heartbeatIntervalMs))
+    }, timeoutMs)
   }
 
   private async persist(node: LiveNode): Promise<void> {

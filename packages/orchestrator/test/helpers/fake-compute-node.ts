@@ -2,7 +2,7 @@ import type { Execution, NodeInfo, Resources, RunCommandResult } from '@shoal/mo
 import { ExecutionState } from '@shoal/models'
 import type { Clock } from '@shoal/interface'
 import { systemClock } from '@shoal/interface'
-import type { Connection, MemoryNetwork, Message, MessageOf, OutgoingMessage } from '@shoal/protocol'
+import { generateNodeKey, signHandshakeProof, type Connection, type MemoryNetwork, type Message, type MessageOf, type NodeKey, type OutgoingMessage } from '@shoal/protocol'
 
 /** What a fake node does with a bid request. */
 export type BidPolicy = 'accept' | 'reject' | ((execution: Execution) => { accept: boolean; reason?: string; busy?: boolean })
@@ -34,6 +34,10 @@ export interface FakeComputeNodeOptions {
   logs?: (executionId: string) => Array<{ stream: 1 | 2; line: string }>
   /** Executions reported in the Handshake as still running (reconnect after a restart). */
   runningExecutions?: string[]
+  /** The node's identity key (default: a new one per FakeComputeNode; pass the same key to come back as the same node). */
+  key?: NodeKey
+  /** Signs the Challenge with this key while sending `key`'s public key (a node that cannot prove its key). */
+  signWith?: NodeKey
 }
 
 /** One execution as the fake node sees it. */
@@ -86,19 +90,29 @@ export class FakeComputeNode {
     }
   }
 
-  /** Connects and handshakes; resolves with the HandshakeResponse. */
+  /** The identity key this node proves (made on first start unless given). */
+  key?: NodeKey
+
+  /** Connects and handshakes (answering the requester's Challenge); resolves with the HandshakeResponse. */
   async start(): Promise<MessageOf<'HandshakeResponse'>> {
+    this.key ??= this.options.key ?? (await generateNodeKey())
+    const seen = this.received.length
     const connection = await this.options.network.dialer(this.nodeId).dial(this.options.address)
     this.connection = connection
     connection.attach({
       onMessage: (message) => this.onMessage(message),
       onClose: () => this.stopHeartbeats(),
     })
+    const challenge = (this.received.slice(seen).find((m) => m.Type === 'Challenge') ??
+      (await this.next((m) => m.Type === 'Challenge'))) as MessageOf<'Challenge'>
+    const signature = await signHandshakeProof(this.options.signWith ?? this.key, { requesterId: challenge.RequesterID, nonce: challenge.Nonce, nodeId: this.nodeId })
     const response = this.next((m) => m.Type === 'HandshakeResponse')
     await this.send({
       Type: 'Handshake',
       NodeInfo: this.nodeInfo(),
       ...(this.options.joinToken !== undefined ? { JoinToken: this.options.joinToken } : {}),
+      PublicKey: this.key.publicKey,
+      Signature: signature,
       RunningExecutions: this.options.runningExecutions ?? [],
     })
     this.handshake = (await response) as MessageOf<'HandshakeResponse'>

@@ -59,13 +59,15 @@ describe('node selection and membership', () => {
 
   it('rejecting a node stops its work and refuses it later', async () => {
     h = await new RequesterHarness().start()
-    await h.addNode('n-a', { run: 'hang' })
+    const first = await h.addNode('n-a', { run: 'hang' })
     await h.addNode('n-b', { capacity: { CPU: 2 } })
     const jobId = await h.submit(noopJob())
     await h.waitForState(jobId, 'Running')
     expect(await h.requester.nodeAction('n-a', 'reject', 'misbehaving')).toEqual({ Success: true })
     await h.waitForState(jobId, 'Completed')
-    const again = await h.addNode('n-a')
+    // The same node (its own key) comes back: refused for being rejected.
+    const again = await h.addNode('n-a', { key: first.key })
     expect(again.handshake?.Accepted).toBe(false)
+    expect(again.handshake?.Reason).toContain('rejected by the operator')
   })
 })

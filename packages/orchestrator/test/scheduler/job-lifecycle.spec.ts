@@ -101,8 +101,9 @@ describe('protocol robustness', () => {
     const received: unknown[] = []
     connection.attach({ onMessage: (m) => received.push(m), onClose: () => {} })
     await connection.send({ Type: 'Heartbeat', Seq: 1, AvailableCapacity: { CPU: 1, Memory: 1, Disk: 1, GPU: 0 }, RunningExecutions: 0 })
-    await until(() => received.length === 1, 'an Error')
-    expect(received[0]).toMatchObject({ Type: 'Error', Code: 'ProtocolError', Message: 'Heartbeat before Handshake: send a Handshake first' })
+    await until(() => received.length === 2, 'the Challenge and an Error')
+    expect(received[0]).toMatchObject({ Type: 'Challenge', RequesterID: 'n-requester' })
+    expect(received[1]).toMatchObject({ Type: 'Error', Code: 'ProtocolError', Message: 'Heartbeat before Handshake: send a Handshake first' })
     await connection.close()
   })
 })
@@ -211,7 +212,10 @@ describe('restart', () => {
     const second = h.newRequester({ heartbeatIntervalMs: 1000, missedHeartbeats: 3 })
     await second.start()
     const waiting = (await second.submitJob(queuedSpec)).JobID
+    // Not yet lost after the heartbeat timeout: a node gets the restart grace (35 s) to come back.
     await h.clock.advance(3500)
+    expect((await h.store.listExecutions({ jobId: running })).Items[0].ComputeState.StateType).toBe(ExecutionState.Running)
+    await h.clock.advance(32_000)
     await until(async () => (await h.store.listExecutions({ jobId: running })).Items.some((e) => e.ComputeState.StateType === ExecutionState.Failed), 'the lost execution to fail')
     const lost = (await h.store.listExecutions({ jobId: running })).Items[0]
     expect(lost.RunOutput?.ErrorMsg).toContain('did not reconnect after the requester restarted')
