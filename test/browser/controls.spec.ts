@@ -73,7 +73,7 @@ describe('contribute page: slider, pause and resume, WebSockets fallback', () =>
     const job = findings.needsMoreCpu
     expect(job.queued.state).toBe('Queued')
     expect(job.queued.executions).toBe(0)
-    expect(job.queued.message).toMatch(new RegExp(`CPU free of the ${job.cpu} CPU required`))
+    expect(job.queued.message).toMatch(new RegExp(`CPU in all, less than the ${job.cpu} CPU required`))
     expect(job).toMatchObject({ state: 'Completed', ranOn: ['a'], stdout: 'hello from wasm\n' })
   })
 
