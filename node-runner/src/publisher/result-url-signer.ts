@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { ShoalError } from '@shoal/models'
+import { loadOrCreatePrivateFile } from '../config/private-file.ts'
 
 /** Options of ResultUrlSigner. */
 export interface ResultUrlSignerInit {
@@ -57,16 +57,29 @@ export class ResultUrlSigner {
   }
 }
 
+/** A result-URL secret that is not one (empty or not base64url). */
+export class ResultSecretError extends ShoalError {
+  override readonly code = 'ResultSecretError'
+  override readonly status = 500
+}
+
 /** The result-URL secret kept in `<dataDir>/result-url-secret` (mode 0600), created on first start. */
 export async function loadOrCreateResultSecret(dataDir: string): Promise<Uint8Array> {
-  const file = join(dataDir, 'result-url-secret')
-  try {
-    const text = (await readFile(file, 'utf8')).trim()
-    if (text !== '') return Buffer.from(text, 'base64url')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  const secret = randomBytes(32)
-  await writeFile(file, secret.toString('base64url') + '\n', { mode: 0o600 })
-  return secret
+  return loadOrCreatePrivateFile(dataDir, 'result-url-secret', {
+    what: 'result-URL secret',
+    create: async () => {
+      const secret = randomBytes(32)
+      return { value: secret, bytes: secret.toString('base64url') + '\n' }
+    },
+    decode: (bytes) => {
+      const secret = Buffer.from(new TextDecoder().decode(bytes).trim(), 'base64url')
+      if (secret.length < 16) throw new Error(`it holds ${secret.length} bytes, not the 32 Shoal writes`)
+      return secret
+    },
+    corrupt: (path, cause) =>
+      new ResultSecretError(`${path} is not a result-URL secret (${(cause as Error).message})`, {
+        cause,
+        hint: 'delete it and restart the compute node: a new secret is made (links handed out before stop working)',
+      }),
+  })
 }
