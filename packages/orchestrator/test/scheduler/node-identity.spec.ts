@@ -64,7 +64,8 @@ describe('a node ID is bound to the key it first joined with', () => {
 
     const impostor = await h.addNode('n-a', { joinToken: 't0ken', labels: { owner: 'mallory' } })
     expect(impostor.handshake).toMatchObject({ Accepted: false, Membership: 'REJECTED' })
-    const jobId = await h.submit(noopJob())
+    // It waits for the approved node to come back (without a QueueTimeout it would fail at once).
+    const jobId = await h.submit(noopJob({}, { Timeouts: { QueueTimeout: 600 } }))
     await h.waitForState(jobId, 'Queued')
     expect(impostor.receivedOf('AskForBid')).toHaveLength(0)
     const [state] = await h.requester.listNodes()
