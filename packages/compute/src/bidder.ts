@@ -87,9 +87,10 @@ export function decideBid(task: Task, resources: Resources, context: BidContext)
   }
   if (problems.length > 0) return { accepted: false, reason: problems.join('; '), queued: false }
 
-  // Work that would wait for a slot waits for running executions to end, however long they run:
-  // decline it so the requester places it where it can start.
+  // Every slot is taken: queue the work here while the queue has room (as Bacalhau's nodes do;
+  // the default ExecutionTimeout bounds how long it can wait), else decline it as busy.
   if (context.freeExecutionSlots <= 0) {
+    if (context.queueSlots > 0) return { accepted: true, reason: `queued: all ${context.executionSlots} execution slot(s) busy, ${context.queued} execution(s) ahead`, queued: true }
     return {
       accepted: false,
       reason: `all ${context.executionSlots} execution slot(s) of this node are busy (it runs that many executions at once); it takes work again when one ends`,

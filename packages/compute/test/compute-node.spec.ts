@@ -245,7 +245,7 @@ describe('capacity and queueing', () => {
 describe('execution slots', () => {
   const halfCpuJob = () => makeJob({ Resources: { CPU: '500m', Memory: '100Mb' } })
 
-  it('with every slot running, advertises no free capacity, declines the next bid and says so when a slot frees', async () => {
+  it('with every slot running, advertises no free capacity, queues the next bid (declining as busy once the queue is full) and starts it when a slot frees', async () => {
     const gates = new Map<string, ReturnType<typeof deferred>>()
     const engine = new TestEngine('test', async (request) => {
       const gate = deferred()
@@ -253,8 +253,13 @@ describe('execution slots', () => {
       await gate.promise
       return { exitCode: 0, stdout: new Uint8Array(), stderr: new Uint8Array(), stdoutTruncated: false, stderrTruncated: false, outputs: new Map() }
     })
-    // 2 CPU admit four 0.5-CPU jobs, but the node runs 2 executions at once.
-    const { node, requester } = await setup({ engines: [engine], capacity: { CPU: 2, Memory: 4_000_000_000, Disk: 0, GPU: 0 }, executionSlots: 2 })
+    // 2 CPU admit four 0.5-CPU jobs, but the node runs 2 executions at once and queues 1.
+    const { node, requester } = await setup({
+      engines: [engine],
+      capacity: { CPU: 2, Memory: 4_000_000_000, Disk: 0, GPU: 0 },
+      executionSlots: 2,
+      limits: { maxQueued: 1 },
+    })
     const running = [makeExecution(halfCpuJob()), makeExecution(halfCpuJob())]
     for (const execution of running) {
       expect((await requester.askForBid(execution)).Accepted).toBe(true)
@@ -264,25 +269,28 @@ describe('execution slots', () => {
     // Heartbeats from now on say so (earlier ones, sent before the second run began, did not).
     expect((await requester.next('Heartbeat', (beat) => beat.RunningExecutions === 2)).AvailableCapacity.CPU).toBe(0)
 
+    // The third waits in the node's queue (not running: no worker would take it)...
     const third = makeExecution(halfCpuJob())
-    const bid = await requester.askForBid(third)
+    expect(await requester.askForBid(third)).toMatchObject({ Accepted: true, Reason: 'queued: all 2 execution slot(s) busy, 0 execution(s) ahead' })
+    expect(node.executions().find((e) => e.executionId === third.ID)?.phase).toBe('queued')
+    // ...and with the queue full the fourth is declined as busy, so the requester waits for the node.
+    const bid = await requester.askForBid(makeExecution(halfCpuJob()))
     expect(bid.Accepted).toBe(false)
     expect(bid.Reason).toBe('all 2 execution slot(s) of this node are busy (it runs that many executions at once); it takes work again when one ends')
-    // Marked busy, so a requester without a QueueTimeout waits for the node instead of failing the job.
     expect(bid.Busy).toBe(true)
     expect(engine.runs).toHaveLength(2)
 
     gates.get(running[0].ID)!.resolve(undefined)
     await requester.nextFor('RunResult', running[0].ID)
-    const update = await requester.next('NodeInfoUpdate')
-    expect(update.NodeInfo.ComputeNodeInfo!.AvailableCapacity.CPU).toBe(1.5)
-    expect((await requester.askForBid(makeExecution(halfCpuJob()))).Accepted).toBe(true)
+    expect((await requester.nextFor('ExecutionStateUpdate', third.ID)).ComputeState).toBe(ExecutionState.Running)
+    expect(engine.runs).toHaveLength(3)
     gates.get(running[1].ID)!.resolve(undefined)
+    gates.get(third.ID)!.resolve(undefined)
   })
 
   it('changing the slots (the tab\'s worker share) starts or holds back work', async () => {
     const engine = new TestEngine('test', (_req, signal) => untilAborted(signal))
-    const { node, requester } = await setup({ engines: [engine], capacity: { CPU: 4, Memory: 4_000_000_000, Disk: 0, GPU: 0 }, executionSlots: 1 })
+    const { node, requester } = await setup({ engines: [engine], capacity: { CPU: 4, Memory: 4_000_000_000, Disk: 0, GPU: 0 }, executionSlots: 1, limits: { maxQueued: 0 } })
     const first = makeExecution(halfCpuJob())
     expect((await requester.askForBid(first)).Accepted).toBe(true)
     await requester.nextFor('ExecutionStateUpdate', first.ID)
