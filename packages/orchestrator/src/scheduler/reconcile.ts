@@ -132,7 +132,12 @@ export function reconcile(input: SchedulerInput, plan: Plan, view: ExecutionView
   }
   if (timeouts.executionS > 0) {
     for (const e of view.active()) {
-      const deadline = e.CreateTime / 1e6 + timeouts.executionS * 1000
+      // It counts from when the node started the run (as Bacalhau's executors time the run
+      // itself): time waiting for a bid or in the node's queue, behind other work, does not count.
+      // That wait is bounded by the running work's own timeouts and by the job's TotalTimeout.
+      const state = e.ComputeState.StateType
+      if (state !== ExecutionState.Running && state !== ExecutionState.Publishing) continue
+      const deadline = e.ModifyTime / 1e6 + timeouts.executionS * 1000
       if (now >= deadline) failExecution(input, view, e, explainExecutionTimeout(timeouts.executionS), isRunningExecution(e) || nodeKnows(e))
       else plan.deadlines.push(deadline)
     }
