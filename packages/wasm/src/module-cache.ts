@@ -5,6 +5,7 @@
  * repeat job on the same worker posts only the key (worker-module-cache.ts).
  */
 import { capModule } from './wasm-binary.ts'
+import { findWasiSignatureMismatch, WasiSignatureError } from './wasi-import-signatures.ts'
 
 /** Where compiled modules are kept between jobs. */
 export interface CompiledModuleCache {
@@ -79,7 +80,12 @@ export async function compileWithCap(
     return { key, module: await cached }
   }
   stats.misses++
-  const compiled = (async () => WebAssembly.compile(capModule(bytes, { memoryCapBytes: capBytes, allowGc }) as Uint8Array<ArrayBuffer>))()
+  // Checked once per module, with the compile (a cache hit rethrows the same refusal).
+  const compiled = (async () => {
+    const mismatch = findWasiSignatureMismatch(bytes)
+    if (mismatch) throw new WasiSignatureError(mismatch)
+    return WebAssembly.compile(capModule(bytes, { memoryCapBytes: capBytes, allowGc }) as Uint8Array<ArrayBuffer>)
+  })()
   cache?.set(key, compiled)
   return { key, module: await compiled }
 }

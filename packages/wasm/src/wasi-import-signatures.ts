@@ -78,6 +78,16 @@ const VALUE_TYPES: ReadonlyMap<number, string> = new Map([
   [0x6f, 'externref'],
 ])
 
+/** A module imports a WASI preview1 function with another signature than the host's. */
+export class WasiSignatureError extends Error {
+  override readonly name = 'WasiSignatureError'
+  readonly mismatch: WasiSignatureMismatch
+  constructor(mismatch: WasiSignatureMismatch) {
+    super(`imports ${mismatch.import} as ${mismatch.actual}, but WASI preview1 defines it as ${mismatch.expected}`)
+    this.mismatch = mismatch
+  }
+}
+
 /** A WASI import whose declared type is not the one WASI defines. */
 export interface WasiSignatureMismatch {
   /** `wasi_snapshot_preview1.fd_write` */

@@ -14,7 +14,7 @@ import { decodeWasmEngineParams } from './wasm-engine-params.ts'
 import type { WasmEngineParams } from './wasm-engine-params.ts'
 import { detectWasmBinaryKind, formatBytes, hasStartSection, MemoryCapError, ModuleLimitError, WASM_PAGE_BYTES } from './wasm-binary.ts'
 import { findUnresolvedImport, moduleShape, WASI_MODULE_NAMES } from './wasi-command.ts'
-import { findWasiSignatureMismatch } from './wasi-import-signatures.ts'
+import { WasiSignatureError } from './wasi-import-signatures.ts'
 import type { Mount } from './wasi-filesystem.ts'
 import { WorkerPool } from './worker-pool.ts'
 import type { PooledWorker } from './worker-pool.ts'
@@ -81,13 +81,6 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   let nextJobId = 1
 
   const compile = async (bytes: Uint8Array, what: string, capBytes: number): Promise<CompiledModule> => {
-    const mismatch = findWasiSignatureMismatch(bytes)
-    if (mismatch) {
-      throw new ExecutionError(`${what} imports ${mismatch.import} as ${mismatch.actual}, but WASI preview1 defines it as ${mismatch.expected}`, {
-        component: 'wasm',
-        hint: 'the module was built against another WASI: rebuild it for wasm32-wasi (WASI preview1), or fix the import declaration',
-      })
-    }
     try {
       return await compileWithCap(bytes, capBytes, cache, compileStats, options.allowWasmGc ?? false)
     } catch (error) {
@@ -95,6 +88,12 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
         throw new ExecutionError(`out of memory: ${what} ${error.message} (Resources.Memory)`, {
           component: 'wasm',
           hint: `raise the task's Resources.Memory above ${formatBytes(error.declaredBytes)} or build the module with a smaller initial memory`,
+        })
+      }
+      if (error instanceof WasiSignatureError) {
+        throw new ExecutionError(`${what} ${error.message}`, {
+          component: 'wasm',
+          hint: 'the module was built against another WASI: rebuild it for wasm32-wasi (WASI preview1), or fix the import declaration',
         })
       }
       if (error instanceof ModuleLimitError) {
