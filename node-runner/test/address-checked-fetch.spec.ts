@@ -4,7 +4,7 @@
 import { lookup as dnsLookup } from 'node:dns'
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
+import { MemoryVolumeSpace, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
 import { UrlRefusedError, type InputSource } from '@shoal/models'
 import { createAddressCheckedFetch } from '../src/net/address-checked-fetch.ts'
 
@@ -33,7 +33,7 @@ const toLoopback = ((_host: string, options: unknown, callback: (e: null, a: unk
 }) as unknown as typeof dnsLookup
 
 const download = (url: string): InputSource => ({ Source: { Type: 'urlDownload', Params: { URL: url } }, Target: '/inputs' })
-const context = { executionId: 'e-1', jobId: 'j-1', inputIndex: 0 }
+const context = { executionId: 'e-1', jobId: 'j-1', inputIndex: 0, space: new MemoryVolumeSpace() }
 
 describe('the address-checked fetch of node-runner compute nodes', () => {
   it('refuses a public-looking name that resolves to loopback, before connecting', async () => {
@@ -56,8 +56,9 @@ describe('the address-checked fetch of node-runner compute nodes', () => {
     for (const allowHosts of [['files.example'], ['127.0.0.1'], ['127.0.0.0/8']]) {
       const policy = new UrlHostPolicy({ allowHosts })
       const storage = new UrlDownloadStorage({ policy, fetch: createAddressCheckedFetch({ policy, lookup: toLoopback }) })
-      const tree = await storage.prepare(download(`http://files.example:${port}/config`), context)
-      const file = tree.kind === 'dir' ? tree.entries.get('config') : undefined
+      const volume = await storage.prepare(download(`http://files.example:${port}/config`), context)
+    const tree = volume.kind === 'memory' ? volume.node : undefined
+      const file = tree?.kind === 'dir' ? tree.entries.get('config') : undefined
       expect(file?.kind === 'file' && new TextDecoder().decode(file.data)).toBe('secret node config\n')
     }
   })

@@ -3,11 +3,17 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
+import { memoryTree, type DirectoryNode, type FileTreeNode, type Volume } from '@shoal/interface'
+import { MemoryVolumeSpace } from '@shoal/compute'
 import type { InputSource } from '@shoal/models'
 import { LocalStorage, parseAllowedPaths } from '../src/storage/local-storage.ts'
 
-const context = { executionId: 'e-1', jobId: 'j-1' }
+const context = { executionId: 'e-1', jobId: 'j-1', space: new MemoryVolumeSpace() }
+/** The tree of a volume read into memory. */
+const inMemory = (volume: Volume): FileTreeNode => {
+  if (volume.kind !== 'memory') throw new Error(`expected a memory volume, got ${volume.kind}`)
+  return volume.node
+}
 const encode = (value: string): Uint8Array => new TextEncoder().encode(value)
 const file = (value: string): FileTreeNode => ({ kind: 'file', data: encode(value) })
 const dir = (entries: Record<string, FileTreeNode>): DirectoryNode => ({ kind: 'dir', entries: new Map(Object.entries(entries)) })
@@ -40,7 +46,7 @@ describe('LocalStorage.commit', () => {
     await mkdir(join(rw, 'old-dir'))
     await writeFile(join(rw, 'old-dir', 'inner.txt'), 'inner')
     const provider = storage()
-    const prepared = (await provider.prepare(local(rw), context)) as DirectoryNode
+    const prepared = inMemory(await provider.prepare(local(rw), context)) as DirectoryNode
     expect([...prepared.entries.keys()]).toEqual(['change.txt', 'keep.txt', 'old-dir', 'remove.txt'])
 
     const final = dir({
@@ -48,28 +54,28 @@ describe('LocalStorage.commit', () => {
       'change.txt': file('after'),
       'new-dir': dir({ deep: dir({ 'made.txt': file('made by the job') }) }),
     })
-    await provider.commit(local(rw), final, context)
+    await provider.commit(local(rw), memoryTree(final), context)
     expect((await readdir(rw)).sort()).toEqual(['change.txt', 'keep.txt', 'new-dir'])
     expect(await readFile(join(rw, 'change.txt'), 'utf8')).toBe('after')
     expect(await readFile(join(rw, 'keep.txt'), 'utf8')).toBe('keep')
     expect(await readFile(join(rw, 'new-dir', 'deep', 'made.txt'), 'utf8')).toBe('made by the job')
     // Reading it again gives what the job left.
-    expect(await provider.prepare(local(rw), context)).toEqual(final)
+    expect(inMemory(await provider.prepare(local(rw), context))).toEqual(final)
   })
 
   it('writes back a single-file input', async () => {
     await writeFile(join(rw, 'one.txt'), 'before')
-    await storage().commit(local(join(rw, 'one.txt')), file('after'), context)
+    await storage().commit(local(join(rw, 'one.txt')), memoryTree(file('after')), context)
     expect(await readFile(join(rw, 'one.txt'), 'utf8')).toBe('after')
   })
 
   it('refuses paths that are not allow-listed read-write, writing nothing', async () => {
     await writeFile(join(ro, 'data.txt'), 'read-only')
-    await expect(storage().commit(local(ro), dir({ 'data.txt': file('changed') }), context)).rejects.toMatchObject({
+    await expect(storage().commit(local(ro), memoryTree(dir({ 'data.txt': file('changed') })), context)).rejects.toMatchObject({
       code: 'StorageError',
       message: `local path ${ro} is not allow-listed read-write on this compute node; the job's changes were not written back`,
     })
-    await expect(storage().commit(local(outside), dir({ 'x.txt': file('x') }), context)).rejects.toMatchObject({ code: 'StorageError' })
+    await expect(storage().commit(local(outside), memoryTree(dir({ 'x.txt': file('x') })), context)).rejects.toMatchObject({ code: 'StorageError' })
     expect(await readFile(join(ro, 'data.txt'), 'utf8')).toBe('read-only')
     expect(await readdir(outside)).toEqual([])
     // A read-write request on a read-only entry is refused up front.
@@ -82,18 +88,18 @@ describe('LocalStorage.commit', () => {
     // The link appears on the host after the input was read (prepare refuses such links).
     await symlink(outside, join(rw, 'escape'))
     await symlink(join(outside, 'secret.txt'), join(rw, 'secret-link.txt'))
-    await expect(provider.commit(local(rw), dir({ escape: dir({ 'planted.txt': file('x') }) }), context)).rejects.toMatchObject({
+    await expect(provider.commit(local(rw), memoryTree(dir({ escape: dir({ 'planted.txt': file('x') }) })), context)).rejects.toMatchObject({
       code: 'StorageError',
       message: `local path ${join(rw, 'escape')} is a symbolic link on the host; the job's changes there were not written back`,
     })
-    await expect(provider.commit(local(rw), dir({ 'secret-link.txt': file('overwritten'), 'new.txt': file('new') }), context)).rejects.toMatchObject({ code: 'StorageError' })
+    await expect(provider.commit(local(rw), memoryTree(dir({ 'secret-link.txt': file('overwritten'), 'new.txt': file('new') })), context)).rejects.toMatchObject({ code: 'StorageError' })
     expect(await readdir(outside)).toEqual(['secret.txt'])
     // A refused write-back changes nothing.
     expect((await readdir(rw)).sort()).toEqual(['escape', 'secret-link.txt'])
     expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret')
 
     // Deleting a link removes the link, not what it points to.
-    await provider.commit(local(rw), dir({}), context)
+    await provider.commit(local(rw), memoryTree(dir({})), context)
     expect(await readdir(rw)).toEqual([])
     expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret')
   })
@@ -101,7 +107,7 @@ describe('LocalStorage.commit', () => {
   it('refuses an input path that is now a link out of the allow-listed path', async () => {
     const moved = join(rw, 'sub')
     await symlink(outside, moved)
-    await expect(storage().commit(local(moved), dir({ 'x.txt': file('x') }), context)).rejects.toMatchObject({ code: 'StorageError' })
+    await expect(storage().commit(local(moved), memoryTree(dir({ 'x.txt': file('x') })), context)).rejects.toMatchObject({ code: 'StorageError' })
     expect(await readdir(outside)).toEqual([])
   })
 
@@ -109,8 +115,8 @@ describe('LocalStorage.commit', () => {
     await writeFile(join(rw, 'target.txt'), 'shared')
     await symlink(join(rw, 'target.txt'), join(rw, 'alias.txt'))
     const provider = storage()
-    const prepared = await provider.prepare(local(rw), context)
-    await provider.commit(local(rw), prepared, context)
+    const prepared = inMemory(await provider.prepare(local(rw), context))
+    await provider.commit(local(rw), memoryTree(prepared), context)
     expect((await readdir(rw)).sort()).toEqual(['alias.txt', 'target.txt'])
     expect(await readFile(join(rw, 'alias.txt'), 'utf8')).toBe('shared')
   })
@@ -130,7 +136,7 @@ describe('LocalStorage.prepare', () => {
     await mkdir(join(ro, 'shared'))
     await writeFile(join(ro, 'shared', 's.txt'), 's')
     await symlink(join(ro, 'shared'), join(ro, 'alias'))
-    const tree = await storage().prepare(local(ro, false), context)
+    const tree = inMemory(await storage().prepare(local(ro, false), context))
     expect(tree.kind === 'dir' && [...tree.entries.keys()]).toEqual(['alias', 'shared'])
   })
 })

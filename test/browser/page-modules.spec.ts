@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { extractTarGz } from '@shoal/compute'
 import type { DirectoryNode, Engine, EngineRunRequest, EngineRunResult } from '@shoal/interface'
+import { memoryTree } from '@shoal/interface'
 import { dialOrder, hasWebRTC, resolveRequesterAddresses } from '../../web/src/requester-addresses.ts'
 import { InlineResultPublisher } from '../../web/src/inline-result-publisher.ts'
 import { WorkerShareEngine } from '../../web/src/worker-share.ts'
@@ -49,7 +50,7 @@ describe('InlineResultPublisher', () => {
       ['outputs', { kind: 'dir', entries: new Map([['result.txt', { kind: 'file', data: new TextEncoder().encode('42') }]]) }],
     ]),
   }
-  const request = { executionId: 'e-1', nodeId: 'n-1', job: {} as never, spec: { Type: 'local', Params: {} }, result }
+  const request = { executionId: 'e-1', nodeId: 'n-1', job: {} as never, spec: { Type: 'local', Params: {} }, result: memoryTree(result) }
 
   it('publishes a result that `shoal job get` can fetch and unpack after the tab is gone', async () => {
     const published = await new InlineResultPublisher().publish(request)

@@ -1,6 +1,6 @@
 import { PublishError, type SpecConfig } from '@shoal/models'
-import type { Publisher, PublishRequest } from '@shoal/interface'
-import { bundleResult } from '@shoal/compute'
+import { readStreamBytes, type Publisher, type PublishRequest } from '@shoal/interface'
+import { tarGzStream } from '@shoal/compute'
 
 /** Largest result archive a tab publishes inline (the whole RunResult travels in one frame). */
 export const MAX_INLINE_RESULT_BYTES = 4 * 1024 * 1024
@@ -21,12 +21,11 @@ export class InlineResultPublisher implements Publisher {
   }
 
   async publish(request: PublishRequest): Promise<SpecConfig> {
-    const archive = await bundleResult(request.result, { signal: request.signal })
-    if (archive.byteLength > this.maxBytes) {
-      throw new PublishError(`the result of ${request.executionId} is ${archive.byteLength} bytes compressed; a browser tab publishes at most ${this.maxBytes} bytes`, {
+    const tooLarge = () =>
+      new PublishError(`the result of ${request.executionId} is more than ${this.maxBytes} bytes compressed; a browser tab publishes at most ${this.maxBytes} bytes inline`, {
         hint: 'run jobs with larger results on a node-runner compute node (leave out --constraints runtime=browser)',
       })
-    }
+    const archive = await readStreamBytes(tarGzStream(request.result, { signal: request.signal }), this.maxBytes, tooLarge)
     return { Type: 'urlDownload', Params: { URL: `data:application/gzip;base64,${base64(archive)}` } }
   }
 }

@@ -1,8 +1,11 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { PublishError, type SpecConfig } from '@shoal/models'
 import type { Publisher, PublishRequest } from '@shoal/interface'
-import { bundleResult } from '@shoal/compute'
+import { tarGzStream } from '@shoal/compute'
 
 /** Options of the local publisher. */
 export interface LocalPublisherOptions {
@@ -30,14 +33,20 @@ export class LocalPublisher implements Publisher {
 
   async publish(request: PublishRequest): Promise<SpecConfig> {
     const name = `${request.executionId}.tar.gz`
+    const target = join(this.options.directory, name)
     try {
-      const archive = await bundleResult(request.result)
       await mkdir(this.options.directory, { recursive: true })
-      const target = join(this.options.directory, name)
-      // Write then rename, so a half-written archive is never served.
-      await writeFile(target + '.tmp', archive)
+      const label = `publishing ${name}`
+      const total = request.result.size
+      const onProgress = request.onProgress
+      // Streamed to disk as the tree is read: the archive is never held in memory. Written
+      // then renamed, so a half-written archive is never served.
+      const archive = tarGzStream(request.result, { signal: request.signal, onBytes: onProgress && ((done) => onProgress({ type: 'bytes', detail: { label, done, total } })) })
+      await pipeline(Readable.fromWeb(archive as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(target + '.tmp'), { signal: request.signal })
       await rename(target + '.tmp', target)
     } catch (err) {
+      await rm(target + '.tmp', { force: true }).catch(() => {})
+      if (request.signal?.aborted) throw err
       throw new PublishError(`local publisher could not write ${name}: ${(err as Error).message}`, {
         cause: err,
         hint: 'check that the compute node data dir is writable and has free space',

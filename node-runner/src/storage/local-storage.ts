@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { lstat, mkdir, open, readdir, readFile, realpath, rm } from 'node:fs/promises'
 import { isAbsolute, join, resolve, sep } from 'node:path'
 import { StorageError, type InputSource, type SpecConfig } from '@shoal/models'
-import type { DirectoryNode, FileTreeNode, StorageContext, StorageProvider } from '@shoal/interface'
+import { readTreeIntoMemory, type DirectoryNode, type FileTreeNode, type ReadableTree, type StorageContext, type StorageProvider, type Volume } from '@shoal/interface'
 
 /** One allow-listed host path: `/data/in:ro` or `/data/scratch:rw` (read-only when no suffix). */
 export interface AllowedPath {
@@ -102,7 +102,7 @@ export class LocalStorage implements StorageProvider {
     }
   }
 
-  async prepare(input: InputSource, options: StorageContext): Promise<FileTreeNode> {
+  async prepare(input: InputSource, options: StorageContext): Promise<Volume> {
     const { requested, real } = await this.hostPath(input, (path) => ({
       message: `local input ${path} does not exist on this compute node`,
       hint: 'check SourcePath, and that the job runs on the node that has the data (use labels/constraints)',
@@ -119,7 +119,7 @@ export class LocalStorage implements StorageProvider {
       })
     }
     const budget = { left: this.maxBytes }
-    return this.read(real, budget, new Set(), options.signal, requested)
+    return { kind: 'memory', node: await this.read(real, budget, new Set(), options.signal, requested) }
   }
 
   /**
@@ -128,7 +128,12 @@ export class LocalStorage implements StorageProvider {
    * outside the `:rw` allow-listed path is touched: links on the host are never written through
    * (a link the job left unchanged stays; one it removed is unlinked, not its target).
    */
-  async commit(input: InputSource, contents: FileTreeNode, options: StorageContext): Promise<void> {
+  async commit(input: InputSource, tree: ReadableTree, options: StorageContext): Promise<void> {
+    const contents = await readTreeIntoMemory(tree, {
+      signal: options.signal,
+      maxBytes: this.maxBytes,
+      tooLarge: () => new StorageError(`the job left more than the ${this.maxBytes} byte limit of this compute node in local path ${String(input.Source.Params?.SourcePath)}`),
+    })
     const { requested, real } = await this.hostPath(input, (path) => ({ message: `local path ${path} disappeared from this compute node while the job ran` }))
     const entry = this.writableEntry(real)
     if (entry === undefined) {

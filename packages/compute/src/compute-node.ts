@@ -19,12 +19,14 @@ import {
   type Logger,
   type Publisher,
   type StorageProvider,
+  type VolumeSpace,
 } from '@shoal/interface'
 import { generateNodeKey, signHandshakeProof, type Connection, type Dialer, type Message, type MessageOf, type NodeKey, type OutgoingMessage } from '@shoal/protocol'
 import { decideBid } from './bidder.ts'
 import { ExecutorBuffer } from './executor-buffer.ts'
 import { ExecutionLogStore } from './execution-log-store.ts'
 import { runExecution, type ExecutionOutcome } from './execution-runner.ts'
+import { MemoryVolumeSpace } from './memory-volume-space.ts'
 import { addResources, subtractResources, zeroResources } from '@shoal/models'
 import { DEFAULT_TASK_RESOURCES, parseResourcesConfig } from './resources.ts'
 
@@ -65,6 +67,11 @@ export interface ComputeNodeInit {
   engines: Engine[]
   storages?: StorageProvider[]
   publishers?: Publisher[]
+  /**
+   * Where executions keep their inputs and outputs: the data dir on node-runner, OPFS in a tab
+   * (default: memory, 1 GiB).
+   */
+  space?: VolumeSpace
   /** What this node offers in total (the contributor's share of the machine). */
   capacity: Resources
   /**
@@ -198,6 +205,7 @@ export class ComputeNode extends EventTarget {
   private handshakeWaiter?: (reply: HandshakeReply) => void
   private heartbeatTimer: unknown
   private heartbeatSeq = 0
+  private readonly space: VolumeSpace
   /** A bid was declined for want of an execution slot: tell the requester when one frees. */
   private declinedForSlots = false
   private lifecycle?: AbortController
@@ -211,6 +219,7 @@ export class ComputeNode extends EventTarget {
     for (const engine of init.engines) this.engines.set(engine.type, engine)
     for (const storage of init.storages ?? []) this.storages.set(storage.type, storage)
     for (const publisher of init.publishers ?? []) this.publishers.set(publisher.type, publisher)
+    this.space = init.space ?? new MemoryVolumeSpace()
     this.maxJob = init.maxJobRequirements ? { ...init.maxJobRequirements } : undefined
     this.allowedNetworks = [...(init.allowedNetworks ?? [])]
     this.defaultTaskResources = init.defaultTaskResources ?? { ...DEFAULT_TASK_RESOURCES }
@@ -875,6 +884,7 @@ export class ComputeNode extends EventTarget {
           storages: this.storages,
           publishers: this.publishers,
           logs: this.logs,
+          space: this.space,
           clock: this.clock,
           logger: this.logger,
         },

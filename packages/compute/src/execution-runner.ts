@@ -10,9 +10,25 @@ import {
   type SpecConfig,
   type Task,
 } from '@shoal/models'
-import type { Clock, DeterminismOptions, Engine, EngineRunResult, Logger, PreparedInput, Publisher, StorageProvider } from '@shoal/interface'
+import { readTreeIntoMemory } from '@shoal/interface'
+import type {
+  BytesProgress,
+  Clock,
+  DeterminismOptions,
+  Engine,
+  EngineRunResult,
+  Logger,
+  PreparedInput,
+  ProgressEvent,
+  Publisher,
+  StorageProvider,
+  Volume,
+  VolumeKind,
+  VolumeSpace,
+} from '@shoal/interface'
 import type { ExecutionLogStore } from './execution-log-store.ts'
-import { buildResultDirectory } from './result-directory.ts'
+import { spaceFullError } from './memory-volume-space.ts'
+import { resultTree } from './result-directory.ts'
 import { runOutputOf } from './run-output.ts'
 
 /** How an execution ended. Cancelled executions report nothing: the requester asked for it. */
@@ -35,6 +51,8 @@ export interface ExecutionRunnerComponents {
   storages: ReadonlyMap<string, StorageProvider>
   publishers: ReadonlyMap<string, Publisher>
   logs: ExecutionLogStore
+  /** Where the execution's inputs and outputs are kept; everything it holds is released after the run. */
+  space: VolumeSpace
   clock: Clock
   logger: Logger
 }
@@ -51,6 +69,8 @@ export interface ExecutionRunRequest {
   onState(state: number, message: string): void
   /** Aborted when the requester cancels the execution or the node stops. */
   signal: AbortSignal
+  /** Bytes moved by storage providers and publishers, as they move them. */
+  onProgress?: (event: ProgressEvent<BytesProgress>) => void
 }
 
 const list = (names: Iterable<string>): string => [...names].sort().join(', ') || 'none'
@@ -94,9 +114,33 @@ function cap(bytes: Uint8Array, truncated: boolean, max: number): [Uint8Array, b
  * Runs one execution end to end: prepare inputs, run the engine under the execution timeout,
  * build the result directory and publish it. Never throws; every failure becomes a `failed`
  * outcome whose message says which step failed, and a run that did not end properly never
- * becomes `completed`.
+ * becomes `completed`. Whatever the execution held in the node's space is deleted at the end.
  */
 export async function runExecution(request: ExecutionRunRequest, components: ExecutionRunnerComponents): Promise<ExecutionOutcome> {
+  try {
+    return await runExecutionSteps(request, components)
+  } finally {
+    await components.space.release(request.execution.ID).catch((err: unknown) => {
+      components.logger.warn(`could not delete the data of execution ${request.execution.ID}: ${describe(err)}`)
+    })
+  }
+}
+
+/**
+ * The input as a volume `engine` mounts: as it is when it can, else copied into the node's space
+ * (when the engine mounts that kind) or into memory, within the space's free bytes.
+ */
+async function stageInput(volume: Volume, mounts: readonly VolumeKind[], space: VolumeSpace, context: { owner: string; name: string; label: string; signal: AbortSignal; onProgress?: ExecutionRunRequest['onProgress'] }): Promise<Volume> {
+  if (mounts.includes(volume.kind)) return volume
+  const tree = space.read(volume)
+  if (mounts.includes(space.kind)) return space.write(context.owner, tree, { name: context.name, label: context.label, signal: context.signal, onProgress: context.onProgress })
+  if (!mounts.includes('memory')) throw new Error(`the engine cannot mount a ${volume.kind} volume, nor one of this node's ${space.kind} space`)
+  const usage = space.usage()
+  const node = await readTreeIntoMemory(tree, { signal: context.signal, maxBytes: usage.freeBytes, tooLarge: () => spaceFullError(context.label, tree.size, space.usage()) })
+  return { kind: 'memory', node }
+}
+
+async function runExecutionSteps(request: ExecutionRunRequest, components: ExecutionRunnerComponents): Promise<ExecutionOutcome> {
   const { execution, job, task, limits } = request
   const id = execution.ID
   const cancelled = (): ExecutionOutcome => ({ kind: 'cancelled', reason: describe(request.signal.reason) })
@@ -123,11 +167,13 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
     }
     try {
       // inputIndex lets a provider name the field in its messages (InputSources[i].Source…).
-      const context = { executionId: id, jobId: job.ID, signal: request.signal, inputIndex: index }
-      const contents = await storage.prepare(input, context)
+      const context = { executionId: id, jobId: job.ID, signal: request.signal, inputIndex: index, space: components.space, onProgress: request.onProgress }
+      const prepared = await storage.prepare(input, context)
+      const label = `InputSources[${index}] (${type})`
+      const volume = await stageInput(prepared, engine.mounts ?? ['memory'], components.space, { owner: id, name: `input-${index}`, label, signal: request.signal, onProgress: request.onProgress })
       // Writable only when the source asks for it and its provider can write the result back.
       const readWrite = input.Source?.Params?.ReadWrite === true && typeof storage.commit === 'function'
-      inputs.push({ input, contents, readWrite })
+      inputs.push({ input, volume, readWrite })
     } catch (err) {
       if (request.signal.aborted) return cancelled()
       const message = describe(err)
@@ -162,6 +208,7 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
         task,
         partitionIndex: execution.PartitionIndex ?? 0,
         inputs,
+        space: components.space,
         env: taskEnvironment(request),
         limits: { timeoutMs: timeoutSeconds * 1000, memoryBytes: request.resources.Memory, diskBytes: request.resources.Disk, outputBytes: limits.outputBytes },
         deterministic: deterministicOptions(job, execution.PartitionIndex ?? 0, task.Engine.Params),
@@ -209,14 +256,14 @@ export async function runExecution(request: ExecutionRunRequest, components: Exe
   if (!publisher) return { kind: 'completed', runOutput, publishedResult: null }
   request.onState(ExecutionState.Publishing, `publishing results with ${publisher.type}`)
   try {
-    const resultDirectory = buildResultDirectory({ ...run, outputs: result.outputs, resultPaths: task.ResultPaths ?? [] })
     const publishedResult = await publisher.publish({
       executionId: id,
       nodeId: request.nodeId,
       job,
       spec: task.Publisher,
-      result: resultDirectory,
+      result: resultTree({ ...run, outputs: result.outputs, resultPaths: task.ResultPaths ?? [] }),
       signal: request.signal,
+      onProgress: request.onProgress,
     })
     if (request.signal.aborted) return cancelled()
     return { kind: 'completed', runOutput, publishedResult }

@@ -1,5 +1,5 @@
 import { StorageError, type InputSource, type SpecConfig } from '@shoal/models'
-import type { FileTreeNode, StorageContext, StorageProvider } from '@shoal/interface'
+import type { StorageContext, StorageProvider, Volume } from '@shoal/interface'
 import { parseDataUrl } from './data-url.ts'
 import { gunzip } from './result-bundle.ts'
 import { readTar } from './tar-archive.ts'
@@ -39,7 +39,7 @@ export class InlineStorage implements StorageProvider {
     return typeof url === 'string' ? url.length : undefined
   }
 
-  async prepare(input: InputSource, options: StorageContext): Promise<FileTreeNode> {
+  async prepare(input: InputSource, options: StorageContext): Promise<Volume> {
     options.signal?.throwIfAborted()
     const url = input.Source.Params?.URL
     if (typeof url !== 'string') {
@@ -76,7 +76,7 @@ export class InlineStorage implements StorageProvider {
     }
     if (GZIP_TYPES.has(parsed.mediaType) && isTar(data)) {
       try {
-        return readTar(data, { maxBytes: this.maxBytes })
+        return { kind: 'memory', node: readTar(data, { maxBytes: this.maxBytes }) }
       } catch (err) {
         throw new StorageError(`inline input for ${input.Target} is a tar.gz archive that cannot be unpacked: ${(err as Error).message}`, {
           cause: err,
@@ -84,7 +84,7 @@ export class InlineStorage implements StorageProvider {
         })
       }
     }
-    return { kind: 'file', data }
+    return { kind: 'memory', node: { kind: 'file', data } }
   }
 }
 

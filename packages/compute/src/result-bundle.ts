@@ -1,7 +1,7 @@
 import { ShoalError, ValidationError } from '@shoal/models'
-import type { AbortOptions, DirectoryNode } from '@shoal/interface'
+import type { AbortOptions, DirectoryNode, ReadableTree } from '@shoal/interface'
 import { readStreamBytes } from '@shoal/interface'
-import { readTar, writeTar, type WriteTarOptions } from './tar-archive.ts'
+import { readTar, tarStream, writeTar, type TarStreamOptions, type WriteTarOptions } from './tar-archive.ts'
 
 type ByteTransform = CompressionStream | DecompressionStream
 
@@ -33,6 +33,14 @@ export interface BundleOptions extends AbortOptions, WriteTarOptions {}
 /** A result directory as a .tar.gz (what `local` publishing serves and `job get` unpacks). */
 export async function bundleResult(dir: DirectoryNode, options: BundleOptions = {}): Promise<Uint8Array> {
   return gzip(writeTar(dir, options), options)
+}
+
+/**
+ * A result tree as a .tar.gz stream, produced as the tree is read (what `local` publishing
+ * writes to disk and `job get` unpacks): memory stays flat whatever the result's size.
+ */
+export function tarGzStream(tree: ReadableTree, options: TarStreamOptions = {}): ReadableStream<Uint8Array> {
+  return tarStream(tree, options).pipeThrough(new CompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
 }
 
 /** Options of extractTarGz. */

@@ -3,7 +3,7 @@
  * in-memory file tree. Enough for result bundles: regular files and directories only.
  */
 import { ValidationError } from '@shoal/models'
-import { concatBytes, emptyDirectory, type DirectoryNode, type FileTreeNode } from '@shoal/interface'
+import { concatBytes, emptyDirectory, type AbortOptions, type DirectoryNode, type FileTreeNode, type ReadableTree } from '@shoal/interface'
 
 const BLOCK = 512
 const encoder = new TextEncoder()
@@ -84,6 +84,28 @@ function paxRecord(key: string, value: string): Uint8Array {
 
 const padding = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK
 
+/** Largest size a ustar header's 11 octal digits hold; bigger files carry a pax `size` record. */
+const USTAR_MAX_SIZE = 8 ** 11 - 1
+
+/** The header blocks of one entry: a pax record first when the name or size does not fit ustar. */
+function entryHeader(path: string, kind: 'file' | 'directory', size: number, mtime: number): Uint8Array {
+  const fullPath = kind === 'directory' ? path + '/' : path
+  const records: Uint8Array[] = []
+  let split = splitUstarPath(fullPath)
+  if (split === undefined) {
+    records.push(paxRecord('path', fullPath))
+    split = { prefix: '', name: fullPath.slice(0, 99) }
+  }
+  if (size > USTAR_MAX_SIZE) records.push(paxRecord('size', String(size)))
+  const parts: Uint8Array[] = []
+  if (records.length > 0) {
+    const record = concatBytes(records)
+    parts.push(header('PaxHeader', '', record.byteLength, 'x', 0o644, mtime), record, new Uint8Array(padding(record.byteLength)))
+  }
+  parts.push(header(split.name, split.prefix, Math.min(size, USTAR_MAX_SIZE), kind === 'directory' ? '5' : '0', kind === 'directory' ? 0o755 : 0o644, mtime))
+  return concatBytes(parts)
+}
+
 /** The tree below `dir` as an uncompressed tar archive. */
 export function writeTar(dir: DirectoryNode, options: WriteTarOptions = {}): Uint8Array {
   const mtime = options.mtimeSeconds ?? 0
@@ -91,22 +113,80 @@ export function writeTar(dir: DirectoryNode, options: WriteTarOptions = {}): Uin
   collect(dir, '', entries)
   const parts: Uint8Array[] = []
   for (const { path, node } of entries) {
-    const fullPath = node.kind === 'dir' ? path + '/' : path
     const size = node.kind === 'file' ? node.data.byteLength : 0
-    let split = splitUstarPath(fullPath)
-    if (split === undefined) {
-      const record = paxRecord('path', fullPath)
-      parts.push(header('PaxHeader', '', record.byteLength, 'x', 0o644, mtime), record, new Uint8Array(padding(record.byteLength)))
-      split = { prefix: '', name: fullPath.slice(0, 99) }
-    }
-    parts.push(header(split.name, split.prefix, size, node.kind === 'dir' ? '5' : '0', node.kind === 'dir' ? 0o755 : 0o644, mtime))
+    parts.push(entryHeader(path, node.kind === 'dir' ? 'directory' : 'file', size, mtime))
     if (node.kind === 'file') parts.push(node.data, new Uint8Array(padding(size)))
   }
   parts.push(new Uint8Array(BLOCK * 2))
   return concatBytes(parts)
 }
 
-/** A NUL-terminated text field of a tar header. */
+/** Options of {@link tarStream}. */
+export interface TarStreamOptions extends WriteTarOptions, AbortOptions {
+  /** Called with the bytes of file contents written so far (progress). */
+  onBytes?: (done: number) => void
+}
+
+/**
+ * A directory tree as an uncompressed tar archive, produced as it is read: one file's stream at
+ * a time passes through, so the archive of a tree of any size costs one chunk of memory. The
+ * same tree gives the same bytes as {@link writeTar}. Rejects (errors the stream) when a file
+ * is not the size its entry said, or a name is not a plain file name.
+ */
+export function tarStream(tree: ReadableTree, options: TarStreamOptions = {}): ReadableStream<Uint8Array> {
+  const mtime = options.mtimeSeconds ?? 0
+  async function* produce(): AsyncGenerator<Uint8Array> {
+    if (tree.root !== 'directory') throw new ValidationError([{ path: '', message: 'a tar archive is made of a directory, not a single file' }])
+    let done = 0
+    for await (const entry of tree.entries({ signal: options.signal })) {
+      for (const name of entry.path.split('/')) {
+        if (name === '' || name === '.' || name === '..') {
+          throw new ValidationError([{ path: entry.path, message: 'file names in a result may not be empty, "." or ".."' }])
+        }
+      }
+      if (entry.kind === 'directory') {
+        yield entryHeader(entry.path, 'directory', 0, mtime)
+        continue
+      }
+      if (entry.size < 0) throw new ValidationError([{ path: entry.path, message: 'a file of unknown size cannot be archived' }])
+      yield entryHeader(entry.path, 'file', entry.size, mtime)
+      let written = 0
+      const reader = entry.open!({ signal: options.signal }).getReader()
+      try {
+        // Bounded by the file's stated size: more is an error.
+        for (;;) {
+          const { done: ended, value } = await reader.read()
+          if (ended) break
+          written += value.byteLength
+          if (written > entry.size) throw new Error(`${entry.path} grew past the ${entry.size} bytes it had when archiving began`)
+          done += value.byteLength
+          options.onBytes?.(done)
+          yield value
+        }
+      } finally {
+        reader.releaseLock()
+      }
+      if (written !== entry.size) throw new Error(`${entry.path} held ${written} bytes, not the ${entry.size} it had when archiving began`)
+      yield new Uint8Array(padding(entry.size))
+    }
+    yield new Uint8Array(BLOCK * 2)
+  }
+  const iterator = produce()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Skip empty chunks (no padding needed): a pull that enqueues nothing would stall the reader.
+      for (;;) {
+        const { done, value } = await iterator.next()
+        if (done) return controller.close()
+        if (value.byteLength > 0) return controller.enqueue(value)
+      }
+    },
+    async cancel(reason) {
+      await iterator.throw(reason).catch(() => {})
+    },
+  })
+}
+
 export function readString(block: Uint8Array, offset: number, length: number): string {
   const field = block.subarray(offset, offset + length)
   const end = field.indexOf(0)

@@ -1,18 +1,18 @@
 import { StorageError, TimeoutError, UrlRefusedError, type InputSource, type SpecConfig } from '@shoal/models'
-import { systemClock, type Clock, type FileTreeNode, type StorageContext, type StorageProvider } from '@shoal/interface'
-import { readStreamBytes } from '@shoal/interface'
+import { systemClock, type Clock, type ReadableTree, type StorageContext, type StorageProvider, type Volume, type VolumeSpace } from '@shoal/interface'
 import { UrlHostPolicy } from './url-host-policy.ts'
 
-/** StorageContext plus the input's position in the task, so messages can name the field. */
-export interface UrlDownloadContext extends StorageContext {
-  inputIndex?: number
-}
+/** The context of a download: where its bytes go. */
+export type UrlDownloadContext = StorageContext & { space: VolumeSpace }
 
 /** Options of UrlDownloadStorage. */
 export interface UrlDownloadStorageInit {
   /** The fetch to use (injected: tests, proxies, runtime-specific clients). Default: globalThis.fetch. */
   fetch?: typeof globalThis.fetch
-  /** Largest download accepted, in bytes (default 256 MiB: inputs are held in memory). */
+  /**
+   * Largest download accepted, in bytes. Default: no cap but the node's disk budget, as the
+   * download streams into the node's space.
+   */
   maxBytes?: number
   /** Time allowed for the whole download, in ms (default 5 minutes). */
   timeoutMs?: number
@@ -47,7 +47,7 @@ export class UrlDownloadStorage implements StorageProvider {
 
   constructor(init: UrlDownloadStorageInit = {}) {
     this.fetch = init.fetch ?? ((...args) => globalThis.fetch(...args))
-    this.maxBytes = init.maxBytes ?? 256 * 1024 * 1024
+    this.maxBytes = init.maxBytes ?? Number.POSITIVE_INFINITY
     this.timeoutMs = init.timeoutMs ?? 5 * 60_000
     this.policy = init.policy ?? new UrlHostPolicy()
     this.maxRedirects = init.maxRedirects ?? 10
@@ -66,7 +66,7 @@ export class UrlDownloadStorage implements StorageProvider {
     return []
   }
 
-  async prepare(input: InputSource, options: UrlDownloadContext): Promise<FileTreeNode> {
+  async prepare(input: InputSource, options: UrlDownloadContext): Promise<Volume> {
     const where = `${path(input, options.inputIndex)}.Source.Params.URL`
     const problems = this.validate(input.Source)
     if (problems.length > 0) throw new StorageError(`${path(input, options.inputIndex)}.Source.${problems[0]}`)
@@ -126,16 +126,39 @@ export class UrlDownloadStorage implements StorageProvider {
         await response.body?.cancel().catch(() => {})
         throw tooLarge()
       }
-      let data: Uint8Array
+      const body = response.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
+      const name = fileNameOf(current)
+      const size = Number.isFinite(declared) && response.headers.has('content-length') ? declared : undefined
+      const label = `${path(input, options.inputIndex)} (urlDownload ${url})`
+      const onProgress = options.onProgress
+      let done = 0
+      const maxBytes = this.maxBytes
+      // The body is counted as it streams, so an endless or lying server stops at the cap.
+      const counted = body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            done += chunk.byteLength
+            if (done > maxBytes) throw tooLarge()
+            controller.enqueue(chunk)
+            onProgress?.({ type: 'bytes', detail: { label, done, total: size } })
+          },
+        }),
+      )
+      const tree: ReadableTree = {
+        root: 'directory',
+        size,
+        async *entries() {
+          yield { path: name, kind: 'file', size: size ?? -1, open: () => counted }
+        },
+      }
       try {
-        data = response.body ? await readStreamBytes(response.body, this.maxBytes, tooLarge) : new Uint8Array()
+        return await options.space.write(options.executionId, tree, { name: `input-${options.inputIndex ?? 0}`, label, signal, onProgress })
       } catch (err) {
         if (err instanceof StorageError) throw err
         if (options.signal?.aborted) throw options.signal.reason
         if (timeout.signal.aborted) throw new StorageError((timeout.signal.reason as Error).message, { cause: err })
         throw new StorageError(`GET ${url} broke off while downloading: ${(err as Error).message}`, { cause: err })
       }
-      return { kind: 'dir', entries: new Map([[fileNameOf(current), { kind: 'file', data }]]) }
     } finally {
       this.clock.clearTimeout(timer)
     }

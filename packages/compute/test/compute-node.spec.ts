@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ExecutionError, ExecutionState, StorageError } from '@shoal/models'
-import { emptyDirectory, type FileTreeNode, type Logger } from '@shoal/interface'
+import { emptyDirectory, memoryTree, type FileTreeNode, type Logger } from '@shoal/interface'
 import { MemoryConnection, MemoryNetwork, PROTOCOL_VERSION, generateNodeKey, verifyHandshakeProof } from '@shoal/protocol'
 import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, PAUSED_REASON, UrlDownloadStorage } from '../src/index.ts'
 import {
@@ -357,7 +357,7 @@ describe('running', () => {
       stderr: new TextEncoder().encode('short'),
       stdoutTruncated: false,
       stderrTruncated: true,
-      outputs: new Map([['out', emptyDirectory()]]),
+      outputs: new Map([['out', memoryTree(emptyDirectory())]]),
     }))
     const { requester } = await setup({ engines: [engine], publishers: [publisher] })
     const execution = makeExecution(makeJob({ Publisher: { Type: 'recording', Params: {} } }))

@@ -3,8 +3,8 @@
  * scriptable Engine, a recording Publisher and job/execution factories.
  */
 import { MemoryNetwork, type Connection, type Dialer, type Message, type MessageOf, type OutgoingMessage } from '@shoal/protocol'
-import type { Clock, Engine, EngineRunRequest, EngineRunResult, AbortOptions, PublishRequest, Publisher, DirectoryNode } from '@shoal/interface'
-import { systemClock } from '@shoal/interface'
+import type { Clock, Engine, EngineRunRequest, EngineRunResult, AbortOptions, PublishRequest, Publisher, DirectoryNode, FileTreeNode } from '@shoal/interface'
+import { memoryTree, readTreeIntoMemory, systemClock } from '@shoal/interface'
 import type { Execution, Job, SpecConfig, Task } from '@shoal/models'
 import { ComputeNode, NoopPublisher, type ComputeNodeInit } from '../src/index.ts'
 
@@ -173,14 +173,16 @@ export const echo: TestBehaviour = async (request) => {
   const files: Uint8Array[] = []
   const tree: DirectoryNode = { kind: 'dir', entries: new Map() }
   for (const input of request.inputs) {
-    const walk = (node: typeof input.contents): void => {
+    if (input.volume.kind !== 'memory') throw new Error(`the echo engine mounts memory volumes, not ${input.volume.kind}`)
+    const contents = input.volume.node
+    const walk = (node: FileTreeNode): void => {
       if (node.kind === 'file') files.push(node.data)
       else for (const child of node.entries.values()) walk(child)
     }
-    walk(input.contents)
-    tree.entries.set(input.input.Target.split('/').filter(Boolean).join('_'), input.contents)
+    walk(contents)
+    tree.entries.set(input.input.Target.split('/').filter(Boolean).join('_'), contents)
   }
-  const outputs = new Map(request.task.ResultPaths.map((p) => [p.Name, tree]))
+  const outputs = new Map(request.task.ResultPaths.map((p) => [p.Name, memoryTree(tree)]))
   return {
     exitCode: Number(request.task.Engine.Params.ExitCode ?? 0),
     stdout: concat(files),
@@ -200,7 +202,8 @@ export const untilAborted = (signal: AbortSignal | undefined): Promise<never> =>
 /** A publisher that records what it was given. */
 export class RecordingPublisher implements Publisher {
   readonly type: string
-  readonly requests: PublishRequest[] = []
+  /** What it was asked to publish, the result read into memory. */
+  readonly requests: (Omit<PublishRequest, 'result'> & { result: DirectoryNode })[] = []
   failWith?: Error
 
   constructor(type = 'recording') {
@@ -208,7 +211,8 @@ export class RecordingPublisher implements Publisher {
   }
 
   async publish(request: PublishRequest): Promise<SpecConfig> {
-    this.requests.push(request)
+    const result = (await readTreeIntoMemory(request.result, { maxBytes: 1 << 30, tooLarge: () => new Error('test result too large') })) as DirectoryNode
+    this.requests.push({ ...request, result })
     if (this.failWith) throw this.failWith
     return { Type: this.type, Params: { Key: `results/${request.executionId}` } }
   }

@@ -1,8 +1,19 @@
 // Read-write inputs: mounted writable only when the provider can write back, committed after the run.
 import { describe, expect, it } from 'vitest'
 import { StorageError, type InputSource, type SpecConfig } from '@shoal/models'
-import { silentLogger, systemClock, type EngineRunResult, type FileTreeNode, type StorageContext, type StorageProvider } from '@shoal/interface'
-import { ExecutionLogStore, runExecution, type ExecutionOutcome } from '../src/index.ts'
+import {
+  memoryTree,
+  readTreeIntoMemory,
+  silentLogger,
+  systemClock,
+  type EngineRunResult,
+  type FileTreeNode,
+  type ReadableTree,
+  type StorageContext,
+  type StorageProvider,
+  type Volume,
+} from '@shoal/interface'
+import { ExecutionLogStore, MemoryVolumeSpace, runExecution, type ExecutionOutcome } from '../src/index.ts'
 import { RecordingPublisher, TestEngine, makeExecution, makeJob, untilAborted, type TestBehaviour } from './fake-requester.ts'
 
 const encode = (value: string): Uint8Array => new TextEncoder().encode(value)
@@ -16,24 +27,25 @@ class WritableStorage implements StorageProvider {
   constructor(type = 'writable') {
     this.type = type
   }
-  async prepare(): Promise<FileTreeNode> {
-    return file('original')
+  async prepare(): Promise<Volume> {
+    return { kind: 'memory', node: file('original') }
   }
-  async commit(input: InputSource, contents: FileTreeNode, options: StorageContext): Promise<void> {
+  async commit(input: InputSource, tree: ReadableTree, options: StorageContext): Promise<void> {
     if (this.failWith) throw this.failWith
+    const contents = await readTreeIntoMemory(tree, { maxBytes: 1 << 20, tooLarge: () => new Error('too large') })
     this.commits.push({ input, contents, options })
   }
 }
 
 /** A provider without commit. */
-const readOnlyStorage: StorageProvider = { type: 'plain', prepare: async () => file('plain') }
+const readOnlyStorage: StorageProvider = { type: 'plain', prepare: async () => ({ kind: 'memory', node: file('plain') }) }
 
 /** An engine that "writes" `changed` into every input it was given writable, and exits `exitCode`. */
 const writer =
   (exitCode = 0): TestBehaviour =>
   async (request) => {
-    const inputs = new Map<string, FileTreeNode>()
-    for (const input of request.inputs) if (input.readWrite) inputs.set(input.input.Target, file(`changed ${input.input.Target}`))
+    const inputs = new Map<string, ReadableTree>()
+    for (const input of request.inputs) if (input.readWrite) inputs.set(input.input.Target, memoryTree(file(`changed ${input.input.Target}`)))
     const result: EngineRunResult = { exitCode, stdout: new Uint8Array(), stderr: new Uint8Array(), stdoutTruncated: false, stderrTruncated: false, outputs: new Map() }
     return inputs.size > 0 ? { ...result, inputs } : result
   }
@@ -62,6 +74,7 @@ async function run(options: { engine: TestEngine; storage: WritableStorage; inpu
       ]),
       publishers: new Map([[publisher.type, publisher]]),
       logs: new ExecutionLogStore({ maxCharsPerExecution: 10_000, maxExecutions: 10 }),
+      space: new MemoryVolumeSpace(),
       clock: systemClock,
       logger: silentLogger,
     },

@@ -4,13 +4,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { StorageError, type InputSource } from '@shoal/models'
-import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
-import { InlineStorage, UrlDownloadStorage, gzip, parseDataUrl } from '../src/index.ts'
+import type { DirectoryNode, FileTreeNode, Volume } from '@shoal/interface'
+import { InlineStorage, MemoryVolumeSpace, UrlDownloadStorage, gzip, parseDataUrl } from '../src/index.ts'
 
-const context = { executionId: 'e-1', jobId: 'j-1' }
-const text = (node: FileTreeNode | undefined): string => {
-  if (node?.kind !== 'file') throw new Error(`expected a file, got ${node?.kind}`)
-  return new TextDecoder().decode(node.data)
+const context = { executionId: 'e-1', jobId: 'j-1', space: new MemoryVolumeSpace() }
+/** The tree of a volume the memory space holds. */
+const inMemory = (volume: Volume): FileTreeNode => {
+  if (volume.kind !== 'memory') throw new Error(`expected a memory volume, got ${volume.kind}`)
+  return volume.node
+}
+const text = (node: FileTreeNode | Volume | undefined): string => {
+  const file = node?.kind === 'memory' ? node.node : node
+  if (file?.kind !== 'file') throw new Error(`expected a file, got ${file?.kind}`)
+  return new TextDecoder().decode(file.data)
 }
 const inline = (url: string): InputSource => ({ Source: { Type: 'inline', Params: { URL: url } }, Target: '/inputs/data.txt' })
 const download = (url: string): InputSource => ({ Source: { Type: 'urlDownload', Params: { URL: url } }, Target: '/inputs' })
@@ -43,7 +49,7 @@ describe('InlineStorage', () => {
       writeFileSync(join(dir, 'in', 'docs', 'notes.txt'), 'nested')
       execFileSync('tar', ['-czf', join(dir, 'in.tgz'), '-C', join(dir, 'in'), '.'])
       const archive = readFileSync(join(dir, 'in.tgz')).toString('base64')
-      const mounted = await storage.prepare(inline(`data:application/gzip;base64,${archive}`), context)
+      const mounted = inMemory(await storage.prepare(inline(`data:application/gzip;base64,${archive}`), context))
       expect(mounted.kind).toBe('dir')
       const root = mounted as DirectoryNode
       expect(text(root.entries.get('env.wasm'))).toBe('module bytes')
@@ -81,13 +87,13 @@ describe('UrlDownloadStorage', () => {
         return new Response('a,b\n1,2\n', { status: 200 })
       },
     })
-    const tree = await storage.prepare(download('http://files.example:8080/data/table%20one.csv?x=1'), context)
+    const tree = inMemory(await storage.prepare(download('http://files.example:8080/data/table%20one.csv?x=1'), context))
     expect(requested).toEqual(['http://files.example:8080/data/table%20one.csv?x=1'])
     expect(tree.kind).toBe('dir')
     expect(tree.kind === 'dir' && [...tree.entries.keys()]).toEqual(['table one.csv'])
     expect(tree.kind === 'dir' && text(tree.entries.get('table one.csv'))).toBe('a,b\n1,2\n')
 
-    const root = await storage.prepare(download('http://files.example:8080/'), context)
+    const root = inMemory(await storage.prepare(download('http://files.example:8080/'), context))
     expect(root.kind === 'dir' && [...root.entries.keys()]).toEqual(['download'])
   })
 

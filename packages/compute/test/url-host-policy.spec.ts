@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { UrlRefusedError, type InputSource } from '@shoal/models'
-import { UrlDownloadStorage, UrlHostPolicy, refusedAddressKind } from '../src/index.ts'
+import { MemoryVolumeSpace, UrlDownloadStorage, UrlHostPolicy, refusedAddressKind } from '../src/index.ts'
 
-const context = { executionId: 'e-1', jobId: 'j-1', inputIndex: 0 }
+const context = { executionId: 'e-1', jobId: 'j-1', inputIndex: 0, space: new MemoryVolumeSpace() }
 const download = (url: string): InputSource => ({ Source: { Type: 'urlDownload', Params: { URL: url } }, Target: '/inputs' })
 
 /** A fetch that records what it was asked for and answers from a table (no network). */
@@ -106,8 +106,9 @@ describe('UrlDownloadStorage: URL inputs cannot reach the node itself', () => {
       'http://files.example/latest': () => new Response(null, { status: 301, headers: { location: 'https://cdn.example/v2/data.csv' } }),
       'https://cdn.example/v2/data.csv': () => new Response('a,b\n'),
     })
-    const tree = await new UrlDownloadStorage({ fetch }).prepare(download('http://files.example/latest'), context)
-    expect(tree.kind === 'dir' && [...tree.entries.keys()]).toEqual(['data.csv'])
+    const volume = await new UrlDownloadStorage({ fetch }).prepare(download('http://files.example/latest'), context)
+    const tree = volume.kind === 'memory' ? volume.node : undefined
+    expect(tree?.kind === 'dir' && [...tree.entries.keys()]).toEqual(['data.csv'])
   })
 
   it('gives up after too many redirects', async () => {
@@ -119,7 +120,8 @@ describe('UrlDownloadStorage: URL inputs cannot reach the node itself', () => {
   it('fetches an allow-listed loopback host', async () => {
     const { fetch } = tableFetch({ 'http://127.0.0.1:8080/x.csv': () => new Response('ok') })
     const storage = new UrlDownloadStorage({ fetch, policy: new UrlHostPolicy({ allowHosts: ['127.0.0.1'] }) })
-    const tree = await storage.prepare(download('http://127.0.0.1:8080/x.csv'), context)
-    expect(tree.kind === 'dir' && [...tree.entries.keys()]).toEqual(['x.csv'])
+    const volume = await storage.prepare(download('http://127.0.0.1:8080/x.csv'), context)
+    const tree = volume.kind === 'memory' ? volume.node : undefined
+    expect(tree?.kind === 'dir' && [...tree.entries.keys()]).toEqual(['x.csv'])
   })
 })

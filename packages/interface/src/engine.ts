@@ -1,12 +1,16 @@
 import type { Job, Task, InputSource, SpecConfig } from '@shoal/models'
 import type { AbortOptions } from './abort.ts'
-import type { DirectoryNode, FileTreeNode } from './file-tree.ts'
+import type { ReadableTree } from './readable-tree.ts'
+import type { Volume, VolumeKind, VolumeSpace } from './volume.ts'
 
-/** An input after its storage provider prepared it: the spec and its contents. */
+/** An input after its storage provider prepared it: the spec and where its bytes are. */
 export interface PreparedInput {
   input: InputSource
-  /** A file or a directory, mounted read-only at `input.Target` (or read-write for `local` :rw). */
-  contents: FileTreeNode
+  /**
+   * A file or a directory, mounted read-only at `input.Target` (or read-write for `local` :rw),
+   * of a kind the engine listed in {@link Engine.mounts} (the runner stages it when not).
+   */
+  volume: Volume
   /** Mount writable; the engine returns the final contents in {@link EngineRunResult.inputs}. */
   readWrite?: boolean
 }
@@ -44,6 +48,8 @@ export interface EngineRunRequest {
   task: Task
   partitionIndex: number
   inputs: PreparedInput[]
+  /** The node's storage for this execution's data (owner: executionId), e.g. for a scratch image. */
+  space: VolumeSpace
   /** Environment given to the task, BACALHAU_* variables included. */
   env: Record<string, string>
   limits: ExecutionLimits
@@ -59,10 +65,13 @@ export interface EngineRunResult {
   stderr: Uint8Array
   stdoutTruncated: boolean
   stderrTruncated: boolean
-  /** One directory per ResultPath Name, with what the task wrote there. */
-  outputs: Map<string, DirectoryNode>
+  /**
+   * One directory per ResultPath Name, with what the task wrote there, readable until the
+   * runner releases the execution's space.
+   */
+  outputs: Map<string, ReadableTree>
   /** Final contents of each read-write input, by its Target (absent when there are none). */
-  inputs?: Map<string, FileTreeNode>
+  inputs?: Map<string, ReadableTree>
 }
 
 /**
@@ -72,6 +81,8 @@ export interface EngineRunResult {
  */
 export interface Engine {
   readonly type: string
+  /** Kinds of input volume it mounts as they are; others are staged into the node's space. Default: memory. */
+  readonly mounts?: readonly VolumeKind[]
   /** Problems with a task this engine would refuse, as messages; [] when fine. */
   validate?(task: Task): string[]
   run(request: EngineRunRequest, options?: AbortOptions): Promise<EngineRunResult>

@@ -14,6 +14,20 @@ export { emptyDirectory, fileNode, treeSize } from './file-tree.ts'
 export { concatBytes, readStreamBytes, unsignedLeb128 } from './bytes.ts'
 export { constantTimeEqual } from './constant-time-equal.ts'
 export type { FileNode, DirectoryNode, FileTreeNode } from './file-tree.ts'
+export { composeTree, memoryTree, readTreeIntoMemory, singleFileTree } from './readable-tree.ts'
+export type { ReadableTree, ReadTreeOptions, TreeEntry } from './readable-tree.ts'
+export type {
+  BytesProgress,
+  HostVolume,
+  MemoryVolume,
+  OpfsVolume,
+  SpaceUsage,
+  UnixfsVolume,
+  Volume,
+  VolumeKind,
+  VolumeSpace,
+  VolumeWriteOptions,
+} from './volume.ts'
 export type {
   Engine,
   EngineProvider,

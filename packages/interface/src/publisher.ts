@@ -1,16 +1,17 @@
 import type { Job, SpecConfig } from '@shoal/models'
 import type { AbortOptions, ProgressOptions } from './abort.ts'
-import type { DirectoryNode } from './file-tree.ts'
+import type { ReadableTree } from './readable-tree.ts'
+import type { BytesProgress } from './volume.ts'
 
-/** What a publisher is given: the whole result directory of one execution. */
-export interface PublishRequest extends AbortOptions, ProgressOptions {
+/** What a publisher is given: the whole result directory of one execution, to stream out. */
+export interface PublishRequest extends AbortOptions, ProgressOptions<BytesProgress> {
   executionId: string
   nodeId: string
   job: Job
   /** The publisher spec from the task. */
   spec: SpecConfig
   /** `stdout`, `stderr`, `exitCode` files plus one folder per ResultPath Name. */
-  result: DirectoryNode
+  result: ReadableTree
 }
 
 /** Publishes an execution's result and says where it went (Bacalhau's PublishedResult). */

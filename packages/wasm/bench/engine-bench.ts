@@ -7,6 +7,7 @@
 import { ConsoleStdout, File, OpenFile, WASI, WASIProcExit } from '@bjorn3/browser_wasi_shim'
 import type { Fd } from '@bjorn3/browser_wasi_shim'
 import type { Engine, EngineRunRequest } from '@shoal/interface'
+import { MemoryVolumeSpace } from '@shoal/compute'
 
 /** Median latencies of one scenario and their ratio (engine / direct). */
 export interface BenchFigure {
@@ -57,7 +58,8 @@ function request(module: Uint8Array, parameters: string[]): EngineRunRequest {
       InputSources: [],
       ResultPaths: [],
     } as unknown as EngineRunRequest['task'],
-    inputs: [{ input: { Source: { Type: 'inline', Params: {} }, Alias: '', Target: '/app/main.wasm' }, contents: { kind: 'file', data: module } }],
+    inputs: [{ input: { Source: { Type: 'inline', Params: {} }, Alias: '', Target: '/app/main.wasm' }, volume: { kind: 'memory', node: { kind: 'file', data: module } } }],
+    space: new MemoryVolumeSpace(),
     env: {},
     limits: { timeoutMs: 0, memoryBytes: 0, outputBytes: 2048 },
   }

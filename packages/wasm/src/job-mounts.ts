@@ -29,7 +29,8 @@ export function jobMounts(request: EngineRunRequest): JobMounts {
     const path = absolutePath(input.input.Target)
     if (seen.has(path)) throw new Error(`two inputs are mounted at ${path}`)
     seen.add(path)
-    mounts.push({ path, node: input.contents, readOnly: !input.readWrite })
+    if (input.volume.kind !== 'memory') throw new Error(`the input at ${path} is a ${input.volume.kind} volume; this engine mounts only memory volumes`)
+    mounts.push({ path, node: input.volume.node, readOnly: !input.readWrite })
     if (input.readWrite) readWrite.push([input.input.Target, path])
   }
   const outputs: [string, string][] = []

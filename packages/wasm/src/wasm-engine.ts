@@ -4,7 +4,7 @@
  * WASI host (wasi-host.ts); preview2 components run through jco (component-job.ts).
  */
 import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, LongTimeout, WorkerErrorEvent, WorkerFactory } from '@shoal/interface'
-import { clearLongTimeout, setLongTimeout } from '@shoal/interface'
+import { clearLongTimeout, memoryTree, setLongTimeout } from '@shoal/interface'
 import { AbortError, ExecutionError, TimeoutError } from '@shoal/models'
 import type { Task } from '@shoal/models'
 import { jobMounts, readModule } from './job-mounts.ts'
@@ -358,8 +358,8 @@ function runInWorker(
             stderr: message.stderr,
             stdoutTruncated: message.stdoutTruncated,
             stderrTruncated: message.stderrTruncated,
-            outputs: new Map(message.outputs),
-            ...(message.inputs.length > 0 ? { inputs: new Map(message.inputs) } : {}),
+            outputs: new Map(message.outputs.map(([name, tree]) => [name, memoryTree(tree)])),
+            ...(message.inputs.length > 0 ? { inputs: new Map(message.inputs.map(([target, tree]) => [target, memoryTree(tree)])) } : {}),
           }
           finish(() => resolve(result), true)
         }

@@ -4,7 +4,9 @@
  * (engine.browser.spec.ts). Each runtime supplies a way to make an engine and to load fixtures.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import type { DirectoryNode, EngineRunRequest, FileTreeNode, LogChunk, PreparedInput } from '@shoal/interface'
+import { readTreeIntoMemory } from '@shoal/interface'
+import type { DirectoryNode, EngineRunRequest, EngineRunResult, FileTreeNode, LogChunk, PreparedInput, ReadableTree } from '@shoal/interface'
+import { MemoryVolumeSpace } from '@shoal/compute'
 import type { WasmEngine } from '../src/index.ts'
 
 /** What a runtime provides to the shared cases. */
@@ -22,7 +24,7 @@ const file = (data: Uint8Array | string): FileTreeNode => ({ kind: 'file', data:
 const dir = (entries: Record<string, FileTreeNode>): DirectoryNode => ({ kind: 'dir', entries: new Map(Object.entries(entries)) })
 const input = (target: string, contents: FileTreeNode, readWrite = false): PreparedInput => ({
   input: { Source: { Type: 'inline', Params: {} }, Alias: '', Target: target },
-  contents,
+  volume: { kind: 'memory', node: contents },
   readWrite,
 })
 
@@ -65,11 +67,28 @@ function request(init: JobInit): EngineRunRequest {
       ResultPaths: init.resultPaths ?? [],
     } as unknown as EngineRunRequest['task'],
     inputs: [input(init.entry?.target ?? '/app/main.wasm', init.entry?.contents ?? file(init.module)), ...(init.inputs ?? [])],
+    space: new MemoryVolumeSpace(),
     env: init.env ?? { BACALHAU_JOB_ID: 'j-test', BACALHAU_EXECUTION_ID: 'e-test' },
     limits: { timeoutMs: 20_000, memoryBytes: 64 * MiB, outputBytes: MiB, ...init.limits },
     deterministic: init.deterministic,
     onLog: init.onLog,
   }
+}
+
+/** A run's result with its output and read-write input trees read into memory, to inspect. */
+type MemoryRunResult = Omit<EngineRunResult, 'outputs' | 'inputs'> & { outputs: Map<string, DirectoryNode>; inputs?: Map<string, FileTreeNode> }
+
+async function inMemory(result: EngineRunResult): Promise<MemoryRunResult> {
+  const read = (tree: ReadableTree) => readTreeIntoMemory(tree, { maxBytes: 256 * MiB, tooLarge: () => new Error('test output too large') })
+  const outputs = new Map<string, DirectoryNode>()
+  for (const [name, tree] of result.outputs) outputs.set(name, (await read(tree)) as DirectoryNode)
+  let inputs: Map<string, FileTreeNode> | undefined
+  if (result.inputs) {
+    inputs = new Map()
+    for (const [target, tree] of result.inputs) inputs.set(target, await read(tree))
+  }
+  const { inputs: _trees, ...rest } = result
+  return { ...rest, outputs, ...(inputs ? { inputs } : {}) }
 }
 
 function treeFile(tree: DirectoryNode | undefined, path: string): string | undefined {
@@ -93,7 +112,7 @@ export function engineCases(runtime: EngineCaseRuntime): void {
       'clock-random.wasm', 'loop.wasm', 'lib.wasm', 'uses-lib.wasm', 'unknown-import.wasm', 'big-minimum.wasm', 'component-demo.component.wasm',
       'fresh-state.wasm', 'start-section.wasm', 'wrong-wasi-signature.wasm',
     ]
-    const run = (init: JobInit) => engine.run(request(init))
+    const run = async (init: JobInit) => inMemory(await engine.run(request(init)))
     const expectHealthy = async () => {
       const result = await run({ module: fx('hello.wasm') })
       expect(text(result.stdout)).toBe('hello from wasm\n')

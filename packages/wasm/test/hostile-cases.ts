@@ -5,6 +5,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import type { EngineRunRequest } from '@shoal/interface'
+import { MemoryVolumeSpace } from '@shoal/compute'
 import type { WasmEngine } from '../src/index.ts'
 import type { EngineCaseRuntime } from './engine-cases.ts'
 
@@ -32,7 +33,8 @@ export function hostileRequest(job: HostileJob): EngineRunRequest {
       InputSources: [],
       ResultPaths: job.resultPaths ?? [],
     } as unknown as EngineRunRequest['task'],
-    inputs: [{ input: { Source: { Type: 'inline', Params: {} }, Alias: '', Target: '/app/main.wasm' }, contents: { kind: 'file', data: job.module }, readWrite: false }],
+    inputs: [{ input: { Source: { Type: 'inline', Params: {} }, Alias: '', Target: '/app/main.wasm' }, volume: { kind: 'memory', node: { kind: 'file', data: job.module } }, readWrite: false }],
+    space: new MemoryVolumeSpace(),
     env: {},
     limits: { timeoutMs: 60_000, memoryBytes: 64 * MiB, outputBytes: MiB, ...job.limits },
   }

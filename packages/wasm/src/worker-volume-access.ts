@@ -1,0 +1,47 @@
+/**
+ * How a WASM worker reaches volumes whose bytes are not in memory. A WASI program reads and
+ * writes synchronously, so the worker opens what the job mounts before the program starts (OPFS
+ * opens are asynchronous) and then reads and writes at offsets. Each runtime's worker bootstrap
+ * provides one implementation: node-runner over file descriptors (`host` volumes), tabs over
+ * OPFS sync access handles (`opfs` volumes).
+ */
+import type { HostVolume, OpfsVolume } from '@shoal/interface'
+
+/**
+ * A file open for synchronous random access. Its methods are those of the browser's
+ * `FileSystemSyncAccessHandle`, so an OPFS handle is one as it is; node-runner wraps a file
+ * descriptor in the same shape.
+ */
+export interface SyncFile {
+  getSize(): number
+  /** Reads up to `buffer.byteLength` bytes at `options.at`; returns how many were read (0 at the end). */
+  read(buffer: Uint8Array, options: { at: number }): number
+  /** Writes `buffer` at `options.at`; returns how many bytes were written. */
+  write(buffer: Uint8Array, options: { at: number }): number
+  truncate(size: number): void
+  flush(): void
+  close(): void
+}
+
+/** A volume a worker can open files of. */
+export type WorkerVolume = HostVolume | OpfsVolume
+
+/** One entry of a listed volume, as {@link ReadableTree} entries are (path '' for a file root). */
+export interface WorkerVolumeEntry {
+  path: string
+  kind: 'file' | 'directory'
+  size: number
+}
+
+/** Lists and opens the files of `host`/`opfs` volumes from inside a worker. */
+export interface WorkerVolumeAccess {
+  /** The volume kinds it opens. */
+  readonly kinds: readonly WorkerVolume['kind'][]
+  /**
+   * Every entry of a volume, a directory before what it holds, names in ascending order. Links
+   * are not followed out of the volume (node-runner: refused with a message naming the path).
+   */
+  list(volume: WorkerVolume): Promise<WorkerVolumeEntry[]>
+  /** Opens a file of the volume: `path` is relative to its root ('' for a file volume). */
+  open(volume: WorkerVolume, path: string, mode: 'read' | 'readwrite'): Promise<SyncFile>
+}
