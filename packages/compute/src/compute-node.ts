@@ -1,5 +1,6 @@
 import {
   AbortError,
+  ExecutionState,
   ProtocolError,
   ShoalError,
   ValidationError,
@@ -14,6 +15,7 @@ import {
 import {
   silentLogger,
   systemClock,
+  type BytesProgress,
   type Clock,
   type Engine,
   type Logger,
@@ -27,6 +29,8 @@ import { ExecutorBuffer } from './executor-buffer.ts'
 import { ExecutionLogStore } from './execution-log-store.ts'
 import { runExecution, type ExecutionOutcome } from './execution-runner.ts'
 import { MemoryVolumeSpace } from './memory-volume-space.ts'
+import { progressMessage } from './progress-message.ts'
+import { ProgressThrottle } from './progress-throttle.ts'
 import { addResources, subtractResources, zeroResources } from '@shoal/models'
 import { DEFAULT_TASK_RESOURCES, parseResourcesConfig } from './resources.ts'
 
@@ -155,6 +159,12 @@ const DURABLE_TYPES = new Set(['ExecutionStateUpdate'])
 /** Outcome reports, kept until the requester acknowledges them (ResultAck), whether or not they were sent. */
 const OUTCOME_TYPES = new Set(['RunResult', 'ComputeError'])
 const MAX_OUTBOX = 1000
+/**
+ * Least time between two progress reports of one execution. Each becomes the execution's state
+ * message at the requester (a store write, no history event), so a download reports its figure
+ * about once a second, not once per chunk.
+ */
+const PROGRESS_INTERVAL_MS = 1000
 /** Unacknowledged outcomes kept; past this the oldest is dropped (and would be run again elsewhere). */
 const MAX_UNACKNOWLEDGED = 1000
 
@@ -606,6 +616,16 @@ export class ComputeNode extends EventTarget {
     } else if (DURABLE_TYPES.has(message.Type)) this.keep(message)
   }
 
+  /**
+   * Sends a progress figure when connected, and drops it otherwise: unlike state changes it is
+   * not kept for the next connection, where a newer figure (or the outcome) soon replaces it.
+   */
+  private sendProgress(message: OutgoingMessage): void {
+    const connection = this.connection
+    if (!connection || !this.handshaken || connection.closed) return
+    connection.send(message).catch((err) => this.logger.debug(`could not send progress: ${(err as Error).message}`))
+  }
+
   private keep(message: OutgoingMessage): void {
     this.outbox.push(message)
     if (this.outbox.length > MAX_OUTBOX) {
@@ -865,6 +885,15 @@ export class ComputeNode extends EventTarget {
     record.phase = 'running'
     this.emit(record, 'running')
     let outcome: ExecutionOutcome
+    // Bytes moved by storage and publishers become the message of the state the run is in.
+    let computeState: number = ExecutionState.Running
+    const progress = new ProgressThrottle<BytesProgress>({
+      clock: this.clock,
+      intervalMs: PROGRESS_INTERVAL_MS,
+      send: (detail) => {
+        if (!record.controller.signal.aborted) this.sendProgress({ Type: 'ExecutionStateUpdate', ExecutionID: id, ComputeState: computeState, Message: progressMessage(detail) })
+      },
+    })
     try {
       outcome = await runExecution(
         {
@@ -875,7 +904,13 @@ export class ComputeNode extends EventTarget {
           resources: record.resources,
           limits: { outputBytes: this.limits.outputBytes, previewBytes: this.limits.runOutputPreviewBytes },
           onState: (state, message) => {
+            // A figure still waiting would overwrite the new state's message with the old one's.
+            progress.cancel()
+            computeState = state
             if (!record.controller.signal.aborted) this.send({ Type: 'ExecutionStateUpdate', ExecutionID: id, ComputeState: state, Message: message })
+          },
+          onProgress: (event) => {
+            if (event.type === 'bytes' && event.detail) progress.report(event.detail)
           },
           signal: record.controller.signal,
         },
@@ -892,6 +927,8 @@ export class ComputeNode extends EventTarget {
     } catch (err) {
       // runExecution does not throw; this guards against a bug turning into a silent hang.
       outcome = { kind: 'failed', errorCode: 'InternalError', message: `compute node failed: ${(err as Error).message}` }
+    } finally {
+      progress.stop()
     }
     this.records.delete(id)
     // Followers see the end of the logs before the outcome, so `logs --follow` ends cleanly.

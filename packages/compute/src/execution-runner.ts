@@ -155,10 +155,17 @@ async function runExecutionSteps(request: ExecutionRunRequest, components: Execu
     return { kind: 'failed', errorCode: 'PublishError', message: `node lacks publisher ${publisherType} (has: ${list(components.publishers.keys())})` }
   }
 
-  request.onState(ExecutionState.Running, `running on ${request.nodeId}`)
+  const runningMessage = `running on ${request.nodeId}`
+  request.onState(ExecutionState.Running, runningMessage)
 
   // 1. Inputs.
   const inputs: PreparedInput[] = []
+  let moved = false
+  const forward = request.onProgress
+  const onProgress: ExecutionRunRequest['onProgress'] = forward && ((event) => {
+    moved = true
+    forward(event)
+  })
   for (const [index, input] of (task.InputSources ?? []).entries()) {
     const type = input.Source?.Type
     const storage = components.storages.get(type)
@@ -167,10 +174,10 @@ async function runExecutionSteps(request: ExecutionRunRequest, components: Execu
     }
     try {
       // inputIndex lets a provider name the field in its messages (InputSources[i].Source…).
-      const context = { executionId: id, jobId: job.ID, signal: request.signal, inputIndex: index, space: components.space, onProgress: request.onProgress }
+      const context = { executionId: id, jobId: job.ID, signal: request.signal, inputIndex: index, space: components.space, onProgress }
       const prepared = await storage.prepare(input, context)
       const label = `InputSources[${index}] (${type})`
-      const volume = await stageInput(prepared, engine.mounts ?? ['memory'], components.space, { owner: id, name: `input-${index}`, label, signal: request.signal, onProgress: request.onProgress })
+      const volume = await stageInput(prepared, engine.mounts ?? ['memory'], components.space, { owner: id, name: `input-${index}`, label, signal: request.signal, onProgress })
       // Writable only when the source asks for it and its provider can write the result back.
       const readWrite = input.Source?.Params?.ReadWrite === true && typeof storage.commit === 'function'
       inputs.push({ input, volume, readWrite })
@@ -184,6 +191,9 @@ async function runExecutionSteps(request: ExecutionRunRequest, components: Execu
       }
     }
   }
+
+  // The state message said how far the inputs had come; now it says the job runs.
+  if (moved) request.onState(ExecutionState.Running, runningMessage)
 
   // 2. Run, under the execution timeout.
   const timeoutSeconds = task.Timeouts?.ExecutionTimeout ?? 0

@@ -3,16 +3,18 @@
  * protocol over a MemoryNetwork: what a user sees after `job run`, `job stop` and `job logs`.
  */
 import { readFile } from 'node:fs/promises'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ExecutionError, ExecutionState, type Execution, type JobStateType } from '@shoal/models'
-import { createConsoleLogger, type Engine, type EngineRunRequest, type EngineRunResult } from '@shoal/interface'
+import { createConsoleLogger, type Engine, type EngineRunRequest, type EngineRunResult, type Publisher, type StorageProvider } from '@shoal/interface'
 import { MemoryNetwork } from '@shoal/protocol'
 import { Requester, SqlJobStore, type RequesterConfig } from '@shoal/orchestrator'
 import { createWasmEngine } from '@shoal/wasm'
 // Node-only adapters, used by this test only (packages stay runtime-neutral).
 import { createNodeSqliteDatabase } from '../../../node-runner/src/sqlite/node-sqlite-database.ts'
 import { createNodeWorkerFactory } from '../../../node-runner/src/worker/index.ts'
-import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher } from '../src/index.ts'
+import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, UrlHostPolicy } from '../src/index.ts'
 import { TestEngine, untilAborted } from './fake-requester.ts'
 
 const ADDRESS = 'requester'
@@ -53,7 +55,10 @@ function scriptEngine(): TestEngine {
   })
 }
 
-async function cluster(engines: Engine[] = [scriptEngine(), new NoopEngine()], options: { executionSlots?: number; requester?: RequesterConfig } = {}) {
+async function cluster(
+  engines: Engine[] = [scriptEngine(), new NoopEngine()],
+  options: { executionSlots?: number; requester?: RequesterConfig; storages?: StorageProvider[]; publishers?: Publisher[] } = {},
+) {
   const network = new MemoryNetwork()
   const store = new SqlJobStore({ db: createNodeSqliteDatabase(':memory:') })
   const requester = new Requester({
@@ -67,8 +72,8 @@ async function cluster(engines: Engine[] = [scriptEngine(), new NoopEngine()], o
   const node = new ComputeNode({
     nodeId: 'n-compute-1',
     engines,
-    storages: [new InlineStorage()],
-    publishers: [new NoopPublisher()],
+    storages: options.storages ?? [new InlineStorage()],
+    publishers: options.publishers ?? [new NoopPublisher()],
     capacity: { CPU: 2, Memory: 2_000_000_000, Disk: 0, GPU: 0 },
     executionSlots: options.executionSlots,
     dialer: network.dialer('n-compute-1'),
@@ -210,5 +215,70 @@ describe('ComputeNode with the real Requester', () => {
     )
     expect(await waitForJob(JobID, ['Completed', 'Failed'])).toBe('Completed')
     expect((await executions(JobID))[0].RunOutput).toMatchObject({ Stdout: 'hello from wasm\n', ExitCode: 0 })
+  })
+
+  describe('progress of inputs and publishing', () => {
+    /** Resolves the returned `release` once called; a gate the test opens, never a timer. */
+    const gate = () => {
+      let release!: () => void
+      const opened = new Promise<void>((resolve) => (release = resolve))
+      return { opened, release }
+    }
+
+    it('a URL input that downloads slowly shows its bytes done and total as the execution message, then the run; the job history keeps no figures', { timeout: 30_000 }, async () => {
+      const MiB = 1024 * 1024
+      const rest = gate()
+      // A loopback server that sends 1 MiB of a 4 MiB file, then holds the rest until the test has seen the figure.
+      const server = createServer((request, response: ServerResponse) => {
+        response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(4 * MiB) })
+        response.write(new Uint8Array(MiB))
+        void rest.opened.then(() => response.end(new Uint8Array(3 * MiB)))
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      stops.push(async () => {
+        rest.release()
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      })
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/data.bin`
+      const storages = [new InlineStorage(), new UrlDownloadStorage({ policy: new UrlHostPolicy({ allowHosts: ['127.0.0.1'] }) })]
+      const { requester, store, waitForJob, executions } = await cluster([scriptEngine()], { storages })
+      const { JobID } = await requester.submitJob(
+        job({ Type: 'docker', Params: { Image: 'test/script', Parameters: ['hang'] } }, { InputSources: [{ Target: '/inputs', Source: { Type: 'urlDownload', Params: { URL: url } } }] }),
+      )
+      const message = async () => (await executions(JobID))[0]?.ComputeState
+      // The figure after the first megabyte: the last one the node reports while the server holds the rest.
+      await until(async () => (await message())?.Message === `downloading InputSources[0] (urlDownload ${url}): 1.0 MiB of 4.0 MiB (25%)`)
+      expect((await message())?.StateType).toBe(ExecutionState.Running)
+
+      rest.release()
+      await until(async () => (await message())?.Message === 'running on n-compute-1')
+      await requester.stopJob(JobID, 'seen enough')
+      await waitForJob(JobID, ['Stopped'])
+      const history = (await store.getHistory(JobID)).Items.map((item) => item.Event?.Message ?? '')
+      expect(history.filter((text) => text.includes('MiB'))).toEqual([])
+    })
+
+    it('a publisher that reports bytes shows them while the execution is Publishing', { timeout: 30_000 }, async () => {
+      const finish = gate()
+      const publisher: Publisher = {
+        type: 'local',
+        async publish(request) {
+          request.onProgress?.({ type: 'bytes', detail: { label: `publishing ${request.executionId}.tar.gz`, done: 3 * 1024 * 1024, total: 12 * 1024 * 1024 } })
+          await finish.opened
+          return { Type: 'local', Params: { URL: 'http://127.0.0.1/results/x.tar.gz' } }
+        },
+      }
+      stops.push(async () => finish.release())
+      const { requester, waitForJob, executions } = await cluster([scriptEngine()], { publishers: [publisher] })
+      const { JobID } = await requester.submitJob({
+        ...job({ Type: 'docker', Params: { Image: 'test/script', Parameters: ['echo', 'hi'] } }),
+        Tasks: [{ Name: 'main', Engine: { Type: 'docker', Params: { Image: 'test/script', Parameters: ['echo', 'hi'] } }, Publisher: { Type: 'local' } }],
+      })
+      await until(async () => /^publishing e-[^ ]+\.tar\.gz: 3\.0 MiB of 12\.0 MiB \(25%\)$/.test((await executions(JobID))[0]?.ComputeState.Message ?? ''))
+      expect((await executions(JobID))[0].ComputeState.StateType).toBe(ExecutionState.Publishing)
+      finish.release()
+      expect(await waitForJob(JobID, ['Completed', 'Failed'])).toBe('Completed')
+    })
   })
 })

@@ -762,7 +762,19 @@ export class Requester extends EventTarget implements RequesterService {
     }
     await this.batcher.run(async (tx) => {
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
-      if (!isRunningExecution(e) || e.ComputeState.StateType === state) return
+      if (!isRunningExecution(e)) return
+      if (e.ComputeState.StateType === state) {
+        // Progress ("downloading InputSources[0] …: 512 MiB of 2.0 GiB (25%)") replaces the
+        // current message and records no history event: a download reports about once a
+        // second, and the job's history keeps state changes, not every figure.
+        if (e.ComputeState.Message === message.Message) return
+        await tx.updateExecution({
+          executionId: e.ID,
+          newValues: { ComputeState: { StateType: state, Message: message.Message } },
+          condition: { expectedStates: [state] },
+        })
+        return
+      }
       await tx.updateExecution({
         executionId: e.ID,
         newValues: { ComputeState: { StateType: state, Message: message.Message } },
