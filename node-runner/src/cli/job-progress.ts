@@ -1,4 +1,4 @@
-import { executionStateName, shortId, TERMINAL_JOB_STATES, TimeoutError, type Execution, type Job } from '@shoal/models'
+import { ExecutionState, executionStateName, shortId, TERMINAL_JOB_STATES, TimeoutError, type Execution, type Job } from '@shoal/models'
 import type { ShoalClient } from '@shoal/client'
 import type { CliIo } from './cli-io.ts'
 import { formatDuration } from './time-format.ts'
@@ -44,16 +44,43 @@ export function hasStarted(job: Job): boolean {
 }
 
 /**
+ * What the running executions are doing, from their state messages (the compute node's
+ * progress, e.g. `downloading InputSources[0] (urlDownload …): 512 MiB of 2.0 GiB (25%)`), each
+ * prefixed with its short ID when more than one runs; empty when none says anything.
+ */
+export function activityOf(executions: readonly Execution[]): string {
+  const active = executions.filter((e) => {
+    const state = e.ComputeState?.StateType
+    return (state === ExecutionState.Running || state === ExecutionState.Publishing) && (e.ComputeState?.Message ?? '') !== ''
+  })
+  if (active.length === 1) return active[0].ComputeState.Message ?? ''
+  return active.map((e) => `${shortId(e.ID)}: ${e.ComputeState.Message}`).join('; ')
+}
+
+/**
  * The progress line of a job: state, executions and, while it is Queued, why (the reason the
  * requester keeps in its state message), e.g.
- * `Job j-1234abcd  Queued: 0 of 3 nodes can run it — 3 lack engine docker (they offer wasm); …`.
+ * `Job j-1234abcd  Queued: 0 of 3 nodes can run it — 3 lack engine docker (they offer wasm); …`,
+ * and while executions run, what they do (`… (1 Running) — downloading InputSources[0] …`).
  */
 export function progressLine(job: Job, executions: readonly Execution[]): string {
+  const activity = activityOf(executions)
+  return `${stateLine(job, executions)}${activity ? ` — ${activity}` : ''}`
+}
+
+/** The progress line without what the executions are doing. */
+function stateLine(job: Job, executions: readonly Execution[]): string {
   const state = job.State?.StateType ?? 'Undefined'
   const summary = executionSummary(executions)
   const reason = state === 'Queued' ? (job.State?.Message ?? '').replace(/^queued: /i, '') : ''
   return `Job ${shortId(job.ID)}  ${state}${reason ? `: ${reason}` : ''}${summary ? `  (${summary})` : ''}`
 }
+
+/**
+ * Without a terminal a new figure prints at most this often (a state change prints at once), so
+ * a long download logs a line every few seconds, not one per poll.
+ */
+const PLAIN_PROGRESS_INTERVAL_MS = 10_000
 
 // A redrawn line must fit on one terminal row, or clearing it leaves the wrapped part behind.
 function fit(text: string, columns: number | undefined, reserved: number): string {
@@ -81,6 +108,8 @@ export async function waitForJob(api: Pick<ShoalClient, 'getJob'>, jobId: string
   const interval = options.intervalMs ?? 500
   const tty = io.stderr.isTTY === true
   let lastLine = ''
+  let lastState = ''
+  let lastPrinted = Number.NEGATIVE_INFINITY
   let tick = 0
   const maxPolls = Math.max(1, Math.ceil((options.timeoutSeconds * 1000) / interval) + 1)
   try {
@@ -88,14 +117,21 @@ export async function waitForJob(api: Pick<ShoalClient, 'getJob'>, jobId: string
       const view = await api.getJob(jobId, { include: ['executions'], signal: options.signal })
       const executions = view.Executions?.Items ?? []
       if (options.progress) {
-        const line = progressLine({ ...view.Job, ID: view.Job.ID || jobId }, executions)
+        const shown = { ...view.Job, ID: view.Job.ID || jobId }
+        const line = progressLine(shown, executions)
         if (tty) {
           const elapsed = `  ${formatDuration(io.now() - started)}`
           io.stderr.write(`\r\u001b[2K${SPINNER[tick++ % SPINNER.length]} ${fit(line, io.stderr.columns, elapsed.length + 3)}${elapsed}`)
-        } else if (line !== lastLine) {
-          io.stderr.write(`${line}\n`)
+          lastLine = line
+        } else {
+          const state = stateLine(shown, executions)
+          if (state !== lastState || (line !== lastLine && io.now() - lastPrinted >= PLAIN_PROGRESS_INTERVAL_MS)) {
+            io.stderr.write(`${line}\n`)
+            lastLine = line
+            lastPrinted = io.now()
+          }
+          lastState = state
         }
-        lastLine = line
       }
       if (options.until === 'started' ? hasStarted(view.Job) : isSettled(view.Job)) return { job: view.Job, executions }
       if (io.now() - started >= options.timeoutSeconds * 1000) break

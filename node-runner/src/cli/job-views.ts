@@ -1,4 +1,4 @@
-import { executionStateName, shortId, EXECUTION_DESIRED_STATES, type Execution, type Job, type JobHistory, type NodeState } from '@shoal/models'
+import { ExecutionState, executionStateName, shortId, EXECUTION_DESIRED_STATES, type Execution, type Job, type JobHistory, type NodeState } from '@shoal/models'
 import type { Column, OutputOptions } from './output-format.ts'
 import { renderTable } from './output-format.ts'
 import { isoTime, relativeTime } from './time-format.ts'
@@ -165,6 +165,15 @@ export function describeJobText(job: Job, executions: readonly Execution[], hist
   if (executions.length > 0) {
     text += '\nExecutions\n'
     text += indent(renderTable(executions, executionColumns(now), { ...options, output: 'table' }))
+    // What running executions do now (the node's progress: bytes downloaded, published), in full.
+    const active = executions.filter((e) => {
+      const state = e.ComputeState?.StateType
+      return (state === ExecutionState.Running || state === ExecutionState.Publishing) && (e.ComputeState?.Message ?? '') !== ''
+    })
+    if (active.length > 0) {
+      text += '\nProgress\n'
+      for (const e of active) text += `  ${displayId(e.ID, options)}  ${executionStateName(e.ComputeState.StateType)}: ${e.ComputeState.Message}\n`
+    }
   }
   if (history.length > 0) {
     const recent = history.slice(-10)

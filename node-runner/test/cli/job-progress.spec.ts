@@ -101,4 +101,46 @@ describe('waiting for a job', () => {
     const api = { getJob: async () => ({ Job: { ...job('Running'), Type: 'daemon' }, Executions: { Items: [], NextToken: '' } }) }
     expect((await waitForJob(api as never, 'j-1', io, { timeoutSeconds: 5, progress: false })).job.State.StateType).toBe('Running')
   })
+
+  describe('what running executions do (the compute node\'s progress)', () => {
+    const MESSAGES = [
+      'running on n-compute-1',
+      ...Array.from({ length: 40 }, (_, i) => `downloading InputSources[0] (urlDownload http://files/data.bin): ${(i + 1) * 50} MiB of 2.0 GiB (${Math.floor(((i + 1) * 50) / 20.48)}%)`),
+      'running on n-compute-1',
+    ]
+    /** One poll per message (polls are 500 ms apart), then Completed. */
+    function downloading() {
+      let i = 0
+      return {
+        getJob: async () => {
+          const n = i++
+          if (n >= MESSAGES.length) return { Job: job('Completed'), Executions: { Items: [execution(ExecutionState.Completed)], NextToken: '' } }
+          const running = { ID: 'e-1', ComputeState: { StateType: ExecutionState.Running, Message: MESSAGES[n] } } as unknown as Execution
+          return { Job: job('Running'), Executions: { Items: [running], NextToken: '' } }
+        },
+      }
+    }
+
+    it('a terminal shows the current figure on the redrawn line', async () => {
+      const io = memoryIo()
+      io.stderr.isTTY = true
+      await waitForJob(downloading() as never, 'j-11111111-2222-4333-8444-555555555555', io, { timeoutSeconds: 600, progress: true })
+      const frames = io.stderr.text.split('\r\u001b[2K').filter((f) => f !== '')
+      expect(frames[0]).toMatch(/^⠋ Job j-11111111 {2}Running {2}\(1 Running\) — running on n-compute-1 {2}[\d.]+s$/)
+      expect(frames[20]).toMatch(/^. Job j-11111111 {2}Running {2}\(1 Running\) — downloading InputSources\[0\] \(urlDownload http:\/\/files\/data\.bin\): 1000 MiB of 2\.0 GiB \(48%\) {2}[\d.]+s$/)
+    })
+
+    it('without a terminal a new figure prints at most every 10 s, a state change at once', async () => {
+      const io = memoryIo()
+      await waitForJob(downloading() as never, 'j-11111111-2222-4333-8444-555555555555', io, { timeoutSeconds: 600, progress: true })
+      const lines = io.stderr.text.split('\n').filter((line) => line !== '')
+      // 43 polls, 500 ms apart: the first line, the figures at 10 s and 20 s (the message at 20.5 s waits its turn), and the state change.
+      expect(lines).toEqual([
+        'Job j-11111111  Running  (1 Running) — running on n-compute-1',
+        'Job j-11111111  Running  (1 Running) — downloading InputSources[0] (urlDownload http://files/data.bin): 1000 MiB of 2.0 GiB (48%)',
+        'Job j-11111111  Running  (1 Running) — downloading InputSources[0] (urlDownload http://files/data.bin): 2000 MiB of 2.0 GiB (97%)',
+        'Job j-11111111  Completed  (1 Completed)',
+      ])
+    })
+  })
 })
