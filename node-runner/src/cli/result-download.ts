@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { BadRequestError, ConflictError, PayloadTooLargeError, StorageError, type SpecConfig } from '@shoal/models'
 import type { TarSink } from '@shoal/compute'
+import type { DownloadProgress } from './download-progress.ts'
 
 /** Files Bacalhau appends across executions instead of refusing to merge. */
 export const APPENDED_RESULT_FILES: readonly string[] = ['stdout', 'stderr', 'exitCode']
@@ -26,6 +27,8 @@ export interface DownloadResultsOptions {
   /** How the user raises maxBytes, named in the error (default `--max-result-size`). */
   maxBytesFlag?: string
   signal?: AbortSignal
+  /** Bytes received of each result as they arrive (for a progress bar), and once it is unpacked. */
+  onProgress?: (progress: DownloadProgress) => void
 }
 
 /** The largest number of conflicting paths a merge error lists. */
@@ -149,7 +152,13 @@ function diskSink(root: string): TarSink {
 }
 
 /** Downloads one published result and unpacks it into `dir` as it arrives; `budget` is shared by all results. */
-async function fetchResult(result: SpecConfig, dir: string, budget: { left: number; total: number; flag: string }, options: DownloadResultsOptions): Promise<void> {
+async function fetchResult(
+  result: SpecConfig,
+  dir: string,
+  budget: { left: number; total: number; flag: string },
+  position: { index: number; count: number },
+  options: DownloadResultsOptions,
+): Promise<void> {
   const url = resultUrl(result)
   if (!url) {
     const where = result.Type === 'ipfs' ? ` (CID ${String(result.Params?.CID ?? '?')}; fetch it with an IPFS client)` : result.Type === 's3' ? ` (bucket ${String(result.Params?.Bucket ?? '?')}, key ${String(result.Params?.Key ?? '?')})` : ''
@@ -180,11 +189,27 @@ async function fetchResult(result: SpecConfig, dir: string, budget: { left: numb
     new PayloadTooLargeError(`the results unpack to more than ${binaryBytes(budget.total)} (the ${budget.flag} limit); nothing was written`, {
       hint: `Raise the limit, e.g. ${budget.flag} ${Math.ceil((budget.total * 4) / 1024 ** 3)}Gi, if you expect results this large.`,
     })
-  const body = response.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
+  const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
+  const length = response.headers.get('content-length')
+  const total = length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined
+  const onProgress = options.onProgress
+  let done = 0
+  onProgress?.({ ...position, done, total })
+  // Counted as it streams through to the unpacker: the body is never held whole.
+  const body = (response.body ?? empty).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        done += chunk.byteLength
+        controller.enqueue(chunk)
+        onProgress?.({ ...position, done, total })
+      },
+    }),
+  )
   // Loaded here, not at CLI start-up: only `job get` needs the archive reader.
   const { extractTarGzStream } = await import('@shoal/compute')
   const written = await extractTarGzStream(body, diskSink(dir), { maxBytes: budget.left, tooLarge, signal: options.signal })
   budget.left -= written.bytes
+  onProgress?.({ ...position, done, total, finished: true })
 }
 
 /**
@@ -213,12 +238,12 @@ export async function downloadResults(results: readonly SpecConfig[], options: D
         let name = base
         for (let n = 2; used.has(name); n++) name = `${base}-${n}`
         used.add(name)
-        await fetchResult(result, join(temporary, RAW_FOLDER, name), budget, options)
+        await fetchResult(result, join(temporary, RAW_FOLDER, name), budget, { index, count: results.length }, options)
       }
       await mkdir(join(temporary, RAW_FOLDER), { recursive: true })
     } else {
       const dirs = results.map((_, index) => join(parts, String(index)))
-      for (const [index, result] of results.entries()) await fetchResult(result, dirs[index], budget, options)
+      for (const [index, result] of results.entries()) await fetchResult(result, dirs[index], budget, { index, count: results.length }, options)
       await mergeResultDirs(dirs, temporary)
     }
     const files = await countFiles(temporary)

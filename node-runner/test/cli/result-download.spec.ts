@@ -1,10 +1,13 @@
-import { mkdtemp, readdir, readFile, rm, mkdir, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, mkdir, stat, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { bundleResult, writeTar } from '@shoal/compute'
 import { emptyDirectory, fileNode, type DirectoryNode } from '@shoal/interface'
 import { ConflictError, PayloadTooLargeError, type SpecConfig } from '@shoal/models'
+import type { DownloadProgress } from '../../src/cli/download-progress.ts'
 import { downloadResults, rawFolderName } from '../../src/cli/result-download.ts'
 
 function result(stdout: string, exitCode: number, outputs: Record<string, string>): DirectoryNode {
@@ -152,5 +155,63 @@ describe('job get: downloading and merging published results', () => {
     // Read as a stream: the archive was never produced, let alone held, in full.
     expect(produced).toBeLessThan(total / 4)
     expect(await readdir(work)).toEqual([])
+  })
+
+  it('reports bytes received of the Content-Length while it unpacks to disk as the body streams in, before the body has ended', { timeout: 30_000 }, async () => {
+    // 8 MiB that does not compress, so the archive is about as large and arrives in many chunks.
+    const big = new Uint8Array(8 * 1024 * 1024)
+    for (let offset = 0; offset < big.length; offset += 65536) crypto.getRandomValues(big.subarray(offset, offset + 65536))
+    const dir = result('', 0, {})
+    ;(dir.entries.get('outputs') as DirectoryNode).entries.set('big.bin', { kind: 'file', data: big })
+    const archive = await bundleResult(dir)
+    const half = Math.floor(archive.length / 2)
+    let release!: () => void
+    const rest = new Promise<void>((resolve) => (release = resolve))
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/gzip', 'content-length': String(archive.length) })
+      response.write(archive.subarray(0, half))
+      void rest.then(() => response.end(archive.subarray(half)))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const figures: DownloadProgress[] = []
+      const target = join(work, 'out')
+      const downloading = downloadResults([{ Type: 'urlDownload', Params: { URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/e-1.tar.gz` } }], {
+        outputDir: target,
+        fetch: globalThis.fetch,
+        onProgress: (figure) => figures.push({ ...figure }),
+      })
+      downloading.catch(() => {}) // awaited below; a failed assertion must not leave it unhandled
+      // Bounded wait for the first half to arrive and be written, while the server holds the rest.
+      let partial = 0
+      for (let turn = 0; turn < 2000 && !(figures.at(-1)?.done === half && partial > 0); turn++) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        // Each result unpacks into <output>.partial-…-parts/<n>/ until all are merged.
+        const parts = (await readdir(work)).find((name) => name.startsWith('.out.partial-') && name.endsWith('-parts'))
+        partial = parts ? await stat(join(work, parts, '0', 'outputs', 'big.bin')).then((s) => s.size, () => 0) : 0
+      }
+      expect(figures.at(-1)).toEqual({ index: 0, count: 1, done: half, total: archive.length })
+      expect(partial).toBeGreaterThan(0)
+      expect(partial).toBeLessThan(big.length)
+      release()
+      await downloading
+      expect(figures.at(-1)).toEqual({ index: 0, count: 1, done: archive.length, total: archive.length, finished: true })
+      expect(figures.length).toBeGreaterThan(2)
+      expect(new Uint8Array(await readFile(join(target, 'outputs', 'big.bin')))).toEqual(big)
+    } finally {
+      release()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('a data: URL result (a tab\'s inline result) downloads with its bytes reported', async () => {
+    const archive = await bundleResult(result('from a tab\n', 0, {}))
+    const url = `data:application/gzip;base64,${Buffer.from(archive).toString('base64')}`
+    const figures: DownloadProgress[] = []
+    const target = join(work, 'tab')
+    await downloadResults([{ Type: 'urlDownload', Params: { URL: url } }], { outputDir: target, fetch: globalThis.fetch, onProgress: (figure) => figures.push({ ...figure }) })
+    expect(await readFile(join(target, 'stdout'), 'utf8')).toBe('from a tab\n')
+    expect(figures.at(-1)).toMatchObject({ index: 0, count: 1, done: archive.length, finished: true })
   })
 })

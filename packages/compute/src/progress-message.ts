@@ -1,24 +1,5 @@
+import { formatBinaryBytes } from '@shoal/models'
 import type { BytesProgress } from '@shoal/interface'
-
-const BINARY_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const
-
-/**
- * Bytes for a progress message, in binary units: `512 B`, `12.5 MiB`, `512 MiB`, `2.0 GiB`
- * (one decimal below 100 of a unit, so a growing number does not jump in width).
- */
-export function formatBinaryBytes(bytes: number): string {
-  const value = Math.max(0, Math.trunc(Number.isFinite(bytes) ? bytes : 0))
-  if (value < 1024) return `${value} B`
-  let scaled = value / 1024
-  let unit = 0
-  while (scaled >= 1024 && unit < BINARY_UNITS.length - 1) {
-    scaled /= 1024
-    unit++
-  }
-  // Floored: a figure never shows more than has arrived (1.99 GiB of 2 GiB is "1.9 GiB").
-  const shown = scaled >= 99.95 ? Math.floor(scaled).toString() : (Math.floor(scaled * 10) / 10).toFixed(1)
-  return `${shown} ${BINARY_UNITS[unit]}`
-}
 
 /** `512 MiB of 2.0 GiB (25%)`, or `512 MiB` when the total is not known. */
 export function formatBytesDone(done: number, total?: number): string {

@@ -125,6 +125,26 @@ export function formatBytes(bytes: number): string {
   return `${rounded.toFixed(decimals)} ${sizes[exponent]}`
 }
 
+const BINARY_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const
+
+/**
+ * Bytes for a progress message, in binary units: `512 B`, `12.5 MiB`, `512 MiB`, `2.0 GiB`
+ * (one decimal below 100 of a unit, so a growing number does not jump in width).
+ */
+export function formatBinaryBytes(bytes: number): string {
+  const value = Math.max(0, Math.trunc(Number.isFinite(bytes) ? bytes : 0))
+  if (value < 1024) return `${value} B`
+  let scaled = value / 1024
+  let unit = 0
+  while (scaled >= 1024 && unit < BINARY_UNITS.length - 1) {
+    scaled /= 1024
+    unit++
+  }
+  // Floored: a figure never shows more than has arrived (1.99 GiB of 2 GiB is "1.9 GiB").
+  const shown = scaled >= 100 ? Math.floor(scaled).toString() : (Math.floor(scaled * 10) / 10).toFixed(1)
+  return `${shown} ${BINARY_UNITS[unit]}`
+}
+
 /** Resources for people, as Bacalhau's Resources.String: `{CPU: 0.50, Memory: 512 MB, Disk: 0 B, GPU: 0}`. */
 export function formatResources(resources: Resources): string {
   return `{CPU: ${resources.CPU.toFixed(2)}, Memory: ${formatBytes(resources.Memory)}, Disk: ${formatBytes(resources.Disk)}, GPU: ${resources.GPU}}`

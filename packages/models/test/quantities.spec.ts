@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatBytes, formatResources, parseBytes, parseCpu, parseResources, ValidationError } from '../src/index.ts'
+import { formatBinaryBytes, formatBytes, formatResources, parseBytes, parseCpu, parseResources, ValidationError } from '../src/index.ts'
 
 describe('parseCpu (k8sresource semantics)', () => {
   it.each([
@@ -84,5 +84,23 @@ describe('formatBytes (go-humanize Bytes)', () => {
 
   it('formats resources like Bacalhau', () => {
     expect(formatResources({ CPU: 0.5, Memory: 512_000_000, Disk: 0, GPU: 0 })).toBe('{CPU: 0.50, Memory: 512 MB, Disk: 0 B, GPU: 0}')
+  })
+})
+
+describe('formatBinaryBytes (progress figures)', () => {
+  const KiB = 1024
+  const MiB = 1024 * KiB
+  const GiB = 1024 * MiB
+  it('formats bytes in binary units, floored, one decimal below 100 of a unit', () => {
+    expect(formatBinaryBytes(0)).toBe('0 B')
+    expect(formatBinaryBytes(1023)).toBe('1023 B')
+    expect(formatBinaryBytes(1024)).toBe('1.0 KiB')
+    expect(formatBinaryBytes(12.56 * MiB)).toBe('12.5 MiB')
+    expect(formatBinaryBytes(512 * MiB)).toBe('512 MiB')
+    expect(formatBinaryBytes(1023.99 * MiB)).toBe('1023 MiB')
+    expect(formatBinaryBytes(2 * GiB)).toBe('2.0 GiB')
+    expect(formatBinaryBytes(3 * 1024 * GiB)).toBe('3.0 TiB')
+    expect(formatBinaryBytes(99.97 * MiB)).toBe('99.9 MiB')
+    expect(formatBinaryBytes(-5)).toBe('0 B')
   })
 })

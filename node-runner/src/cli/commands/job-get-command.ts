@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { BadRequestError, parseBytes, ValidationError } from '@shoal/models'
 import type { CliContext } from '../cli-context.ts'
 import { addNamespaceFlag, wholeNumber } from '../command-flags.ts'
+import { DownloadProgressReporter } from '../download-progress.ts'
 import { DEFAULT_MAX_RESULT_BYTES, downloadResults, RAW_FOLDER } from '../result-download.ts'
 import { jobNotFound } from './job-not-found.ts'
 
@@ -80,13 +81,15 @@ Examples:
     }
     const outputDir = flags.outputDir ?? defaultJobFolder(id, flags.namespace)
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(flags.downloadTimeoutSecs * 1000)])
+    const progress = new DownloadProgressReporter({ stream: ctx.io.stderr, now: () => ctx.io.now() })
     const written = await downloadResults(results, {
       outputDir: outputDir.startsWith('/') ? outputDir : `${ctx.io.cwd}/${outputDir}`,
       fetch: ctx.io.fetch,
       raw: flags.raw,
       maxBytes,
       signal,
-    })
+      onProgress: (figure) => progress.update(figure),
+    }).finally(() => progress.end())
     ctx.err(`Results for job ${view.Job.ID} (${results.length} execution${results.length === 1 ? '' : 's'}, ${written.files} files${flags.raw ? `, one folder each under ${RAW_FOLDER}/` : ''}) written to:\n`)
     ctx.out(`${written.dir}\n`)
   })
