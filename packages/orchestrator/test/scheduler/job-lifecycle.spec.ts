@@ -228,3 +228,32 @@ describe('restart', () => {
     await h.store.close()
   })
 })
+
+describe('execution progress', () => {
+  let h: RequesterHarness
+  afterEach(async () => h?.stop())
+
+  it('an update of the state an execution is in replaces its message (Running and Publishing) and adds no history event', async () => {
+    h = await new RequesterHarness().start()
+    const node = await h.addNode('n-a', { run: 'hang' })
+    const jobId = await h.submit(noopJob())
+    await h.waitForState(jobId, 'Running')
+    await until(() => node.executionsIn('running').length === 1, 'the execution running')
+    const [execution] = node.executionsIn('running')
+    const message = async () => (await h.store.getExecution(execution.ID)).ComputeState
+    await until(async () => (await message()).StateType === ExecutionState.Running, 'Running recorded')
+    const historyBefore = await h.history(jobId)
+
+    for (const percent of [10, 20, 30]) {
+      await node.send({ Type: 'ExecutionStateUpdate', ExecutionID: execution.ID, ComputeState: ExecutionState.Running, Message: `downloading InputSources[0] (urlDownload http://x/d): ${percent} MiB of 100 MiB (${percent}%)` })
+    }
+    await until(async () => (await message()).Message.endsWith('(30%)'), 'the last figure recorded')
+    expect(await message()).toEqual({ StateType: ExecutionState.Running, Message: 'downloading InputSources[0] (urlDownload http://x/d): 30 MiB of 100 MiB (30%)' })
+
+    await node.send({ Type: 'ExecutionStateUpdate', ExecutionID: execution.ID, ComputeState: ExecutionState.Publishing, Message: 'publishing results with local' })
+    await until(async () => (await message()).StateType === ExecutionState.Publishing, 'Publishing recorded')
+    await node.send({ Type: 'ExecutionStateUpdate', ExecutionID: execution.ID, ComputeState: ExecutionState.Publishing, Message: 'publishing e-1.tar.gz: 1.0 MiB of 4.0 MiB (25%)' })
+    await until(async () => (await message()).Message === 'publishing e-1.tar.gz: 1.0 MiB of 4.0 MiB (25%)', 'the publishing figure recorded')
+    expect(await h.history(jobId)).toEqual(historyBefore)
+  })
+})
