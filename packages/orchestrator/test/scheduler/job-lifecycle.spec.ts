@@ -247,7 +247,7 @@ describe('execution progress', () => {
     for (const percent of [10, 20, 30]) {
       await node.send({ Type: 'ExecutionStateUpdate', ExecutionID: execution.ID, ComputeState: ExecutionState.Running, Message: `downloading InputSources[0] (urlDownload http://x/d): ${percent} MiB of 100 MiB (${percent}%)` })
     }
-    await until(async () => (await message()).Message.endsWith('(30%)'), 'the last figure recorded')
+    await until(async () => ((await message()).Message ?? '').endsWith('(30%)'), 'the last figure recorded')
     expect(await message()).toEqual({ StateType: ExecutionState.Running, Message: 'downloading InputSources[0] (urlDownload http://x/d): 30 MiB of 100 MiB (30%)' })
 
     await node.send({ Type: 'ExecutionStateUpdate', ExecutionID: execution.ID, ComputeState: ExecutionState.Publishing, Message: 'publishing results with local' })
