@@ -5,7 +5,7 @@ import { balanced } from 'ipfs-unixfs-importer/layout'
 import { MemoryBlockstore } from 'blockstore-core'
 import type { Job } from '@shoal/models'
 import { afterEach, describe, expect, it } from 'vitest'
-import { IpfsPublisher, unixfsTree } from '../src/index.ts'
+import { IpfsPublisher, openUnixfsTree, unixfsTree } from '../src/index.ts'
 import { seededChunks } from './seeded-bytes.ts'
 import { connect, startTestHelia, type TestHelia } from './test-helia.ts'
 
@@ -103,7 +103,9 @@ describe('IpfsPublisher', () => {
     const reader = await node()
     await connect(reader, publisher)
     let stdout = ''
-    for await (const entry of unixfsTree(String(published.Params.CID), reader, { root: 'directory' }).entries()) {
+    const tree = await openUnixfsTree(String(published.Params.CID), reader)
+    expect(tree.root).toBe('directory')
+    for await (const entry of tree.entries()) {
       if (entry.path === 'stdout') stdout = await new Response(entry.open!()).text()
       if (entry.path === 'outputs/big.bin') {
         const bytes = new Uint8Array(await new Response(entry.open!()).arrayBuffer())

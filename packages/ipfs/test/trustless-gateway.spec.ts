@@ -7,7 +7,8 @@ import { MemoryBlockstore } from 'blockstore-core'
 import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { trustlessGateway } from '../src/index.ts'
+import { importCar, openUnixfsTree, trustlessGateway } from '../src/index.ts'
+import { StorageError } from '@shoal/models'
 import { seededChunks } from './seeded-bytes.ts'
 import { connect, startTestHelia, type TestHelia } from './test-helia.ts'
 
@@ -95,6 +96,31 @@ describe('trustless gateway', () => {
       if (file.type === 'file') for await (const chunk of file.content()) chunks.push(chunk)
       expect(new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer())).toEqual(await big())
     }
+  })
+
+  it('importCar takes a gateway CAR into a blockstore, checking each block, and the tree reads from it offline', async () => {
+    const response = await get(`/ipfs/${root}?format=car`)
+    const store = new MemoryBlockstore()
+    const roots = await importCar(response.body!, store, { source: 'the gateway' })
+    expect(roots.map(String)).toEqual([root.toString()])
+    const tree = await openUnixfsTree(roots[0]!, { blockstore: store })
+    expect(tree.root).toBe('directory')
+    const files: Record<string, Uint8Array> = {}
+    for await (const entry of tree.entries()) if (entry.kind === 'file') files[entry.path] = new Uint8Array(await new Response(entry.open!()).arrayBuffer())
+    expect(Object.keys(files)).toEqual(['big.bin', 'sub/hello.txt'])
+    expect(files['big.bin']).toEqual(await big())
+  })
+
+  it('importCar refuses a CAR with an altered block', async () => {
+    const car = new Uint8Array(await (await get(`/ipfs/${root}/sub/hello.txt?format=car`)).arrayBuffer())
+    // "hello world" is the last block; change one byte of its text.
+    const at = car.lastIndexOf('w'.charCodeAt(0))
+    expect(at).toBeGreaterThan(0)
+    car[at] = 'W'.charCodeAt(0)
+    const store = new MemoryBlockstore()
+    const err = await importCar(new Blob([car]).stream(), store, { source: 'the gateway' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StorageError)
+    expect((err as Error).message).toMatch(/^block Qm\w+ in the gateway does not match its CID/)
   })
 
   it('a CAR of a path holds the blocks along it, so the client can verify it from the root', async () => {
