@@ -66,6 +66,26 @@ describe('importTree gives the CIDs of a default Kubo ipfs add', () => {
     expect(names).toEqual(['a', 'b.txt'])
     expect(cids[1]).toBe('QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o')
     expect(cid.version).toBe(0)
+
+    // The directory node built by hand the way go-unixfs builds one: dag-pb, Data a UnixFS
+    // directory, links sorted by name, each link's Tsize the child's cumulative DAG size, sha2-256.
+    const dagPb = await import('@ipld/dag-pb')
+    const { UnixFS } = await import('ipfs-unixfs')
+    const { sha256 } = await import('multiformats/hashes/sha2')
+    const { CID } = await import('multiformats/cid')
+    const node = async (links: Array<{ Name: string; Hash: InstanceType<typeof CID>; Tsize: number }>) => {
+      const bytes = dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'directory' }).marshal(), Links: links }))
+      return { bytes, cid: CID.createV0(await sha256.digest(bytes)) }
+    }
+    const empty = await node([])
+    expect(empty.cid.toString()).toBe('QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn')
+    const a = await node([{ Name: 'empty', Hash: empty.cid, Tsize: empty.bytes.byteLength }])
+    const hello = CID.parse('QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o')
+    const byHand = await node([
+      { Name: 'a', Hash: a.cid, Tsize: a.bytes.byteLength + empty.bytes.byteLength },
+      { Name: 'b.txt', Hash: hello, Tsize: 20 },
+    ])
+    expect(cid.toString()).toBe(byHand.cid.toString())
   })
 
   const sizes: Array<[string, number]> = [
