@@ -19,12 +19,31 @@ function isFile(entry: UnixFSEntry): entry is Extract<UnixFSEntry, { type: 'file
   return entry.type === 'file' || entry.type === 'raw' || entry.type === 'identity'
 }
 
+/**
+ * Bytes a file is read ahead by, at most. The exporter walks a file's DAG as fast as blocks
+ * arrive, whatever the reader takes, so a slow reader of a large file would have all of it
+ * buffered; reading in windows of this many bytes bounds what is held to one window.
+ */
+export const UNIXFS_READ_WINDOW = 1024 * 1024
+
+/** A UnixFS file's bytes, one window at a time, each window fetched only when the reader wants it. */
+export async function* pacedContent(entry: Extract<UnixFSEntry, { type: 'file' | 'raw' | 'identity' }>, options: AbortOptions): AsyncGenerator<Uint8Array> {
+  const size = Number(entry.size)
+  if (entry.type !== 'file' || size <= UNIXFS_READ_WINDOW) {
+    yield* entry.content({ signal: options.signal })
+    return
+  }
+  for (let offset = 0; offset < size; offset += UNIXFS_READ_WINDOW) {
+    yield* entry.content({ signal: options.signal, offset, length: Math.min(UNIXFS_READ_WINDOW, size - offset) })
+  }
+}
+
 function fileEntry(path: string, entry: Extract<UnixFSEntry, { type: 'file' | 'raw' | 'identity' }>): TreeEntry {
   return {
     path,
     kind: 'file',
     size: Number(entry.size),
-    open: (options?: AbortOptions) => iterableStream(entry.content({ signal: options?.signal })),
+    open: (options?: AbortOptions) => iterableStream(pacedContent(entry, options ?? {})),
   }
 }
 
