@@ -6,9 +6,16 @@ import { playwright } from '@vitest/browser-playwright'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../node-runner/src/browsers/headless-tabs.ts'
 
 export default defineProject({
-  // Pre-bundle the WASM worker's dependency up front, so Vite does not reload the page mid-run
-  // when the worker first imports it (the tests run preview1 modules only).
-  optimizeDeps: { include: ['@bjorn3/browser_wasi_shim'] },
+  // Pre-bundle the WASM worker's lazily imported dependencies up front, so Vite does not reload
+  // the page mid-run when a worker first imports them (preview2-shim is @shoal/wasm's own).
+  optimizeDeps: {
+    include: [
+      '@bjorn3/browser_wasi_shim',
+      '@bytecodealliance/jco/component',
+      '@shoal/wasm > @bytecodealliance/preview2-shim',
+      '@shoal/wasm > @bytecodealliance/preview2-shim/instantiation',
+    ],
+  },
   test: {
     name: 'web-browser',
     root: import.meta.dirname,

@@ -1,7 +1,7 @@
 /**
  * Global setup of the web-browser tests: an HTTP server on 127.0.0.1 that streams the test
  * pattern (data-pattern.ts), so a tab downloads hundreds of MiB without the test holding them.
- * GET /pattern/<bytes> answers with Content-Length; /pattern/<bytes>?chunked=1 without it.
+ * GET /pattern/<bytes>[/<file name>] answers with Content-Length; ?chunked=1 without it.
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -20,7 +20,7 @@ const CHUNK = 1024 * 1024
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
-    const match = /^\/pattern\/(\d+)$/.exec(url.pathname)
+    const match = /^\/pattern\/(\d+)(\/[^/]+)?$/.exec(url.pathname)
     if (!match) {
       response.writeHead(404).end()
       return
