@@ -8,6 +8,10 @@ export const OPFS_SPACE_DIRECTORY = 'shoal-executions'
 /** Share of the origin's free quota a tab offers to jobs when the page does not say. */
 export const DEFAULT_OPFS_SHARE = 0.5
 
+/** Tries of release() while a stopped worker still holds a file open, and the wait between them. */
+const RELEASE_ATTEMPTS = 10
+const RELEASE_RETRY_MS = 100
+
 /** The Web Lock a page holds while its directory is in use, so other tabs leave it alone. */
 const lockName = (life: string) => `shoal-opfs-space:${life}`
 
@@ -194,11 +198,23 @@ export class OpfsVolumeSpace implements VolumeSpace {
 
   async release(owner: string): Promise<void> {
     this.held.delete(owner)
-    try {
-      await this.directory.removeEntry(entryName(owner), { recursive: true })
-    } catch (err) {
-      if (isNamed(err, 'NotFoundError')) return
-      throw new StorageError(`could not delete the files of execution ${owner} from this tab's storage: ${(err as Error).message}`, { cause: err })
+    // A worker stopped mid-job (timeout, cancel) gives its sync access handles back shortly after
+    // it is terminated; until then its files cannot be removed, so a few tries are allowed.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.directory.removeEntry(entryName(owner), { recursive: true })
+        return
+      } catch (err) {
+        if (isNamed(err, 'NotFoundError')) return
+        if (attempt < RELEASE_ATTEMPTS && isNamed(err, 'NoModificationAllowedError')) {
+          await new Promise((resolve) => setTimeout(resolve, RELEASE_RETRY_MS))
+          continue
+        }
+        throw new StorageError(`could not delete the files of execution ${owner} from this tab's storage: ${(err as Error).message}`, {
+          cause: err,
+          hint: 'they are deleted when the page is next opened',
+        })
+      }
     }
   }
 

@@ -11,12 +11,19 @@ export interface AccessRequest {
   path: string
   /** Bytes to write at offset 0 (then the file is read back); absent: just read. */
   write?: Uint8Array
+  /** Open the file for writing and keep it open until the worker is terminated (a job stopped mid-run). */
+  hold?: boolean
 }
 
 const access = new OpfsWorkerVolumeAccess()
 self.addEventListener('message', async (event: MessageEvent<AccessRequest>) => {
-  const { volume, path, write } = event.data
+  const { volume, path, write, hold } = event.data
   try {
+    if (hold) {
+      await access.open(volume, path, 'readwrite')
+      self.postMessage({ opened: true })
+      return
+    }
     const entries = await access.list(volume)
     const file = await access.open(volume, path, write ? 'readwrite' : 'read')
     try {

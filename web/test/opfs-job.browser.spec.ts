@@ -9,7 +9,7 @@ import { UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
 import type { InputSource } from '@shoal/models'
 import { readTreeIntoMemory, type EngineRunRequest, type PreparedInput, type ReadableTree, type TreeEntry, type WorkerLike } from '@shoal/interface'
 import { createWasmEngine, type WasmEngine, type WasmEngineOptions } from '@shoal/wasm'
-import { OpfsVolumeSpace } from '../src/opfs-volume-space.ts'
+import { OPFS_SPACE_DIRECTORY, OpfsVolumeSpace, opfsTree } from '../src/opfs-volume-space.ts'
 import { checkPattern } from './data-pattern.ts'
 
 const MiB = 1024 * 1024
@@ -59,6 +59,14 @@ function download(executionId: string, bytes: number, space: OpfsVolumeSpace): P
 async function findFile(tree: ReadableTree, path: string): Promise<TreeEntry | undefined> {
   for await (const entry of tree.entries()) if (entry.path === path) return entry
   return undefined
+}
+
+/** Bytes of the files an execution holds in the space's OPFS directory. */
+async function opfsBytesOf(life: string, owner: string): Promise<number> {
+  const spaces = await (await navigator.storage.getDirectory()).getDirectoryHandle(OPFS_SPACE_DIRECTORY)
+  let total = 0
+  for await (const entry of opfsTree(await (await spaces.getDirectoryHandle(life)).getDirectoryHandle(owner)).entries()) total += entry.size
+  return total
 }
 
 /** Samples the page's JS heap (CDP Runtime.getHeapUsage) until stopped; resolves with the largest use seen. */
@@ -119,22 +127,33 @@ describe('a WASM job over OPFS data in a tab', () => {
       const size = 512 * MiB
       const heap = watchHeap()
       let peak: number
+      const phases: string[] = []
+      let since = performance.now()
+      const phase = (name: string) => {
+        phases.push(`${name} ${((performance.now() - since) / 1000).toFixed(1)} s`)
+        since = performance.now()
+      }
       try {
         const downloaded = await download('exec-big', size, space)
         expect(downloaded.volume).toMatchObject({ kind: 'opfs', size })
+        phase('download')
         // 64 MiB of linear memory for a 512 MiB file: the job cannot hold its data either.
         const result = await opfsEngine.run(await copyJob('exec-big', downloaded, space, 64 * MiB))
+        phase('job')
         expect(new TextDecoder().decode(result.stderr)).toBe('')
         expect(result.exitCode).toBe(0)
+        // The copy is in OPFS beside the input (in the job's scratch image), not in memory.
+        expect(await opfsBytesOf('opfs-job', 'exec-big')).toBeGreaterThanOrEqual(2 * size)
         const copy = await findFile(result.outputs.get('outputs')!, 'copy.bin')
         expect(copy?.size).toBe(size)
         expect(await checkPattern(copy!.open!())).toEqual({ bytes: size, firstMismatch: undefined })
+        phase('output read and checked')
       } finally {
         peak = await heap.stop()
         await opfsEngine.stop?.()
         await space.release('exec-big')
       }
-      console.log(`page JS heap peak while moving ${size / MiB} MiB in and ${size / MiB} MiB out: ${(peak / MiB).toFixed(1)} MiB`)
+      console.log(`page JS heap peak while moving ${size / MiB} MiB in and ${size / MiB} MiB out: ${(peak / MiB).toFixed(1)} MiB; ${phases.join(', ')}`)
       expect(peak).toBeLessThan(size / 8)
     },
   )

@@ -183,6 +183,26 @@ describe('OpfsWorkerVolumeAccess', () => {
     expect(files).toEqual([{ path: 'result.txt', text: 'written in a worker' }])
   })
 
+  it('releases the files of a job whose worker was stopped while it held them open', async () => {
+    const space = await openSpace({ life: 'worker-stopped' })
+    const volume = (await space.write('exec-1', sampleTree(), { name: 'input-0' })) as OpfsVolume
+    const worker = new Worker(new URL('./opfs-access-worker.ts?worker_file&type=module', import.meta.url), { type: 'module' })
+    try {
+      const opened = new Promise((resolve) => (worker.onmessage = (event) => resolve(event.data)))
+      worker.postMessage({ volume, path: 'big.bin', hold: true } satisfies AccessRequest)
+      expect(await opened).toEqual({ opened: true })
+      // While the handle is open the file cannot be removed: what a job stopped by its timeout leaves.
+      const ownerDirectory = await (await (await (await navigator.storage.getDirectory()).getDirectoryHandle(OPFS_SPACE_DIRECTORY)).getDirectoryHandle('worker-stopped')).getDirectoryHandle('exec-1')
+      await expect(ownerDirectory.removeEntry('input-0', { recursive: true })).rejects.toMatchObject({ name: 'NoModificationAllowedError' })
+      const released = space.release('exec-1')
+      worker.terminate()
+      await released
+      expect(await opfsNames('worker-stopped')).toEqual([])
+    } finally {
+      worker.terminate()
+    }
+  })
+
   it('refuses paths that leave the volume', async () => {
     const space = await openSpace({ life: 'worker-escape' })
     const volume = (await space.write('exec-1', sampleTree(), { name: 'input-0' })) as OpfsVolume
