@@ -123,6 +123,11 @@ describe('WorkerShareEngine', () => {
     await settle()
     expect(inner.started).toEqual(['a'])
   })
+
+  it('mounts the volume kinds its engine mounts, so OPFS inputs are not staged into memory', () => {
+    const inner = gatedEngine()
+    expect(new WorkerShareEngine({ ...inner.engine, mounts: ['memory', 'opfs'] }, 1).mounts).toEqual(['memory', 'opfs'])
+  })
 })
 
 describe('page text', () => {
@@ -148,5 +153,12 @@ describe('readPageConfig', () => {
   it('reads ?requester, ?workers, ?ice and ?label, and keeps runtime=browser', () => {
     const config = readPageConfig(location(`https://shoal.example/?requester=/dns4/r.example/udp/4001/webrtc-direct/p2p/${PEER}&workers=99&ice=stun:stun.example:3478&label=region=eu&label=runtime=node`), navigator)
     expect(config).toMatchObject({ dev: false, workers: 8, iceServers: [{ urls: 'stun:stun.example:3478' }], labels: { region: 'eu' } })
+  })
+
+  it('reads the OPFS budget from ?disk in byte units, leaving the default when absent or not a size', () => {
+    expect(readPageConfig(location('http://127.0.0.1:1234/?disk=2Gi'), navigator).diskBytes).toBe(2 * 1024 ** 3)
+    expect(readPageConfig(location('http://127.0.0.1:1234/?disk=500MB'), navigator).diskBytes).toBe(500_000_000)
+    expect(readPageConfig(location('http://127.0.0.1:1234/'), navigator).diskBytes).toBeUndefined()
+    expect(readPageConfig(location('http://127.0.0.1:1234/?disk=lots'), navigator).diskBytes).toBeUndefined()
   })
 })

@@ -1,6 +1,6 @@
 import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
 import type { Dialer, NodeKey } from '@shoal/protocol'
-import type { Logger, WorkerLike } from '@shoal/interface'
+import type { Logger, VolumeSpace, WorkerLike } from '@shoal/interface'
 import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
 import { createWasmEngine } from '@shoal/wasm'
 import type { ContributionPhase, ContributorSnapshot, RecentJob, TransportInUse } from './contributor-state.ts'
@@ -24,6 +24,8 @@ export interface ContributorInit {
   workers: number
   maxWorkers: number
   memoryBytes: number
+  /** Where jobs' inputs and outputs are kept: the page's OPFS (default: memory, when the browser has no OPFS). */
+  space?: VolumeSpace
   iceServers: RTCIceServer[]
   /** Whether the browser has WebRTC; without it the tab dials WebSockets only (default true). */
   webrtc?: boolean
@@ -99,6 +101,7 @@ export class Contributor extends EventTarget {
       labels: { ...init.labels, runtime: 'browser' },
       engines: [this.engine, new NoopEngine()],
       storages: [new InlineStorage(), new UrlDownloadStorage()],
+      space: init.space,
       publishers: [new InlineResultPublisher(), new NoopPublisher()],
       capacity: this.capacity(init.workers),
       // One execution per worker of the share: more would wait for a worker.

@@ -2,10 +2,11 @@
  * The contribute page: reads its configuration from the address, finds the requester (this
  * page's origin by default), starts the tab's compute node and renders its state.
  */
-import workerScript from '@shoal/wasm/worker?worker&url'
+import workerScript from './wasm-worker.ts?worker&url'
 import { ContributeView } from './contribute-view.ts'
 import { Contributor } from './contributor.ts'
 import { memoryBudgetBytes } from './memory-budget.ts'
+import { OpfsVolumeSpace } from './opfs-volume-space.ts'
 import { readPageConfig } from './page-config.ts'
 import { hasWebRTC, resolveRequesterAddresses } from './requester-addresses.ts'
 import { bindTabLifecycle } from './tab-lifecycle.ts'
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     }
   }
   view.render(placeholder)
+  const space = await openJobSpace(config.diskBytes)
   const current = new Contributor({
     nodeId,
     identity,
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     workers: config.workers,
     maxWorkers: config.maxWorkers,
     memoryBytes,
+    space,
     iceServers: config.iceServers,
     webrtc,
     dev: config.dev,
@@ -88,6 +91,20 @@ async function main(): Promise<void> {
     await current.start()
   } catch (err) {
     view.render({ ...current.snapshot(), phase: 'disconnected', reason: (err as Error).message })
+  }
+}
+
+/**
+ * The page's OPFS as the jobs' storage; undefined (jobs' data in memory) where the browser has
+ * no origin-private file system (an insecure origin, some private windows).
+ */
+async function openJobSpace(diskBytes: number | undefined): Promise<OpfsVolumeSpace | undefined> {
+  try {
+    // Without ?disk= the budget is a share of the quota left once earlier lives' leftovers are gone.
+    return await OpfsVolumeSpace.open({ totalBytes: diskBytes })
+  } catch (err) {
+    console.warn(`jobs' data stays in memory: this browser offers no origin-private file system here (${(err as Error).message})`)
+    return undefined
   }
 }
 

@@ -1,3 +1,5 @@
+import { tryParseBytes } from '@shoal/models'
+
 /** How this tab contributes, read from the page's address (all optional). */
 export interface PageConfig {
   /**
@@ -17,6 +19,11 @@ export interface PageConfig {
   startPaused: boolean
   /** Extra node labels (`?label=region=eu`, repeatable); jobs select nodes with constraints on them. */
   labels: Record<string, string>
+  /**
+   * Bytes of the page's storage (OPFS) offered to jobs' data (`?disk=4Gi`); default: half of
+   * what the browser would still let this origin store.
+   */
+  diskBytes?: number
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
@@ -25,6 +32,13 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
 export function isLocalHost(hostname: string): boolean {
   if (LOOPBACK_HOSTS.has(hostname) || hostname.endsWith('.localhost')) return true
   return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|127\.)/.test(hostname)
+}
+
+/** `?disk=` as bytes; undefined (the default budget) when absent or not a byte quantity. */
+function readDiskBytes(text: string | null): number | undefined {
+  if (text === null || text === '') return undefined
+  const bytes = tryParseBytes(text)
+  return bytes !== undefined && bytes >= 0 ? bytes : undefined
 }
 
 /** Reads the page configuration from `location` and `navigator`. */
@@ -42,6 +56,7 @@ export function readPageConfig(location: Location, navigator: Navigator): PageCo
     workers,
     maxWorkers,
     startPaused: params.get('paused') === '1',
+    diskBytes: readDiskBytes(params.get('disk')),
     labels: Object.fromEntries(
       params
         .getAll('label')

@@ -9,6 +9,7 @@ import type { Task } from '@shoal/models'
  */
 export class WorkerShareEngine implements Engine {
   readonly type: string
+  readonly mounts: Engine['mounts']
   private readonly inner: Engine
   private limit: number
   private running = 0
@@ -17,6 +18,8 @@ export class WorkerShareEngine implements Engine {
   constructor(inner: Engine, workers: number) {
     this.inner = inner
     this.type = inner.type
+    // The inner engine's volume kinds (opfs in a tab): without them the runner would stage every input into memory.
+    this.mounts = inner.mounts
     this.limit = Math.max(1, workers)
   }
 
