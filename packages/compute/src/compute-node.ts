@@ -155,6 +155,8 @@ const DURABLE_TYPES = new Set(['ExecutionStateUpdate'])
 /** Outcome reports, kept until the requester acknowledges them (ResultAck), whether or not they were sent. */
 const OUTCOME_TYPES = new Set(['RunResult', 'ComputeError'])
 const MAX_OUTBOX = 1000
+/** How long a bid waits for storage providers to size its inputs before bidding without. */
+const INPUT_SIZE_TIMEOUT_MS = 5000
 /** Unacknowledged outcomes kept; past this the oldest is dropped (and would be run again elsewhere). */
 const MAX_UNACKNOWLEDGED = 1000
 
@@ -650,7 +652,7 @@ export class ComputeNode extends EventTarget {
         this.unacknowledged.delete(message.ExecutionID)
         return
       case 'AskForBid':
-        return this.onAskForBid(message)
+        return void this.onAskForBid(message)
       case 'BidAccepted':
         return this.onBidAccepted(message)
       case 'BidRejected':
@@ -683,7 +685,7 @@ export class ComputeNode extends EventTarget {
 
   // ---- bidding --------------------------------------------------------------------------------
 
-  private onAskForBid(message: MessageOf<'AskForBid'>): void {
+  private async onAskForBid(message: MessageOf<'AskForBid'>): Promise<void> {
     const id = message.ExecutionID
     const existing = this.records.get(id)
     if (existing) {
@@ -713,6 +715,13 @@ export class ComputeNode extends EventTarget {
     } catch (err) {
       return reject((err as Error).message)
     }
+    const sizing = this.inputSizes(normalizedTask, id, job.ID)
+    const inputSizes = Array.isArray(sizing) ? sizing : await sizing
+    if (this.records.has(id)) {
+      // The same request arrived again while its inputs were being sized: the answer stands.
+      this.send({ Type: 'BidResult', ExecutionID: id, Accepted: true, Reason: '' })
+      return
+    }
     let reserved = zeroResources()
     let waiting = 0
     let reservedSlots = 0
@@ -737,6 +746,8 @@ export class ComputeNode extends EventTarget {
       queued: this.buffer.queuedCount + waiting,
       executionSlots: this.buffer.executionSlots,
       freeExecutionSlots: this.buffer.freeExecutionSlots - reservedSlots,
+      inputSizes,
+      disk: this.space.usage(),
     })
     if (!decision.accepted) {
       if (this.buffer.freeExecutionSlots - reservedSlots <= 0) this.declinedForSlots = true
@@ -766,6 +777,26 @@ export class ComputeNode extends EventTarget {
         this.emit({ ...record, phase: 'cancelled' }, 'bid expired')
       }, this.bidTimeoutMs)
     }
+  }
+
+  /**
+   * Sizes of the task's inputs where their providers know them cheaply (for the disk budget),
+   * within a bounded time; synchronous (no await) when no provider can tell.
+   */
+  private inputSizes(task: Task, executionId: string, jobId: string): (number | undefined)[] | Promise<(number | undefined)[]> {
+    const inputs = task.InputSources ?? []
+    if (!inputs.some((input) => this.storages.get(input.Source?.Type)?.getVolumeSize)) return []
+    const signal = AbortSignal.timeout(INPUT_SIZE_TIMEOUT_MS)
+    return Promise.all(
+      inputs.map(async (input, inputIndex) => {
+        const storage = this.storages.get(input.Source?.Type)
+        try {
+          return await storage?.getVolumeSize?.(input, { executionId, jobId, inputIndex, signal })
+        } catch {
+          return undefined
+        }
+      }),
+    )
   }
 
   private resourcesOf(execution: Execution, task: Task): Resources {
