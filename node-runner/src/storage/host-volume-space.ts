@@ -13,7 +13,7 @@ export const DEFAULT_DISK_BUDGET = 10 * 1024 ** 3
 
 /** Options of {@link HostVolumeSpace.open}. */
 export interface HostVolumeSpaceOptions {
-  /** The space's own directory (e.g. `<data dir>/volumes`): everything in it belongs to the space. */
+  /** The space's own directory (`<data dir>/compute/volumes` under `shoal serve`): everything in it belongs to the space. */
   directory: string
   /** Bytes of job data it may hold: what the node advertises as Resources.Disk. */
   totalBytes: number
