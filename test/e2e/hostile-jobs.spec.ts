@@ -68,7 +68,7 @@ describe('hostile jobs on a real compute node', () => {
       {
         what: 'a 4 GiB output file',
         module: wasmFixture('big-file'),
-        // No Resources.Disk (a compute node offers no disk capacity yet): the node's 1 GiB default budget holds.
+        // No Resources.Disk: the WASM engine's 1 GiB default budget for written files holds.
         task: { ResultPaths: [{ Name: 'outputs', Path: '/outputs' }] },
         state: 'Failed',
         says: /disk limit exceeded: the job's files hold .* of its 1 GiB budget \(Resources\.Disk\) and a write needed 1 MiB more/,
