@@ -168,7 +168,9 @@ export class Contributor extends EventTarget {
   }
 
   private capacity(workers: number) {
-    return { CPU: workers, Memory: this.init.memoryBytes, Disk: 0, GPU: 0 }
+    // Disk is the OPFS budget the tab keeps job data in (0 without OPFS: data stays in memory).
+    const disk = this.init.space?.kind === 'opfs' ? this.init.space.usage().totalBytes : 0
+    return { CPU: workers, Memory: this.init.memoryBytes, Disk: disk, GPU: 0 }
   }
 
   /** Wraps the dialer to learn which transport each connection to the requester uses. */
