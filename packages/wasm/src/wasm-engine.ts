@@ -16,6 +16,7 @@ import { detectWasmBinaryKind, formatBytes, hasStartSection, MemoryCapError, Mod
 import { findUnresolvedImport, moduleShape, WASI_MODULE_NAMES } from './wasi-command.ts'
 import { WasiSignatureError } from './wasi-import-signatures.ts'
 import type { Mount } from './wasi-filesystem.ts'
+import type { WorkerVolume } from './worker-volume-access.ts'
 import { WorkerPool } from './worker-pool.ts'
 import type { PooledWorker } from './worker-pool.ts'
 import { SentModules } from './worker-module-cache.ts'
@@ -43,6 +44,12 @@ export interface WasmEngineOptions {
   allowWasmGc?: boolean
   /** Where compiled modules are kept between jobs; `false` compiles every time. Default: 64 in memory. */
   compileCache?: CompiledModuleCache | false
+  /**
+   * Volume kinds this runtime's workers open in place (node-runner: `host`, tabs: `opfs`): the
+   * worker bootstrap installs a WorkerVolumeAccess for them with setWorkerVolumeAccess. Inputs of
+   * other kinds are staged by the runner. Default none: every input arrives in memory.
+   */
+  volumeKinds?: readonly WorkerVolume['kind'][]
 }
 
 /** Counters an operator (or a test) can read. */
@@ -71,6 +78,7 @@ const MAX_LINKED_MODULES = 64
 export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   const defaultCap = options.defaultMemoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES
   const defaultDisk = options.defaultDiskCapBytes ?? DEFAULT_DISK_CAP_BYTES
+  const volumeKinds = [...new Set(options.volumeKinds ?? [])]
   const cache = options.compileCache === false ? undefined : (options.compileCache ?? createModuleCache())
   const compileStats: CompileStats = { hits: 0, misses: 0 }
   const pool = new WorkerPool({
@@ -188,6 +196,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
 
   return {
     type: 'wasm',
+    mounts: ['memory', ...volumeKinds],
     validate: (task: Task) => decodeWasmEngineParams(task).problems,
     run,
     isInstalled: async () => typeof WebAssembly === 'object',

@@ -45,3 +45,22 @@ export interface WorkerVolumeAccess {
   /** Opens a file of the volume: `path` is relative to its root ('' for a file volume). */
   open(volume: WorkerVolume, path: string, mode: 'read' | 'readwrite'): Promise<SyncFile>
 }
+
+// Kept on the global object, not in a module variable: a runtime's bootstrap and the engine's
+// worker script may load this module under different URLs (bundlers, symlinked workspaces), and
+// both must see the one access the bootstrap installed.
+const ACCESS_KEY = Symbol.for('@shoal/wasm/worker-volume-access')
+
+/**
+ * Installs how this worker opens `host`/`opfs` volumes. A runtime's worker bootstrap calls it
+ * before the engine's worker script runs a job (node-runner: node:fs; tabs: OPFS). The engine
+ * must be created with the same kinds in `volumeKinds` option of createWasmEngine.
+ */
+export function setWorkerVolumeAccess(access: WorkerVolumeAccess | undefined): void {
+  ;(globalThis as Record<symbol, unknown>)[ACCESS_KEY] = access
+}
+
+/** The access installed by {@link setWorkerVolumeAccess}, if any. */
+export function workerVolumeAccess(): WorkerVolumeAccess | undefined {
+  return (globalThis as Record<symbol, unknown>)[ACCESS_KEY] as WorkerVolumeAccess | undefined
+}
