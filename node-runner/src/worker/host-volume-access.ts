@@ -4,7 +4,7 @@
  * that a job over a directory of thousands of files opens only those it reads. Links are followed
  * only while they stay inside the volume's root; one that leads out is refused, naming it.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, writeSync } from 'node:fs'
 import { join, relative, sep, isAbsolute } from 'node:path'
 import type { HostVolume } from '@shoal/interface'
 import type { SyncFile, WorkerVolume, WorkerVolumeAccess, WorkerVolumeEntry } from '@shoal/wasm'
@@ -31,19 +31,60 @@ function resolveInside(realRoot: string, path: string, shown: string): string {
   return real
 }
 
+/** Descriptors one worker holds open at once: a job reading thousands of files must not exhaust the process's. */
+export const MAX_OPEN_FILES = 256
+
+/**
+ * The descriptors a worker's files hold: at most {@link MAX_OPEN_FILES}, the least recently used
+ * closed beyond that (it reopens on its next read). A worker terminated mid-job (timeout,
+ * cancellation) has its descriptors closed by Node with the thread.
+ */
+class Descriptors {
+  /** Open files, least recently used first. */
+  private readonly open = new Set<HostFile>()
+  opened(file: HostFile): void {
+    while (this.open.size >= MAX_OPEN_FILES) this.open.values().next().value!.release()
+    this.open.add(file)
+  }
+  used(file: HostFile): void {
+    this.open.delete(file)
+    this.open.add(file)
+  }
+  closing(file: HostFile): void {
+    this.open.delete(file)
+  }
+}
+
 /** A file descriptor as a SyncFile, opened on first use. */
 class HostFile implements SyncFile {
   private fd: number | undefined
   private readonly path: string
   private readonly flags: string
+  private readonly descriptors: Descriptors
   private closed = false
-  constructor(path: string, mode: 'read' | 'readwrite') {
+  constructor(path: string, mode: 'read' | 'readwrite', descriptors: Descriptors) {
     this.path = path
     this.flags = mode === 'read' ? 'r' : 'r+'
+    this.descriptors = descriptors
   }
   private descriptor(): number {
     if (this.closed) throw new Error(`${this.path} was closed`)
-    return (this.fd ??= openSync(this.path, this.flags))
+    if (this.fd === undefined) {
+      const fd = openSync(this.path, this.flags)
+      this.descriptors.opened(this)
+      this.fd = fd
+    } else {
+      this.descriptors.used(this)
+    }
+    return this.fd
+  }
+  /** Closes the descriptor (it is opened again when next needed). */
+  release(): void {
+    if (this.fd === undefined) return
+    const fd = this.fd
+    this.fd = undefined
+    this.descriptors.closing(this)
+    closeSync(fd)
   }
   getSize(): number {
     return fstatSync(this.descriptor()).size
@@ -58,20 +99,20 @@ class HostFile implements SyncFile {
     ftruncateSync(this.descriptor(), size)
   }
   flush(): void {
-    // Only data written needs to reach the disk before another process reads it; the page cache
-    // already serves it to this process, so a never-opened or read-only file has nothing to do.
-    if (this.fd !== undefined && this.flags !== 'r') fsyncSync(this.fd)
+    // Nothing to do: writeSync hands the bytes to the kernel, whose page cache serves them to the
+    // engine reading the image in this process. An fsync would only add durability, which a
+    // scratch image deleted with its execution does not need (and cost seconds per GiB).
   }
   close(): void {
+    this.release()
     this.closed = true
-    if (this.fd !== undefined) closeSync(this.fd)
-    this.fd = undefined
   }
 }
 
 /** Lists and opens files of `host` volumes from inside a Node worker. */
 export class HostVolumeAccess implements WorkerVolumeAccess {
   readonly kinds = ['host'] as const
+  private readonly descriptors = new Descriptors()
 
   async list(volume: WorkerVolume): Promise<WorkerVolumeEntry[]> {
     const host = requireHost(volume)
@@ -105,7 +146,7 @@ export class HostVolumeAccess implements WorkerVolumeAccess {
     const host = requireHost(volume)
     const realRoot = realpathSync(host.path)
     const target = path === '' ? realRoot : resolveInside(realRoot, join(realRoot, ...path.split('/')), join(host.path, path))
-    return new HostFile(target, mode)
+    return new HostFile(target, mode, this.descriptors)
   }
 }
 

@@ -5,7 +5,7 @@
  * write, the disk budget in image mode. Data files are sparse, so gigabytes cost little disk.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { mkdtemp, open, readFile, rm, stat, symlink, truncate, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, open, readdir, readFile, readlink, rm, stat, symlink, truncate, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EngineRunRequest, PreparedInput, ReadableTree } from '@shoal/interface'
@@ -232,18 +232,47 @@ describe('wasm engine over host volumes (Node worker_threads)', () => {
     expect(tree.kind === 'dir' && tree.entries.get('copy.wasm')).toEqual({ kind: 'file', data: dataTool })
   })
 
-  it('copies a 2 GiB host input to a 2 GiB output with the process memory flat', async () => {
-    const regions: [number, Uint8Array][] = [[0, marker('first')], [GiB + 8, marker('past one GiB')], [2 * GiB - 64, marker('last')]]
-    const path = join(dir, 'two.bin')
-    await sparseFile(path, 2 * GiB, regions)
-    const space = new HostTestSpace(join(dir, 'space-two'), 4 * GiB)
+  // The 2 GiB in, 2 GiB out proof takes 45-90 s on the shared test machine (writing 2 GiB to its
+  // disk alone takes 21 s there): it is left to the e2e suite; this is the same path at 512 MiB.
+  it('copies a 512 MiB host input to a 512 MiB output with the process memory flat', async () => {
+    const size = 512 * MiB
+    const regions: [number, Uint8Array][] = [[0, marker('first')], [256 * MiB + 8, marker('middle')], [size - 64, marker('last')]]
+    const path = join(dir, 'half.bin')
+    await sparseFile(path, size, regions)
+    const space = new HostTestSpace(join(dir, 'space-half'), 4 * GiB)
     const { result, growth } = await peakRssGrowth(async () => {
-      const result = await engine.run(request({ parameters: ['copy', '/data/two.bin', '/outputs/two.bin'], inputs: [hostInput('/data/two.bin', path, 'file')], outputs: true, space, diskBytes: 3 * GiB }))
-      const entry = await fileEntry(result.outputs.get('outputs')!, 'two.bin')
+      const result = await engine.run(request({ parameters: ['copy', '/data/half.bin', '/outputs/half.bin'], inputs: [hostInput('/data/half.bin', path, 'file')], outputs: true, space, diskBytes: GiB }))
+      const entry = await fileEntry(result.outputs.get('outputs')!, 'half.bin')
       return { result, read: await streamHash(entry.open!()) }
     })
     expect(text(result.result.stderr)).toBe('')
-    expect(result.read).toEqual({ size: 2 * GiB, hash: sparseHash(regions) })
-    expect(growth).toBeLessThan(300 * MiB)
+    expect(result.read).toEqual({ size, hash: sparseHash(regions) })
+    // In memory, the output alone would add 512 MiB (and its doubling capacity up to 1 GiB).
+    expect(growth).toBeLessThan(256 * MiB)
   }, 180_000)
+
+  it('closes the files of a job stopped mid-read', async () => {
+    const path = join(dir, 'slow.bin')
+    await sparseFile(path, 4 * GiB, [])
+    const space = new HostTestSpace(join(dir, 'space-stop'), 4 * GiB)
+    const openOnPath = async () => {
+      let count = 0
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '')
+        if (target === path) count++
+      }
+      return count
+    }
+    const controller = new AbortController()
+    const run = engine.run(request({ parameters: ['hash', '/data/slow.bin'], inputs: [hostInput('/data/slow.bin', path, 'file')], space }), { signal: controller.signal })
+    run.catch(() => {})
+    // Bounded: the job opens the file on its first read.
+    for (let i = 0; i < 600 && (await openOnPath()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await openOnPath()).toBe(1)
+    controller.abort()
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' })
+    // The worker's exit, which closes what it left open, follows its termination.
+    for (let i = 0; i < 100 && (await openOnPath()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await openOnPath()).toBe(0)
+  }, 60_000)
 })
