@@ -37,7 +37,7 @@ export interface WasmEngineOptions {
   poolSize?: number
   /** Linear memory cap when a job sets none (Resources.Memory). Default 1 GiB. */
   defaultMemoryCapBytes?: number
-  /** Budget of a job's written files when it sets no Resources.Disk (they live in the worker's memory). Default 1 GiB. */
+  /** Budget of a job's written files when it sets no Resources.Disk (in the worker's memory, or in its scratch image). Default 1 GiB. */
   defaultDiskCapBytes?: number
   /**
    * Run WasmGC modules. Their objects live on the worker's JS heap, outside Resources.Memory: only
