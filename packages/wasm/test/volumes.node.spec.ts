@@ -226,6 +226,24 @@ describe('wasm engine over host volumes (Node worker_threads)', () => {
     })
   })
 
+  it('gives a WASI preview2 component its host input (read into memory for jco) and takes its output', async () => {
+    const path = join(dir, 'component-input.txt')
+    await writeFile(path, 'input seen\n')
+    const space = new HostTestSpace(join(dir, 'space-component'), 4 * GiB)
+    const result = await engine.run(
+      request({
+        module: await fixture('component-demo.component.wasm'),
+        parameters: ['/inputs/data.txt', '/outputs/from-component.txt', 'written by a component', '0'],
+        inputs: [hostInput('/inputs/data.txt', path, 'file')],
+        outputs: true,
+        space,
+      }),
+    )
+    expect(text(result.stdout)).toContain('input seen\n')
+    const tree = await readTreeIntoMemory(result.outputs.get('outputs')!, { maxBytes: MiB, tooLarge: () => new Error('too large') })
+    expect(tree.kind === 'dir' && tree.entries.get('from-component.txt')).toEqual({ kind: 'file', data: new TextEncoder().encode('written by a component') })
+  }, 60_000)
+
   it('keeps every file in memory with an in-memory space, as before', async () => {
     const result = await engine.run(request({ parameters: ['copy', '/app/main.wasm', '/outputs/copy.wasm'], outputs: true, space: new MemoryVolumeSpace() }))
     const tree = await readTreeIntoMemory(result.outputs.get('outputs')!, { maxBytes: MiB, tooLarge: () => new Error('too large') })
