@@ -33,10 +33,19 @@ export class BlockFile {
   /** Bytes [offset, offset + length) of the file (the caller keeps them within its size). */
   read(offset: number, length: number): Uint8Array {
     const out = new Uint8Array(length)
+    this.readInto(out, offset)
+    return out
+  }
+
+  /** Fills `out` with the file's bytes from `offset` (the caller keeps them within its size). */
+  readInto(out: Uint8Array, offset: number): void {
+    const length = out.byteLength
     if (this.blocks.length === 0) {
       // An input never written to: one read of the source.
-      if (this.source && offset < this.sourceSize) readFully(this.source, out.subarray(0, Math.min(length, this.sourceSize - offset)), offset)
-      return out
+      const fromSource = this.source ? Math.max(0, Math.min(length, this.sourceSize - offset)) : 0
+      if (fromSource > 0) readFully(this.source!, out.subarray(0, fromSource), offset)
+      out.fill(0, fromSource)
+      return
     }
     let done = 0
     while (done < length) {
@@ -47,7 +56,6 @@ export class BlockFile {
       this.readBlock(index, within, part)
       done += part.byteLength
     }
-    return out
   }
 
   /** Writes `bytes` at `offset` (the caller has grown the file's size to cover them). */

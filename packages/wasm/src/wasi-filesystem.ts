@@ -161,6 +161,14 @@ export class FileInode extends BaseInode {
   contents(): Uint8Array {
     return this.data.subarray(0, this.size)
   }
+  /** Reads from `offset` into `target` (cut at the file's end); returns the bytes read. */
+  readInto(target: Uint8Array, offset: number): number {
+    const end = Math.min(this.size, offset + target.byteLength)
+    if (end <= offset) return 0
+    if (this.blocks) this.blocks.readInto(target.subarray(0, end - offset), offset)
+    else target.set(this.data.subarray(offset, end))
+    return end - offset
+  }
   /** A copy of bytes [offset, offset + length), cut at the file's end. */
   read(offset: number, length: number): Uint8Array {
     if (!this.blocks) return this.contents().slice(offset, offset + length)
@@ -427,6 +435,16 @@ export class FileDescriptor extends Fd {
   override fd_pread(size: number, offset: bigint): { ret: number; data: Uint8Array } {
     if (!this.can(R.RIGHTS_FD_READ)) return { ret: R.ERRNO_BADF, data: new Uint8Array() }
     return { ret: R.ERRNO_SUCCESS, data: this.inode.read(Number(offset), size) }
+  }
+  /**
+   * Reads straight into `target` (the module's memory) at `offset`, or at the position, which it
+   * advances, when absent: a file outside memory is read without an intermediate copy.
+   */
+  readInto(target: Uint8Array, offset?: number): { ret: number; read: number } {
+    if (!this.can(R.RIGHTS_FD_READ)) return { ret: R.ERRNO_BADF, read: 0 }
+    const read = this.inode.readInto(target, offset ?? this.position)
+    if (offset === undefined) this.position += read
+    return { ret: R.ERRNO_SUCCESS, read }
   }
   override fd_write(data: Uint8Array): { ret: number; nwritten: number } {
     if (!this.can(R.RIGHTS_FD_WRITE)) return { ret: R.ERRNO_BADF, nwritten: 0 }
