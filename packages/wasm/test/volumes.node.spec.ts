@@ -250,8 +250,8 @@ describe('wasm engine over host volumes (Node worker_threads)', () => {
     expect(tree.kind === 'dir' && tree.entries.get('copy.wasm')).toEqual({ kind: 'file', data: dataTool })
   })
 
-  // The 2 GiB in, 2 GiB out proof takes 45-90 s on the shared test machine (writing 2 GiB to its
-  // disk alone takes 21 s there): it is left to the e2e suite; this is the same path at 512 MiB.
+  // The 2 GiB in, 2 GiB out proof took 42-90 s on the shared test machine (writing 2 GiB to its
+  // disk alone took 21 s there): it is left to the e2e suite; this is the same path at 512 MiB.
   it('copies a 512 MiB host input to a 512 MiB output with the process memory flat', async () => {
     const size = 512 * MiB
     const regions: [number, Uint8Array][] = [[0, marker('first')], [256 * MiB + 8, marker('middle')], [size - 64, marker('last')]]
