@@ -97,7 +97,8 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     rtcConfiguration: nodeRTCConfiguration({ bindAddress: options.rtcBindAddress }),
   })
   const workers = options.workers ?? Math.max(1, Math.ceil(capacity.CPU))
-  const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers })
+  // Node workers open host volumes in place (node-worker-bootstrap.ts installs the access).
+  const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers, volumeKinds: ['host'] })
   // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
   const urlPolicy = new UrlHostPolicy({ allowHosts: options.allowUrlHosts })
   const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })

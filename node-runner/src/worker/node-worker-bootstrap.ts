@@ -2,11 +2,14 @@
  * First script of every Node worker_threads worker made by createNodeWorkerFactory: gives the
  * worker the Web Worker global surface (`self`, `postMessage`, `addEventListener('message')`) over
  * `parentPort`, steers @bytecodealliance/preview2-shim to its pure-JS browser build (its Node
- * build would hand components the host's real filesystem and stdio), then imports the Web-API-only
- * worker script whose URL the factory passed in workerData.
+ * build would hand components the host's real filesystem and stdio), installs the WASM engine's
+ * access to `host` volumes (synchronous file descriptors, host-volume-access.ts), then imports the
+ * Web-API-only worker script whose URL the factory passed in workerData.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { registerHooks } from 'node:module'
+import { setWorkerVolumeAccess } from '@shoal/wasm/worker-volume-access'
+import { HostVolumeAccess } from './host-volume-access.ts'
 
 const port = parentPort
 if (!port) throw new Error('node-worker-bootstrap.ts must run inside a worker thread')
@@ -38,5 +41,7 @@ scope.removeEventListener = (type: string, listener: Listener) => {
   port.off('message', wrapped)
   listeners.delete(listener)
 }
+
+setWorkerVolumeAccess(new HostVolumeAccess())
 
 await import((workerData as { scriptUrl: string }).scriptUrl)

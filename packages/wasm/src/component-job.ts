@@ -182,7 +182,7 @@ function buildFileData(mounts: Mount[]): { dir: Record<string, FileData> } {
   for (const mount of mounts) {
     const parts = pathComponents(mount.path)
     if (parts.length === 0) {
-      if (mount.node.kind === 'dir') Object.assign(root.dir, toFileData(mount.node).dir)
+      if (mount.node?.kind === 'dir') Object.assign(root.dir, toFileData(mount.node).dir)
       continue
     }
     let dir = root
@@ -191,7 +191,7 @@ function buildFileData(mounts: Mount[]): { dir: Record<string, FileData> } {
       if (next && 'dir' in next) dir = next
       else dir = dir.dir[part] = { dir: {} }
     }
-    dir.dir[parts[parts.length - 1]!] = toFileData(mount.node)
+    dir.dir[parts[parts.length - 1]!] = toFileData(mount.node!)
   }
   return root
 }

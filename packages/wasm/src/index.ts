@@ -2,7 +2,8 @@
  * @shoal/wasm — the WASM engine: WASI preview1 modules (and preview2 components) in a Worker, the
  * same code in a browser tab, on the edge and on Node. The runtime injects a WorkerFactory.
  */
-export { createWasmEngine, DEFAULT_DISK_CAP_BYTES, DEFAULT_MEMORY_CAP_BYTES } from './wasm-engine.ts'
+export { createWasmEngine, DEFAULT_DISK_CAP_BYTES, DEFAULT_MEMORY_CAP_BYTES, DEFAULT_MEMORY_FILE_BYTES } from './wasm-engine.ts'
+export { IMAGE_BLOCK_BYTES } from './block-image.ts'
 export type { WasmEngine, WasmEngineOptions, WasmEngineStats } from './wasm-engine.ts'
 export { createModuleCache } from './module-cache.ts'
 export type { CompiledModuleCache } from './module-cache.ts'

@@ -4,7 +4,8 @@
  * code. The engine calls it inside a Worker; the conformance runner and benchmarks call it directly.
  */
 import { DiskLimitError, WasiFilesystem } from './wasi-filesystem.ts'
-import type { Mount } from './wasi-filesystem.ts'
+import type { Mount, OpenedVolume } from './wasi-filesystem.ts'
+import type { BlockImage } from './block-image.ts'
 import { createWasiEnvironment, WasiHost, WASIProcExit } from './wasi-host.ts'
 import { systemClock, systemRandom } from './wasi-clock.ts'
 import type { RandomSource, WasiClock } from './wasi-clock.ts'
@@ -35,6 +36,11 @@ export interface WasiCommandInit {
   random?: RandomSource
   /** Bytes the job's writable files may hold together; default unbounded. */
   diskBudgetBytes?: number
+  /** The opened volume of each volume mount, by its index in `mounts`. */
+  volumes?: Map<number, OpenedVolume>
+  /** The job's scratch image: files move there once in-memory files would pass `memoryFileBytes`. */
+  image?: BlockImage
+  memoryFileBytes?: number
   /** `module` already instantiated (see {@link prepareWasiStandby}); used up by this run. */
   standby?: WasiStandby
 }
@@ -131,8 +137,8 @@ export function prepareWasiStandby(module: WebAssembly.Module): WasiStandby | un
 /** Runs the command; resolves its exit code (any value), throws {@link WasiRunError} otherwise. */
 export function runWasiCommand(init: WasiCommandInit): WasiCommandResult {
   const clock = init.clock ?? systemClock
-  const filesystem = new WasiFilesystem({ now: () => clock.realtime(), budgetBytes: init.diskBudgetBytes })
-  for (const mount of init.mounts) filesystem.mount(mount)
+  const filesystem = new WasiFilesystem({ now: () => clock.realtime(), budgetBytes: init.diskBudgetBytes, image: init.image, memoryLimitBytes: init.memoryFileBytes })
+  for (const [index, mount] of init.mounts.entries()) filesystem.mount(mount, index, init.volumes?.get(index))
   const environment = createWasiEnvironment({
     args: init.args,
     env: init.env,

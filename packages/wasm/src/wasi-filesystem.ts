@@ -8,6 +8,10 @@
 import { Fd, Inode, wasi } from '@bjorn3/browser_wasi_shim'
 import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
 import { formatBytes } from './wasm-binary.ts'
+import { BlockFile, blockBytes } from './block-file.ts'
+import type { BlockImage } from './block-image.ts'
+import type { SyncFile, WorkerVolume, WorkerVolumeEntry } from './worker-volume-access.ts'
+import type { OutputDirectory, OutputNode } from './worker-protocol.ts'
 
 const R = wasi
 /** Rights a directory descriptor holds. */
@@ -56,6 +60,11 @@ export interface FilesystemContext {
   release(bytes: number): void
   /** Called when a write would exceed the budget: throws {@link DiskLimitError}. */
   exceeded(wanted: number): never
+  /** Where files too large for memory go; absent when the job's files all stay in memory. */
+  readonly image: BlockImage | undefined
+  /** Bytes of in-memory file storage in use, and the most there may be before files move to the image. */
+  memoryBytes: number
+  readonly memoryLimitBytes: number
 }
 
 /**
@@ -122,11 +131,20 @@ function validateTimeFlags(flags: number): number {
   return R.ERRNO_SUCCESS
 }
 
-/** A regular file; `data` may have spare capacity past `size`. */
+/**
+ * A regular file. Its bytes are in memory (`data`, which may have spare capacity past `size`)
+ * or, once `blocks` is set, in an input file read in place and/or the job's scratch image.
+ */
 export class FileInode extends BaseInode {
   data: Uint8Array
   size: number
   readOnly: boolean
+  /** Set when the bytes are not in memory (see block-file.ts). */
+  blocks: BlockFile | undefined
+  /** Where a file read in place comes from: the mount's index and the path in its volume. */
+  origin: { mount: number; path: string } | undefined
+  /** Descriptors open on it: an unlinked file's image blocks are freed once the last one closes. */
+  openCount = 0
   constructor(context: FilesystemContext, data: Uint8Array, readOnly: boolean, time = 0n) {
     super(context, time)
     this.data = data
@@ -139,15 +157,33 @@ export class FileInode extends BaseInode {
   get byteSize(): bigint {
     return BigInt(this.size)
   }
-  /** The file's contents (a view, not a copy). */
+  /** The contents of an in-memory file (a view, not a copy). */
   contents(): Uint8Array {
     return this.data.subarray(0, this.size)
+  }
+  /** Reads from `offset` into `target` (cut at the file's end); returns the bytes read. */
+  readInto(target: Uint8Array, offset: number): number {
+    const end = Math.min(this.size, offset + target.byteLength)
+    if (end <= offset) return 0
+    if (this.blocks) this.blocks.readInto(target.subarray(0, end - offset), offset)
+    else target.set(this.data.subarray(offset, end))
+    return end - offset
+  }
+  /** A copy of bytes [offset, offset + length), cut at the file's end. */
+  read(offset: number, length: number): Uint8Array {
+    if (!this.blocks) return this.contents().slice(offset, offset + length)
+    const end = Math.min(this.size, offset + length)
+    return end > offset ? this.blocks.read(offset, end - offset) : new Uint8Array(0)
   }
   /**
    * Sets the size, zero-filling growth; capacity grows geometrically so appends stay linear. The
    * capacity counts against the filesystem's budget (spare room only while it fits).
    */
   resize(size: number): void {
+    if (this.blocks) {
+      this.resizeBlocks(size)
+      return
+    }
     if (size > this.data.byteLength) {
       const current = this.data.byteLength
       const available = this.context.available()
@@ -156,13 +192,20 @@ export class FileInode extends BaseInode {
       // the budget the spare room shrinks to what is left, never to zero, as growing by exactly each
       // write would copy the whole file every time.
       const capacity = Math.max(size, Math.min(current * 2, current + available))
+      if (this.context.image && this.context.memoryBytes + capacity - current > this.context.memoryLimitBytes) {
+        this.moveToImage(this.context.image)
+        this.resizeBlocks(size)
+        return
+      }
       this.context.reserve(capacity - current)
+      this.context.memoryBytes += capacity - current
       const grown = new Uint8Array(capacity)
       grown.set(this.contents())
       this.data = grown
     } else if (size === 0 && !this.readOnly) {
       // Truncation to empty (O_TRUNC, rewrite loops) gives the storage back.
       this.context.release(this.data.byteLength)
+      this.context.memoryBytes -= this.data.byteLength
       this.data = new Uint8Array(0)
     } else if (size < this.size) {
       this.data.fill(0, size, this.size)
@@ -171,8 +214,49 @@ export class FileInode extends BaseInode {
   }
   write(bytes: Uint8Array, offset: number): void {
     if (offset + bytes.byteLength > this.size) this.resize(offset + bytes.byteLength)
-    this.data.set(bytes, offset)
+    if (this.blocks) this.blocks.write(bytes, offset)
+    else this.data.set(bytes, offset)
     this.mtim = this.ctim = this.context.now()
+  }
+  /** Frees the file's image blocks once it is neither linked nor open (its bytes can no longer be reached). */
+  discardIfUnreachable(): void {
+    if (this.nlink > 0n || this.openCount > 0 || !this.blocks?.image) return
+    this.context.release(blockBytes(this.size))
+    this.blocks.free()
+    this.size = 0
+  }
+  /** A file of the job's outputs as the engine receives it. */
+  output(): OutputNode {
+    if (!this.blocks) return { kind: 'file', data: this.contents().slice() }
+    if (!this.blocks.modified && this.origin) return { kind: 'source', size: this.size, mount: this.origin.mount, path: this.origin.path }
+    this.blocks.materialize(this.size)
+    return { kind: 'blocks', size: this.size, blocks: [...this.blocks.blocks] }
+  }
+  /** Budget in image blocks: the file's size rounded up to whole blocks. */
+  private resizeBlocks(size: number): void {
+    const blocks = this.blocks!
+    if (!blocks.image) throw new Error('a file read in place was resized without a scratch image')
+    const change = blockBytes(size) - blockBytes(this.size)
+    if (change > 0) {
+      if (change > this.context.available()) this.context.exceeded(change)
+      this.context.reserve(change)
+    } else if (change < 0) {
+      this.context.release(-change)
+    }
+    if (size < this.size) blocks.truncate(size)
+    this.size = size
+  }
+  /** Moves an in-memory file's bytes into the image (it grew past what the job keeps in memory). */
+  private moveToImage(image: BlockImage): void {
+    const contents = this.contents()
+    const needed = blockBytes(this.size)
+    this.context.release(this.data.byteLength)
+    this.context.memoryBytes -= this.data.byteLength
+    this.data = new Uint8Array(0)
+    if (needed > this.context.available()) this.context.exceeded(needed)
+    this.context.reserve(needed)
+    this.blocks = new BlockFile(image)
+    this.blocks.write(contents, 0)
   }
 }
 
@@ -295,6 +379,12 @@ export class FileDescriptor extends Fd {
     this.inode = inode
     this.rightsBase = rightsBase
     this.flags = flags
+    inode.openCount++
+  }
+  override fd_close(): number {
+    this.inode.openCount--
+    this.inode.discardIfUnreachable()
+    return R.ERRNO_SUCCESS
   }
   private can(right: number): boolean {
     return (this.rightsBase & BigInt(right)) !== 0n
@@ -338,14 +428,23 @@ export class FileDescriptor extends Fd {
   }
   override fd_read(size: number): { ret: number; data: Uint8Array } {
     if (!this.can(R.RIGHTS_FD_READ)) return { ret: R.ERRNO_BADF, data: new Uint8Array() }
-    const data = this.inode.contents().slice(this.position, this.position + size)
+    const data = this.inode.read(this.position, size)
     this.position += data.byteLength
     return { ret: R.ERRNO_SUCCESS, data }
   }
   override fd_pread(size: number, offset: bigint): { ret: number; data: Uint8Array } {
     if (!this.can(R.RIGHTS_FD_READ)) return { ret: R.ERRNO_BADF, data: new Uint8Array() }
-    const start = Number(offset)
-    return { ret: R.ERRNO_SUCCESS, data: this.inode.contents().slice(start, start + size) }
+    return { ret: R.ERRNO_SUCCESS, data: this.inode.read(Number(offset), size) }
+  }
+  /**
+   * Reads straight into `target` (the module's memory) at `offset`, or at the position, which it
+   * advances, when absent: a file outside memory is read without an intermediate copy.
+   */
+  readInto(target: Uint8Array, offset?: number): { ret: number; read: number } {
+    if (!this.can(R.RIGHTS_FD_READ)) return { ret: R.ERRNO_BADF, read: 0 }
+    const read = this.inode.readInto(target, offset ?? this.position)
+    if (offset === undefined) this.position += read
+    return { ret: R.ERRNO_SUCCESS, read }
   }
   override fd_write(data: Uint8Array): { ret: number; nwritten: number } {
     if (!this.can(R.RIGHTS_FD_WRITE)) return { ret: R.ERRNO_BADF, nwritten: 0 }
@@ -580,6 +679,7 @@ export class DirectoryDescriptor extends Fd {
     if (r.parent.readOnly) return R.ERRNO_ROFS
     r.inode.nlink--
     r.parent.unlink(r.name!)
+    if (r.inode instanceof FileInode) r.inode.discardIfUnreachable()
     return R.ERRNO_SUCCESS
   }
 
@@ -617,16 +717,30 @@ export class DirectoryDescriptor extends Fd {
     }
     from.parent.unlink(from.name!)
     to.parent.link(to.name!, from.inode)
+    if (to.inode instanceof FileInode) {
+      to.inode.nlink--
+      to.inode.discardIfUnreachable()
+    }
     return R.ERRNO_SUCCESS
   }
 }
 
-/** A file or directory tree to place at an absolute path, read-only or writable. */
+/**
+ * A file or directory tree to place at an absolute path, read-only or writable: in memory
+ * (`node`) or a volume the worker reads in place (`volume`, opened before the run).
+ */
 export interface Mount {
   /** Absolute path inside the module's view, e.g. `/inputs/data.csv` or `/outputs`. */
   path: string
-  node: FileTreeNode
+  node?: FileTreeNode
+  volume?: WorkerVolume
   readOnly: boolean
+}
+
+/** A volume mount as the worker opened it: its listing and an open file per file entry. */
+export interface OpenedVolume {
+  entries: WorkerVolumeEntry[]
+  files: Map<string, SyncFile>
 }
 
 /** Splits an absolute or relative path into its non-empty components, refusing `..`. */
@@ -642,6 +756,10 @@ export interface WasiFilesystemInit {
   now: () => bigint
   /** Bytes the job's writable files may hold together (copies of read-write inputs included). Default: unbounded. */
   budgetBytes?: number
+  /** Where files go once the job's in-memory files would pass `memoryLimitBytes`; without it every file stays in memory. */
+  image?: BlockImage
+  /** Bytes of in-memory files beyond which growing files move to `image`. */
+  memoryLimitBytes?: number
 }
 
 /** One in-memory filesystem: a read-only root holding the mounts. */
@@ -650,11 +768,16 @@ export class WasiFilesystem implements FilesystemContext {
   /** Bytes of writable file storage in use. */
   usedBytes = 0
   readonly budgetBytes: number
+  readonly image: BlockImage | undefined
+  memoryBytes = 0
+  readonly memoryLimitBytes: number
   private ino = 1n
   private readonly clock: () => bigint
   constructor(init: WasiFilesystemInit) {
     this.clock = init.now
     this.budgetBytes = init.budgetBytes ?? Infinity
+    this.image = init.image
+    this.memoryLimitBytes = init.memoryLimitBytes ?? Infinity
     this.root = new DirectoryInode(this, true)
   }
   nextIno(): bigint {
@@ -679,13 +802,20 @@ export class WasiFilesystem implements FilesystemContext {
     )
   }
 
-  /** Places `mount.node` at `mount.path`; directories on the way are created read-only. */
-  mount(mount: Mount): void {
+  /**
+   * Places the mount at `mount.path`; directories on the way are created read-only. A volume
+   * mount needs `opened` (its listing and files); `index` is its place in the job's mounts.
+   */
+  mount(mount: Mount, index = 0, opened?: OpenedVolume): void {
     const parts = pathComponents(mount.path)
+    if (mount.volume && !opened) throw new Error(`the ${mount.volume.kind} volume at ${mount.path} was not opened`)
+    // A volume whose root is a file lists it as the one entry with path ''.
+    const isDirectory = opened ? !opened.entries.some((e) => e.path === '') : mount.node?.kind === 'dir'
     if (parts.length === 0) {
-      if (mount.node.kind !== 'dir') throw new Error('only a directory can be mounted at /')
+      if (!isDirectory) throw new Error('only a directory can be mounted at /')
       this.root.readOnly = mount.readOnly
-      this.fill(this.root, mount.node, mount.readOnly)
+      if (opened) this.fillFromVolume(this.root, opened, index, mount.readOnly)
+      else this.fill(this.root, mount.node as DirectoryNode, mount.readOnly)
       return
     }
     let dir = this.root
@@ -700,7 +830,16 @@ export class WasiFilesystem implements FilesystemContext {
     }
     const name = parts[parts.length - 1]!
     if (dir.entries.has(name)) throw new Error(`two mounts at ${mount.path}`)
-    dir.link(name, this.build(mount.node, mount.readOnly))
+    if (!opened) {
+      dir.link(name, this.build(mount.node!, mount.readOnly))
+    } else if (isDirectory) {
+      const inode = new DirectoryInode(this, mount.readOnly)
+      this.fillFromVolume(inode, opened, index, mount.readOnly)
+      dir.link(name, inode)
+    } else {
+      const entry = opened.entries.find((e) => e.path === '')
+      dir.link(name, this.volumeFile(opened, index, '', entry?.size ?? 0, mount.readOnly))
+    }
   }
 
   /** The inode at an absolute path, if any (no symlinks followed). */
@@ -713,22 +852,58 @@ export class WasiFilesystem implements FilesystemContext {
     return node
   }
 
-  /** A copy of the directory at `path` as a FileTreeNode (symlinks are left out). */
-  export(path: string): DirectoryNode {
+  /** The directory at `path` for the engine: small files copied, large ones as image blocks (symlinks are left out). */
+  export(path: string): OutputDirectory {
     const node = this.lookup(path)
     return node instanceof DirectoryInode ? exportDirectory(node) : { kind: 'dir', entries: new Map() }
   }
 
-  /** A copy of the file or directory at `path` (symlinks are left out); an empty directory when nothing is there. */
-  exportNode(path: string): FileTreeNode {
+  /** The file or directory at `path` as {@link export} gives it; an empty directory when nothing is there. */
+  exportNode(path: string): OutputNode {
     const node = this.lookup(path)
-    return node instanceof FileInode ? { kind: 'file', data: node.contents().slice() } : this.export(path)
+    return node instanceof FileInode ? node.output() : this.export(path)
+  }
+
+  /** Builds the inodes of a listed volume under `dir`: files read in place through their SyncFile. */
+  private fillFromVolume(dir: DirectoryInode, opened: OpenedVolume, index: number, readOnly: boolean): void {
+    const directories = new Map<string, DirectoryInode>([['', dir]])
+    for (const entry of opened.entries) {
+      if (entry.path === '') continue
+      const slash = entry.path.lastIndexOf('/')
+      const parent = directories.get(slash < 0 ? '' : entry.path.slice(0, slash))
+      if (!parent) throw new Error(`the volume listed ${entry.path} before its directory`)
+      const name = entry.path.slice(slash + 1)
+      if (entry.kind === 'directory') {
+        const child = new DirectoryInode(this, readOnly)
+        directories.set(entry.path, child)
+        parent.link(name, child)
+      } else {
+        parent.link(name, this.volumeFile(opened, index, entry.path, entry.size, readOnly))
+      }
+    }
+  }
+
+  /** A file of a volume, read through its SyncFile; a writable one is copied on write into the image. */
+  private volumeFile(opened: OpenedVolume, index: number, path: string, size: number, readOnly: boolean): FileInode {
+    const source = opened.files.get(path)
+    if (!source) throw new Error(`the volume's file ${path || '(root)'} was not opened`)
+    if (!readOnly && !this.image) throw new Error('a read-write volume needs a scratch image to copy its writes into')
+    const inode = new FileInode(this, new Uint8Array(0), readOnly)
+    inode.size = size
+    inode.blocks = new BlockFile(readOnly ? undefined : this.image, source, size)
+    inode.origin = { mount: index, path }
+    // A writable input counts against the budget like any file the job writes.
+    if (!readOnly) this.usedBytes += blockBytes(size)
+    return inode
   }
 
   private build(node: FileTreeNode, readOnly: boolean): BaseInode {
     if (node.kind === 'file') {
       // A writable copy of an input counts against the budget like any file the job writes.
-      if (!readOnly) this.usedBytes += node.data.byteLength
+      if (!readOnly) {
+        this.usedBytes += node.data.byteLength
+        this.memoryBytes += node.data.byteLength
+      }
       return new FileInode(this, readOnly ? node.data : node.data.slice(), readOnly)
     }
     const dir = new DirectoryInode(this, readOnly)
@@ -741,11 +916,11 @@ export class WasiFilesystem implements FilesystemContext {
   }
 }
 
-function exportDirectory(dir: DirectoryInode): DirectoryNode {
-  const entries = new Map<string, FileTreeNode>()
+function exportDirectory(dir: DirectoryInode): OutputDirectory {
+  const entries = new Map<string, OutputNode>()
   for (const name of [...dir.entries.keys()].sort()) {
     const inode = dir.entries.get(name)!
-    if (inode instanceof FileInode) entries.set(name, { kind: 'file', data: inode.contents().slice() })
+    if (inode instanceof FileInode) entries.set(name, inode.output())
     else if (inode instanceof DirectoryInode) entries.set(name, exportDirectory(inode))
   }
   return { kind: 'dir', entries }

@@ -6,7 +6,7 @@
  * Pure Web APIs: the same host runs in a browser Worker, on the edge and in Node worker_threads.
  */
 import { Fd, WASI, WASIProcExit, wasi } from '@bjorn3/browser_wasi_shim'
-import { DirectoryDescriptor, WasiFilesystem } from './wasi-filesystem.ts'
+import { DirectoryDescriptor, FileDescriptor, WasiFilesystem } from './wasi-filesystem.ts'
 import type { WasiClock, RandomSource } from './wasi-clock.ts'
 
 const R = wasi
@@ -174,7 +174,32 @@ export class WasiHost {
     return this.environment.fds[fd]
   }
 
+  /** fd_read/fd_pread of a file outside memory: each iovec filled in place until one comes back short. */
+  private readVectors(file: FileDescriptor, iovsPtr: number, iovsLength: number, readPtr: number, offset: number | undefined): number {
+    const view = this.view()
+    const bytes = this.bytes()
+    let total = 0
+    for (let i = 0; i < iovsLength; i++) {
+      const buffer = view.getUint32(iovsPtr + i * 8, true)
+      const length = view.getUint32(iovsPtr + i * 8 + 4, true)
+      if (buffer + length > bytes.byteLength) {
+        view.setUint32(readPtr, total, true)
+        return R.ERRNO_FAULT
+      }
+      const { ret, read } = file.readInto(bytes.subarray(buffer, buffer + length), offset === undefined ? undefined : offset + total)
+      if (ret !== R.ERRNO_SUCCESS) {
+        view.setUint32(readPtr, total, true)
+        return ret
+      }
+      total += read
+      if (read < length) break
+    }
+    view.setUint32(readPtr, total, true)
+    return R.ERRNO_SUCCESS
+  }
+
   private overrides(): Record<string, (...args: any[]) => unknown> {
+    const shimImports = this.shim.wasiImport as Record<string, (...args: any[]) => number>
     const encodedArgs = () => this.environment.args.map((arg) => encoder.encode(arg))
     const encodedEnv = () => this.environment.env.map((entry) => encoder.encode(entry))
     const sizes = (list: Uint8Array[], countPtr: number, sizePtr: number): number => {
@@ -233,6 +258,18 @@ export class WasiHost {
       sock_recv: (fd: number) => (this.fd(fd) ? R.ERRNO_NOTSOCK : R.ERRNO_BADF),
       sock_send: (fd: number) => (this.fd(fd) ? R.ERRNO_NOTSOCK : R.ERRNO_BADF),
       sock_shutdown: (fd: number) => (this.fd(fd) ? R.ERRNO_NOTSOCK : R.ERRNO_BADF),
+      // Files outside memory (inputs read in place, the scratch image) are read straight into the
+      // module's memory; in-memory files go the shim's way, which copies from their bytes.
+      fd_read: (fd: number, iovsPtr: number, iovsLength: number, readPtr: number) => {
+        const file = this.fd(fd)
+        if (!(file instanceof FileDescriptor) || !file.inode.blocks) return shimImports.fd_read!(fd, iovsPtr, iovsLength, readPtr)
+        return this.readVectors(file, iovsPtr, iovsLength, readPtr, undefined)
+      },
+      fd_pread: (fd: number, iovsPtr: number, iovsLength: number, offset: bigint, readPtr: number) => {
+        const file = this.fd(fd)
+        if (!(file instanceof FileDescriptor) || !file.inode.blocks) return shimImports.fd_pread!(fd, iovsPtr, iovsLength, offset, readPtr)
+        return this.readVectors(file, iovsPtr, iovsLength, readPtr, Number(offset))
+      },
       fd_renumber: (from: number, to: number) => {
         const source = this.fd(from)
         if (!source || !this.fd(to)) return R.ERRNO_BADF

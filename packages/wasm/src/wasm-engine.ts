@@ -3,11 +3,14 @@
  * edge and on Node (the runtime injects the WorkerFactory). Preview1 core modules run on Shoal's
  * WASI host (wasi-host.ts); preview2 components run through jco (component-job.ts).
  */
-import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, LongTimeout, WorkerErrorEvent, WorkerFactory } from '@shoal/interface'
-import { clearLongTimeout, memoryTree, setLongTimeout } from '@shoal/interface'
+import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, LongTimeout, VolumeSpace, WorkerErrorEvent, WorkerFactory } from '@shoal/interface'
+import { clearLongTimeout, setLongTimeout } from '@shoal/interface'
 import { AbortError, ExecutionError, TimeoutError } from '@shoal/models'
 import type { Task } from '@shoal/models'
 import { jobMounts, readModule } from './job-mounts.ts'
+import type { JobMounts } from './job-mounts.ts'
+import { outputTree } from './output-tree.ts'
+import type { OutputSources } from './output-tree.ts'
 import { compileWithCap, createModuleCache, sha256Hex } from './module-cache.ts'
 import type { CompiledModule, CompiledModuleCache, CompileStats } from './module-cache.ts'
 import { decodeWasmEngineParams } from './wasm-engine-params.ts'
@@ -16,6 +19,7 @@ import { detectWasmBinaryKind, formatBytes, hasStartSection, MemoryCapError, Mod
 import { findUnresolvedImport, moduleShape, WASI_MODULE_NAMES } from './wasi-command.ts'
 import { WasiSignatureError } from './wasi-import-signatures.ts'
 import type { Mount } from './wasi-filesystem.ts'
+import type { WorkerVolume } from './worker-volume-access.ts'
 import { WorkerPool } from './worker-pool.ts'
 import type { PooledWorker } from './worker-pool.ts'
 import { SentModules } from './worker-module-cache.ts'
@@ -33,7 +37,7 @@ export interface WasmEngineOptions {
   poolSize?: number
   /** Linear memory cap when a job sets none (Resources.Memory). Default 1 GiB. */
   defaultMemoryCapBytes?: number
-  /** Budget of a job's written files when it sets no Resources.Disk (they live in the worker's memory). Default 1 GiB. */
+  /** Budget of a job's written files when it sets no Resources.Disk (in the worker's memory, or in its scratch image). Default 1 GiB. */
   defaultDiskCapBytes?: number
   /**
    * Run WasmGC modules. Their objects live on the worker's JS heap, outside Resources.Memory: only
@@ -43,6 +47,18 @@ export interface WasmEngineOptions {
   allowWasmGc?: boolean
   /** Where compiled modules are kept between jobs; `false` compiles every time. Default: 64 in memory. */
   compileCache?: CompiledModuleCache | false
+  /**
+   * Volume kinds this runtime's workers open in place (node-runner: `host`, tabs: `opfs`): the
+   * worker bootstrap installs a WorkerVolumeAccess for them with setWorkerVolumeAccess. Inputs of
+   * other kinds are staged by the runner. Default none: every input arrives in memory.
+   */
+  volumeKinds?: readonly WorkerVolume['kind'][]
+  /**
+   * Bytes of files a job keeps in its worker's memory when it has a scratch image: a file that
+   * would take the job past it moves into the image (see docs/ARCHITECTURE.md, "The data
+   * plane"). Default {@link DEFAULT_MEMORY_FILE_BYTES}.
+   */
+  memoryFileBytes?: number
 }
 
 /** Counters an operator (or a test) can read. */
@@ -63,6 +79,8 @@ export interface WasmEngine extends Engine {
 export const DEFAULT_MEMORY_CAP_BYTES = 1024 * 1024 * 1024
 /** 1 GiB: the budget of the files a job writes when it sets no Resources.Disk. */
 export const DEFAULT_DISK_CAP_BYTES = 1024 * 1024 * 1024
+/** 32 MiB: the files a job keeps in its worker's memory before they move into its scratch image. */
+export const DEFAULT_MEMORY_FILE_BYTES = 32 * 1024 * 1024
 /** The largest memory a 32-bit WebAssembly module can address: 4 GiB. */
 const MAX_MEMORY32_BYTES = 65536 * WASM_PAGE_BYTES
 const MAX_LINKED_MODULES = 64
@@ -71,6 +89,8 @@ const MAX_LINKED_MODULES = 64
 export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   const defaultCap = options.defaultMemoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES
   const defaultDisk = options.defaultDiskCapBytes ?? DEFAULT_DISK_CAP_BYTES
+  const volumeKinds = [...new Set(options.volumeKinds ?? [])]
+  const memoryFileBytes = options.memoryFileBytes ?? DEFAULT_MEMORY_FILE_BYTES
   const cache = options.compileCache === false ? undefined : (options.compileCache ?? createModuleCache())
   const compileStats: CompileStats = { hits: 0, misses: 0 }
   const pool = new WorkerPool({
@@ -113,7 +133,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
   }
 
   const prepareJob = async (request: EngineRunRequest, params: WasmEngineParams, mounts: Mount[], capBytes: number) => {
-    const entry = readModule(mounts, params.EntryModule)
+    const entry = await readModule(mounts, params.EntryModule, request.space)
     if ('problem' in entry) {
       throw new ExecutionError(`entry module ${params.EntryModule} not found: ${entry.problem}`, {
         component: 'wasm',
@@ -134,7 +154,7 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
       return { kind, componentBytes: entry.bytes, importModules: [] as LinkedCompiledModule[] }
     }
     const module = await compile(entry.bytes, `entry module ${entry.path}`, capBytes)
-    const linked = await linkImportModules(module.module, params, mounts, (bytes, what) => compile(bytes, what, capBytes))
+    const linked = await linkImportModules(module.module, params, mounts, request.space, (bytes, what) => compile(bytes, what, capBytes))
     const exports = moduleShape(module.module).exports
     const target = exports.find((e) => e.name === params.Entrypoint)
     if (!target || target.kind !== 'function') {
@@ -154,12 +174,13 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
     if (problems.length > 0) throw new ExecutionError(problems.join('; '), { component: 'wasm' })
     let mounts: ReturnType<typeof jobMounts>
     try {
-      mounts = jobMounts(request)
+      mounts = jobMounts(request, volumeKinds)
     } catch (error) {
       throw new ExecutionError(`cannot build the job's filesystem: ${messageOf(error)}`, { component: 'wasm', cause: error })
     }
     const capBytes = Math.min(request.limits.memoryBytes > 0 ? request.limits.memoryBytes : defaultCap, MAX_MEMORY32_BYTES)
     const prepared = await prepareJob(request, params, mounts.mounts, capBytes)
+    const disk = await scratchImage(request, mounts)
     const env: Record<string, string> = { ...request.env, ...params.EnvironmentVariables }
     for (const [key, value] of Object.entries(request.env)) if (key.startsWith('BACALHAU_')) env[key] = value
     const job: PreparedJob = {
@@ -176,18 +197,60 @@ export function createWasmEngine(options: WasmEngineOptions): WasmEngine {
       outputBytes: Math.max(0, request.limits.outputBytes),
       streamLogs: request.onLog !== undefined,
       memoryCapBytes: capBytes,
-      diskBudgetBytes: (request.limits.diskBytes ?? 0) > 0 ? request.limits.diskBytes! : defaultDisk,
+      diskBudgetBytes: disk.budgetBytes,
+      image: disk.image,
+      memoryFileBytes,
       standby: prepared.standby ?? false,
       deterministic: request.deterministic && {
         epochNs: BigInt(Math.trunc(request.deterministic.epochNs)),
         seed: (await sha256Bytes(request.deterministic.seed)).subarray(0, 16),
       },
     }
-    return runInWorker(pool, nextJobId++, job, request, capBytes, signal)
+    const sources: OutputSources = { space: request.space, image: disk.image, mountVolume: (index) => mounts.mounts[index]?.volume }
+    return runInWorker(pool, nextJobId++, job, request, capBytes, signal, sources)
+  }
+
+  /**
+   * Where the job's writable files go. In memory, as before, unless the job has somewhere to
+   * write (a ResultPath or a read-write input), its budget exceeds what it may keep in memory and
+   * the workers can open files of the node's space: then the engine creates a scratch image in
+   * the space and takes the job's disk budget from it.
+   */
+  const scratchImage = async (request: EngineRunRequest, mounts: JobMounts): Promise<{ budgetBytes: number; image?: WorkerVolume }> => {
+    const budgetSet = (request.limits.diskBytes ?? 0) > 0
+    let budgetBytes = budgetSet ? request.limits.diskBytes! : defaultDisk
+    const writable = mounts.outputs.length > 0 || mounts.readWrite.length > 0
+    const readWriteVolume = mounts.mounts.find((mount) => mount.volume && !mount.readOnly)
+    const spaceKind = request.space.kind as WorkerVolume['kind'] | 'memory'
+    const imageable = spaceKind !== 'memory' && volumeKinds.includes(spaceKind)
+    if (!writable || (budgetBytes <= memoryFileBytes && !readWriteVolume) || !imageable) {
+      if (readWriteVolume) {
+        throw new ExecutionError(`the read-write input at ${readWriteVolume.path} needs a scratch image for the job's writes, and this node's ${request.space.kind} space cannot give its WASM workers one`, {
+          component: 'wasm',
+          hint: 'mount the input read-only, or run the job on a node whose space its WASM workers can open (node-runner: host; tabs: opfs)',
+        })
+      }
+      return { budgetBytes }
+    }
+    if (!request.space.reserve(request.executionId, budgetBytes)) {
+      const usage = request.space.usage()
+      if (budgetSet || readWriteVolume) {
+        throw new ExecutionError(
+          `the job's disk budget does not fit on this node: Resources.Disk is ${formatBytes(budgetBytes)} but only ${formatBytes(usage.freeBytes)} of the node's ${formatBytes(usage.totalBytes)} disk budget are free`,
+          { component: 'wasm', hint: "lower the task's Resources.Disk, or run the job on a node with more free disk" },
+        )
+      }
+      // No Resources.Disk: the job gets what the node has free, in memory when that is little.
+      budgetBytes = usage.freeBytes
+      if (budgetBytes <= memoryFileBytes || !request.space.reserve(request.executionId, budgetBytes)) return { budgetBytes: Math.min(defaultDisk, Math.max(budgetBytes, memoryFileBytes)) }
+    }
+    const image = await request.space.createFile(request.executionId, 'wasm-scratch')
+    return { budgetBytes, image: image as WorkerVolume }
   }
 
   return {
     type: 'wasm',
+    mounts: ['memory', ...volumeKinds],
     validate: (task: Task) => decodeWasmEngineParams(task).problems,
     run,
     isInstalled: async () => typeof WebAssembly === 'object',
@@ -210,6 +273,7 @@ async function linkImportModules(
   entry: WebAssembly.Module,
   params: WasmEngineParams,
   mounts: Mount[],
+  space: VolumeSpace,
   compile: (bytes: Uint8Array, what: string) => Promise<CompiledModule>,
 ): Promise<LinkedCompiledModule[]> {
   // The common case: a WASI command that imports nothing else.
@@ -217,7 +281,7 @@ async function linkImportModules(
   const byName = new Map<string, WebAssembly.Module>()
   const linked: { names: string[]; module: WebAssembly.Module; compiled: CompiledModule }[] = []
   const add = async (target: string) => {
-    const found = readModule(mounts, target)
+    const found = await readModule(mounts, target, space)
     if ('problem' in found) {
       throw new ExecutionError(`import module ${target} not found: ${found.problem}`, {
         component: 'wasm',
@@ -242,7 +306,7 @@ async function linkImportModules(
     for (const { module: name } of moduleShape(module).imports) {
       if (WASI_MODULE_NAMES.includes(name) || byName.has(name)) continue
       // A file, or a directory holding one .wasm file (an inline tar.gz input), as upstream's loader resolves names.
-      const found = readModule(mounts, '/' + name.replace(/^\/+/, ''))
+      const found = await readModule(mounts, '/' + name.replace(/^\/+/, ''), space)
       if (!('problem' in found) && detectWasmBinaryKind(found.bytes) === 'module') await add(name)
     }
     if (i === linked.length) break
@@ -317,6 +381,7 @@ function runInWorker(
   request: EngineRunRequest,
   capBytes: number,
   signal: AbortSignal | undefined,
+  sources: OutputSources,
 ): Promise<EngineRunResult> {
   return pool.acquire({ signal }).then(
     (pooled) =>
@@ -358,8 +423,8 @@ function runInWorker(
             stderr: message.stderr,
             stdoutTruncated: message.stdoutTruncated,
             stderrTruncated: message.stderrTruncated,
-            outputs: new Map(message.outputs.map(([name, tree]) => [name, memoryTree(tree)])),
-            ...(message.inputs.length > 0 ? { inputs: new Map(message.inputs.map(([target, tree]) => [target, memoryTree(tree)])) } : {}),
+            outputs: new Map(message.outputs.map(([name, tree]) => [name, outputTree(tree, sources)])),
+            ...(message.inputs.length > 0 ? { inputs: new Map(message.inputs.map(([target, tree]) => [target, outputTree(tree, sources)])) } : {}),
           }
           finish(() => resolve(result), true)
         }

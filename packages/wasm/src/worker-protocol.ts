@@ -2,8 +2,8 @@
  * Messages between the engine (on the page / main thread) and its WASM workers. Everything here is
  * structured-cloneable: WebAssembly.Module, Map, Uint8Array and bigint all cross postMessage.
  */
-import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
 import type { Mount } from './wasi-filesystem.ts'
+import type { WorkerVolume } from './worker-volume-access.ts'
 
 /** A compiled core module by content key; the module itself only when the worker does not hold it yet. */
 export interface WorkerModuleRef {
@@ -37,8 +37,16 @@ export interface WorkerJob {
   /** Whether the engine wants log batches while the job runs. */
   streamLogs: boolean
   deterministic?: { epochNs: bigint; seed: Uint8Array }
-  /** Bytes the job's writable files may hold together (its in-memory filesystem). */
+  /** Bytes the job's writable files may hold together (in memory and in the scratch image). */
   diskBudgetBytes: number
+  /**
+   * The job's scratch image, a file the worker opens read-write through its WorkerVolumeAccess:
+   * files that would take the job's in-memory files past `memoryFileBytes` move into it.
+   * Absent: every file stays in memory.
+   */
+  image?: WorkerVolume
+  /** Bytes of in-memory files a job with an image keeps before files move into it. */
+  memoryFileBytes: number
   /** Linear memory cap; core modules arrive already capped, components are capped in the worker. */
   memoryCapBytes: number
   /**
@@ -47,6 +55,26 @@ export interface WorkerJob {
    */
   standby: boolean
 }
+
+/**
+ * A file of a job's outputs (or read-write inputs) as the worker hands it back: its bytes when
+ * it was in memory; its block list in the scratch image (block `n` at byte `n *
+ * IMAGE_BLOCK_BYTES`, -1 reads as zeros); or, for a file of a volume the job never changed, the
+ * volume (`mount`, its index in the job's mounts) and path to read it from.
+ */
+export type OutputFile =
+  | { kind: 'file'; data: Uint8Array }
+  | { kind: 'blocks'; size: number; blocks: number[] }
+  | { kind: 'source'; size: number; mount: number; path: string }
+
+/** A directory of a job's outputs. */
+export interface OutputDirectory {
+  kind: 'dir'
+  entries: Map<string, OutputNode>
+}
+
+/** A file or directory of a job's outputs. */
+export type OutputNode = OutputFile | OutputDirectory
 
 /**
  * Engine -> worker: run `job`, after dropping the modules keyed in `forget`. `resultChannel`
@@ -71,9 +99,9 @@ export interface WorkerDoneMessage {
   stderr: Uint8Array
   stdoutTruncated: boolean
   stderrTruncated: boolean
-  outputs: [name: string, tree: DirectoryNode][]
+  outputs: [name: string, tree: OutputDirectory][]
   /** Final contents of the read-write inputs, by Target. */
-  inputs: [target: string, tree: FileTreeNode][]
+  inputs: [target: string, tree: OutputNode][]
 }
 
 /** The job could not be run to an end. */
