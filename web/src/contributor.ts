@@ -93,6 +93,8 @@ export class Contributor extends EventTarget {
       workerFactory: (url) => new Worker(url, { type: 'module', name: 'shoal-wasm' }) as unknown as WorkerLike,
       workerUrl: init.workerUrl,
       poolSize: init.maxWorkers,
+      // The tab's worker script installs OPFS access (wasm-worker.ts): inputs and large outputs in OPFS.
+      ...(init.space?.kind === 'opfs' ? { volumeKinds: ['opfs' as const] } : {}),
     })
     this.engine = new WorkerShareEngine(wasm, init.workers)
     const node = new ComputeNode({
