@@ -21,6 +21,7 @@ export interface HeliaResultPinnerOptions {
   logger?: Logger
 }
 
+const formatMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`)
 const formatBytes = (n: number): string => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${n} B`)
 
 /**
@@ -74,7 +75,7 @@ export class HeliaResultPinner implements ResultPinner {
       if (timeout.aborted) {
         const peers = this.helia.libp2p.getPeers().map((p) => p.toString())
         throw new ResultPinError(
-          `not all of ${cid} arrived within ${Math.round(this.timeoutMs / 1000)} s (${blocks} block(s), ${formatBytes(bytes)} so far) from the connected peers (${peers.length === 0 ? 'none' : peers.join(', ')})`,
+          `not all of ${cid} arrived within ${formatMs(this.timeoutMs)} (${blocks} block(s), ${formatBytes(bytes)} so far) from the connected peers (${peers.length === 0 ? 'none' : peers.join(', ')})`,
           { cause: err },
         )
       }
