@@ -24,6 +24,7 @@ import {
   removeTempDirs,
   runShoal,
   startCompute,
+  startDevstack,
   startRequester,
   tempDir,
   waitForComputeNodes,
@@ -157,4 +158,30 @@ describe('IPFS on Node compute nodes and the requester', () => {
     expect(messages).toContain(missing)
     expect(messages).toContain('was not found within 3 s')
   }, 90_000)
+})
+
+describe('IPFS in shoal devstack', () => {
+  let stack: RequesterProcess | undefined
+  afterAll(async () => stack?.process.stop())
+
+  it('peers the requester with its compute nodes: one node reads what another published, through the requester', async () => {
+    stack = await startDevstack({ computes: 2 })
+    const published = await stack.client.putJob(inlineWasmJob(wasmFixture('hello'), { publisher: 'ipfs' }))
+    expect((await waitForJobState(stack.client, published.JobID, { timeoutMs: 60_000 })).State?.StateType).toBe('Completed')
+    const [first] = (await stack.client.jobExecutions(published.JobID)).Items
+    const cid = String(first.PublishedResult?.Params?.CID)
+    const { Nodes } = await stack.client.listNodes()
+    const publisher = Nodes.find((n) => n.Info.NodeID === first.NodeID)!.Info.Labels.name
+
+    // The other compute node is not connected to the publisher: only to the requester, which pinned the result.
+    const reader = catJob(['/data/result/stdout'], [{ Target: '/data/result', Source: { Type: 'ipfs', Params: { CID: cid } } }])
+    reader.Constraints = [{ Key: 'name', Operator: '!=', Values: [publisher] }]
+    const read = await stack.client.putJob(reader)
+    const job = await waitForJobState(stack.client, read.JobID, { timeoutMs: 60_000 })
+    const [second] = (await stack.client.jobExecutions(read.JobID)).Items
+    expect(job.State?.StateType, second.ComputeState.Message).toBe('Completed')
+    expect(second.NodeID).not.toBe(first.NodeID)
+    expect(second.RunOutput?.Stdout).toBe(first.RunOutput?.Stdout)
+    expect(second.RunOutput?.Stdout).not.toBe('')
+  }, 120_000)
 })
