@@ -1,5 +1,6 @@
-import { breadthFirstWalker } from '@helia/utils'
+import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
 import type { Logger } from '@shoal/interface'
 import { ShoalError, type SpecConfig } from '@shoal/models'
 import type { ResultPinContext, ResultPinner } from '@shoal/orchestrator'
@@ -21,6 +22,8 @@ export interface HeliaResultPinnerOptions {
   logger?: Logger
 }
 
+/** Blocks of a result asked for at once. */
+const FETCH_CONCURRENCY = 32
 const formatMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`)
 const formatBytes = (n: number): string => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${n} B`)
 
@@ -47,6 +50,64 @@ export class HeliaResultPinner implements ResultPinner {
     return result.Type.toLowerCase() === 'ipfs'
   }
 
+  /**
+   * Fetches every block of a UnixFS DAG into the blockstore, `FETCH_CONCURRENCY` blocks at a
+   * time (bitswap asks for them together; Helia's walker asks one at a time).
+   */
+  private async fetchDag(root: CID, signal: AbortSignal, onBlock: (bytes: Uint8Array) => void): Promise<void> {
+    const queue: CID[] = [root]
+    const seen = new Set<string>([root.toString()])
+    let active = 0
+    await new Promise<void>((resolve, reject) => {
+      let failed = false
+      const fail = (err: unknown) => {
+        failed = true
+        reject(err)
+      }
+      const pump = () => {
+        if (failed) return
+        if (queue.length === 0 && active === 0) return resolve()
+        while (active < FETCH_CONCURRENCY && queue.length > 0) {
+          const cid = queue.shift()!
+          active++
+          this.getBlock(cid, signal)
+            .then((bytes) => {
+              if (failed) return
+              onBlock(bytes)
+              if (cid.code === dagPb.code) {
+                for (const link of dagPb.decode(bytes).Links) {
+                  const key = link.Hash.toString()
+                  if (!seen.has(key)) {
+                    seen.add(key)
+                    queue.push(link.Hash)
+                  }
+                }
+              } else if (cid.code !== raw.code) {
+                throw new ResultPinError(`${cid} is not a UnixFS block (codec 0x${cid.code.toString(16)}): ipfs results are UnixFS DAGs`)
+              }
+              active--
+              pump()
+            })
+            .catch(fail)
+        }
+      }
+      pump()
+    })
+  }
+
+  private async getBlock(cid: CID, signal: AbortSignal): Promise<Uint8Array> {
+    const parts: Uint8Array[] = []
+    for await (const part of this.helia.blockstore.get(cid, { signal })) parts.push(part)
+    if (parts.length === 1) return parts[0]
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+    let offset = 0
+    for (const part of parts) {
+      out.set(part, offset)
+      offset += part.byteLength
+    }
+    return out
+  }
+
   async pin(result: SpecConfig, context: ResultPinContext): Promise<void> {
     const text = result.Params?.CID
     let cid: CID
@@ -63,12 +124,11 @@ export class HeliaResultPinner implements ResultPinner {
     try {
       // Fetch first, pin after: a pin that fails half-way through would leave its blocks
       // marked pinned (never collected) without a pin to remove.
-      const walker = breadthFirstWalker()({ blockstore: this.helia.blockstore, getCodec: this.helia.getCodec })
-      for await (const node of walker.walk(cid, { signal })) {
-        bytes += node.block.bytes.byteLength
+      await this.fetchDag(cid, signal, (block) => {
+        bytes += block.byteLength
         blocks++
         if (bytes > this.maxBytes) throw new ResultPinError(`${cid} is larger than the requester keeps (more than ${formatBytes(this.maxBytes)})`)
-      }
+      })
       for await (const _ of this.helia.pins.add(cid, { signal })) void _
     } catch (err) {
       if ((err as Error).name === 'AlreadyPinnedError') return
