@@ -70,10 +70,10 @@ function catJob(args: string[], inputs: unknown[], publisher = 'local'): Record<
 
 beforeAll(async () => {
   peer = await startTestPeer()
-  requester = await startRequester()
-  compute = await startCompute(requester.wsMultiaddr, { args: ['--ipfs-peers', peer.address, '--ipfs-read-timeout', '3s'] })
-  await waitForComputeNodes(requester.client, 1)
-}, 60_000)
+  requester = await startRequester({ timeoutMs: 60_000 })
+  compute = await startCompute(requester.wsMultiaddr, { args: ['--ipfs-peers', peer.address, '--ipfs-read-timeout', '3s'], timeoutMs: 60_000 })
+  await waitForComputeNodes(requester.client, 1, { timeoutMs: 60_000 })
+}, 150_000)
 
 afterAll(async () => {
   await compute?.process.stop()
@@ -115,7 +115,7 @@ describe('IPFS on Node compute nodes and the requester', () => {
     await peer.helia.stop()
 
     const out = join(await tempDir('shoal-ipfs-get-'), 'result')
-    const get = await runShoal(['job', 'get', JobID, '--output-dir', out], { env: requester.env })
+    const get = await runShoal(['job', 'get', JobID, '--output-dir', out], { env: requester.env, timeoutMs: 90_000 })
     expect(get.stderr + get.stdout).toContain(out)
     expect(get.code).toBe(0)
     expect(await readFile(join(out, 'stdout'), 'utf8')).toBe(data)
@@ -129,9 +129,9 @@ describe('IPFS on Node compute nodes and the requester', () => {
     expect(car.headers.get('content-type')).toContain('application/vnd.ipld.car')
 
     // A new compute node, for the remaining tests (this one has no --ipfs-peers: only the requester).
-    compute = await startCompute(requester.wsMultiaddr, { args: ['--ipfs-read-timeout', '3s'] })
-    await waitForComputeNodes(requester.client, 1, { nodeIds: [compute.nodeId] })
-  }, 120_000)
+    compute = await startCompute(requester.wsMultiaddr, { args: ['--ipfs-read-timeout', '3s'], timeoutMs: 60_000 })
+    await waitForComputeNodes(requester.client, 1, { nodeIds: [compute.nodeId], timeoutMs: 60_000 })
+  }, 240_000)
 
   it('a malformed CID is refused, naming the field', async () => {
     const submit = requester.client.putJob(catJob(['/data/file.txt'], [{ Target: '/data/file.txt', Source: { Type: 'ipfs', Params: { CID: 'not-a-cid' } } }]))
@@ -165,7 +165,7 @@ describe('IPFS in shoal devstack', () => {
   afterAll(async () => stack?.process.stop())
 
   it('peers the requester with its compute nodes: one node reads what another published, through the requester', async () => {
-    stack = await startDevstack({ computes: 2 })
+    stack = await startDevstack({ computes: 2, timeoutMs: 90_000 })
     const published = await stack.client.putJob(inlineWasmJob(wasmFixture('hello'), { publisher: 'ipfs' }))
     expect((await waitForJobState(stack.client, published.JobID, { timeoutMs: 60_000 })).State?.StateType).toBe('Completed')
     const [first] = (await stack.client.jobExecutions(published.JobID)).Items
@@ -183,5 +183,5 @@ describe('IPFS in shoal devstack', () => {
     expect(second.NodeID).not.toBe(first.NodeID)
     expect(second.RunOutput?.Stdout).toBe(first.RunOutput?.Stdout)
     expect(second.RunOutput?.Stdout).not.toBe('')
-  }, 120_000)
+  }, 240_000)
 })
