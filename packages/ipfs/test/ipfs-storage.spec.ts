@@ -16,8 +16,8 @@ const nodes: TestHelia[] = []
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((node) => node.stop()))
 })
-async function node(blockstore?: MemoryBlockstore): Promise<TestHelia> {
-  const helia = await startTestHelia(blockstore)
+async function node(blockstore?: MemoryBlockstore, transport: 'tcp' | 'ws' = 'tcp'): Promise<TestHelia> {
+  const helia = await startTestHelia(blockstore, transport)
   nodes.push(helia)
   return helia
 }
@@ -104,6 +104,19 @@ describe('IpfsStorage', () => {
     for await (const entry of tree.entries()) entries.push(entry)
     expect(entries.map((e) => [e.path, e.kind, e.size])).toEqual([['', 'file', 12]])
     expect(new TextDecoder().decode(await bytesOf(entries[0]!.open!()))).toBe('hello world\n')
+  })
+
+  it('fetches over WebSockets (the transport tabs use) as over TCP', async () => {
+    const provider = await node(undefined, 'ws')
+    const data = await bytesOf(seededChunks(9, 300_000)())
+    const cid = await unixfs(provider).addBytes(data, kubo)
+    const consumer = await node(undefined, 'ws')
+    await connect(consumer, provider)
+    expect(consumer.libp2p.getConnections()[0]!.remoteAddr.toString()).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws/)
+    const volume = await new IpfsStorage(consumer, { readTimeoutMs: 30_000 }).prepare(input(cid.toString()), context())
+    expect(volume).toMatchObject({ kind: 'unixfs', root: 'file', size: 300_000 })
+    const [entry] = await first(readUnixfs(consumer)(volume)!)
+    expect(await bytesOf(entry.open!())).toEqual(data)
   })
 
   it('a CID nobody provides fails after the bounded wait, naming the CID and the peers asked', async () => {

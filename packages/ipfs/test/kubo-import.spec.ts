@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { emptyDirectory, fileNode, memoryTree, singleFileTree, type FileTreeNode } from '@shoal/interface'
 import { MemoryBlockstore } from 'blockstore-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { importTree } from '../src/index.ts'
+import { importTree, unixfsTree } from '../src/index.ts'
 import { seededChunks } from './seeded-bytes.ts'
 
 // Debian's ipfs-cid (`apt-get install ipfs-cid`): an independent Rust implementation of
@@ -66,6 +66,26 @@ describe('importTree gives the CIDs of a default Kubo ipfs add', () => {
     expect(names).toEqual(['a', 'b.txt'])
     expect(cids[1]).toBe('QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o')
     expect(cid.version).toBe(0)
+
+    // The directory node built by hand the way go-unixfs builds one: dag-pb, Data a UnixFS
+    // directory, links sorted by name, each link's Tsize the child's cumulative DAG size, sha2-256.
+    const dagPb = await import('@ipld/dag-pb')
+    const { UnixFS } = await import('ipfs-unixfs')
+    const { sha256 } = await import('multiformats/hashes/sha2')
+    const { CID } = await import('multiformats/cid')
+    const node = async (links: Array<{ Name: string; Hash: InstanceType<typeof CID>; Tsize: number }>) => {
+      const bytes = dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'directory' }).marshal(), Links: links }))
+      return { bytes, cid: CID.createV0(await sha256.digest(bytes)) }
+    }
+    const empty = await node([])
+    expect(empty.cid.toString()).toBe('QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn')
+    const a = await node([{ Name: 'empty', Hash: empty.cid, Tsize: empty.bytes.byteLength }])
+    const hello = CID.parse('QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o')
+    const byHand = await node([
+      { Name: 'a', Hash: a.cid, Tsize: a.bytes.byteLength + empty.bytes.byteLength },
+      { Name: 'b.txt', Hash: hello, Tsize: 20 },
+    ])
+    expect(cid.toString()).toBe(byHand.cid.toString())
   })
 
   const sizes: Array<[string, number]> = [
@@ -83,4 +103,20 @@ describe('importTree gives the CIDs of a default Kubo ipfs add', () => {
       expect(cid.toString()).toBe(expected)
     })
   }
+})
+
+describe('a directory past Kubo\'s 256 KiB HAMT threshold', () => {
+  it('is sharded, and unixfsTree still lists it in name order with every entry', async () => {
+    // ~46 bytes of link per entry (name + CIDv0 + sizes): 7000 entries pass 256 KiB.
+    const names = Array.from({ length: 7000 }, (_, i) => `file-${String((i * 7919) % 7000).padStart(5, '0')}`)
+    const entries = new Map<string, FileTreeNode>(names.map((name) => [name, fileNode(text(name))]))
+    const blockstore = new MemoryBlockstore()
+    const cid = await importTree(memoryTree({ kind: 'dir', entries }), blockstore)
+    const { exporter } = await import('ipfs-unixfs-exporter')
+    const root = await exporter(cid, blockstore)
+    expect(root.type === 'directory' && root.unixfs.type).toBe('hamt-sharded-directory')
+    const listed: string[] = []
+    for await (const entry of unixfsTree(cid, { blockstore }, { root: 'directory' }).entries()) listed.push(entry.path)
+    expect(listed).toEqual([...names].sort())
+  })
 })

@@ -8,16 +8,17 @@ import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
 import { MemoryBlockstore } from 'blockstore-core'
 import { MemoryDatastore } from 'datastore-core'
 import { createHeliaLight } from 'helia'
 
-/** Starts a loopback-only Helia node over `blockstore` (a fresh one by default). */
-export async function startTestHelia(blockstore = new MemoryBlockstore()) {
+/** Starts a loopback-only Helia node over `blockstore` (a fresh one by default), on TCP or WebSockets. */
+export async function startTestHelia(blockstore = new MemoryBlockstore(), transport: 'tcp' | 'ws' = 'tcp') {
   const helia = withBitswap(
     withLibp2pLight(createHeliaLight({ blockstore, datastore: new MemoryDatastore() }), {
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
+      addresses: { listen: [transport === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : '/ip4/127.0.0.1/tcp/0/ws'] },
+      transports: [transport === 'tcp' ? tcp() : webSockets()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       services: { identify: identify() },
