@@ -1,11 +1,9 @@
 import { open, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CarBlockIterator } from '@ipld/car/iterator'
 import { FsBlockstore } from 'blockstore-fs'
 import { exporter } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
-import { identity } from 'multiformats/hashes/identity'
-import { sha256 } from 'multiformats/hashes/sha2'
+import { importCar } from '@shoal/ipfs'
 import { BadRequestError, StorageError, type SpecConfig } from '@shoal/models'
 
 /** Where and how `job get` asks the requester's gateway for an ipfs result. */
@@ -43,30 +41,6 @@ export function ipfsResultCid(result: SpecConfig): CID {
   }
 }
 
-/** Checks a block from the gateway against its CID (sha2-256 and identity, what UnixFS uses). */
-async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
-  const code = cid.multihash.code
-  const digest = code === sha256.code ? await sha256.digest(bytes) : code === identity.code ? identity.digest(bytes) : undefined
-  if (digest === undefined) throw new StorageError(`block ${cid} uses hash function 0x${code.toString(16)}, which job get cannot verify`, { hint: 'only sha2-256 and identity CIDs are supported' })
-  const expected = cid.multihash.digest
-  if (digest.digest.length !== expected.length || digest.digest.some((byte, i) => byte !== expected[i])) {
-    throw new StorageError(`block ${cid} from the gateway does not match its CID: the download is corrupt or was tampered with; nothing was written`)
-  }
-}
-
-async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader()
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return
-      yield value
-    }
-  } finally {
-    reader.releaseLock()
-  }
-}
-
 /**
  * Downloads an ipfs result from the requester's trustless gateway as a CAR and unpacks it into
  * `dir`: every block is checked against its CID as it arrives and kept on disk in `scratchDir`
@@ -100,15 +74,16 @@ export async function fetchIpfsResult(result: SpecConfig, dir: string, options: 
     // The CAR's blocks together are about the files' size; far more is a hostile gateway.
     const maxCarBytes = options.maxBytes + Math.max(1024 ** 2, options.maxBytes / 8)
     let received = 0
-    const car = await CarBlockIterator.fromIterable(bodyChunks(response.body))
-    const roots = await car.getRoots()
-    if (roots.length === 0 || !roots[0].equals(cid)) throw new StorageError(`the gateway answered a CAR for ${roots[0] ?? 'no root'} when asked for ${cid}`)
-    for await (const block of car) {
-      received += block.bytes.byteLength
-      if (received > maxCarBytes) throw options.tooLarge()
-      await verifyBlock(block.cid, block.bytes)
-      await blocks.put(block.cid, block.bytes)
+    const bounded = {
+      put: async (blockCid: CID, bytes: Uint8Array, putOptions?: { signal?: AbortSignal }) => {
+        received += bytes.byteLength
+        if (received > maxCarBytes) throw options.tooLarge()
+        return blocks.put(blockCid, bytes, putOptions)
+      },
     }
+    // Every block is checked against its CID before it is stored (importCar).
+    const roots = await importCar(response.body, bounded, { signal: options.signal, source: `the requester's gateway answer for ${cid}` })
+    if (roots.length === 0 || !roots[0].equals(cid)) throw new StorageError(`the gateway answered a CAR for ${roots[0] ?? 'no root'} when asked for ${cid}`)
     let written = 0
     const writeEntry = async (entryCid: CID, parts: string[]): Promise<void> => {
       const entry = await exporter(entryCid, blocks, { signal: options.signal })
