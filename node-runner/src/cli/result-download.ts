@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { BadRequestError, ConflictError, PayloadTooLargeError, StorageError, type SpecConfig } from '@shoal/models'
 import type { TarSink } from '@shoal/compute'
 import type { DownloadProgress } from './download-progress.ts'
+import type { IpfsGateway } from './ipfs-result-download.ts'
 
 /** Files Bacalhau appends across executions instead of refusing to merge. */
 export const APPENDED_RESULT_FILES: readonly string[] = ['stdout', 'stderr', 'exitCode']
@@ -26,6 +27,8 @@ export interface DownloadResultsOptions {
   maxBytes?: number
   /** How the user raises maxBytes, named in the error (default `--max-result-size`). */
   maxBytesFlag?: string
+  /** The requester whose trustless gateway serves `ipfs` results (it pinned them when they completed). */
+  gateway?: IpfsGateway
   signal?: AbortSignal
   /** Bytes received of each result as they arrive (for a progress bar), and once it is unpacked. */
   onProgress?: (progress: DownloadProgress) => void
@@ -91,7 +94,7 @@ async function mergeInto(from: string, to: string, path: string, conflicts: stri
 /** The folder name `--raw` gives a result: its archive's name (`<execution id>` for local results), made safe. */
 export function rawFolderName(result: SpecConfig, index: number): string {
   const url = resultUrl(result)
-  let name = ''
+  let name = result.Type === 'ipfs' && typeof result.Params?.CID === 'string' ? result.Params.CID : ''
   if (url) {
     try {
       name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '')
@@ -155,10 +158,20 @@ function diskSink(root: string): TarSink {
 async function fetchResult(
   result: SpecConfig,
   dir: string,
-  budget: { left: number; total: number; flag: string },
+  budget: { left: number; total: number; flag: string; scratch: string },
   position: { index: number; count: number },
   options: DownloadResultsOptions,
 ): Promise<void> {
+  const tooLarge = () =>
+    new PayloadTooLargeError(`the results unpack to more than ${binaryBytes(budget.total)} (the ${budget.flag} limit); nothing was written`, {
+      hint: `Raise the limit, e.g. ${budget.flag} ${Math.ceil((budget.total * 4) / 1024 ** 3)}Gi, if you expect results this large.`,
+    })
+  if (result.Type === 'ipfs' && options.gateway) {
+    // Loaded here, not at CLI start-up: only `job get` of an ipfs result needs the CAR reader.
+    const { fetchIpfsResult } = await import('./ipfs-result-download.ts')
+    budget.left -= await fetchIpfsResult(result, dir, { gateway: options.gateway, fetch: options.fetch, maxBytes: budget.left, tooLarge, scratchDir: budget.scratch, signal: options.signal })
+    return
+  }
   const url = resultUrl(result)
   if (!url) {
     const where = result.Type === 'ipfs' ? ` (CID ${String(result.Params?.CID ?? '?')}; fetch it with an IPFS client)` : result.Type === 's3' ? ` (bucket ${String(result.Params?.Bucket ?? '?')}, key ${String(result.Params?.Key ?? '?')})` : ''
@@ -185,10 +198,6 @@ async function fetchResult(
     throw new StorageError(`cannot download the result at ${shown}: HTTP ${response.status}`, { hint })
   }
   await mkdir(dir, { recursive: true })
-  const tooLarge = () =>
-    new PayloadTooLargeError(`the results unpack to more than ${binaryBytes(budget.total)} (the ${budget.flag} limit); nothing was written`, {
-      hint: `Raise the limit, e.g. ${budget.flag} ${Math.ceil((budget.total * 4) / 1024 ** 3)}Gi, if you expect results this large.`,
-    })
   const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
   const length = response.headers.get('content-length')
   const total = length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined
@@ -229,7 +238,7 @@ export async function downloadResults(results: readonly SpecConfig[], options: D
   const temporary = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`)
   const parts = `${temporary}-parts`
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_RESULT_BYTES
-  const budget = { left: maxBytes, total: maxBytes, flag: options.maxBytesFlag ?? '--max-result-size' }
+  const budget = { left: maxBytes, total: maxBytes, flag: options.maxBytesFlag ?? '--max-result-size', scratch: `${temporary}-blocks` }
   try {
     if (options.raw) {
       const used = new Set<string>()
@@ -257,5 +266,6 @@ export async function downloadResults(results: readonly SpecConfig[], options: D
     throw error
   } finally {
     await rm(parts, { recursive: true, force: true })
+    await rm(budget.scratch, { recursive: true, force: true })
   }
 }

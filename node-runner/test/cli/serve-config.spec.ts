@@ -82,6 +82,11 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_INSECURE: 'yes',
       SHOAL_TLS_CERT: '/etc/shoal/cert.pem',
       SHOAL_TLS_KEY: '/etc/shoal/key.pem',
+      SHOAL_IPFS_PEERS: '/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp, /ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp',
+      SHOAL_IPFS_PUBLIC: 'true',
+      SHOAL_IPFS_READ_TIMEOUT: '30s',
+      SHOAL_IPFS_PIN_TIMEOUT: '0',
+      SHOAL_IPFS_PIN_MAX_SIZE: '2Gi',
     })
     expect(result.stderr).toBe('')
     const { signal: _signal, ...options } = result.options
@@ -109,6 +114,7 @@ describe('shoal serve settings: flag > env > file > default', () => {
       insecure: true,
       tlsCert: '/etc/shoal/cert.pem',
       tlsKey: '/etc/shoal/key.pem',
+      ipfs: { peers: ['/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'], public: true, readTimeoutMs: 30_000, pinTimeoutMs: 0, pinMaxBytes: 2 * 1024 ** 3 },
     })
   })
 

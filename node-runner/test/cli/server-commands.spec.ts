@@ -15,6 +15,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         '--allow-url-hosts', '127.0.0.1', '--allow-url-hosts', 'files.internal', '--insecure', '--tls-cert', 'c.pem', '--tls-key', 'k.pem',
         '--default-queue-timeout', '45',
         '--default-execution-timeout', '1h30m',
+        '--ipfs-peers', '/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '--ipfs-peers', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '--ipfs-read-timeout', '1m', '--ipfs-pin-timeout', '2m', '--ipfs-pin-max-size', '1Gi',
       ],
       { io, runServe: async (options) => seen.push(options) },
     )
@@ -46,6 +47,7 @@ describe('serve and devstack hand their flags to the server as one options objec
       insecure: true,
       tlsCert: 'c.pem',
       tlsKey: 'k.pem',
+      ipfs: { peers: ['/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'], public: false, readTimeoutMs: 60_000, pinTimeoutMs: 120_000, pinMaxBytes: 1024 ** 3 },
     })
   })
 
