@@ -4,7 +4,8 @@ import type { Logger, WorkerLike } from '@shoal/interface'
 import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
 import { createWasmEngine } from '@shoal/wasm'
 import type { ContributionPhase, ContributorSnapshot, RecentJob, TransportInUse } from './contributor-state.ts'
-import { InlineResultPublisher } from './inline-result-publisher.ts'
+import { createTabHelia, type TabHelia } from './tab-helia.ts'
+import { TabResultPublisher } from './tab-result-publisher.ts'
 import { WorkerShareEngine } from './worker-share.ts'
 
 /** Recent executions kept for the page. */
@@ -44,6 +45,7 @@ export interface ContributorInit {
 export class Contributor extends EventTarget {
   private readonly init: ContributorInit
   private libp2p?: Libp2p
+  private helia?: TabHelia
   private node?: ComputeNode
   private engine?: WorkerShareEngine
   private state: ContributorSnapshot
@@ -87,6 +89,7 @@ export class Contributor extends EventTarget {
       throw err
     }
     this.update({ peerId: this.libp2p.peerId.toString() })
+    this.helia ??= await this.startHelia(this.libp2p)
     const wasm = createWasmEngine({
       workerFactory: (url) => new Worker(url, { type: 'module', name: 'shoal-wasm' }) as unknown as WorkerLike,
       workerUrl: init.workerUrl,
@@ -99,7 +102,7 @@ export class Contributor extends EventTarget {
       labels: { ...init.labels, runtime: 'browser' },
       engines: [this.engine, new NoopEngine()],
       storages: [new InlineStorage(), new UrlDownloadStorage()],
-      publishers: [new InlineResultPublisher(), new NoopPublisher()],
+      publishers: [new TabResultPublisher(), new NoopPublisher()],
       capacity: this.capacity(init.workers),
       // One execution per worker of the share: more would wait for a worker.
       executionSlots: init.workers,
@@ -162,6 +165,19 @@ export class Contributor extends EventTarget {
     if (!this.node || this.node.status !== 'stopped') return
     this.update({ phase: 'connecting', reason: undefined })
     await this.node.start()
+  }
+
+  /**
+   * The tab's IPFS node, over the page's libp2p: blocks in IndexedDB, or in memory where the
+   * page has no IndexedDB (some private modes), which bounds what it can hold by the tab's heap.
+   */
+  private async startHelia(libp2p: Libp2p): Promise<TabHelia> {
+    try {
+      return await createTabHelia({ libp2p, nodeId: this.init.nodeId })
+    } catch (err) {
+      this.init.logger?.warn('IndexedDB unavailable; keeping IPFS blocks in memory', { error: (err as Error).message })
+      return createTabHelia({ libp2p, nodeId: this.init.nodeId, blockstore: 'memory' })
+    }
   }
 
   private capacity(workers: number) {
