@@ -26,6 +26,11 @@ export interface ContributorInit {
   maxWorkers: number
   memoryBytes: number
   iceServers: RTCIceServer[]
+  /**
+   * The requester's API URL, whose trustless gateway (`/ipfs/`) gives the tab IPFS blocks that
+   * no peer it is connected to holds; none when the tab was given a multiaddr only.
+   */
+  gatewayUrl?: string
   /** Whether the browser has WebRTC; without it the tab dials WebSockets only (default true). */
   webrtc?: boolean
   /** Allow loopback, private and ws:// addresses (development and tests). */
@@ -173,10 +178,10 @@ export class Contributor extends EventTarget {
    */
   private async startHelia(libp2p: Libp2p): Promise<TabHelia> {
     try {
-      return await createTabHelia({ libp2p, nodeId: this.init.nodeId })
+      return await createTabHelia({ libp2p, nodeId: this.init.nodeId, gatewayUrl: this.init.gatewayUrl })
     } catch (err) {
       this.init.logger?.warn('IndexedDB unavailable; keeping IPFS blocks in memory', { error: (err as Error).message })
-      return createTabHelia({ libp2p, nodeId: this.init.nodeId, blockstore: 'memory' })
+      return createTabHelia({ libp2p, nodeId: this.init.nodeId, gatewayUrl: this.init.gatewayUrl, blockstore: 'memory' })
     }
   }
 

@@ -3,6 +3,7 @@ import { createHeliaLight, type Helia } from 'helia'
 import { IDBBlockstore } from 'blockstore-idb'
 import { MemoryDatastore } from 'datastore-core'
 import type { Libp2p } from '@shoal/transport-libp2p'
+import { requesterGatewayBroker } from './requester-gateway-broker.ts'
 
 /** Prefix of the IndexedDB databases that hold tabs' blocks, one per tab (node ID). */
 export const BLOCKS_DATABASE_PREFIX = 'shoal-blocks-'
@@ -18,13 +19,19 @@ export interface TabHeliaInit {
   nodeId: string
   /** Where the blocks are (default IndexedDB; tests and pages without IndexedDB pass memory). */
   blockstore?: 'indexeddb' | 'memory'
+  /**
+   * The requester's API URL: blocks no connected peer has are asked of its trustless gateway
+   * (see requesterGatewayBroker). None when the tab was given a multiaddr only.
+   */
+  gatewayUrl?: string
 }
 
 /**
  * A started light Helia node for a tab: bitswap over the page's own libp2p node, so blocks move
  * over the WebRTC-direct or WebSockets connection the tab already holds to the requester (and to
  * whoever else it is connected to), with no second set of connections, keys or transports, and no
- * public bootstrap or delegated routing (a hermetic node: it asks the peers it is connected to).
+ * public bootstrap or delegated routing (a hermetic node: it asks the peers it is connected to,
+ * and the requester's gateway for what they do not hold).
  * Blocks are kept in IndexedDB, not memory: an input or result of hundreds of MiB must not live
  * in the page's heap. The database is this tab's alone, emptied when the tab starts (a reload
  * leaves the last session's blocks behind) and those of closed tabs are deleted (see
@@ -32,7 +39,8 @@ export interface TabHeliaInit {
  */
 export async function createTabHelia(init: TabHeliaInit): Promise<TabHelia> {
   const blockstore = init.blockstore === 'memory' ? undefined : await openTabBlockstore(init.nodeId)
-  const helia = createHeliaLight({ blockstore, datastore: new MemoryDatastore() }) as TabHelia
+  const blockBrokers = init.gatewayUrl === undefined ? [] : [requesterGatewayBroker({ url: init.gatewayUrl })]
+  const helia = createHeliaLight({ blockstore, datastore: new MemoryDatastore(), blockBrokers }) as TabHelia
   // Bitswap reaches libp2p through the node's `libp2p` component; giving it the page's node
   // (instead of withLibp2p, which creates and owns a second one) shares the connections.
   Object.defineProperty(helia, 'libp2p', { value: init.libp2p, enumerable: true })
