@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
 import { BadRequestError, ValidationError, tryParseBytes, tryParseCpu } from '@shoal/models'
 import { parseLabels } from './storage-spec.ts'
+import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
 
 /** Where a configuration value came from, lowest precedence first. */
 export const CONFIG_SOURCES = ['default', 'file', 'env', 'flag'] as const
@@ -10,8 +11,8 @@ export const CONFIG_SOURCES = ['default', 'file', 'env', 'flag'] as const
 export type ConfigSource = (typeof CONFIG_SOURCES)[number]
 
 /** The commands a configuration key belongs to, in the order `config list` prints them. */
-export const CONFIG_GROUPS = ['api', 'serve', 'compute', 'devstack'] as const
-/** The command a configuration key belongs to: the CLI client, a node, its compute side, devstack. */
+export const CONFIG_GROUPS = ['api', 'serve', 'compute', 'ipfs', 'devstack'] as const
+/** The command a configuration key belongs to: the CLI client, a node, its compute side, its IPFS node, devstack. */
 export type ConfigGroup = (typeof CONFIG_GROUPS)[number]
 
 /** How a value is stored in the config file: a YAML string, number, boolean, list or mapping. */
@@ -77,6 +78,11 @@ export function tryParseDurationSeconds(value: string): number | undefined {
   if (!match || value === '') return undefined
   return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
 }
+const validSize = (value: string): string | undefined => ((tryParseBytes(value) ?? 0) > 0 ? undefined : 'must be a size above zero, e.g. "512Mb", "10Gi"')
+const validIpfsPeers = (value: string): string | undefined =>
+  splitList(value).find((entry) => !/^\/\S+\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(entry)) === undefined
+    ? undefined
+    : 'must be multiaddrs that end in the peer ID, comma-separated (e.g. /ip4/10.0.0.5/tcp/4002/ws/p2p/12D3KooW…)'
 const validDuration = (value: string): string | undefined =>
   tryParseDurationSeconds(value) === undefined ? 'must be a duration: seconds ("600") or with units ("10m", "1h30m", "90s"); 0 means none' : undefined
 const firstIssue = (parse: () => unknown): string | undefined => {
@@ -161,13 +167,19 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'compute.allow-url-hosts': { description: 'Loopback, link-local or private hosts URL inputs may still be fetched from ("127.0.0.1,files.internal,10.0.0.0/8"); unset = all refused', env: ['SHOAL_ALLOW_URL_HOSTS'], flag: '--allow-url-hosts', type: 'list', validate: validUrlHosts },
   'compute.publisher-url': { description: 'Public base URL of the compute node\'s `local` published results; unset = its own result server', env: ['SHOAL_PUBLISHER_URL'], flag: '--publisher-url', validate: validUrl },
 
+  'ipfs.peers': { description: 'IPFS peers this node keeps connected, as multiaddrs ending in /p2p/<peer id> (reachable over WebSockets or WebRTC-direct); unset = none', env: ['SHOAL_IPFS_PEERS'], flag: '--ipfs-peers', type: 'list', validate: validIpfsPeers },
+  'ipfs.public': { description: 'Join the public IPFS network (its bootstrap peers and delegated routing at delegated-ipfs.dev); off = hermetic: blocks come only from connected peers', env: ['SHOAL_IPFS_PUBLIC'], flag: '--ipfs-public', default: 'false', type: 'boolean', validate: validBoolean },
+  'ipfs.read-timeout': { description: 'Compute node: longest wait for an ipfs input\'s root block and listing before the input fails, naming the CID and the peers asked', env: ['SHOAL_IPFS_READ_TIMEOUT'], flag: '--ipfs-read-timeout', default: '5m', bacalhau: ['InputSources.ReadTimeout'], validate: validDuration },
+  'ipfs.pin-timeout': { description: 'Requester: longest time to fetch and pin an ipfs-published result before its execution fails', env: ['SHOAL_IPFS_PIN_TIMEOUT'], flag: '--ipfs-pin-timeout', default: '10m', validate: validDuration },
+  'ipfs.pin-max-size': { description: 'Requester: largest ipfs-published result it keeps; a larger one fails its execution', env: ['SHOAL_IPFS_PIN_MAX_SIZE'], flag: '--ipfs-pin-max-size', default: '10Gi', validate: validSize },
+
   'devstack.computes': { description: 'Number of compute nodes `shoal devstack` starts', env: ['SHOAL_DEVSTACK_COMPUTES'], flag: '--computes', default: '3', type: 'number', validate: validWholeNumber },
   'devstack.browsers': { description: 'Headless browser compute nodes `shoal devstack` starts', env: ['SHOAL_DEVSTACK_BROWSERS'], flag: '--browsers', default: '0', type: 'number', validate: validWholeNumber },
   'devstack.data-dir': { description: 'Where `shoal devstack` keeps state; unset = a fresh temporary directory, removed on exit', env: ['SHOAL_DEVSTACK_DATA_DIR'], flag: '--data-dir' },
 })
 
 /** The keys `shoal serve` reads. */
-export const SERVE_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('serve.') || key.startsWith('compute.'))
+export const SERVE_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('serve.') || key.startsWith('compute.') || key.startsWith('ipfs.'))
 /** The keys `shoal devstack` reads: its own, plus the listener address and allow-listed paths of `serve`. */
 export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
 const CLIENT_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('api.'))
@@ -425,6 +437,8 @@ export interface ServeSettings {
   capacityCpu?: string
   capacityMemory?: string
   publisherUrl?: string
+  /** The node's IPFS peers and network, and how the requester keeps ipfs results. */
+  ipfs: IpfsSettings
 }
 
 /** The settings of `shoal devstack` in effect, typed. */
@@ -468,6 +482,14 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     capacityCpu: text(config, 'compute.capacity-cpu'),
     capacityMemory: text(config, 'compute.capacity-memory'),
     publisherUrl: text(config, 'compute.publisher-url'),
+    ipfs: {
+      peers: list(config, 'ipfs.peers'),
+      public: parseConfigBoolean(text(config, 'ipfs.public') ?? 'false'),
+      // 0 = no limit: the longest wait a timer can hold (about 24 days).
+      readTimeoutMs: (tryParseDurationSeconds(text(config, 'ipfs.read-timeout') ?? '5m') as number) * 1000 || 2 ** 31 - 1,
+      pinTimeoutMs: (tryParseDurationSeconds(text(config, 'ipfs.pin-timeout') ?? '10m') as number) * 1000,
+      pinMaxBytes: tryParseBytes(text(config, 'ipfs.pin-max-size') ?? '10Gi'),
+    },
   }
 }
 

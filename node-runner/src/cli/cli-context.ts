@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io.ts'
 import { configFilePath, readConfigFile, resolveConfig, type EffectiveConfig } from './cli-config.ts'
 import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from './output-format.ts'
 import { BadRequestError } from '@shoal/models'
+import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
 
 /** Options object passed to `runServe` (node-runner/src/serve). */
 export interface ServeCommandOptions {
@@ -34,6 +35,8 @@ export interface ServeCommandOptions {
   /** PEM certificate and key files: serve the REST API over HTTPS. */
   tlsCert?: string
   tlsKey?: string
+  /** IPFS peers and network of the node's Helia, and how the requester keeps ipfs results; hermetic when absent. */
+  ipfs?: IpfsSettings
   signal: AbortSignal
 }
 

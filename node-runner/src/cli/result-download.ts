@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { BadRequestError, ConflictError, PayloadTooLargeError, StorageError, type SpecConfig } from '@shoal/models'
 import type { TarSink } from '@shoal/compute'
+import type { IpfsGateway } from './ipfs-result-download.ts'
 
 /** Files Bacalhau appends across executions instead of refusing to merge. */
 export const APPENDED_RESULT_FILES: readonly string[] = ['stdout', 'stderr', 'exitCode']
@@ -25,6 +26,8 @@ export interface DownloadResultsOptions {
   maxBytes?: number
   /** How the user raises maxBytes, named in the error (default `--max-result-size`). */
   maxBytesFlag?: string
+  /** The requester whose trustless gateway serves `ipfs` results (it pinned them when they completed). */
+  gateway?: IpfsGateway
   signal?: AbortSignal
 }
 
@@ -88,7 +91,7 @@ async function mergeInto(from: string, to: string, path: string, conflicts: stri
 /** The folder name `--raw` gives a result: its archive's name (`<execution id>` for local results), made safe. */
 export function rawFolderName(result: SpecConfig, index: number): string {
   const url = resultUrl(result)
-  let name = ''
+  let name = result.Type === 'ipfs' && typeof result.Params?.CID === 'string' ? result.Params.CID : ''
   if (url) {
     try {
       name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '')
@@ -149,7 +152,17 @@ function diskSink(root: string): TarSink {
 }
 
 /** Downloads one published result and unpacks it into `dir` as it arrives; `budget` is shared by all results. */
-async function fetchResult(result: SpecConfig, dir: string, budget: { left: number; total: number; flag: string }, options: DownloadResultsOptions): Promise<void> {
+async function fetchResult(result: SpecConfig, dir: string, budget: { left: number; total: number; flag: string; scratch: string }, options: DownloadResultsOptions): Promise<void> {
+  const tooLarge = () =>
+    new PayloadTooLargeError(`the results unpack to more than ${binaryBytes(budget.total)} (the ${budget.flag} limit); nothing was written`, {
+      hint: `Raise the limit, e.g. ${budget.flag} ${Math.ceil((budget.total * 4) / 1024 ** 3)}Gi, if you expect results this large.`,
+    })
+  if (result.Type === 'ipfs' && options.gateway) {
+    // Loaded here, not at CLI start-up: only `job get` of an ipfs result needs the CAR reader.
+    const { fetchIpfsResult } = await import('./ipfs-result-download.ts')
+    budget.left -= await fetchIpfsResult(result, dir, { gateway: options.gateway, fetch: options.fetch, maxBytes: budget.left, tooLarge, scratchDir: budget.scratch, signal: options.signal })
+    return
+  }
   const url = resultUrl(result)
   if (!url) {
     const where = result.Type === 'ipfs' ? ` (CID ${String(result.Params?.CID ?? '?')}; fetch it with an IPFS client)` : result.Type === 's3' ? ` (bucket ${String(result.Params?.Bucket ?? '?')}, key ${String(result.Params?.Key ?? '?')})` : ''
@@ -176,10 +189,6 @@ async function fetchResult(result: SpecConfig, dir: string, budget: { left: numb
     throw new StorageError(`cannot download the result at ${shown}: HTTP ${response.status}`, { hint })
   }
   await mkdir(dir, { recursive: true })
-  const tooLarge = () =>
-    new PayloadTooLargeError(`the results unpack to more than ${binaryBytes(budget.total)} (the ${budget.flag} limit); nothing was written`, {
-      hint: `Raise the limit, e.g. ${budget.flag} ${Math.ceil((budget.total * 4) / 1024 ** 3)}Gi, if you expect results this large.`,
-    })
   const body = response.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
   // Loaded here, not at CLI start-up: only `job get` needs the archive reader.
   const { extractTarGzStream } = await import('@shoal/compute')
@@ -204,7 +213,7 @@ export async function downloadResults(results: readonly SpecConfig[], options: D
   const temporary = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`)
   const parts = `${temporary}-parts`
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_RESULT_BYTES
-  const budget = { left: maxBytes, total: maxBytes, flag: options.maxBytesFlag ?? '--max-result-size' }
+  const budget = { left: maxBytes, total: maxBytes, flag: options.maxBytesFlag ?? '--max-result-size', scratch: `${temporary}-blocks` }
   try {
     if (options.raw) {
       const used = new Set<string>()
@@ -232,5 +241,6 @@ export async function downloadResults(results: readonly SpecConfig[], options: D
     throw error
   } finally {
     await rm(parts, { recursive: true, force: true })
+    await rm(budget.scratch, { recursive: true, force: true })
   }
 }

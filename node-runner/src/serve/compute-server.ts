@@ -1,13 +1,16 @@
 import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from '@shoal/interface'
-import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
+import { ComputeNode, InlineStorage, MemoryVolumeSpace, NoopEngine, NoopPublisher, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
+import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
 import { parseBytes, parseCpu, type Resources } from '@shoal/models'
 import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p'
 import { createWasmEngine } from '@shoal/wasm'
 import { ensureDataDir } from '../config/data-dir.ts'
 import { loadOrCreateNodeId } from '../config/node-id.ts'
 import { loadOrCreateNodeKey } from '../config/node-key.ts'
+import { startNodeHelia, type NodeHelia } from '../ipfs/node-helia.ts'
+import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
 import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
 import { nodeRTCConfiguration } from '../libp2p/node-rtc-configuration.ts'
 import { LocalPublisher } from '../publisher/local-publisher.ts'
@@ -45,6 +48,8 @@ export interface ComputeServerOptions {
   workers?: number
   /** Bind WebRTC ICE to this address (loopback-only namespaces). */
   rtcBindAddress?: string
+  /** The node's IPFS peers and network; hermetic by default. */
+  ipfs?: IpfsSettings
   logger: Logger
 }
 
@@ -53,6 +58,8 @@ export interface ComputeServer {
   readonly nodeId: string
   readonly node: ComputeNode
   readonly resultsUrl: string
+  /** Its IPFS node (the `ipfs` input source and publisher). */
+  readonly ipfs: NodeHelia
   stop(options?: { goodbye?: boolean }): Promise<void>
 }
 
@@ -86,6 +93,8 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     transports: 'node',
     rtcConfiguration: nodeRTCConfiguration({ bindAddress: options.rtcBindAddress }),
   })
+  // Started before the node dials: the requester then sees bitswap among this peer's protocols.
+  const ipfs = await startNodeHelia({ dataDir, libp2p, peers: options.ipfs?.peers, public: options.ipfs?.public, logger: logger.child('ipfs') })
   const workers = options.workers ?? Math.max(1, Math.ceil(capacity.CPU))
   const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers })
   // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
@@ -96,8 +105,10 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     identity,
     labels: { runtime: 'node', ...options.labels },
     engines: [wasm, new NoopEngine()],
-    storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],
-    publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher()],
+    storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }), new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs })],
+    publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher(), new IpfsPublisher(ipfs.helia)],
+    // `ipfs` inputs are read block by block through the node's Helia when staged for the engine.
+    space: new MemoryVolumeSpace({ readOther: readUnixfs(ipfs.helia) }),
     capacity,
     // One execution per worker: more would wait for a worker while the node shows free CPU.
     executionSlots: workers,
@@ -113,11 +124,13 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     nodeId,
     node,
     resultsUrl,
+    ipfs,
     async stop(stopOptions = { goodbye: true }) {
       await node.stop(stopOptions).catch(() => {})
       try {
         await wasm.stop?.()
       } catch {}
+      await ipfs.stop()
       try {
         await libp2p.stop()
       } catch {}

@@ -10,6 +10,10 @@ import { BadRequestError, ConflictError } from '@shoal/models'
 import { Requester, SqlJobStore, createRequesterApp, type ApiToken, type RequesterConfig } from '@shoal/orchestrator'
 import { createLibp2pListener, createRequesterLibp2p, type Libp2p } from '@shoal/transport-libp2p'
 import { ensureDataDir } from '../config/data-dir.ts'
+import { HeliaResultPinner } from '../ipfs/helia-result-pinner.ts'
+import { startNodeHelia, type NodeHelia } from '../ipfs/node-helia.ts'
+import { requesterGateway } from '../ipfs/requester-gateway.ts'
+import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
 import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
 import { nodeRTCConfiguration } from '../libp2p/node-rtc-configuration.ts'
 import { listen } from '../net/listen.ts'
@@ -57,6 +61,8 @@ export interface RequesterServerOptions {
   webCheckoutDir?: string
   /** Bind WebRTC ICE to this address (loopback-only namespaces). */
   rtcBindAddress?: string
+  /** The requester's IPFS node (peers, public network, how results are kept); hermetic by default. */
+  ipfs?: IpfsSettings
   logger: Logger
 }
 
@@ -68,6 +74,8 @@ export interface RequesterServer {
   readonly multiaddrs: string[]
   readonly requester: Requester
   readonly libp2p: Libp2p
+  /** Its IPFS node: keeps `ipfs` results (pinned) and serves the gateway at /ipfs. */
+  readonly ipfs: NodeHelia
   stop(): Promise<void>
 }
 
@@ -108,12 +116,17 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
       throw Object.assign(err, { message: `cannot start the compute-protocol listener on ${options.host}:${peerPort}: ${err.message.split('\n')[0]}` })
     })
     cleanups.push(() => libp2p.stop())
+    // Helia on the compute protocol's libp2p node: bitswap reaches every compute node and tab
+    // over the connection it already has (docs/ARCHITECTURE.md, "IPFS").
+    const ipfs = await startNodeHelia({ dataDir, libp2p, peers: options.ipfs?.peers, public: options.ipfs?.public, logger: logger.child('ipfs') })
+    cleanups.push(() => ipfs.stop())
     const listener = createLibp2pListener({ libp2p })
     const requester = new Requester({
       store,
       listeners: [listener],
       logger: logger.child('requester'),
       config: { ...options.config, joinToken: options.joinToken, manualApproval: options.manualApproval },
+      resultPinner: new HeliaResultPinner({ helia: ipfs.helia, timeoutMs: options.ipfs?.pinTimeoutMs, maxBytes: options.ipfs?.pinMaxBytes, logger: logger.child('ipfs') }),
     })
     await requester.start()
     cleanups.push(() => requester.stop())
@@ -123,6 +136,9 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app: root })
     // Where browsers and compute nodes find the requester's libp2p addresses (the contribute page uses it).
     root.get('/api/v1/shoal/peers', (c) => c.json({ PeerID: libp2p.peerId.toString(), Multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()) }))
+    // The trustless gateway: ipfs results the requester pinned, and any CID its peers have.
+    const gateway = requesterGateway(ipfs.helia, { apiTokens: options.apiTokens })
+    root.all('/ipfs/*', (c) => gateway(c.req.raw))
     const api = createRequesterApp({
       service: requester,
       upgradeWebSocket,
@@ -151,7 +167,7 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     )
     const url = `${options.tls ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
     logger.info('requester ready', { api: url, peerId: libp2p.peerId.toString() })
-    return { url, multiaddrs, requester, libp2p, stop: cleanup }
+    return { url, multiaddrs, requester, libp2p, ipfs, stop: cleanup }
   } catch (err) {
     await cleanup()
     throw err

@@ -48,6 +48,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         // Served even before it is built: / then says how to build it (never a bare 404).
         webRoot: WEB_DIST_DIR,
         webCheckoutDir: CHECKOUT_DIR,
+        ipfs: options.ipfs,
         logger,
       })
       out(`Shoal requester ready`)
@@ -70,6 +71,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         joinToken: options.joinToken,
         publisherUrl: options.publisherUrl,
         allowUrlHosts: options.allowUrlHosts,
+        ipfs: options.ipfs,
         logger,
       })
       out(`Shoal compute node ${compute.nodeId} started, dialing ${addresses[0]}`)

@@ -3,6 +3,7 @@
  * registry, compute protocol), the SQL job store and the Bacalhau REST API as a Hono app.
  */
 export { Requester } from './requester.ts'
+export type { ResultPinner, ResultPinContext } from './result-pinner.ts'
 export type { RequesterOptions, RequesterConfig, RequesterEvents, JobStateEventDetail, NodeEventDetail } from './requester.ts'
 export type {
   RequesterService,

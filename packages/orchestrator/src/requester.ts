@@ -26,6 +26,7 @@ import { explainBidRejected, explainExecutionFailed } from './explain.ts'
 import { diffJobs } from './job-diff.ts'
 import { prepareJob } from './job-submission.ts'
 import { LogStreams } from './log-streams.ts'
+import type { ResultPinner } from './result-pinner.ts'
 import { MessageOrder } from './message-order.ts'
 import { NODES_COMPONENT, NodeStateConflictError } from './nodes/node-errors.ts'
 import { NodeRegistry } from './nodes/node-registry.ts'
@@ -95,6 +96,11 @@ export interface RequesterOptions {
   logger?: Logger
   uuid?: UuidSource
   config?: RequesterConfig
+  /**
+   * Keeps published results on the requester before their executions count as Completed
+   * (node-runner: pins `ipfs` results with its Helia node). None: results stay where published.
+   */
+  resultPinner?: ResultPinner
 }
 
 /** Detail of the requester's `job` event. */
@@ -132,6 +138,12 @@ interface Session {
 const APPROVED_ONLY = new Set<Message['Type']>(['BidResult', 'ExecutionStateUpdate', 'RunResult', 'ComputeError', 'LogLine', 'LogsEnd'])
 
 /** Messages that must see everything before them handled, and hold back everything after them. */
+/** A published result in a few words for messages, e.g. `ipfs CID QmT78…`. */
+function describeResult(result: { Type: string; Params?: Record<string, unknown> }): string {
+  const cid = result.Params?.CID
+  return typeof cid === 'string' ? `${result.Type} CID ${cid}` : result.Type
+}
+
 const BARRIER_MESSAGES = new Set<Message['Type']>(['Handshake', 'Goodbye', 'NodeInfoUpdate'])
 
 const ACTIVE_STATES = [
@@ -170,6 +182,11 @@ export class Requester extends EventTarget implements RequesterService {
   private readonly daemonJobs = new Set<string>()
   /** When each job's current version was submitted (ms); QueueTimeout/TotalTimeout count from it. */
   private readonly versionStarts = new Map<string, { version: number; at: number }>()
+  private readonly resultPinner?: ResultPinner
+  /** Pins under way by execution ID: a RunResult sent again after a reconnect joins the pin already running. */
+  private readonly pins = new Map<string, Promise<string | undefined>>()
+  /** Aborts pins under way when the requester stops. */
+  private pinAbort = new AbortController()
   private started = false
 
   constructor(options: RequesterOptions) {
@@ -180,6 +197,7 @@ export class Requester extends EventTarget implements RequesterService {
     this.logger = (options.logger ?? silentLogger).child('requester')
     this.uuid = options.uuid ?? (() => crypto.randomUUID())
     this.listeners = options.listeners ?? []
+    this.resultPinner = options.resultPinner
     this.config = { heartbeatIntervalMs: 1000, missedHeartbeats: 3, handshakeTimeoutMs: 10_000, ...config }
     this.id = config.nodeId ?? newNodeId(this.uuid)
     this.settings = {
@@ -217,6 +235,7 @@ export class Requester extends EventTarget implements RequesterService {
   async start(): Promise<void> {
     if (this.started) return
     this.started = true
+    this.pinAbort = new AbortController()
     await this.nodes.load()
     const pending = await this.store.listPendingEvaluations()
     for (const evaluation of pending) this.broker.enqueue(evaluation, true)
@@ -233,6 +252,7 @@ export class Requester extends EventTarget implements RequesterService {
   async stop(): Promise<void> {
     if (!this.started) return
     this.started = false
+    this.pinAbort.abort(new Error('the requester is stopping'))
     for (const listener of this.listeners) await listener.stop().catch(() => {})
     await this.broker.stop()
     this.deadlines.clearAll()
@@ -772,6 +792,16 @@ export class Requester extends EventTarget implements RequesterService {
   }
 
   private async onRunResult(nodeId: string, message: MessageOf<'RunResult'>): Promise<void> {
+    const pinFailure = await this.pinResult(nodeId, message)
+    if (pinFailure !== undefined) {
+      const [, effects] = await this.batcher.run(async (tx, effects) => {
+        const e = await this.executionOf(tx, nodeId, message.ExecutionID)
+        if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return
+        await this.failReported(tx, e, pinFailure, { ...message.RunOutput, ErrorMsg: pinFailure }, effects)
+      })
+      this.flush(effects)
+      return
+    }
     const [, effects] = await this.batcher.run(async (tx, effects, batch) => {
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
       if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return // e.g. finished just after a cancel
@@ -794,6 +824,34 @@ export class Requester extends EventTarget implements RequesterService {
       await this.evaluateJob(tx, e.JobID, [], this.candidates(batch), effects)
     })
     this.flush(effects)
+  }
+
+  /**
+   * Keeps the published result with the ResultPinner before the execution counts as Completed.
+   * Resolves with why it could not (the execution then fails and is retried like any other
+   * failure), or undefined when it is kept or needs no keeping.
+   */
+  private async pinResult(nodeId: string, message: MessageOf<'RunResult'>): Promise<string | undefined> {
+    const result = message.PublishedResult
+    if (!this.resultPinner || !result || !this.resultPinner.handles(result)) return undefined
+    const e = await this.executionOf(this.store, nodeId, message.ExecutionID)
+    if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return undefined
+    let pin = this.pins.get(e.ID)
+    if (!pin) {
+      const pinner = this.resultPinner
+      pin = pinner
+        .pin(result, { jobId: e.JobID, executionId: e.ID, nodeId, signal: this.pinAbort.signal })
+        .then(
+          () => undefined,
+          (err: unknown) => `the requester could not keep the published result (${describeResult(result)}): ${(err as Error).message ?? String(err)}`,
+        )
+        .finally(() => this.pins.delete(e.ID))
+      this.pins.set(e.ID, pin)
+    }
+    const failure = await pin
+    // Stopping is not the result's fault: the node sends the RunResult again to the next requester.
+    if (failure !== undefined && this.pinAbort.signal.aborted) throw new Error('the requester stopped while keeping the result')
+    return failure
   }
 
   private async onComputeError(nodeId: string, message: MessageOf<'ComputeError'>): Promise<void> {

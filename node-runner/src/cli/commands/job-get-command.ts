@@ -80,9 +80,12 @@ Examples:
     }
     const outputDir = flags.outputDir ?? defaultJobFolder(id, flags.namespace)
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(flags.downloadTimeoutSecs * 1000)])
+    const config = await ctx.config(command)
     const written = await downloadResults(results, {
       outputDir: outputDir.startsWith('/') ? outputDir : `${ctx.io.cwd}/${outputDir}`,
       fetch: ctx.io.fetch,
+      // ipfs results come from the requester's gateway, which pinned them when they completed.
+      gateway: { url: config.apiUrl.value, token: config.apiToken?.value },
       raw: flags.raw,
       maxBytes,
       signal,

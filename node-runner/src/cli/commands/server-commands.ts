@@ -98,6 +98,11 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.requester', flags: '--requester <multiaddr>', text: 'the requester a --compute node connects to, e.g. /ip4/10.0.0.5/tcp/1235/ws' },
   { key: 'compute.allow-url-hosts', flags: '--allow-url-hosts <hosts>', text: 'loopback/link-local/private hosts, addresses or CIDR ranges URL inputs may still be fetched from (repeatable)', repeatable: true },
   { key: 'compute.publisher-url', flags: '--publisher-url <url>', text: 'public base URL under which this compute node serves `local` published results' },
+  { key: 'ipfs.peers', flags: '--ipfs-peers <multiaddrs>', text: 'IPFS peers to keep connected, each ending in /p2p/<peer id> (repeatable)', defaultText: 'none: hermetic', repeatable: true },
+  { key: 'ipfs.public', flags: '--ipfs-public', text: 'join the public IPFS network (bootstrap peers, delegated routing)' },
+  { key: 'ipfs.read-timeout', flags: '--ipfs-read-timeout <duration>', text: 'longest a compute node waits for an ipfs input\'s root block before the input fails, e.g. 30s' },
+  { key: 'ipfs.pin-timeout', flags: '--ipfs-pin-timeout <duration>', text: 'longest a requester fetches an ipfs-published result before the execution fails, e.g. 10m (0 = no limit)' },
+  { key: 'ipfs.pin-max-size', flags: '--ipfs-pin-max-size <size>', text: 'largest ipfs-published result a requester keeps, e.g. 10Gi' },
 ]
 
 /** The tokens of `--api-tokens` plus those of the tokens file; a token in both must be listed once. */

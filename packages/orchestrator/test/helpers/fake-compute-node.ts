@@ -155,13 +155,13 @@ export class FakeComputeNode {
   }
 
   /** Finishes an execution with a result. */
-  async complete(executionId: string, output: Partial<RunCommandResult> = {}): Promise<void> {
+  async complete(executionId: string, output: Partial<RunCommandResult> = {}, published?: { Type: string; Params: Record<string, unknown> }): Promise<void> {
     this.mark(executionId, 'completed')
     await this.send({
       Type: 'RunResult',
       ExecutionID: executionId,
       RunOutput: { Stdout: '', StdoutTruncated: false, stderr: '', StderrTruncated: false, ExitCode: 0, ErrorMsg: '', ...output },
-      PublishedResult: { Type: 'local', Params: { URL: `http://127.0.0.1/results/${executionId}.tar.gz` } },
+      PublishedResult: published ?? { Type: 'local', Params: { URL: `http://127.0.0.1/results/${executionId}.tar.gz` } },
     })
   }
 

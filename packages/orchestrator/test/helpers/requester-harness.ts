@@ -1,7 +1,7 @@
 import type { Execution, Job, JobStateType } from '@shoal/models'
 import { MemoryNetwork } from '@shoal/protocol'
 import { createNodeSqliteDatabase } from '../../../../node-runner/src/sqlite/node-sqlite-database.ts'
-import { Requester, type RequesterConfig } from '../../src/requester.ts'
+import { Requester, type RequesterConfig, type RequesterOptions } from '../../src/requester.ts'
 import { SqlJobStore } from '../../src/store/index.ts'
 import { FakeComputeNode, type FakeComputeNodeOptions } from './fake-compute-node.ts'
 import { ManualClock, settle } from './manual-clock.ts'
@@ -41,14 +41,15 @@ export class RequesterHarness {
   readonly nodes: FakeComputeNode[] = []
   private ids = 0
 
-  constructor(config: RequesterConfig = {}, store?: SqlJobStore) {
+  constructor(config: RequesterConfig = {}, store?: SqlJobStore, extra: Pick<RequesterOptions, 'resultPinner'> = {}) {
     this.store = store ?? new SqlJobStore({ db: createNodeSqliteDatabase(':memory:'), clock: this.clock })
-    this.requester = this.newRequester(config)
+    this.requester = this.newRequester(config, extra)
   }
 
   /** A requester on this harness's store, clock and network (for restart tests). */
-  newRequester(config: RequesterConfig = {}): Requester {
+  newRequester(config: RequesterConfig = {}, extra: Pick<RequesterOptions, 'resultPinner'> = {}): Requester {
     return new Requester({
+      ...extra,
       store: this.store,
       listeners: [this.network.listener(REQUESTER_ADDRESS)],
       clock: this.clock,
