@@ -1,4 +1,5 @@
-import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
+import { ComputeNode, InlineStorage, MemoryVolumeSpace, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
+import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
 import type { Dialer, NodeKey } from '@shoal/protocol'
 import type { Logger, WorkerLike } from '@shoal/interface'
 import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
@@ -44,8 +45,8 @@ export interface ContributorInit {
 
 /**
  * This tab as a compute node: a libp2p node on the page (WebRTC-direct, WebRTC, WebSockets,
- * circuit relay), the WASM engine in a pool of Web Workers, and the ComputeNode that bids and
- * runs jobs. Fires `change` whenever the snapshot the page shows changed.
+ * circuit relay), a light Helia node on it (the `ipfs` input and publisher), the WASM engine in a
+ * pool of Web Workers, and the ComputeNode that bids and runs jobs. Fires `change` whenever the snapshot the page shows changed.
  */
 export class Contributor extends EventTarget {
   private readonly init: ContributorInit
@@ -94,7 +95,8 @@ export class Contributor extends EventTarget {
       throw err
     }
     this.update({ peerId: this.libp2p.peerId.toString() })
-    this.helia ??= await this.startHelia(this.libp2p)
+    const helia = (this.helia ??= await this.startHelia(this.libp2p))
+    const ipfsPublisher = new IpfsPublisher(helia)
     const wasm = createWasmEngine({
       workerFactory: (url) => new Worker(url, { type: 'module', name: 'shoal-wasm' }) as unknown as WorkerLike,
       workerUrl: init.workerUrl,
@@ -106,8 +108,11 @@ export class Contributor extends EventTarget {
       identity: init.identity,
       labels: { ...init.labels, runtime: 'browser' },
       engines: [this.engine, new NoopEngine()],
-      storages: [new InlineStorage(), new UrlDownloadStorage()],
-      publishers: [new TabResultPublisher(), new NoopPublisher()],
+      storages: [new InlineStorage(), new UrlDownloadStorage(), new IpfsStorage(helia)],
+      // A local result too large to send inline goes to IPFS; the requester keeps it before Completed.
+      publishers: [new TabResultPublisher({ larger: ipfsPublisher }), ipfsPublisher, new NoopPublisher()],
+      // `ipfs` inputs are read block by block through the tab's Helia when staged for the engine.
+      space: new MemoryVolumeSpace({ readOther: readUnixfs(helia) }),
       capacity: this.capacity(init.workers),
       // One execution per worker of the share: more would wait for a worker.
       executionSlots: init.workers,

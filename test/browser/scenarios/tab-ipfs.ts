@@ -18,6 +18,7 @@ import { identify } from '@libp2p/identify'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createHeliaLight } from 'helia'
+import { EXECUTION_STATES } from '@shoal/models'
 import { openHeadlessTabs } from '../../../node-runner/src/browsers/index.ts'
 import { startRequester, tempDir } from '../../support/index.ts'
 import { ensureWebBuilt, fail, FIXTURES, hook, log, poll, report, shoal, shoalOk, watchTab } from './scenario-kit.ts'
@@ -25,7 +26,7 @@ import { ensureWebBuilt, fail, FIXTURES, hook, log, poll, report, shoal, shoalOk
 /** An input of a few blocks (random, so no two chunks dedup into one block). */
 const SMALL_BYTES = 300 * 1024
 /** Larger than the 4 MiB a tab could publish inline before (random: gzip cannot shrink it). */
-const LARGE_BYTES = 5 * 1024 * 1024 + 12_345
+const LARGE_BYTES = 4 * 1024 * 1024 + 256 * 1024
 
 interface ExecutionView {
   ID: string
@@ -40,7 +41,8 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 try {
   ensureWebBuilt()
   const work = await tempDir('shoal-tab-ipfs-')
-  const requester = await startRequester({ dataDir: join(work, 'requester') })
+  // A loaded machine (2 cores shared) can take well over the default 20 s to start a requester.
+  const requester = await startRequester({ dataDir: join(work, 'requester'), timeoutMs: 90_000 })
   const api = requester.apiUrl
 
   // The independent IPFS node: hermetic Helia with its own libp2p (WebSockets only), connected
@@ -87,7 +89,7 @@ try {
       state: String(view.Job.State.StateType),
       executions: view.Executions.Items.map((e) => ({
         node: e.NodeID,
-        state: String(e.ComputeState.StateType),
+        state: typeof e.ComputeState.StateType === 'number' ? EXECUTION_STATES[e.ComputeState.StateType] : e.ComputeState.StateType,
         message: e.ComputeState.Message ?? '',
         published: e.PublishedResult ?? null,
         exitCode: e.RunOutput?.ExitCode,
