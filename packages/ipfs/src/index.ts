@@ -6,9 +6,11 @@
  */
 export { importTree, kuboImporterOptions, KUBO_CHUNK_SIZE, KUBO_MAX_CHILDREN, KUBO_SHARD_THRESHOLD_BYTES } from './kubo-import.ts'
 export type { ImportTreeOptions } from './kubo-import.ts'
-export { readUnixfs, unixfsTree } from './unixfs-tree.ts'
+export { openUnixfsTree, readUnixfs, unixfsTree } from './unixfs-tree.ts'
 export type { UnixfsBlocks, UnixfsTreeOptions } from './unixfs-tree.ts'
 export { parseUnixfsCid } from './cid-param.ts'
+export { blockMatches, importCar } from './car-import.ts'
+export type { ImportCarOptions } from './car-import.ts'
 export type { PeerLister, RootComponents } from './root-block.ts'
 export { IpfsStorage } from './ipfs-storage.ts'
 export type { IpfsStorageComponents, IpfsStorageInit } from './ipfs-storage.ts'

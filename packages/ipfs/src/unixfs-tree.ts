@@ -46,8 +46,8 @@ async function* walkDirectory(blocks: UnixfsBlocks, directory: Extract<UnixFSEnt
 
 /** Options of {@link unixfsTree}. */
 export interface UnixfsTreeOptions extends AbortOptions {
-  /** Whether the root is a file or a directory, when known (a UnixfsVolume says); else read from the root block on the first walk. */
-  root?: 'file' | 'directory'
+  /** Whether the root is a file or a directory (a UnixfsVolume says; {@link openUnixfsTree} reads it from the root block). */
+  root: 'file' | 'directory'
   /** Total bytes, when known (a UnixfsVolume's size). */
   size?: number
 }
@@ -58,23 +58,34 @@ export interface UnixfsTreeOptions extends AbortOptions {
  * sorted, parents first. `helia` is anything with a `blockstore`: a Helia node fetches missing
  * blocks from peers and verifies them.
  */
-export function unixfsTree(cid: CID | string, helia: { blockstore: UnixfsBlocks }, options: UnixfsTreeOptions = {}): ReadableTree {
+export function unixfsTree(cid: CID | string, helia: { blockstore: UnixfsBlocks }, options: UnixfsTreeOptions): ReadableTree {
   const root = typeof cid === 'string' ? CID.parse(cid) : cid
   const blocks = helia.blockstore
   return {
-    root: options.root ?? 'directory',
+    root: options.root,
     size: options.size,
     async *entries(walk: AbortOptions = {}) {
       const signal = walk.signal ?? options.signal
       const entry = await exporter(root, blocks, { signal })
-      if (isFile(entry)) {
-        yield fileEntry('', entry)
-        return
-      }
-      if (entry.type !== 'directory') throw new StorageError(`${root} is a ${entry.type} node, not a UnixFS file or directory`)
-      yield* walkDirectory(blocks, entry, '', { signal })
+      const kind = isFile(entry) ? 'file' : entry.type === 'directory' ? 'directory' : undefined
+      if (kind === undefined) throw new StorageError(`${root} is a ${entry.type} node, not a UnixFS file or directory`)
+      if (kind !== options.root) throw new StorageError(`${root} is a ${kind}, not the ${options.root} it was said to be`)
+      if (isFile(entry)) yield fileEntry('', entry)
+      else if (entry.type === 'directory') yield* walkDirectory(blocks, entry, '', { signal })
     },
   }
+}
+
+/**
+ * A lazy {@link ReadableTree} over the UnixFS DAG at `cid`, after reading its root block to
+ * learn whether it is a file or a directory (and a file's size), e.g. for `job get`.
+ */
+export async function openUnixfsTree(cid: CID | string, helia: { blockstore: UnixfsBlocks }, options: AbortOptions = {}): Promise<ReadableTree> {
+  const root = typeof cid === 'string' ? CID.parse(cid) : cid
+  const entry = await exporter(root, helia.blockstore, { signal: options.signal })
+  if (isFile(entry)) return unixfsTree(root, helia, { ...options, root: 'file', size: Number(entry.size) })
+  if (entry.type === 'directory') return unixfsTree(root, helia, { ...options, root: 'directory' })
+  throw new StorageError(`${root} is a ${entry.type} node, not a UnixFS file or directory`)
 }
 
 /**

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { emptyDirectory, fileNode, memoryTree, singleFileTree, type FileTreeNode } from '@shoal/interface'
 import { MemoryBlockstore } from 'blockstore-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { importTree } from '../src/index.ts'
+import { importTree, unixfsTree } from '../src/index.ts'
 import { seededChunks } from './seeded-bytes.ts'
 
 // Debian's ipfs-cid (`apt-get install ipfs-cid`): an independent Rust implementation of
@@ -83,4 +83,20 @@ describe('importTree gives the CIDs of a default Kubo ipfs add', () => {
       expect(cid.toString()).toBe(expected)
     })
   }
+})
+
+describe('a directory past Kubo\'s 256 KiB HAMT threshold', () => {
+  it('is sharded, and unixfsTree still lists it in name order with every entry', async () => {
+    // ~46 bytes of link per entry (name + CIDv0 + sizes): 7000 entries pass 256 KiB.
+    const names = Array.from({ length: 7000 }, (_, i) => `file-${String((i * 7919) % 7000).padStart(5, '0')}`)
+    const entries = new Map<string, FileTreeNode>(names.map((name) => [name, fileNode(text(name))]))
+    const blockstore = new MemoryBlockstore()
+    const cid = await importTree(memoryTree({ kind: 'dir', entries }), blockstore)
+    const { exporter } = await import('ipfs-unixfs-exporter')
+    const root = await exporter(cid, blockstore)
+    expect(root.type === 'directory' && root.unixfs.type).toBe('hamt-sharded-directory')
+    const listed: string[] = []
+    for await (const entry of unixfsTree(cid, { blockstore }, { root: 'directory' }).entries()) listed.push(entry.path)
+    expect(listed).toEqual([...names].sort())
+  })
 })

@@ -273,6 +273,18 @@ describe('fixtures', () => {
     expect(String(job.Tasks[0].InputSources[0].Source.Params.URL)).toMatch(/^data:application\/wasm;base64,AGFzbQ/)
   })
 
+  it("ipfs.yaml, upstream's ipfs input source and ipfs publisher, validates unchanged", () => {
+    const { job, warnings } = parseJobSpec(fixture('ipfs.yaml'))
+    expect(warnings).toEqual([])
+    expect(job.Tasks[0].Publisher).toEqual({ Type: 'ipfs', Params: {} })
+    expect(job.Tasks[0].InputSources[1]).toMatchObject({ Target: '/data', Source: { Type: 'ipfs', Params: { CID: 'QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o' } } })
+    // Lower-case keys, as some clients write them, and a missing CID named by its field path.
+    const lower = parseJobSpec(fixture('ipfs.yaml').replace('          Type: ipfs\n          Params:\n            CID:', '          type: ipfs\n          params:\n            cid:'))
+    expect(lower.job.Tasks[0].InputSources[1].Source.Params.CID).toBe('QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o')
+    const error = issuesOf(() => parseJobSpec(fixture('ipfs.yaml').replace('CID: QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o', 'CID: ""')))
+    expect(error.issues.map((issue) => issue.path)).toEqual(['Tasks[0].InputSources[1].Source.Params.CID'])
+  })
+
   it('invalid.yaml fails with every problem named', () => {
     const error = issuesOf(() => parseJobSpec(fixture('invalid.yaml'), { source: 'invalid.yaml' }))
     expect(error.issues.map((issue) => issue.path).sort()).toEqual(
