@@ -10,7 +10,8 @@ import { runScenario } from './run-scenario.ts'
 interface JobFindings {
   state: string
   executions: Array<{ node: string; state: string; message: string; published: { Type: string; Params?: Record<string, unknown> } | null; exitCode?: number }>
-  get: { code: number; stderr: string; stdoutSha?: string; stdoutText?: string }
+  /** `shoal job get`, and the digest (or text) of stdout, or of outputs/data for the large job. */
+  get: { code: number; stderr: string; sha?: string; text?: string }
   gateway?: { status: number; sha?: string; bytes: number }
 }
 
@@ -40,7 +41,7 @@ describe('contribute page: IPFS in a tab', () => {
 
   it('gives the ipfs-published result with `shoal job get` and from the requester gateway after the tab closed', () => {
     expect(findings.ipfsJob.get.code, findings.ipfsJob.get.stderr).toBe(0)
-    expect(findings.ipfsJob.get.stdoutSha).toBe(findings.expected.small)
+    expect(findings.ipfsJob.get.sha).toBe(findings.expected.small)
     expect(findings.ipfsJob.gateway).toMatchObject({ status: 200, sha: findings.expected.small })
   })
 
@@ -50,7 +51,7 @@ describe('contribute page: IPFS in a tab', () => {
     expect(execution.node).toBe(findings.nodeId)
     expect(execution.published?.Type).toBe('ipfs')
     expect(findings.largeJob.get.code, findings.largeJob.get.stderr).toBe(0)
-    expect(findings.largeJob.get.stdoutSha).toBe(findings.expected.large)
+    expect(findings.largeJob.get.sha).toBe(findings.expected.large)
     expect(findings.largeJob.gateway).toMatchObject({ status: 200, sha: findings.expected.large })
   })
 
@@ -58,6 +59,6 @@ describe('contribute page: IPFS in a tab', () => {
     expect(findings.smallJob.state).toBe('Completed')
     expect(findings.smallJob.executions.find((e) => e.state === 'Completed')?.published?.Type).toBe('urlDownload')
     expect(findings.smallJob.get.code, findings.smallJob.get.stderr).toBe(0)
-    expect(findings.smallJob.get.stdoutText).toContain('hello from wasm')
+    expect(findings.smallJob.get.text).toContain('hello from wasm')
   })
 })

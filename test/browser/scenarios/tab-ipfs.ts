@@ -2,12 +2,12 @@
  * IPFS in a tab, against a real requester process: an independent Helia node in this process
  * (Helia's own importer, not Shoal's) adds two random files and connects to the requester; a tab
  * runs jobs that read them as `ipfs` inputs, publishes one result with the `ipfs` publisher and
- * a result larger than the old 4 MiB inline limit with the `local` publisher, and a small one
- * inline. The tab is closed, then every result is fetched with `shoal job get`, and the ipfs ones
+ * a result larger than the old 4 MiB inline limit (a file the job copied from its input, see
+ * fixtures/copy-file.wat) with the `local` publisher, and a small one inline. The tab is closed, then every result is fetched with `shoal job get`, and the ipfs ones
  * from the requester's gateway (`GET /ipfs/<cid>/stdout`). Prints one JSON line of findings.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -18,6 +18,7 @@ import { identify } from '@libp2p/identify'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createHeliaLight } from 'helia'
+import wabtInit from 'wabt'
 import { EXECUTION_STATES } from '@shoal/models'
 import { openHeadlessTabs } from '../../../node-runner/src/browsers/index.ts'
 import { startRequester, tempDir } from '../../support/index.ts'
@@ -41,6 +42,11 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 try {
   ensureWebBuilt()
   const work = await tempDir('shoal-tab-ipfs-')
+  const wabt = await wabtInit()
+  const copyFile = join(work, 'copy-file.wasm')
+  const wat = wabt.parseWat('copy-file.wat', await readFile(new URL('../fixtures/copy-file.wat', import.meta.url), 'utf8'))
+  await writeFile(copyFile, wat.toBinary({}).buffer)
+  wat.destroy()
   // A loaded machine (2 cores shared) can take well over the default 20 s to start a requester.
   const requester = await startRequester({ dataDir: join(work, 'requester'), timeoutMs: 90_000 })
   const api = requester.apiUrl
@@ -100,8 +106,8 @@ try {
     const ipfsJob = await submit(['-i', `ipfs://${smallCid}:/inputs/data`, '-p', 'ipfs', cat, '--', '/inputs/data'])
     const ipfsView = summary(await finished(ipfsJob))
     log(`ipfs-published job ${ipfsJob}: ${JSON.stringify(ipfsView)}`)
-    // 2. A result over 4 MiB with the `local` publisher (the default).
-    const largeJob = await submit(['-i', `ipfs://${largeCid}:/inputs/data`, cat, '--', '/inputs/data'])
+    // 2. A result over 4 MiB with the `local` publisher (the default): a file, not stdout.
+    const largeJob = await submit(['-i', `ipfs://${largeCid}:/inputs/data`, '-o', 'outputs:/outputs', copyFile])
     const largeView = summary(await finished(largeJob))
     log(`large local job ${largeJob}: ${JSON.stringify(largeView)}`)
     // 3. A small result with the `local` publisher: still inline.
@@ -114,14 +120,14 @@ try {
     await outsider.stop()
     log('tab and outsider closed')
 
-    const get = async (id: string) => {
+    const get = async (id: string, file = 'stdout') => {
       const dir = join(work, `get-${id}`)
       const result = await shoal(api, ['job', 'get', id, '--output-dir', dir])
-      const stdout = result.code === 0 ? await readFile(join(dir, 'stdout')) : undefined
-      return { code: result.code, stderr: result.stderr, stdoutSha: stdout ? sha256(stdout) : undefined, stdoutText: stdout && stdout.byteLength < 1024 ? stdout.toString() : undefined }
+      const bytes = result.code === 0 ? await readFile(join(dir, file)) : undefined
+      return { code: result.code, stderr: result.stderr, sha: bytes ? sha256(bytes) : undefined, text: bytes && bytes.byteLength < 1024 ? bytes.toString() : undefined }
     }
-    const gateway = async (cid: unknown) => {
-      const response = await fetch(`${api}/ipfs/${String(cid)}/stdout`)
+    const gateway = async (cid: unknown, file = 'stdout') => {
+      const response = await fetch(`${api}/ipfs/${String(cid)}/${file}`)
       const body = new Uint8Array(await response.arrayBuffer())
       return { status: response.status, sha: response.ok ? sha256(body) : undefined, bytes: body.byteLength }
     }
@@ -131,7 +137,7 @@ try {
       nodeId,
       expected: { small: sha256(small), large: sha256(large) },
       ipfsJob: { ...ipfsView, get: await get(ipfsJob), gateway: await gateway(ipfsCid) },
-      largeJob: { ...largeView, get: await get(largeJob), gateway: await gateway(largeCidOut) },
+      largeJob: { ...largeView, get: await get(largeJob, 'outputs/data'), gateway: await gateway(largeCidOut, 'outputs/data') },
       smallJob: { ...smallView, get: await get(smallJob) },
     })
   } finally {
