@@ -1,10 +1,10 @@
 /** The contribute page's plain modules, in Node: ordering, the tab publisher, the CPU share. */
 import { describe, expect, it } from 'vitest'
 import { extractTarGz } from '@shoal/compute'
-import type { DirectoryNode, Engine, EngineRunRequest, EngineRunResult } from '@shoal/interface'
+import type { DirectoryNode, Engine, EngineRunRequest, EngineRunResult, Publisher } from '@shoal/interface'
 import { memoryTree } from '@shoal/interface'
 import { dialOrder, hasWebRTC, resolveRequesterAddresses } from '../../web/src/requester-addresses.ts'
-import { InlineResultPublisher } from '../../web/src/inline-result-publisher.ts'
+import { TabResultPublisher } from '../../web/src/tab-result-publisher.ts'
 import { WorkerShareEngine } from '../../web/src/worker-share.ts'
 import { describeRequester, transportLabel } from '../../web/src/contribute-view.ts'
 import { readPageConfig } from '../../web/src/page-config.ts'
@@ -42,7 +42,7 @@ describe('hasWebRTC', () => {
   })
 })
 
-describe('InlineResultPublisher', () => {
+describe('TabResultPublisher', () => {
   const result: DirectoryNode = {
     kind: 'dir',
     entries: new Map([
@@ -51,10 +51,24 @@ describe('InlineResultPublisher', () => {
     ]),
   }
   const request = { executionId: 'e-1', nodeId: 'n-1', job: {} as never, spec: { Type: 'local', Params: {} }, result: memoryTree(result) }
+  /** Stands in for the tab's ipfs publisher (the real one runs in the browser scenarios): records what it was given. */
+  const recordingPublisher = () => {
+    const seen: string[] = []
+    const publisher: Publisher = {
+      type: 'ipfs',
+      async publish(req) {
+        for await (const entry of req.result.entries()) seen.push(entry.path)
+        return { Type: 'ipfs', Params: { CID: 'bafy-recorded' } }
+      },
+    }
+    return { publisher, seen }
+  }
 
-  it('publishes a result that `shoal job get` can fetch and unpack after the tab is gone', async () => {
-    const published = await new InlineResultPublisher().publish(request)
+  it('publishes a small result inline, so that `shoal job get` can fetch and unpack it after the tab is gone', async () => {
+    const larger = recordingPublisher()
+    const published = await new TabResultPublisher({ larger: larger.publisher }).publish(request)
     expect(published.Type).toBe('urlDownload')
+    expect(larger.seen).toEqual([])
     const response = await fetch(String(published.Params?.URL))
     const tree = await extractTarGz(new Uint8Array(await response.arrayBuffer()))
     const stdout = tree.entries.get('stdout')
@@ -63,8 +77,15 @@ describe('InlineResultPublisher', () => {
     expect(file?.kind === 'file' && new TextDecoder().decode(file.data)).toBe('42')
   })
 
-  it('refuses a result over its limit, saying where to run such a job instead', async () => {
-    await expect(new InlineResultPublisher({ maxBytes: 10 }).publish(request)).rejects.toMatchObject({ code: 'PublishError', hint: expect.stringMatching(/node-runner compute node/) })
+  it('hands a result over its inline limit, whole, to the publisher for larger results (IPFS)', async () => {
+    const larger = recordingPublisher()
+    const published = await new TabResultPublisher({ maxInlineBytes: 10, larger: larger.publisher }).publish(request)
+    expect(published).toEqual({ Type: 'ipfs', Params: { CID: 'bafy-recorded' } })
+    expect(larger.seen).toEqual(['outputs', 'outputs/result.txt', 'stdout'])
+  })
+
+  it('refuses a result over its limit when the tab has no IPFS node, saying where to run such a job instead', async () => {
+    await expect(new TabResultPublisher({ maxInlineBytes: 10 }).publish(request)).rejects.toMatchObject({ code: 'PublishError', hint: expect.stringMatching(/node-runner compute node/) })
   })
 })
 

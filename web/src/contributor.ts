@@ -1,10 +1,13 @@
-import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
+import { ComputeNode, InlineStorage, MemoryVolumeSpace, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
+import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
 import type { Dialer, NodeKey } from '@shoal/protocol'
-import type { Logger, VolumeSpace, WorkerLike } from '@shoal/interface'
+import type { Logger, WorkerLike } from '@shoal/interface'
+import type { OpfsVolumeSpace } from './opfs-volume-space.ts'
 import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
 import { createWasmEngine } from '@shoal/wasm'
 import type { ContributionPhase, ContributorSnapshot, RecentJob, TransportInUse } from './contributor-state.ts'
-import { InlineResultPublisher } from './inline-result-publisher.ts'
+import { createTabHelia, type TabHelia } from './tab-helia.ts'
+import { TabResultPublisher } from './tab-result-publisher.ts'
 import { WorkerShareEngine } from './worker-share.ts'
 
 /** Recent executions kept for the page. */
@@ -25,8 +28,13 @@ export interface ContributorInit {
   maxWorkers: number
   memoryBytes: number
   /** Where jobs' inputs and outputs are kept: the page's OPFS (default: memory, when the browser has no OPFS). */
-  space?: VolumeSpace
+  space?: OpfsVolumeSpace
   iceServers: RTCIceServer[]
+  /**
+   * The requester's API URL, whose trustless gateway (`/ipfs/`) gives the tab IPFS blocks that
+   * no peer it is connected to holds; none when the tab was given a multiaddr only.
+   */
+  gatewayUrl?: string
   /** Whether the browser has WebRTC; without it the tab dials WebSockets only (default true). */
   webrtc?: boolean
   /** Allow loopback, private and ws:// addresses (development and tests). */
@@ -40,12 +48,13 @@ export interface ContributorInit {
 
 /**
  * This tab as a compute node: a libp2p node on the page (WebRTC-direct, WebRTC, WebSockets,
- * circuit relay), the WASM engine in a pool of Web Workers, and the ComputeNode that bids and
- * runs jobs. Fires `change` whenever the snapshot the page shows changed.
+ * circuit relay), a light Helia node on it (the `ipfs` input and publisher), the WASM engine in a
+ * pool of Web Workers, and the ComputeNode that bids and runs jobs. Fires `change` whenever the snapshot the page shows changed.
  */
 export class Contributor extends EventTarget {
   private readonly init: ContributorInit
   private libp2p?: Libp2p
+  private helia?: TabHelia
   private node?: ComputeNode
   private engine?: WorkerShareEngine
   private state: ContributorSnapshot
@@ -89,6 +98,11 @@ export class Contributor extends EventTarget {
       throw err
     }
     this.update({ peerId: this.libp2p.peerId.toString() })
+    const helia = (this.helia ??= await this.startHelia(this.libp2p))
+    const ipfsPublisher = new IpfsPublisher(helia)
+    const unixfs = readUnixfs(helia)
+    this.init.space?.setReadOther(unixfs)
+    const space = this.init.space ?? new MemoryVolumeSpace({ readOther: unixfs })
     const wasm = createWasmEngine({
       workerFactory: (url) => new Worker(url, { type: 'module', name: 'shoal-wasm' }) as unknown as WorkerLike,
       workerUrl: init.workerUrl,
@@ -102,9 +116,11 @@ export class Contributor extends EventTarget {
       identity: init.identity,
       labels: { ...init.labels, runtime: 'browser' },
       engines: [this.engine, new NoopEngine()],
-      storages: [new InlineStorage(), new UrlDownloadStorage()],
-      space: init.space,
-      publishers: [new InlineResultPublisher(), new NoopPublisher()],
+      storages: [new InlineStorage(), new UrlDownloadStorage(), new IpfsStorage(helia)],
+      // A local result too large to send inline goes to IPFS; the requester keeps it before Completed.
+      publishers: [new TabResultPublisher({ larger: ipfsPublisher }), ipfsPublisher, new NoopPublisher()],
+      // Job data in OPFS when the page has it; `ipfs` inputs are read block by block through the tab's Helia.
+      space,
       capacity: this.capacity(init.workers),
       // One execution per worker of the share: more would wait for a worker.
       executionSlots: init.workers,
@@ -167,6 +183,19 @@ export class Contributor extends EventTarget {
     if (!this.node || this.node.status !== 'stopped') return
     this.update({ phase: 'connecting', reason: undefined })
     await this.node.start()
+  }
+
+  /**
+   * The tab's IPFS node, over the page's libp2p: blocks in IndexedDB, or in memory where the
+   * page has no IndexedDB (some private modes), which bounds what it can hold by the tab's heap.
+   */
+  private async startHelia(libp2p: Libp2p): Promise<TabHelia> {
+    try {
+      return await createTabHelia({ libp2p, nodeId: this.init.nodeId, gatewayUrl: this.init.gatewayUrl })
+    } catch (err) {
+      this.init.logger?.warn('IndexedDB unavailable; keeping IPFS blocks in memory', { error: (err as Error).message })
+      return createTabHelia({ libp2p, nodeId: this.init.nodeId, gatewayUrl: this.init.gatewayUrl, blockstore: 'memory' })
+    }
   }
 
   private capacity(workers: number) {

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     requesterAddresses,
     // Addresses learned from the requester's API are asked again on reconnect; a given multiaddr is kept.
     refreshAddresses: config.requester.startsWith('/') ? undefined : askRequester,
+    gatewayUrl: config.requester.startsWith('/') ? undefined : config.requester,
     workerUrl: new URL(workerScript, location.href),
     workers: config.workers,
     maxWorkers: config.maxWorkers,

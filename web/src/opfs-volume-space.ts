@@ -78,7 +78,7 @@ export class OpfsVolumeSpace implements VolumeSpace {
   readonly kind = 'opfs'
   private readonly directory: FileSystemDirectoryHandle
   private readonly totalBytes: number
-  private readonly readOther: OpfsVolumeSpaceOptions['readOther']
+  private readOther: OpfsVolumeSpaceOptions['readOther']
   private readonly held = new Map<string, number>()
   private readonly releaseLock: () => void
 
@@ -87,6 +87,11 @@ export class OpfsVolumeSpace implements VolumeSpace {
     this.totalBytes = totalBytes
     this.readOther = readOther
     this.releaseLock = releaseLock
+  }
+
+  /** Reads the volume kinds OPFS cannot (`unixfs` through the tab's Helia, which starts after the space). */
+  setReadOther(readOther: OpfsVolumeSpaceOptions['readOther']): void {
+    this.readOther = readOther
   }
 
   /**
