@@ -82,7 +82,7 @@ async function copyAndFetch(input: string): Promise<void> {
   await resetPeakRss(pid)
   const before = await readTreeMemory(pid)
   const run = await runShoal(
-    ['wasm', 'run', wasmFixture('copy-file'), '--id-only', '-i', input, '-o', 'outputs:/outputs', '-p', 'local', '--timeout', '600', '--', '/inputs/data.bin', '/outputs/data.bin'],
+    ['wasm', 'run', wasmFixture('copy-file'), '--id-only', '-i', input, '-o', 'outputs:/outputs', '-p', 'local', '--timeout', '600', '--queue-timeout', '120', '--', '/inputs/data.bin', '/outputs/data.bin'],
     { env: requester.env, timeoutMs: JOB_TIMEOUT_MS },
   )
   expect(run.code, run.stderr).toBe(0)
