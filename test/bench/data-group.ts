@@ -51,9 +51,10 @@ interface SizeResult {
  * -p local` submits; a queue timeout lets it wait for a node that a busy machine made miss a
  * heartbeat instead of failing at once.
  */
-async function copyJob(env: Record<string, string>, inputPath: string): Promise<Job> {
+async function copyJob(env: Record<string, string>, inputPath: string, diskBytes: number | undefined): Promise<Job> {
+  const disk = diskBytes === undefined ? [] : ['--disk', String(diskBytes)]
   const dry = await runShoal(
-    ['wasm', 'run', wasmFixture('copy-file'), '--dry-run', '-i', `file://${inputPath},dst=/inputs/data.bin`, '-o', 'outputs:/outputs', '-p', 'local', '--timeout', '1800', '--queue-timeout', '300', '--', '/inputs/data.bin', '/outputs/data.bin'],
+    ['wasm', 'run', wasmFixture('copy-file'), '--dry-run', '-i', `file://${inputPath},dst=/inputs/data.bin`, '-o', 'outputs:/outputs', '-p', 'local', ...disk, '--timeout', '1800', '--queue-timeout', '300', '--', '/inputs/data.bin', '/outputs/data.bin'],
     { env },
   )
   if (dry.code !== 0) throw new Error(`shoal wasm run --dry-run failed: ${dry.stderr.trim()}`)
@@ -81,13 +82,20 @@ async function run(context: BenchContext): Promise<BenchFigure[]> {
     const compute = await startCompute(requester.wsMultiaddr, { allowListedLocalPaths: [`${dir}:ro`], timeoutMs: 60_000, env: { SHOAL_LOG_LEVEL: 'warn' } })
     await waitForComputeNodes(requester.client, 1, { nodeIds: [compute.nodeId], timeoutMs: 60_000 })
     const pid = compute.process.pid!
+    const { Nodes } = await requester.client.listNodes()
+    const offeredDisk = Nodes.find((n) => n.Info.NodeID === compute.nodeId)?.Info.ComputeNodeInfo?.MaxCapacity.Disk ?? 0
+    context.note(
+      offeredDisk > 0
+        ? `data: the compute node offers ${(offeredDisk / MIB).toFixed(0)} MiB of disk; each job asks for its output's size + 64 MiB (Resources.Disk)`
+        : 'data: the compute node offers no disk (Resources.Disk): jobs ask for none, so their outputs count against the engine\'s in-memory default',
+    )
     context.note(`data: compute node RSS when idle, before the first job: ${((await readTreeMemory(pid)).rssBytes / MIB).toFixed(0)} MiB`)
     for (const bytes of sizes) {
       if (context.signal.aborted) break
       const input = join(dir, 'data.bin')
       context.progress(`data: writing ${label(bytes)} of seeded data`)
       await writeSeededFile(input, bytes)
-      const job = await copyJob(requester.env, input)
+      const job = await copyJob(requester.env, input, offeredDisk > 0 ? bytes + 64 * MIB : undefined)
       await waitForComputeNodes(requester.client, 1, { nodeIds: [compute.nodeId], timeoutMs: 60_000 })
       if (!(await resetPeakRss(pid))) context.note('data: /proc/<pid>/clear_refs refused: peak RSS counts from the node\'s start-up')
       context.progress(`data: copying ${label(bytes)} on the compute node`)
