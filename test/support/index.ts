@@ -33,3 +33,6 @@ export {
   type StartComputeOptions,
   type StartDevstackOptions,
 } from './shoal-cluster.ts'
+export { SEEDED_BLOCK_BYTES, seededChunks, seededSha256, writeSeededFile, sha256File } from './seeded-data.ts'
+export { startSeededDataServer, type SeededDataServer } from './seeded-data-server.ts'
+export { readTreeMemory, resetPeakRss, type TreeMemory } from './process-memory.ts'
