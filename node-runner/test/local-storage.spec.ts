@@ -1,18 +1,20 @@
-// The `local` input source against real temp directories: reading, and writing ReadWrite inputs back.
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises'
+// The `local` input source against real temp directories: mounting in place, and writing ReadWrite inputs back.
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { memoryTree, type DirectoryNode, type FileTreeNode, type Volume } from '@shoal/interface'
+import { memoryTree, readTreeIntoMemory, type DirectoryNode, type FileTreeNode, type Volume } from '@shoal/interface'
 import { MemoryVolumeSpace } from '@shoal/compute'
 import type { InputSource } from '@shoal/models'
+import { hostTree } from '../src/storage/host-tree.ts'
 import { LocalStorage, parseAllowedPaths } from '../src/storage/local-storage.ts'
 
-const context = { executionId: 'e-1', jobId: 'j-1', space: new MemoryVolumeSpace() }
-/** The tree of a volume read into memory. */
-const inMemory = (volume: Volume): FileTreeNode => {
-  if (volume.kind !== 'memory') throw new Error(`expected a memory volume, got ${volume.kind}`)
-  return volume.node
+// A space of 1 KiB: an input copied into it instead of mounted in place would not fit.
+const context = { executionId: 'e-1', jobId: 'j-1', space: new MemoryVolumeSpace({ totalBytes: 1024 }) }
+/** The tree of a host volume, read into memory. */
+const inMemory = async (volume: Volume): Promise<FileTreeNode> => {
+  if (volume.kind !== 'host') throw new Error(`expected a host volume, got ${volume.kind}`)
+  return readTreeIntoMemory(hostTree(volume.path, volume.root), { maxBytes: 1024 * 1024, tooLarge: () => new Error('too large') })
 }
 const encode = (value: string): Uint8Array => new TextEncoder().encode(value)
 const file = (value: string): FileTreeNode => ({ kind: 'file', data: encode(value) })
@@ -46,7 +48,7 @@ describe('LocalStorage.commit', () => {
     await mkdir(join(rw, 'old-dir'))
     await writeFile(join(rw, 'old-dir', 'inner.txt'), 'inner')
     const provider = storage()
-    const prepared = inMemory(await provider.prepare(local(rw), context)) as DirectoryNode
+    const prepared = (await inMemory(await provider.prepare(local(rw), context))) as DirectoryNode
     expect([...prepared.entries.keys()]).toEqual(['change.txt', 'keep.txt', 'old-dir', 'remove.txt'])
 
     const final = dir({
@@ -60,7 +62,7 @@ describe('LocalStorage.commit', () => {
     expect(await readFile(join(rw, 'keep.txt'), 'utf8')).toBe('keep')
     expect(await readFile(join(rw, 'new-dir', 'deep', 'made.txt'), 'utf8')).toBe('made by the job')
     // Reading it again gives what the job left.
-    expect(inMemory(await provider.prepare(local(rw), context))).toEqual(final)
+    expect(await inMemory(await provider.prepare(local(rw), context))).toEqual(final)
   })
 
   it('writes back a single-file input', async () => {
@@ -115,7 +117,7 @@ describe('LocalStorage.commit', () => {
     await writeFile(join(rw, 'target.txt'), 'shared')
     await symlink(join(rw, 'target.txt'), join(rw, 'alias.txt'))
     const provider = storage()
-    const prepared = inMemory(await provider.prepare(local(rw), context))
+    const prepared = await inMemory(await provider.prepare(local(rw), context))
     await provider.commit(local(rw), memoryTree(prepared), context)
     expect((await readdir(rw)).sort()).toEqual(['alias.txt', 'target.txt'])
     expect(await readFile(join(rw, 'alias.txt'), 'utf8')).toBe('shared')
@@ -136,7 +138,70 @@ describe('LocalStorage.prepare', () => {
     await mkdir(join(ro, 'shared'))
     await writeFile(join(ro, 'shared', 's.txt'), 's')
     await symlink(join(ro, 'shared'), join(ro, 'alias'))
-    const tree = inMemory(await storage().prepare(local(ro, false), context))
+    const tree = await inMemory(await storage().prepare(local(ro, false), context))
     expect(tree.kind === 'dir' && [...tree.entries.keys()]).toEqual(['alias', 'shared'])
+  })
+})
+
+describe('LocalStorage mounts in place', () => {
+  it('gives a 64 MiB file as a host volume of its path: nothing is copied, and there is no 1 GiB cap to meet', async () => {
+    const big = join(ro, 'big.bin')
+    await writeFile(big, '')
+    await truncate(big, 64 * 1024 * 1024)
+    const before = context.space.usage()
+    const volume = await storage().prepare(local(big, false), context)
+    // The kind first: a diff of 64 MiB read into memory would take the reporter forever.
+    expect(volume.kind).toBe('host')
+    expect(volume).toEqual({ kind: 'host', path: big, root: 'file', size: 64 * 1024 * 1024 })
+    // Nothing went into the node's space.
+    expect(context.space.usage()).toEqual(before)
+  })
+
+  it('gives a directory as a host volume with the total size of its files', async () => {
+    await mkdir(join(ro, 'data', 'sub'), { recursive: true })
+    await writeFile(join(ro, 'data', 'a.txt'), 'aaaa')
+    await writeFile(join(ro, 'data', 'sub', 'b.txt'), 'bb')
+    const volume = await storage().prepare(local(join(ro, 'data'), false), context)
+    expect(volume).toEqual({ kind: 'host', path: join(ro, 'data'), root: 'directory', size: 6 })
+    expect(await storage().getVolumeSize(local(join(ro, 'data'), false))).toBe(6)
+  })
+
+  it('refuses a link out of the allow-listed paths, and one out of the mounted directory', async () => {
+    await writeFile(join(outside, 'secret.txt'), 'secret')
+    await mkdir(join(ro, 'data'))
+    await symlink(join(outside, 'secret.txt'), join(ro, 'data', 'leak.txt'))
+    await expect(storage().prepare(local(join(ro, 'data'), false), context)).rejects.toMatchObject({
+      code: 'StorageError',
+      message: `local input ${ro}/data/leak.txt is a link to ${outside}/secret.txt, outside the allow-listed paths`,
+    })
+    await rm(join(ro, 'data', 'leak.txt'))
+    // rw is allow-listed, but the job mounted only ro/data: a bind mount would not reach it either.
+    await writeFile(join(rw, 'other.txt'), 'other')
+    await symlink(join(rw, 'other.txt'), join(ro, 'data', 'other.txt'))
+    await expect(storage().prepare(local(join(ro, 'data'), false), context)).rejects.toMatchObject({
+      code: 'StorageError',
+      message: expect.stringContaining(`is a link to ${rw}/other.txt, outside the mounted path ${ro}/data`),
+    })
+  })
+
+  it('does not size an input that is not allow-listed (prepare says why)', async () => {
+    await writeFile(join(outside, 'x.txt'), 'x')
+    expect(await storage().getVolumeSize(local(outside, false))).toBeUndefined()
+  })
+})
+
+describe('LocalStorage.commit streams', () => {
+  it('writes a 3 MiB file back from a stream without a memory tree, and leaves an unchanged file as it is', async () => {
+    await writeFile(join(rw, 'same.txt'), 'same')
+    const chunk = new Uint8Array(64 * 1024).fill(7)
+    const streamed = { root: 'directory' as const, async *entries() {
+      yield { path: 'big.bin', kind: 'file' as const, size: 48 * chunk.byteLength, open: () => new ReadableStream<Uint8Array>({ start(c) { for (let i = 0; i < 48; i++) c.enqueue(chunk); c.close() } }) }
+      yield { path: 'same.txt', kind: 'file' as const, size: 4, open: () => new Blob(['same']).stream() }
+    } }
+    await storage().commit(local(rw), streamed, context)
+    const written = await readFile(join(rw, 'big.bin'))
+    expect(written.byteLength).toBe(3 * 1024 * 1024)
+    expect(written.every((byte) => byte === 7)).toBe(true)
+    expect(await readFile(join(rw, 'same.txt'), 'utf8')).toBe('same')
   })
 })

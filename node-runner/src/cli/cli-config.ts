@@ -70,6 +70,8 @@ const validCpu = (value: string): string | undefined =>
   (tryParseCpu(value) ?? 0) > 0 ? undefined : 'must be a CPU quantity above zero: cores ("0.5", "2") or millicores ("1500m")'
 const validMemory = (value: string): string | undefined =>
   (tryParseBytes(value) ?? 0) > 0 ? undefined : 'must be a memory quantity above zero, e.g. "512Mb", "4Gb" or "1Gi"'
+const validDisk = (value: string): string | undefined =>
+  (tryParseBytes(value) ?? 0) > 0 ? undefined : 'must be a disk quantity above zero, e.g. "500Mb", "20Gb" or "20Gi"'
 /** Seconds of a duration written as whole seconds ("600") or Go-style ("10m", "1h30m", "90s"); undefined if malformed. */
 export function tryParseDurationSeconds(value: string): number | undefined {
   if (/^\d+$/.test(value)) return Number(value)
@@ -158,6 +160,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'compute.allow-listed-local-paths': { description: 'Host paths jobs may mount with file:// inputs ("path[:ro|:rw],..."; read-only unless :rw)', env: ['SHOAL_ALLOW_LISTED_LOCAL_PATHS'], flag: '--allow-listed-local-paths', type: 'list', bacalhau: ['Compute.AllowListedLocalPaths'], validate: validPaths },
   'compute.capacity-cpu': { description: 'CPU the compute node offers; unset = all cores', env: ['SHOAL_CAPACITY_CPU'], flag: '--capacity-cpu', bacalhau: ['Compute.AllocatedCapacity.CPU'], validate: validCpu },
   'compute.capacity-memory': { description: 'Memory the compute node offers; unset = 80% of free memory', env: ['SHOAL_CAPACITY_MEMORY'], flag: '--capacity-memory', bacalhau: ['Compute.AllocatedCapacity.Memory'], validate: validMemory },
+  'compute.disk-budget': { description: 'Disk the compute node offers for job data (downloaded inputs, outputs) in its data dir; unset = 10 GiB, at most half the free space there', env: ['SHOAL_DISK_BUDGET'], flag: '--disk-budget', bacalhau: ['Compute.AllocatedCapacity.Disk'], validate: validDisk },
   'compute.allow-url-hosts': { description: 'Loopback, link-local or private hosts URL inputs may still be fetched from ("127.0.0.1,files.internal,10.0.0.0/8"); unset = all refused', env: ['SHOAL_ALLOW_URL_HOSTS'], flag: '--allow-url-hosts', type: 'list', validate: validUrlHosts },
   'compute.publisher-url': { description: 'Public base URL of the compute node\'s `local` published results; unset = its own result server', env: ['SHOAL_PUBLISHER_URL'], flag: '--publisher-url', validate: validUrl },
 
@@ -424,6 +427,8 @@ export interface ServeSettings {
   allowUrlHosts: string[]
   capacityCpu?: string
   capacityMemory?: string
+  /** Disk budget for job data ("20Gi"); undefined = the default. */
+  diskBudget?: string
   publisherUrl?: string
 }
 
@@ -467,6 +472,7 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     allowUrlHosts: list(config, 'compute.allow-url-hosts'),
     capacityCpu: text(config, 'compute.capacity-cpu'),
     capacityMemory: text(config, 'compute.capacity-memory'),
+    diskBudget: text(config, 'compute.disk-budget'),
     publisherUrl: text(config, 'compute.publisher-url'),
   }
 }

@@ -25,6 +25,8 @@ export interface ServeCommandOptions {
   apiTokens?: { token: string; scopes: ('read' | 'write' | 'admin')[] }[]
   capacityCpu?: string
   capacityMemory?: string
+  /** Disk budget for job data, e.g. "20GiB"; undefined = the default. */
+  diskBudget?: string
   requester?: string
   publisherUrl?: string
   /** Refused (loopback, private…) hosts URL inputs may still be fetched from. */

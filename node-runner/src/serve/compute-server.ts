@@ -14,6 +14,7 @@ import { LocalPublisher } from '../publisher/local-publisher.ts'
 import { startResultServer } from '../publisher/result-server.ts'
 import { loadOrCreateResultSecret, ResultUrlSigner } from '../publisher/result-url-signer.ts'
 import { createAddressCheckedFetch } from '../net/address-checked-fetch.ts'
+import { defaultDiskBudget, HostVolumeSpace } from '../storage/host-volume-space.ts'
 import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
 import { SHOAL_VERSION } from '../version.ts'
@@ -30,6 +31,11 @@ export interface ComputeServerOptions {
   capacityCpu?: string
   /** Memory offered, e.g. "4Gb" (default: 80% of free memory). */
   capacityMemory?: string
+  /**
+   * Disk budget for job data (downloaded inputs, outputs, staging), e.g. "20GiB"; advertised as
+   * Resources.Disk (default: 10 GiB, at most half the free space of the data dir's filesystem).
+   */
+  diskBudget?: string
   allowedPaths?: AllowedPath[]
   /**
    * Hosts URL inputs may be fetched from although they are loopback, link-local or private
@@ -56,27 +62,31 @@ export interface ComputeServer {
   stop(options?: { goodbye?: boolean }): Promise<void>
 }
 
-/** Capacity offered by this machine unless configured. */
-export function computeCapacity(options: { capacityCpu?: string; capacityMemory?: string }): Resources {
+/** Capacity offered by this machine unless configured; Disk is the node's disk budget. */
+export function computeCapacity(options: { capacityCpu?: string; capacityMemory?: string; diskBytes?: number }): Resources {
   return {
     CPU: options.capacityCpu ? parseCpu(options.capacityCpu) : availableParallelism(),
     Memory: options.capacityMemory ? parseBytes(options.capacityMemory) : Math.floor(freemem() * 0.8),
-    Disk: 0,
+    Disk: options.diskBytes ?? 0,
     GPU: 0,
   }
 }
 
 /**
  * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, inline,
- * urlDownload and allow-listed local inputs, local and noop publishers (results served over
- * HTTP), dialing the requester over libp2p.
+ * urlDownload (streamed to disk) and allow-listed local (mounted in place) inputs, local and
+ * noop publishers (results served over HTTP), job data in the data dir within the disk budget,
+ * dialing the requester over libp2p.
  */
 export async function startComputeServer(options: ComputeServerOptions): Promise<ComputeServer> {
   const logger = options.logger
   const dataDir = await ensureDataDir(options.dataDir)
   const nodeId = await loadOrCreateNodeId(dataDir)
   const identity = await loadOrCreateNodeKey(dataDir)
-  const capacity = computeCapacity(options)
+  const diskBytes = options.diskBudget ? parseBytes(options.diskBudget) : await defaultDiskBudget(dataDir)
+  // Job data lives in <data dir>/volumes, one directory per execution; a restart clears it.
+  const space = await HostVolumeSpace.open({ directory: join(dataDir, 'volumes'), totalBytes: diskBytes })
+  const capacity = computeCapacity({ ...options, diskBytes })
   const resultsDir = join(dataDir, 'results')
   const signer = new ResultUrlSigner({ secret: await loadOrCreateResultSecret(dataDir), ttlMs: options.resultUrlTtlMs })
   const resultServer = await startResultServer({ directory: resultsDir, host: options.host, port: 0, signer })
@@ -99,6 +109,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],
     publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher()],
     capacity,
+    space,
     // One execution per worker: more would wait for a worker while the node shows free CPU.
     executionSlots: workers,
     dialer: createLibp2pDialer({ libp2p }),

@@ -66,6 +66,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         labels: options.computeLabels,
         capacityCpu: options.capacityCpu,
         capacityMemory: options.capacityMemory,
+        diskBudget: options.diskBudget,
         allowedPaths: options.allowListedLocalPaths,
         joinToken: options.joinToken,
         publisherUrl: options.publisherUrl,

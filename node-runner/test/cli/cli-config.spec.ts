@@ -88,6 +88,7 @@ describe('shoal config set / list', () => {
         'compute.allow-listed-local-paths,,',
         'compute.capacity-cpu,,',
         'compute.capacity-memory,,',
+        'compute.disk-budget,,',
         'compute.allow-url-hosts,,',
         'compute.publisher-url,,',
         'devstack.computes,3,default',

@@ -1,6 +1,6 @@
 import type { Resources, Task } from '@shoal/models'
-import type { Engine, Publisher, StorageProvider } from '@shoal/interface'
-import { exceeding } from '@shoal/models'
+import type { Engine, Publisher, SpaceUsage, StorageProvider } from '@shoal/interface'
+import { exceeding, formatBytes } from '@shoal/models'
 import { formatResource } from './resources.ts'
 
 /** The reason given when a paused node turns work down. */
@@ -28,6 +28,10 @@ export interface BidContext {
   executionSlots: number
   /** Execution slots neither running work nor accepted bids hold. */
   freeExecutionSlots: number
+  /** Sizes of the task's inputs in bytes, by index, where their storage providers know them. */
+  inputSizes?: readonly (number | undefined)[]
+  /** The node's disk budget for job data, and what of it is free now. */
+  disk?: SpaceUsage
 }
 
 /** A bid: accepted, or rejected with a reason in words and numbers. `queued` when it will wait. */
@@ -43,6 +47,20 @@ const has = (names: Iterable<string>): string => [...names].sort().join(', ') ||
 
 const describeNeeds = (need: Resources, have: Resources, keys: (keyof Resources)[], haveWord: string): string =>
   keys.map((key) => `needs ${formatResource(key, need[key])}, ${formatResource(key, have[key]).replace(/ (memory|disk)$/, '')} ${haveWord}`).join('; ')
+
+/** The reason inputs of known size do not fit in the node's free disk budget, if they do not. */
+function inputsOverBudget(task: Task, context: BidContext): string | undefined {
+  if (!context.disk || !context.inputSizes) return undefined
+  const known = (task.InputSources ?? []).flatMap((input, index) => {
+    const size = context.inputSizes?.[index]
+    return size === undefined ? [] : [{ what: `InputSources[${index}] (${input.Source?.Type ?? ''}${input.Target ? ` for ${input.Target}` : ''})`, size }]
+  })
+  const total = known.reduce((sum, input) => sum + input.size, 0)
+  if (known.length === 0 || total <= context.disk.freeBytes) return undefined
+  const budget = `only ${formatBytes(context.disk.freeBytes)} (${context.disk.freeBytes} bytes) of this node's ${formatBytes(context.disk.totalBytes)} disk budget are free`
+  const sizes = known.map((input) => `${input.what} is ${formatBytes(input.size)} (${input.size} bytes)`).join(', ')
+  return `${sizes}${known.length > 1 ? ` (${formatBytes(total)} in all)` : ''}, but ${budget}`
+}
 
 /** Whether the node should bid on a task needing `resources`, and why (not). */
 export function decideBid(task: Task, resources: Resources, context: BidContext): BidDecision {
@@ -60,6 +78,9 @@ export function decideBid(task: Task, resources: Resources, context: BidContext)
     if (!storage) problems.push(`node lacks storage ${type || '(none given)'} for InputSources[${index}] (has: ${has(context.storages.keys())})`)
     else for (const message of storage.validate?.(input.Source) ?? []) problems.push(`InputSources[${index}].Source.${message}`)
   }
+
+  const tooBig = inputsOverBudget(task, context)
+  if (tooBig) problems.push(tooBig)
 
   const publisherType = task.Publisher?.Type ?? ''
   if (publisherType !== '') {

@@ -165,6 +165,8 @@ const MAX_OUTBOX = 1000
  * about once a second, not once per chunk.
  */
 const PROGRESS_INTERVAL_MS = 1000
+/** How long a bid waits for storage providers to size its inputs before bidding without. */
+const INPUT_SIZE_TIMEOUT_MS = 5000
 /** Unacknowledged outcomes kept; past this the oldest is dropped (and would be run again elsewhere). */
 const MAX_UNACKNOWLEDGED = 1000
 
@@ -670,7 +672,7 @@ export class ComputeNode extends EventTarget {
         this.unacknowledged.delete(message.ExecutionID)
         return
       case 'AskForBid':
-        return this.onAskForBid(message)
+        return void this.onAskForBid(message)
       case 'BidAccepted':
         return this.onBidAccepted(message)
       case 'BidRejected':
@@ -703,7 +705,7 @@ export class ComputeNode extends EventTarget {
 
   // ---- bidding --------------------------------------------------------------------------------
 
-  private onAskForBid(message: MessageOf<'AskForBid'>): void {
+  private async onAskForBid(message: MessageOf<'AskForBid'>): Promise<void> {
     const id = message.ExecutionID
     const existing = this.records.get(id)
     if (existing) {
@@ -733,6 +735,13 @@ export class ComputeNode extends EventTarget {
     } catch (err) {
       return reject((err as Error).message)
     }
+    const sizing = this.inputSizes(normalizedTask, id, job.ID)
+    const inputSizes = Array.isArray(sizing) ? sizing : await sizing
+    if (this.records.has(id)) {
+      // The same request arrived again while its inputs were being sized: the answer stands.
+      this.send({ Type: 'BidResult', ExecutionID: id, Accepted: true, Reason: '' })
+      return
+    }
     let reserved = zeroResources()
     let waiting = 0
     let reservedSlots = 0
@@ -757,6 +766,8 @@ export class ComputeNode extends EventTarget {
       queued: this.buffer.queuedCount + waiting,
       executionSlots: this.buffer.executionSlots,
       freeExecutionSlots: this.buffer.freeExecutionSlots - reservedSlots,
+      inputSizes,
+      disk: this.space.usage(),
     })
     if (!decision.accepted) {
       if (this.buffer.freeExecutionSlots - reservedSlots <= 0) this.declinedForSlots = true
@@ -786,6 +797,26 @@ export class ComputeNode extends EventTarget {
         this.emit({ ...record, phase: 'cancelled' }, 'bid expired')
       }, this.bidTimeoutMs)
     }
+  }
+
+  /**
+   * Sizes of the task's inputs where their providers know them cheaply (for the disk budget),
+   * within a bounded time; synchronous (no await) when no provider can tell.
+   */
+  private inputSizes(task: Task, executionId: string, jobId: string): (number | undefined)[] | Promise<(number | undefined)[]> {
+    const inputs = task.InputSources ?? []
+    if (!inputs.some((input) => this.storages.get(input.Source?.Type)?.getVolumeSize)) return []
+    const signal = AbortSignal.timeout(INPUT_SIZE_TIMEOUT_MS)
+    return Promise.all(
+      inputs.map(async (input, inputIndex) => {
+        const storage = this.storages.get(input.Source?.Type)
+        try {
+          return await storage?.getVolumeSize?.(input, { executionId, jobId, inputIndex, signal })
+        } catch {
+          return undefined
+        }
+      }),
+    )
   }
 
   private resourcesOf(execution: Execution, task: Task): Resources {
