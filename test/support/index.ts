@@ -33,3 +33,4 @@ export {
   type StartComputeOptions,
   type StartDevstackOptions,
 } from './shoal-cluster.ts'
+export { startRadosgw, radosgwInstalled, type Radosgw, type StartRadosgwOptions } from './radosgw.ts'
