@@ -81,7 +81,8 @@ beforeAll(async () => {
   await put('set/b.txt', 'B\n')
   await put('set/skip.log', 'not wanted\n')
   await put('set/sub/c.txt', 'C\n')
-  requester = await startRequester()
+  // With credentials the requester presigns s3 results for `job get`, as upstream's does.
+  requester = await startRequester({ env: awsEnv(gw.secretAccessKey) })
   ;[good, wrong] = await Promise.all([
     startCompute(requester.wsMultiaddr, { labels: { creds: 'good' }, env: awsEnv(gw.secretAccessKey), args: ['--allow-url-hosts', '127.0.0.1'] }),
     startCompute(requester.wsMultiaddr, { labels: { creds: 'wrong' }, env: awsEnv('0'.repeat(40)) }),
@@ -156,7 +157,7 @@ describe('s3 inputs on a Node compute node', () => {
 })
 
 describe('the s3 publisher', () => {
-  it('uploads the result archive under the templated key and `shoal job get` downloads it with the CLI machine\'s credentials', async () => {
+  it('uploads the result archive under the templated key and `shoal job get` downloads it through the URL the requester presigns', async () => {
     const job = catJob(['/single/hello.txt'], [{ Target: '/single', Source: { Type: 's3', Params: { Bucket: INPUTS, Key: SINGLE } } }], 'good', {
       Type: 's3',
       Params: { Bucket: RESULTS, Key: 'results/{jobID}/{executionID}' },
@@ -169,8 +170,12 @@ describe('the s3 publisher', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: RESULTS, Key: key }))
     expect(head.ContentLength).toBeGreaterThan(0)
 
+    // The requester hands out a presigned URL: the CLI has no AWS credentials of its own.
+    const { Items: results } = await requester.client.jobResults(JobID)
+    expect(results).toMatchObject([{ Type: 's3PreSigned', Params: { Bucket: RESULTS, Key: key, Managed: false } }])
+    expect(String(results[0]!.Params.PreSignedURL)).toContain('X-Amz-Signature=')
     const out = join(await tempDir('shoal-s3-get-'), 'r')
-    const get = await runShoal(['job', 'get', JobID, '--output-dir', out], { env: { ...requester.env, ...awsEnv(gw.secretAccessKey) } })
+    const get = await runShoal(['job', 'get', JobID, '--output-dir', out], { env: requester.env })
     expect(get.code, get.stderr).toBe(0)
     expect(await readFile(join(out, 'stdout'), 'utf8')).toBe(SINGLE_TEXT)
   })
