@@ -1,7 +1,7 @@
 import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from '@shoal/interface'
-import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
+import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, S3PreSignedStorage, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
 import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
 import { parseBytes, parseCpu, type Resources } from '@shoal/models'
 import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p'
@@ -19,6 +19,9 @@ import { loadOrCreateResultSecret, ResultUrlSigner } from '../publisher/result-u
 import { createAddressCheckedFetch } from '../net/address-checked-fetch.ts'
 import { defaultDiskBudget, HostVolumeSpace } from '../storage/host-volume-space.ts'
 import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
+import { S3ClientProvider } from '../storage/s3-client-provider.ts'
+import { S3Storage } from '../storage/s3-storage.ts'
+import { S3Publisher } from '../publisher/s3-publisher.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
 import { SHOAL_VERSION } from '../version.ts'
 
@@ -113,13 +116,30 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
   const urlPolicy = new UrlHostPolicy({ allowHosts: options.allowUrlHosts })
   const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })
+  // S3 (inputs and publisher) is offered when the AWS SDK's default chain gives credentials.
+  const s3Clients = new S3ClientProvider()
+  const s3 = await s3Clients.availability()
+  if (s3.ok) logger.info('s3 input source and publisher offered', { endpoint: s3Clients.endpointOf() ?? 'AWS', region: s3Clients.regionOf() })
+  else logger.info('s3 input source and publisher not offered', { reason: s3.reason })
   const node = new ComputeNode({
     nodeId,
     identity,
     labels: { runtime: 'node', ...options.labels },
     engines: [wasm, new NoopEngine()],
-    storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }), new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs })],
-    publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher(), new IpfsPublisher(ipfs.helia)],
+    storages: [
+      new InlineStorage(),
+      urlDownload,
+      new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }),
+      new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs }),
+      new S3PreSignedStorage({ download: urlDownload }),
+      ...(s3.ok ? [new S3Storage({ clients: s3Clients })] : []),
+    ],
+    publishers: [
+      new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }),
+      new NoopPublisher(),
+      new IpfsPublisher(ipfs.helia),
+      ...(s3.ok ? [new S3Publisher({ clients: s3Clients })] : []),
+    ],
     capacity,
     space,
     // One execution per worker: more would wait for a worker while the node shows free CPU.
@@ -147,6 +167,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
         await libp2p.stop()
       } catch {}
       await resultServer.stop()
+      s3Clients.destroy()
     },
   }
 }
