@@ -66,6 +66,12 @@ const validBoolean = (value: string): string | undefined => (value.toLowerCase()
 const validWholeNumber = (value: string): string | undefined => (/^\d+$/.test(value) ? undefined : 'must be a whole number (0, 1, 2, ...)')
 const validMultiaddr = (value: string): string | undefined =>
   /^\/[a-z0-9]+\/[^/\s]+\/(tcp|udp)\/\d+(\/\S*)?$/.test(value) ? undefined : 'must be a multiaddr such as /ip4/10.0.0.5/tcp/1235/ws'
+const validDockerSwitch = (value: string): string | undefined => (['auto', 'true', 'false'].includes(value.toLowerCase()) ? undefined : 'must be auto, true or false')
+const validPullPolicy = (value: string): string | undefined => (['if-missing', 'always', 'never'].includes(value.toLowerCase()) ? undefined : 'must be if-missing, always or never')
+const validNetworks = (value: string): string | undefined => {
+  const bad = splitList(value).filter((type) => !['host', 'full', 'bridge', 'http'].includes(type.toLowerCase()))
+  return bad.length === 0 ? undefined : `${bad.join(', ')}: not a network type to allow (Host, Full, Bridge, HTTP)`
+}
 const validCpu = (value: string): string | undefined =>
   (tryParseCpu(value) ?? 0) > 0 ? undefined : 'must be a CPU quantity above zero: cores ("0.5", "2") or millicores ("1500m")'
 const validMemory = (value: string): string | undefined =>
@@ -163,6 +169,10 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'compute.disk-budget': { description: 'Disk the compute node offers for job data (downloaded inputs, outputs) in its data dir; unset = 10 GiB, at most half the free space there', env: ['SHOAL_DISK_BUDGET'], flag: '--disk-budget', bacalhau: ['Compute.AllocatedCapacity.Disk'], validate: validDisk },
   'compute.allow-url-hosts': { description: 'Loopback, link-local or private hosts URL inputs may still be fetched from ("127.0.0.1,files.internal,10.0.0.0/8"); unset = all refused', env: ['SHOAL_ALLOW_URL_HOSTS'], flag: '--allow-url-hosts', type: 'list', validate: validUrlHosts },
   'compute.publisher-url': { description: 'Public base URL of the compute node\'s `local` published results; unset = its own result server', env: ['SHOAL_PUBLISHER_URL'], flag: '--publisher-url', validate: validUrl },
+  'compute.docker': { description: 'Docker engine: auto = offered when dockerd answers on /var/run/docker.sock, true = the same but its absence is an error in the log, false = off', env: ['SHOAL_DOCKER'], flag: '--docker', default: 'auto', validate: validDockerSwitch },
+  'compute.docker-pull': { description: 'When the docker engine pulls an image: if-missing (a local image is used as it is), always, never', env: ['SHOAL_DOCKER_PULL'], flag: '--docker-pull', default: 'if-missing', validate: validPullPolicy },
+  'compute.docker-user': { description: 'User containers run as ("uid[:gid]" or a name in the image); unset = the image\'s user', env: ['SHOAL_DOCKER_USER'], flag: '--docker-user' },
+  'compute.allow-networks': { description: 'Network types jobs may ask for besides None ("Host,Full"); unset = None only', env: ['SHOAL_ALLOW_NETWORKS'], flag: '--allow-networks', type: 'list', validate: validNetworks },
 
   'devstack.computes': { description: 'Number of compute nodes `shoal devstack` starts', env: ['SHOAL_DEVSTACK_COMPUTES'], flag: '--computes', default: '3', type: 'number', validate: validWholeNumber },
   'devstack.browsers': { description: 'Headless browser compute nodes `shoal devstack` starts', env: ['SHOAL_DEVSTACK_BROWSERS'], flag: '--browsers', default: '0', type: 'number', validate: validWholeNumber },
@@ -430,6 +440,13 @@ export interface ServeSettings {
   /** Disk budget for job data ("20Gi"); undefined = the default. */
   diskBudget?: string
   publisherUrl?: string
+  /** compute.docker: auto, true or false. */
+  docker: 'auto' | 'true' | 'false'
+  /** compute.docker-pull. */
+  dockerPull: 'if-missing' | 'always' | 'never'
+  dockerUser?: string
+  /** Network types jobs may ask for besides None. */
+  allowNetworks: string[]
 }
 
 /** The settings of `shoal devstack` in effect, typed. */
@@ -474,6 +491,10 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     capacityMemory: text(config, 'compute.capacity-memory'),
     diskBudget: text(config, 'compute.disk-budget'),
     publisherUrl: text(config, 'compute.publisher-url'),
+    docker: (text(config, 'compute.docker') ?? 'auto').toLowerCase() as ServeSettings['docker'],
+    dockerPull: (text(config, 'compute.docker-pull') ?? 'if-missing').toLowerCase() as ServeSettings['dockerPull'],
+    dockerUser: text(config, 'compute.docker-user'),
+    allowNetworks: list(config, 'compute.allow-networks'),
   }
 }
 

@@ -1,6 +1,6 @@
 import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
-import type { Logger } from '@shoal/interface'
+import type { Engine, Logger } from '@shoal/interface'
 import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
 import { parseBytes, parseCpu, type Resources } from '@shoal/models'
 import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p'
@@ -17,6 +17,7 @@ import { createAddressCheckedFetch } from '../net/address-checked-fetch.ts'
 import { defaultDiskBudget, HostVolumeSpace } from '../storage/host-volume-space.ts'
 import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
+import { DockerEngine, type DockerPullPolicy } from '../engine/docker/docker-engine.ts'
 import { SHOAL_VERSION } from '../version.ts'
 
 /** Options of a compute node on Node. */
@@ -49,6 +50,17 @@ export interface ComputeServerOptions {
   publisherUrl?: string
   /** WASM workers (default: the CPU capacity, at least 1). */
   workers?: number
+  /**
+   * The docker engine on the local dockerd: `auto` (default) offers it when dockerd answers,
+   * `true` also logs an error when it does not, `false` leaves it out.
+   */
+  docker?: 'auto' | 'true' | 'false'
+  /** When the docker engine pulls images (default if-missing). */
+  dockerPull?: DockerPullPolicy
+  /** User containers run as (default: the image's). */
+  dockerUser?: string
+  /** Network types jobs may ask for besides None (e.g. Host, Full). */
+  allowNetworks?: string[]
   /** Bind WebRTC ICE to this address (loopback-only namespaces). */
   rtcBindAddress?: string
   logger: Logger
@@ -73,7 +85,8 @@ export function computeCapacity(options: { capacityCpu?: string; capacityMemory?
 }
 
 /**
- * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, inline,
+ * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, the docker
+ * engine when dockerd answers (unless turned off), inline,
  * urlDownload (streamed to disk) and allow-listed local (mounted in place) inputs, local and
  * noop publishers (results served over HTTP), job data in the data dir within the disk budget,
  * dialing the requester over libp2p.
@@ -100,12 +113,22 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers })
   // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
   const urlPolicy = new UrlHostPolicy({ allowHosts: options.allowUrlHosts })
+  const engines: Engine[] = [wasm, new NoopEngine()]
+  if (options.docker !== 'false') {
+    // Offered only when dockerd answers: ComputeNode.start asks isInstalled and logs the reason otherwise.
+    const docker = new DockerEngine({ nodeId, pull: options.dockerPull, user: options.dockerUser, logger: logger.child('docker') })
+    engines.push(docker)
+    if (options.docker === 'true') {
+      await docker.isInstalled().catch((error: unknown) => logger.error('compute.docker is true but the docker engine cannot run', { error: (error as Error).message }))
+    }
+  }
   const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })
   const node = new ComputeNode({
     nodeId,
     identity,
     labels: { runtime: 'node', ...options.labels },
-    engines: [wasm, new NoopEngine()],
+    engines,
+    allowedNetworks: options.allowNetworks,
     storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] })],
     publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher()],
     capacity,

@@ -71,6 +71,10 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         joinToken: options.joinToken,
         publisherUrl: options.publisherUrl,
         allowUrlHosts: options.allowUrlHosts,
+        docker: options.docker,
+        dockerPull: options.dockerPull,
+        dockerUser: options.dockerUser,
+        allowNetworks: options.allowNetworks,
         logger,
       })
       out(`Shoal compute node ${compute.nodeId} started, dialing ${addresses[0]}`)

@@ -82,6 +82,10 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_INSECURE: 'yes',
       SHOAL_TLS_CERT: '/etc/shoal/cert.pem',
       SHOAL_TLS_KEY: '/etc/shoal/key.pem',
+      SHOAL_DOCKER: 'true',
+      SHOAL_DOCKER_PULL: 'always',
+      SHOAL_DOCKER_USER: 'nobody',
+      SHOAL_ALLOW_NETWORKS: 'Host',
     })
     expect(result.stderr).toBe('')
     const { signal: _signal, ...options } = result.options
@@ -109,6 +113,10 @@ describe('shoal serve settings: flag > env > file > default', () => {
       insecure: true,
       tlsCert: '/etc/shoal/cert.pem',
       tlsKey: '/etc/shoal/key.pem',
+      docker: 'true',
+      dockerPull: 'always',
+      dockerUser: 'nobody',
+      allowNetworks: ['Host'],
     })
   })
 

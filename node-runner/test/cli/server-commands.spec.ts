@@ -15,6 +15,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         '--allow-url-hosts', '127.0.0.1', '--allow-url-hosts', 'files.internal', '--insecure', '--tls-cert', 'c.pem', '--tls-key', 'k.pem',
         '--default-queue-timeout', '45',
         '--default-execution-timeout', '1h30m',
+        '--docker', 'false', '--docker-pull', 'never', '--docker-user', '1000:1000', '--allow-networks', 'Host', '--allow-networks', 'Full',
       ],
       { io, runServe: async (options) => seen.push(options) },
     )
@@ -46,6 +47,10 @@ describe('serve and devstack hand their flags to the server as one options objec
       insecure: true,
       tlsCert: 'c.pem',
       tlsKey: 'k.pem',
+      docker: 'false',
+      dockerPull: 'never',
+      dockerUser: '1000:1000',
+      allowNetworks: ['Host', 'Full'],
     })
   })
 

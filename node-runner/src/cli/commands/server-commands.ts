@@ -99,6 +99,10 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.requester', flags: '--requester <multiaddr>', text: 'the requester a --compute node connects to, e.g. /ip4/10.0.0.5/tcp/1235/ws' },
   { key: 'compute.allow-url-hosts', flags: '--allow-url-hosts <hosts>', text: 'loopback/link-local/private hosts, addresses or CIDR ranges URL inputs may still be fetched from (repeatable)', repeatable: true },
   { key: 'compute.publisher-url', flags: '--publisher-url <url>', text: 'public base URL under which this compute node serves `local` published results' },
+  { key: 'compute.docker', flags: '--docker <auto|true|false>', text: 'run docker jobs on the local dockerd (auto: when it answers)' },
+  { key: 'compute.docker-pull', flags: '--docker-pull <policy>', text: 'when docker images are pulled: if-missing, always, never' },
+  { key: 'compute.docker-user', flags: '--docker-user <uid[:gid]>', text: 'user containers run as', defaultText: "the image's" },
+  { key: 'compute.allow-networks', flags: '--allow-networks <types>', text: 'network types jobs may ask for besides None, e.g. Host,Full (repeatable)', repeatable: true },
 ]
 
 /** The tokens of `--api-tokens` plus those of the tokens file; a token in both must be listed once. */
