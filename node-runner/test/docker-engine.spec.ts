@@ -2,7 +2,7 @@
 // disk space for inputs and outputs and the busybox image the tests import locally (no registry,
 // nothing is pulled): env and workdir, exit codes, read-only inputs, outputs read from disk,
 // network none, the memory limit, timeouts and cancels that leave no container behind.
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -93,6 +93,23 @@ describe('DockerEngine', () => {
     expect(text(result.stdout)).toBe('input bytes\n')
     expect(text(result.stderr)).toContain('Read-only file system')
     expect(result.exitCode).not.toBe(0)
+  })
+
+  it('mounts a read-write input writable, changing it in place', async () => {
+    const shared = join(root, 'shared-rw')
+    await mkdir(shared, { recursive: true })
+    const job = dockerJob({ Parameters: ['sh', '-c', 'echo changed > /data/out.txt'] })
+    const input: PreparedInput = { input: { Source: { Type: 'localDirectory', Params: { ReadWrite: true } }, Target: '/data' }, volume: { kind: 'host', path: shared, root: 'directory' }, readWrite: true }
+    const result = await engine.run(request(job, { inputs: [input] }))
+    expect(result.exitCode).toBe(0)
+    expect(await readFile(join(shared, 'out.txt'), 'utf8')).toBe('changed\n')
+  })
+
+  it('runs as the configured non-root user, which can write its outputs', async () => {
+    const asNobody = new DockerEngine({ nodeId: NODE_ID, pull: 'never', user: '65534:65534' })
+    const job = dockerJob({ Parameters: ['sh', '-c', 'id -u; echo mine > /outputs/f.txt && echo wrote'] }, { ResultPaths: [{ Name: 'outputs', Path: '/outputs' }] })
+    const result = await asNobody.run(request(job))
+    expect(text(result.stdout)).toBe('65534\nwrote\n')
   })
 
   it('keeps the root filesystem read-only with a writable /tmp, drops capabilities and forbids new privileges', async () => {
