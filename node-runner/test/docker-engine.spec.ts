@@ -3,10 +3,13 @@
 // nothing is pulled): env and workdir, exit codes, read-only inputs, outputs read from disk,
 // network none, the memory limit, timeouts and cancels that leave no container behind.
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readTreeIntoMemory, type DirectoryNode, type EngineRunRequest, type FileTreeNode, type LogChunk, type PreparedInput } from '@shoal/interface'
+import { UrlHostPolicy } from '@shoal/compute'
 import { normalizeJob, TimeoutError, type Job, type Task } from '@shoal/models'
 import { DockerEngine, LABEL_EXECUTION, LABEL_NODE } from '../src/engine/docker/docker-engine.ts'
 import { HostVolumeSpace } from '../src/storage/host-volume-space.ts'
@@ -59,7 +62,7 @@ function request(job: Job, extra: Partial<EngineRunRequest> = {}): EngineRunRequ
 
 const text = (bytes: Uint8Array) => decoder.decode(bytes)
 
-describe('DockerEngine', () => {
+describe('DockerEngine', { timeout: 60_000 }, () => {
   it('runs the image with Entrypoint, Parameters, env (task, engine, BACALHAU_*), the working directory and the exit code', async () => {
     const job = dockerJob(
       { Entrypoint: ['/bin/sh', '-c'], Parameters: ['echo "$FROM_TASK $FROM_ENGINE $BACALHAU_JOB_ID"; pwd; echo oops >&2; exit 3'], EnvironmentVariables: ['FROM_ENGINE=engine'], WorkingDirectory: '/work' },
@@ -164,12 +167,37 @@ describe('DockerEngine', () => {
     await expect(engine.run(request(job))).rejects.toThrow(/image local\/shoal-no-such-image:1 is not on this node/)
   })
 
-  it('refuses HTTP networking and GPUs with a reason', () => {
-    const job = dockerJob({}, { Network: { Type: 'HTTP', Domains: ['example.com'] } as never, Resources: { GPU: '1' } as never })
+  it('refuses GPUs, and HTTP networking without Domains, with a reason', () => {
+    const job = dockerJob({}, { Network: { Type: 'HTTP' } as never, Resources: { GPU: '1' } as never })
     const problems = engine.validate(job.Tasks[0])
-    expect(problems.join('\n')).toMatch(/HTTP .*not supported/)
+    expect(problems.join('\n')).toMatch(/Network\.Domains: Network\.Type HTTP needs the domains/)
     expect(problems.join('\n')).toMatch(/Resources\.GPU/)
   })
+
+  it('with Network HTTP reaches the allowed domain through the proxy and is refused any other', async () => {
+    // A web server on the host's loopback; "localhost" is the allowed domain (the node allow-lists 127.0.0.1).
+    const server = createServer((req, res) => res.end(`served ${req.url}\n`))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    try {
+      const httpEngine = new DockerEngine({ nodeId: NODE_ID, pull: 'never',  urlPolicy: new UrlHostPolicy({ allowHosts: ['127.0.0.1'] }) })
+      const script = [
+        'p=${http_proxy#http://}',
+        // stdin stays open a moment: nc's half-close would end the request before the answer.
+        `(printf 'GET http://localhost:${port}/allowed HTTP/1.0\\r\\n\\r\\n'; sleep 2) | busybox nc -w 5 \${p%:*} \${p##*:} | tail -n 1`,
+        `(printf 'GET http://example.invalid:${port}/denied HTTP/1.0\\r\\n\\r\\n'; sleep 2) | busybox nc -w 5 \${p%:*} \${p##*:} | head -n 1`,
+      ].join('; ')
+      const job = dockerJob({ Parameters: ['sh', '-c', script] }, { Network: { Type: 'HTTP', Domains: ['localhost'] } as never })
+      const req = request(job)
+      const result = await httpEngine.run(req)
+      expect(text(result.stderr)).toBe('')
+      expect(text(result.stdout)).toBe('served /allowed\nHTTP/1.1 403 Forbidden\r\n')
+      // The job's internal network is gone with it.
+      expect((await dockerCli(['network', 'ls', '-q', '--filter', `label=${LABEL_EXECUTION}=${req.executionId}`])).trim()).toBe('')
+    } finally {
+      server.close()
+    }
+  }, 60_000)
 
   it('removes containers a crashed run of the same node left behind', async () => {
     const leftover = (await dockerCli(['create', '--label', `${LABEL_NODE}=${NODE_ID}-crashed`, image, 'true'])).trim()

@@ -116,7 +116,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const engines: Engine[] = [wasm, new NoopEngine()]
   if (options.docker !== 'false') {
     // Offered only when dockerd answers: ComputeNode.start asks isInstalled and logs the reason otherwise.
-    const docker = new DockerEngine({ nodeId, pull: options.dockerPull, user: options.dockerUser, logger: logger.child('docker') })
+    const docker = new DockerEngine({ nodeId, pull: options.dockerPull, user: options.dockerUser, urlPolicy, logger: logger.child('docker') })
     engines.push(docker)
     if (options.docker === 'true') {
       await docker.isInstalled().catch((error: unknown) => logger.error('compute.docker is true but the docker engine cannot run', { error: (error as Error).message }))

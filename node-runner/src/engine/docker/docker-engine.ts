@@ -10,7 +10,9 @@ import { Writable } from 'node:stream'
 import Docker from 'dockerode'
 import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, Logger, ReadableTree } from '@shoal/interface'
 import { AbortError, ExecutionError, formatBinaryBytes, parseCpu, TimeoutError, type Task } from '@shoal/models'
+import { UrlHostPolicy } from '@shoal/compute'
 import { decodeDockerEngineParams } from './docker-engine-params.ts'
+import { startHttpDomainProxy, type HttpDomainProxy } from './http-domain-proxy.ts'
 
 /** When to pull an image from its registry. */
 export type DockerPullPolicy = 'if-missing' | 'always' | 'never'
@@ -34,6 +36,8 @@ export interface DockerEngineOptions {
   defaultMemoryBytes?: number
   /** Size of the writable /tmp of a task that sets no Resources.Disk (default 1 GiB; counts as its memory). */
   defaultTmpBytes?: number
+  /** Targets an HTTP-network task's proxy refuses unless allow-listed (loopback, private…); default: all such refused. */
+  urlPolicy?: UrlHostPolicy
   /** Labels this node's containers, so leftovers of a crashed run of this node are found and removed at start. */
   nodeId?: string
   logger?: Logger
@@ -71,16 +75,14 @@ export class DockerUnavailableError extends Error {
 function networkMode(task: Task): { mode: string } | { problem: string } {
   const type = (task.Network?.Type ?? '').toLowerCase()
   if (type === '' || type === 'default' || type === 'none') return { mode: 'none' }
-  // The bidder only accepts Host/Full/Bridge where the node allows them (compute.allow-networks).
+  // The bidder only accepts Host/Full/Bridge/HTTP where the node allows them (compute.allow-networks).
   if (type === 'host' || type === 'full') return { mode: 'host' }
   if (type === 'bridge') return { mode: 'bridge' }
   if (type === 'http') {
-    return {
-      problem:
-        'Network.Type HTTP (a domain allow-list) is not supported by the docker engine yet: upstream filters it through an http-gateway image pulled from ghcr.io, which this node does not use; ask for Full on a node that allows it, or None',
-    }
+    if ((task.Network?.Domains ?? []).filter((d) => d.trim() !== '').length === 0) return { problem: 'Network.Domains: Network.Type HTTP needs the domains the task may reach (e.g. example.com, or .example.com with its subdomains)' }
+    return { mode: 'http' }
   }
-  return { problem: `Network.Type ${task.Network?.Type} is not a network type the docker engine knows (None, Host, Full, Bridge)` }
+  return { problem: `Network.Type ${task.Network?.Type} is not a network type the docker engine knows (None, Host, Full, Bridge, HTTP)` }
 }
 
 /** GPUs a task asks for (Resources.GPU), 0 when none. */
@@ -197,7 +199,14 @@ export class DockerEngine implements Engine {
         .remove({ force: true, v: true })
         .catch(() => {})
     }
-    if (leftovers.length > 0) this.options.logger?.info('removed containers left by a previous run', { count: leftovers.length })
+    const networks = await this.docker.listNetworks({ filters: { label: [`${LABEL_NODE}=${this.options.nodeId}`] } })
+    for (const info of networks) {
+      await this.docker
+        .getNetwork(info.Id)
+        .remove()
+        .catch(() => {})
+    }
+    if (leftovers.length + networks.length > 0) this.options.logger?.info('removed containers and networks left by a previous run', { containers: leftovers.length, networks: networks.length })
     return leftovers.length
   }
 
@@ -284,6 +293,33 @@ export class DockerEngine implements Engine {
     const labels: Record<string, string> = { [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: request.executionId, [LABEL_JOB]: request.job.ID }
     if (this.options.nodeId) labels[LABEL_NODE] = this.options.nodeId
 
+    let httpNetwork: { network: Docker.Network; proxy?: HttpDomainProxy } | undefined
+    const releaseNetwork = async () => {
+      await httpNetwork?.proxy?.close()
+      await httpNetwork?.network.remove().catch((error: unknown) => {
+        if ((error as { statusCode?: number }).statusCode !== 404) this.options.logger?.warn('could not remove network', { network: networkName, error: messageOf(error) })
+      })
+    }
+    let networkName = network.mode
+    if (network.mode === 'http') {
+      // An internal network: no route out; the proxy on its gateway is the only way to the domains.
+      try {
+        const created = await this.docker.createNetwork({ Name: `shoal-http-${request.executionId}`, Internal: true, Labels: labels })
+        // By ID: a name may be taken twice (dockerd allows it), an ID is the network just made.
+        networkName = created.id
+        httpNetwork = { network: created }
+        const inspected = (await created.inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } }
+        const gateway = inspected.IPAM?.Config?.find((config) => config.Gateway)?.Gateway
+        if (!gateway) throw new Error(`network ${networkName} has no gateway address`)
+        httpNetwork.proxy = await startHttpDomainProxy({ host: gateway, domains: task.Network?.Domains ?? [], policy: this.options.urlPolicy ?? new UrlHostPolicy() })
+      } catch (error) {
+        await releaseNetwork()
+        throw new ExecutionError(`could not set up the HTTP network of the task: ${messageOf(error)}`, { component: 'docker', cause: error })
+      }
+      const proxyUrl = httpNetwork.proxy.url
+      env.push(`http_proxy=${proxyUrl}`, `https_proxy=${proxyUrl}`, `HTTP_PROXY=${proxyUrl}`, `HTTPS_PROXY=${proxyUrl}`)
+    }
+
     let container: Docker.Container
     try {
       container = await this.docker.createContainer({
@@ -300,7 +336,7 @@ export class DockerEngine implements Engine {
         NetworkDisabled: network.mode === 'none',
         HostConfig: {
           Binds: binds,
-          NetworkMode: network.mode,
+          NetworkMode: networkName,
           Memory: memory,
           // No swap: the limit is the memory the container gets.
           MemorySwap: memory,
@@ -314,6 +350,7 @@ export class DockerEngine implements Engine {
         },
       })
     } catch (error) {
+      await releaseNetwork()
       throw new ExecutionError(`could not create a container of ${params.Image}: ${messageOf(error)}`, { component: 'docker', cause: error })
     }
 
@@ -324,6 +361,7 @@ export class DockerEngine implements Engine {
       await container.remove({ force: true, v: true }).catch((error: unknown) => {
         if ((error as { statusCode?: number }).statusCode !== 404) this.options.logger?.warn('could not remove container', { execution: request.executionId, error: messageOf(error) })
       })
+      await releaseNetwork()
     }
   }
 
