@@ -105,7 +105,7 @@ Tasks:
     const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
     const described = await shoalJson<{ Job: Job; Executions: { Items: Execution[] } }>(['job', 'describe', jobId], { env: requester.env })
     expect(described.Job.State.StateType).toBe('Failed')
-    expect(described.Executions.Items[0].ComputeState.Message).toMatch(/timed out after 3s/)
+    expect(described.Executions.Items[0].ComputeState.Message).toMatch(/timed out after 3 ?s/)
     // The engine removes the container after the kill; bounded wait for dockerd to finish it.
     await waitUntil(async () => (await containersLabelled(`shoal.node=${compute.nodeId}`)).length === 0, { timeoutMs: 30_000, intervalMs: 500, what: 'the node\'s containers to be removed' })
   })
