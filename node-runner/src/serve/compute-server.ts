@@ -1,6 +1,6 @@
 import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
-import type { Logger } from '@shoal/interface'
+import type { Engine, Logger } from '@shoal/interface'
 import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, S3PreSignedStorage, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
 import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
 import { parseBytes, parseCpu, type Resources } from '@shoal/models'
@@ -23,6 +23,7 @@ import { S3ClientProvider } from '../storage/s3-client-provider.ts'
 import { S3Storage } from '../storage/s3-storage.ts'
 import { S3Publisher } from '../publisher/s3-publisher.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
+import { DockerEngine, type DockerPullPolicy } from '../engine/docker/docker-engine.ts'
 import { SHOAL_VERSION } from '../version.ts'
 
 /** Options of a compute node on Node. */
@@ -55,6 +56,17 @@ export interface ComputeServerOptions {
   publisherUrl?: string
   /** WASM workers (default: the CPU capacity, at least 1). */
   workers?: number
+  /**
+   * The docker engine on the local dockerd: `auto` (default) offers it when dockerd answers,
+   * `true` also logs an error when it does not, `false` leaves it out.
+   */
+  docker?: 'auto' | 'true' | 'false'
+  /** When the docker engine pulls images (default if-missing). */
+  dockerPull?: DockerPullPolicy
+  /** User containers run as (default: the image's). */
+  dockerUser?: string
+  /** Network types jobs may ask for besides None (e.g. Host, Full). */
+  allowNetworks?: string[]
   /** Bind WebRTC ICE to this address (loopback-only namespaces). */
   rtcBindAddress?: string
   /** The node's IPFS peers and network; hermetic by default. */
@@ -83,7 +95,8 @@ export function computeCapacity(options: { capacityCpu?: string; capacityMemory?
 }
 
 /**
- * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, inline,
+ * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, the docker
+ * engine when dockerd answers (unless turned off), inline,
  * urlDownload (streamed to disk) and allow-listed local (mounted in place) inputs, local and
  * noop publishers (results served over HTTP), job data in the data dir within the disk budget,
  * dialing the requester over libp2p.
@@ -115,6 +128,15 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers, volumeKinds: ['host'] })
   // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
   const urlPolicy = new UrlHostPolicy({ allowHosts: options.allowUrlHosts })
+  const engines: Engine[] = [wasm, new NoopEngine()]
+  if (options.docker !== 'false') {
+    // Offered only when dockerd answers: ComputeNode.start asks isInstalled and logs the reason otherwise.
+    const docker = new DockerEngine({ nodeId, pull: options.dockerPull, user: options.dockerUser, urlPolicy, logger: logger.child('docker') })
+    engines.push(docker)
+    if (options.docker === 'true') {
+      await docker.isInstalled().catch((error: unknown) => logger.error('compute.docker is true but the docker engine cannot run', { error: (error as Error).message }))
+    }
+  }
   const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })
   // S3 (inputs and publisher) is offered when the AWS SDK's default chain gives credentials.
   const s3Clients = new S3ClientProvider()
@@ -125,7 +147,8 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     nodeId,
     identity,
     labels: { runtime: 'node', ...options.labels },
-    engines: [wasm, new NoopEngine()],
+    engines,
+    allowedNetworks: options.allowNetworks,
     storages: [
       new InlineStorage(),
       urlDownload,

@@ -87,6 +87,10 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_IPFS_READ_TIMEOUT: '30s',
       SHOAL_IPFS_PIN_TIMEOUT: '0',
       SHOAL_IPFS_PIN_MAX_SIZE: '2Gi',
+      SHOAL_DOCKER: 'true',
+      SHOAL_DOCKER_PULL: 'always',
+      SHOAL_DOCKER_USER: 'nobody',
+      SHOAL_ALLOW_NETWORKS: 'Host',
     })
     expect(result.stderr).toBe('')
     const { signal: _signal, ...options } = result.options
@@ -115,6 +119,10 @@ describe('shoal serve settings: flag > env > file > default', () => {
       tlsCert: '/etc/shoal/cert.pem',
       tlsKey: '/etc/shoal/key.pem',
       ipfs: { peers: ['/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'], public: true, readTimeoutMs: 30_000, pinTimeoutMs: 0, pinMaxBytes: 2 * 1024 ** 3 },
+      docker: 'true',
+      dockerPull: 'always',
+      dockerUser: 'nobody',
+      allowNetworks: ['Host'],
     })
   })
 

@@ -104,6 +104,10 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'ipfs.read-timeout', flags: '--ipfs-read-timeout <duration>', text: 'longest a compute node waits for an ipfs input\'s root block before the input fails, e.g. 30s' },
   { key: 'ipfs.pin-timeout', flags: '--ipfs-pin-timeout <duration>', text: 'longest a requester fetches an ipfs-published result before the execution fails, e.g. 10m (0 = no limit)' },
   { key: 'ipfs.pin-max-size', flags: '--ipfs-pin-max-size <size>', text: 'largest ipfs-published result a requester keeps, e.g. 10Gi' },
+  { key: 'compute.docker', flags: '--docker <auto|true|false>', text: 'run docker jobs on the local dockerd (auto: when it answers)' },
+  { key: 'compute.docker-pull', flags: '--docker-pull <policy>', text: 'when docker images are pulled: if-missing, always, never' },
+  { key: 'compute.docker-user', flags: '--docker-user <uid[:gid]>', text: 'user containers run as', defaultText: "the image's" },
+  { key: 'compute.allow-networks', flags: '--allow-networks <types>', text: 'network types jobs may ask for besides None, e.g. Host,Full (repeatable)', repeatable: true },
 ]
 
 /** The tokens of `--api-tokens` plus those of the tokens file; a token in both must be listed once. */
