@@ -19,6 +19,7 @@ import { loadOrCreateResultSecret, ResultUrlSigner } from '../publisher/result-u
 import { createAddressCheckedFetch } from '../net/address-checked-fetch.ts'
 import { defaultDiskBudget, HostVolumeSpace } from '../storage/host-volume-space.ts'
 import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
+import { GitStorage } from '../storage/git-storage.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
 import { SHOAL_VERSION } from '../version.ts'
 
@@ -118,7 +119,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     identity,
     labels: { runtime: 'node', ...options.labels },
     engines: [wasm, new NoopEngine()],
-    storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }), new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs })],
+    storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }), new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs }), new GitStorage({ policy: urlPolicy })],
     publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher(), new IpfsPublisher(ipfs.helia)],
     capacity,
     space,
