@@ -102,6 +102,13 @@ describe('GitStorage (repoclone)', () => {
     expect(space.usage().freeBytes).toBe(10 * 1024 * 1024 - volume.size!)
   })
 
+  it('clones from an allow-listed host name, connecting to the address it was checked at', async () => {
+    const space = await openSpace('space-name', 10 * 1024 * 1024)
+    const storage = new GitStorage({ policy: new UrlHostPolicy({ allowHosts: ['localhost'] }) })
+    const volume = await storage.prepare(input(base.replace('127.0.0.1', 'localhost') + '/demo.git'), { executionId: 'e-1', jobId: 'j-1', inputIndex: 0, space })
+    expect(volume.kind === 'host' && (await readFile(join(volume.path, 'README.md'), 'utf8'))).toBe('hello from git\n')
+  })
+
   it('refuses a loopback repository when the host is not allow-listed', async () => {
     const space = await openSpace('space-refused', 1024 * 1024)
     await expect(new GitStorage().prepare(input(`${base}/demo.git`), { executionId: 'e-1', jobId: 'j-1', inputIndex: 0, space })).rejects.toMatchObject({

@@ -149,7 +149,7 @@ export class GitStorage implements StorageProvider {
     }
   }
 
-  /** Checks the addresses the host resolves to; returns the curl `--resolve` entry pinning git to the checked one. */
+  /** Checks the addresses the host resolves to; returns the curl `--resolve` entry pinning git to the checked ones. */
   private async resolve(url: URL, where: string): Promise<string | undefined> {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
     if (/^[\d.]+$/.test(host) || host.includes(':')) return undefined
@@ -164,8 +164,8 @@ export class GitStorage implements StorageProvider {
     }
     for (const { address } of addresses) this.policy.checkAddress(host, address, where)
     const port = url.port || (url.protocol === 'https:' ? '443' : '80')
-    const first = addresses[0].address
-    return `${host}:${port}:${first.includes(':') ? `[${first}]` : first}`
+    // Every checked address, so curl can still fall back from one to the next.
+    return `${host}:${port}:${addresses.map(({ address }) => (address.includes(':') ? `[${address}]` : address)).join(',')}`
   }
 
   /** Runs git with no user or system configuration and no prompts; kills it on abort or when `watch.dir` passes `watch.limit` bytes. */
