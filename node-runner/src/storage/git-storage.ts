@@ -202,6 +202,7 @@ export class GitStorage implements StorageProvider {
         }
       }
       options.signal?.addEventListener('abort', kill, { once: true })
+      if (options.signal?.aborted) kill()
       let polling = false
       const poll = options.watch
         ? setInterval(() => {
