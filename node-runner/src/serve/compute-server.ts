@@ -22,6 +22,7 @@ import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
 import { S3ClientProvider } from '../storage/s3-client-provider.ts'
 import { S3Storage } from '../storage/s3-storage.ts'
 import { S3Publisher } from '../publisher/s3-publisher.ts'
+import { GitStorage } from '../storage/git-storage.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
 import { DockerEngine, type DockerPullPolicy } from '../engine/docker/docker-engine.ts'
 import { SHOAL_VERSION } from '../version.ts'
@@ -155,6 +156,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
       new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }),
       new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs }),
       new S3PreSignedStorage({ download: urlDownload }),
+      new GitStorage({ policy: urlPolicy }),
       ...(s3.ok ? [new S3Storage({ clients: s3Clients })] : []),
     ],
     publishers: [
