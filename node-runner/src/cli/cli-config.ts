@@ -194,7 +194,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
 /** The keys `shoal serve` reads. */
 export const SERVE_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('serve.') || key.startsWith('compute.') || key.startsWith('ipfs.'))
 /** The keys `shoal devstack` reads: its own, plus the listener address and allow-listed paths of `serve`. */
-export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
+export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', 'compute.docker', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
 const CLIENT_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('api.'))
 
 /** The group (command) of a configuration key. */
@@ -474,6 +474,8 @@ export interface DevstackSettings {
   allowListedLocalPaths: AllowListedPath[]
   allowUrlHosts: string[]
   insecure: boolean
+  /** compute.docker for the devstack's compute nodes: auto, true or false. */
+  docker: 'auto' | 'true' | 'false'
 }
 
 const text = (config: EffectiveConfig, key: string): string | undefined => config.values[key]?.value
@@ -532,5 +534,6 @@ export function devstackSettings(config: EffectiveConfig): DevstackSettings {
     allowListedLocalPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),
     allowUrlHosts: list(config, 'compute.allow-url-hosts'),
     insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),
+    docker: (text(config, 'compute.docker') ?? 'auto').toLowerCase() as DevstackSettings['docker'],
   }
 }

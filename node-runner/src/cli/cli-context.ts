@@ -64,6 +64,8 @@ export interface DevstackCommandOptions {
   allowUrlHosts?: string[]
   /** Listen beyond loopback although devstack has no API tokens (warned about on every start). */
   insecure?: boolean
+  /** compute.docker of the compute nodes: auto (default), true or false. */
+  docker?: 'auto' | 'true' | 'false'
   signal: AbortSignal
 }
 

@@ -189,6 +189,7 @@ const DEVSTACK_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.allow-listed-local-paths', flags: '--allow-listed-local-paths <path[:ro|:rw]>', text: 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', repeatable: true },
   { key: 'compute.allow-url-hosts', flags: '--allow-url-hosts <hosts>', text: 'loopback/link-local/private hosts, addresses or CIDR ranges URL inputs may still be fetched from (repeatable)', repeatable: true },
   { key: 'serve.insecure', flags: '--insecure', text: 'listen beyond loopback although devstack has no API tokens (prints why it is unsafe on every start)' },
+  { key: 'compute.docker', flags: '--docker <auto|true|false>', text: 'let the compute nodes run docker jobs on the local dockerd (auto: when it answers)' },
 ]
 
 /** `shoal devstack`: a requester and N compute nodes in one process, for trying Shoal locally. */
@@ -200,7 +201,8 @@ export function devstackCommand(ctx: CliContext): Command {
       'after',
       `
 Settings also come from the environment or the config file (see \`shoal config list\`):
-devstack.* keys, plus serve.host, serve.port and compute.allow-listed-local-paths.
+devstack.* keys, plus serve.host, serve.port, compute.allow-listed-local-paths,
+compute.allow-url-hosts and compute.docker.
 
 Examples:
   shoal devstack                        requester + 3 compute nodes on 127.0.0.1:1234
