@@ -238,12 +238,15 @@ describe('shoal devstack settings', () => {
     const dir = await shoalDir('devstack:\n  computes: 2\n  browsers: 1\nserve:\n  port: 7000\ncompute:\n  allow-listed-local-paths: [/data:rw]\n')
     const fromFile = await devstack([], { SHOAL_DIR: dir, SHOAL_HOST: '0.0.0.0', SHOAL_DATA_DIR: '/not/for/devstack' })
     const { signal: _signal, ...options } = fromFile.options
-    expect(options).toEqual({ computes: 2, browsers: 1, host: '0.0.0.0', port: 7000, dataDir: undefined, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false })
+    expect(options).toEqual({ computes: 2, browsers: 1, host: '0.0.0.0', port: 7000, dataDir: undefined, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto' })
 
     const env = { SHOAL_DIR: dir, SHOAL_DEVSTACK_COMPUTES: '4', SHOAL_DEVSTACK_DATA_DIR: '/tmp/ds' }
     expect((await devstack([], env)).options).toMatchObject({ computes: 4, dataDir: '/tmp/ds' })
     expect((await devstack(['--computes', '5'], env)).options.computes).toBe(5)
     expect((await devstack(['--computes', '5', '--compute-nodes', '6'], env)).options.computes).toBe(6)
+    // compute.docker reaches the devstack's compute nodes, from the env or --docker.
+    expect((await devstack([], { ...env, SHOAL_DOCKER: 'false' })).options.docker).toBe('false')
+    expect((await devstack(['--docker', 'true'], env)).options.docker).toBe('true')
   })
 
   it('refuses a bad devstack value from the env, naming it', async () => {

@@ -81,8 +81,8 @@ describe('serve and devstack hand their flags to the server as one options objec
       }),
     ).toBe(0)
     expect(seen.map(({ signal: _signal, ...rest }) => rest)).toEqual([
-      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false },
-      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false },
+      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false, docker: 'auto' },
+      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto' },
     ])
   })
 })
