@@ -7,8 +7,7 @@
  * carries only ok/err), and read-only mounts are not enforced — writes to an input land in the
  * job's scratch copy and are discarded.
  */
-import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
-import type { CappedOutput } from './capped-output.ts'
+import type { CappedOutput, DirectoryNode, FileTreeNode } from '@shoal/interface'
 import { pathComponents } from './wasi-filesystem.ts'
 import { capModule } from './wasm-binary.ts'
 import type { Mount } from './wasi-filesystem.ts'

@@ -2,13 +2,13 @@
  * Runs one {@link WorkerJob} inside a worker and reports through `post`: log batches while it runs,
  * then exactly one `done` or `failed` message.
  */
-import type { DirectoryNode, FileTreeNode } from '@shoal/interface'
+import { CappedOutput, type DirectoryNode, type FileTreeNode } from '@shoal/interface'
 import { BlockImage, readFully } from './block-image.ts'
 import type { Mount, OpenedVolume } from './wasi-filesystem.ts'
 import { workerVolumeAccess } from './worker-volume-access.ts'
 import type { SyncFile, WorkerVolumeAccess } from './worker-volume-access.ts'
 import type { OutputDirectory, OutputNode } from './worker-protocol.ts'
-import { CappedOutput, LogBatcher } from './capped-output.ts'
+import { LogBatcher } from './log-batcher.ts'
 import { createSeededRandom, createVirtualClock, systemClock, systemRandom } from './wasi-clock.ts'
 import type { RandomSource, WasiClock } from './wasi-clock.ts'
 import { runWasiCommand, WasiRunError } from './wasi-command.ts'

@@ -2,7 +2,7 @@
  * The `docker` engine's Params (upstream pkg/executor/docker/models/types.go): decoding and the
  * checks upstream's EngineSpec.Validate makes. Keys are matched case-insensitively, as job specs are.
  */
-import type { Task } from '@shoal/models'
+import { ParamsReader, type Task } from '@shoal/models'
 
 /** Decoded `docker` engine params. */
 export interface DockerEngineParams {
@@ -18,52 +18,29 @@ export interface DockerEngineParams {
   WorkingDirectory: string
 }
 
-function field(params: Record<string, unknown>, name: string): unknown {
-  if (name in params) return params[name]
-  const lower = name.toLowerCase()
-  const key = Object.keys(params).find((k) => k.toLowerCase() === lower)
-  return key === undefined ? undefined : params[key]
-}
-
 /** Decodes `task.Engine.Params`; `problems` names every invalid field with what to do (empty when fine). */
 export function decodeDockerEngineParams(task: Task): { params: DockerEngineParams; problems: string[] } {
-  const raw = (task.Engine?.Params ?? {}) as Record<string, unknown>
-  const problems: string[] = []
-  const path = (name: string) => `Engine.Params.${name}`
-  const image = field(raw, 'Image')
-  if (typeof image !== 'string' || image.trim() === '') problems.push(`${path('Image')}: set it to the image to run, e.g. ubuntu:24.04 or an image@sha256:… digest`)
-  const strings = (name: string): string[] => {
-    const value = field(raw, name)
-    if (value === undefined || value === null) return []
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-      problems.push(`${path(name)}: expected a list of strings`)
-      return []
-    }
-    return value as string[]
-  }
-  let environment: string[]
-  const env = field(raw, 'EnvironmentVariables')
-  if (env !== undefined && env !== null && !Array.isArray(env) && typeof env === 'object' && Object.values(env).every((v) => typeof v === 'string')) {
-    // A map is accepted too (the wasm engine's shape), so a job converted between engines runs.
-    environment = Object.entries(env as Record<string, string>).map(([key, value]) => `${key}=${value}`)
-  } else environment = strings('EnvironmentVariables')
+  const reader = new ParamsReader({ params: task.Engine?.Params, path: 'Engine.Params' })
+  const image = reader.field('Image')
+  if (typeof image !== 'string' || image.trim() === '') reader.problem('Image', 'set it to the image to run, e.g. ubuntu:24.04 or an image@sha256:… digest')
+  // A map is accepted too (the wasm engine's shape), so a job converted between engines runs.
+  const environment = !reader.absent('EnvironmentVariables') && reader.isStringMap('EnvironmentVariables')
+    ? Object.entries(reader.stringMap('EnvironmentVariables')).map(([key, value]) => `${key}=${value}`)
+    : reader.strings('EnvironmentVariables')
   for (const [index, entry] of environment.entries()) {
     const name = entry.split('=', 1)[0]
-    if (name === '') problems.push(`${path('EnvironmentVariables')}[${index}]: expected NAME=value, got ${JSON.stringify(entry)}`)
+    if (name === '') reader.problem('EnvironmentVariables', `expected NAME=value, got ${JSON.stringify(entry)}`, index)
     // Upstream refuses these: the BACALHAU_* variables describe the job and cannot be overridden.
-    else if (name.toUpperCase().startsWith('BACALHAU_')) problems.push(`${path('EnvironmentVariables')}[${index}]: environment variable ${name} cannot start with BACALHAU_`)
+    else if (name.toUpperCase().startsWith('BACALHAU_')) reader.problem('EnvironmentVariables', `environment variable ${name} cannot start with BACALHAU_`, index)
   }
-  const workdir = field(raw, 'WorkingDirectory')
-  if (workdir !== undefined && workdir !== null && typeof workdir !== 'string') problems.push(`${path('WorkingDirectory')}: expected a string`)
-  else if (typeof workdir === 'string' && workdir !== '' && !workdir.startsWith('/')) {
-    problems.push(`${path('WorkingDirectory')}: ${JSON.stringify(workdir)} must be an absolute path (start with /)`)
-  }
+  const workdir = reader.string('WorkingDirectory')
+  if (workdir !== '' && !workdir.startsWith('/')) reader.problem('WorkingDirectory', `${JSON.stringify(workdir)} must be an absolute path (start with /)`)
   const params: DockerEngineParams = {
     Image: typeof image === 'string' ? image.trim() : '',
-    Entrypoint: strings('Entrypoint'),
-    Parameters: strings('Parameters'),
+    Entrypoint: reader.strings('Entrypoint'),
+    Parameters: reader.strings('Parameters'),
     EnvironmentVariables: environment,
-    WorkingDirectory: typeof workdir === 'string' ? workdir : '',
+    WorkingDirectory: workdir,
   }
-  return { params, problems }
+  return { params, problems: reader.problems }
 }

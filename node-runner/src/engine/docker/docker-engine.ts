@@ -8,7 +8,7 @@ import { chmod } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { Writable } from 'node:stream'
 import Docker from 'dockerode'
-import type { AbortOptions, Engine, EngineRunRequest, EngineRunResult, Logger, ReadableTree } from '@shoal/interface'
+import { CappedOutput, type AbortOptions, type Engine, type EngineRunRequest, type EngineRunResult, type Logger, type ReadableTree } from '@shoal/interface'
 import { AbortError, ExecutionError, formatBinaryBytes, parseCpu, TimeoutError, type Task } from '@shoal/models'
 import { UrlHostPolicy } from '@shoal/compute'
 import { decodeDockerEngineParams } from './docker-engine-params.ts'
@@ -98,47 +98,14 @@ function messageOf(error: unknown): string {
   return e?.json?.message ?? e?.message ?? String(error)
 }
 
-/** Keeps the first `limit` bytes of a stream and counts the rest. */
-class CappedStream {
-  private readonly chunks: Uint8Array[] = []
-  private kept = 0
-  total = 0
-  private readonly limit: number
-  private readonly onKept: (data: Uint8Array) => void
-  constructor(limit: number, onKept: (data: Uint8Array) => void) {
-    this.limit = limit
-    this.onKept = onKept
-  }
-  write(data: Uint8Array): void {
-    this.total += data.byteLength
-    const room = this.limit - this.kept
-    if (room <= 0) return
-    const head = data.byteLength > room ? data.slice(0, room) : data.slice()
-    this.chunks.push(head)
-    this.kept += head.byteLength
-    this.onKept(head)
-  }
-  get truncated(): boolean {
-    return this.total > this.kept
-  }
-  bytes(): Uint8Array {
-    const out = new Uint8Array(this.kept)
-    let offset = 0
-    for (const chunk of this.chunks) {
-      out.set(chunk, offset)
-      offset += chunk.byteLength
-    }
-    return out
-  }
-  /** A Writable that feeds this capper, for dockerode's demuxStream. */
-  writable(): Writable {
-    return new Writable({
-      write: (chunk: Uint8Array, _encoding, callback) => {
-        this.write(chunk)
-        callback()
-      },
-    })
-  }
+/** A Writable that feeds `output`, for dockerode's demuxStream. */
+function writableInto(output: CappedOutput): Writable {
+  return new Writable({
+    write: (chunk: Uint8Array, _encoding, callback) => {
+      output.write(chunk)
+      callback()
+    },
+  })
 }
 
 /** The `docker` engine on a local dockerd. */
@@ -367,15 +334,15 @@ export class DockerEngine implements Engine {
 
   private async runContainer(container: Docker.Container, request: EngineRunRequest, outputs: Map<string, ReadableTree>, memory: number, signal: AbortSignal | undefined): Promise<EngineRunResult> {
     const limit = Math.max(0, request.limits.outputBytes)
-    const stdout = new CappedStream(limit, (data) => request.onLog?.({ stream: 1, data }))
-    const stderr = new CappedStream(limit, (data) => request.onLog?.({ stream: 2, data }))
+    const stdout = new CappedOutput(limit, (data) => request.onLog?.({ stream: 1, data }))
+    const stderr = new CappedOutput(limit, (data) => request.onLog?.({ stream: 2, data }))
     const attached = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream
     const streamEnded = new Promise<void>((resolve) => {
       attached.on('end', resolve)
       attached.on('close', resolve)
       attached.on('error', () => resolve())
     })
-    this.docker.modem.demuxStream(attached, stdout.writable(), stderr.writable())
+    this.docker.modem.demuxStream(attached, writableInto(stdout), writableInto(stderr))
 
     // Ends the run early: a timeout or a cancel kills the container.
     const controller = new AbortController()
