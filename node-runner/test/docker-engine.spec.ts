@@ -2,7 +2,7 @@
 // disk space for inputs and outputs and the busybox image the tests import locally (no registry,
 // nothing is pulled): env and workdir, exit codes, read-only inputs, outputs read from disk,
 // network none, the memory limit, timeouts and cancels that leave no container behind.
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -141,6 +141,54 @@ describe('DockerEngine', { timeout: 60_000 }, () => {
     // /tmp is a tmpfs: what is written there counts against the container's memory.
     const job = dockerJob({ Parameters: ['sh', '-c', 'dd if=/dev/zero of=/tmp/fill bs=1M count=200; echo survived'] }, { Resources: { Memory: '32Mi' } as never })
     await expect(engine.run(request(job, { limits: { timeoutMs: 0, memoryBytes: 32 * 1024 * 1024, outputBytes: 1024 } }))).rejects.toThrow(/out of memory \(Resources\.Memory 32(\.0)? MiB\)/)
+  })
+
+  it('kills a container that writes more than Resources.Disk to its ResultPaths, with the reason, and leaves nothing behind', async () => {
+    // It would sleep on after writing: only the disk watch can end it before the test times out.
+    const job = dockerJob({ Parameters: ['sh', '-c', 'dd if=/dev/zero of=/outputs/fill bs=1M count=40 2>/dev/null; echo wrote; sleep 300'] }, { ResultPaths: [{ Name: 'outputs', Path: '/outputs' }] })
+    const req = request(job, { limits: { timeoutMs: 0, memoryBytes: 64 * 1024 * 1024, diskBytes: 8 * 1024 * 1024, outputBytes: 1024 } })
+    const freeBefore = space.usage().freeBytes
+    await expect(engine.run(req)).rejects.toMatchObject({
+      code: 'ExecutionError',
+      message: expect.stringMatching(/^disk limit exceeded: the container wrote more than Resources\.Disk \(8(\.0)? MiB\) to its ResultPaths \(at least .* found\) and was killed$/),
+    })
+    expect(await containersLabelled(`${LABEL_EXECUTION}=${req.executionId}`)).toEqual([])
+    // The runner releases the execution's volumes: its bytes and its share of the budget go.
+    await space.release(req.executionId)
+    expect(space.usage().freeBytes).toBe(freeBefore)
+    expect(await readdir(join(root, 'volumes'))).toEqual([])
+    // The node goes on running jobs.
+    const next = await engine.run(request(dockerJob({ Parameters: ['echo', 'still here'] })))
+    expect(text(next.stdout)).toBe('still here\n')
+  })
+
+  it('fails a container that wrote more than Resources.Disk and exited before a measurement, and runs one within it', async () => {
+    const over = dockerJob({ Parameters: ['sh', '-c', 'dd if=/dev/zero of=/outputs/fill bs=1M count=12 2>/dev/null'] }, { ResultPaths: [{ Name: 'outputs', Path: '/outputs' }] })
+    const slow = new DockerEngine({ nodeId: NODE_ID, pull: 'never', diskCheckIntervalMs: 600_000 })
+    const limits = { timeoutMs: 0, memoryBytes: 64 * 1024 * 1024, diskBytes: 8 * 1024 * 1024, outputBytes: 1024 }
+    const overRequest = request(over, { limits })
+    await expect(slow.run(overRequest)).rejects.toThrow(/^disk limit exceeded: the container wrote more than Resources\.Disk \(8(\.0)? MiB\) to its ResultPaths \(at least .* found\)$/)
+    await space.release(overRequest.executionId)
+    const within = dockerJob({ Parameters: ['sh', '-c', 'dd if=/dev/zero of=/outputs/fill bs=1M count=4 2>/dev/null'] }, { ResultPaths: [{ Name: 'outputs', Path: '/outputs' }] })
+    const withinRequest = request(within, { limits })
+    const result = await slow.run(withinRequest)
+    expect(result.exitCode).toBe(0)
+    await space.release(withinRequest.executionId)
+  })
+
+  it('refuses a Resources.Disk larger than the node has free, before starting a container', async () => {
+    const job = dockerJob({ Parameters: ['true'] }, { ResultPaths: [{ Name: 'outputs', Path: '/outputs' }] })
+    const req = request(job, { limits: { timeoutMs: 0, memoryBytes: 64 * 1024 * 1024, diskBytes: 1024 ** 4, outputBytes: 1024 } })
+    await expect(engine.run(req)).rejects.toThrow(/the job's disk budget does not fit on this node: Resources\.Disk is/)
+    expect(await containersLabelled(`${LABEL_EXECUTION}=${req.executionId}`)).toEqual([])
+    await space.release(req.executionId)
+  })
+
+  it('holds the writable /tmp to Resources.Disk', async () => {
+    const job = dockerJob({ Parameters: ['sh', '-c', 'dd if=/dev/zero of=/tmp/fill bs=1M count=20; echo exit=$?'] })
+    const result = await engine.run(request(job, { limits: { timeoutMs: 0, memoryBytes: 128 * 1024 * 1024, diskBytes: 8 * 1024 * 1024, outputBytes: 4096 } }))
+    expect(text(result.stderr)).toContain('No space left on device')
+    expect(text(result.stdout)).toBe('exit=1\n')
   })
 
   it('kills and removes the container when the timeout passes', async () => {

@@ -9,10 +9,11 @@ import { availableParallelism } from 'node:os'
 import { Writable } from 'node:stream'
 import Docker from 'dockerode'
 import { CappedOutput, type AbortOptions, type Engine, type EngineRunRequest, type EngineRunResult, type Logger, type ReadableTree } from '@shoal/interface'
-import { AbortError, ExecutionError, formatBinaryBytes, parseCpu, TimeoutError, type Task } from '@shoal/models'
+import { AbortError, ExecutionError, formatBinaryBytes, formatBytes, parseCpu, TimeoutError, type Task } from '@shoal/models'
 import { UrlHostPolicy } from '@shoal/compute'
 import { decodeDockerEngineParams } from './docker-engine-params.ts'
 import { startHttpDomainProxy, type HttpDomainProxy } from './http-domain-proxy.ts'
+import { watchOutputDisk } from './output-disk-watch.ts'
 
 /** When to pull an image from its registry. */
 export type DockerPullPolicy = 'if-missing' | 'always' | 'never'
@@ -38,6 +39,8 @@ export interface DockerEngineOptions {
   defaultTmpBytes?: number
   /** Targets an HTTP-network task's proxy refuses unless allow-listed (loopback, private…); default: all such refused. */
   urlPolicy?: UrlHostPolicy
+  /** Shortest pause between two measurements of a running container's output directories (default 250 ms). */
+  diskCheckIntervalMs?: number
   /** Labels this node's containers, so leftovers of a crashed run of this node are found and removed at start. */
   nodeId?: string
   logger?: Logger
@@ -96,6 +99,23 @@ function gpuCount(task: Task): number {
 function messageOf(error: unknown): string {
   const e = error as { json?: { message?: string }; message?: string }
   return e?.json?.message ?? e?.message ?? String(error)
+}
+
+/** The host directories a container's outputs go to, and the bytes they may hold together. */
+interface OutputDisk {
+  directories: string[]
+  budgetBytes: number
+  /** Whether the budget is the task's Resources.Disk (otherwise the space's free bytes at start). */
+  set: boolean
+}
+
+/** The failure of a container whose outputs hold more than their budget. */
+function diskExceeded(disk: OutputDisk, usedBytes: number, killed: boolean): ExecutionError {
+  const budget = disk.set ? `Resources.Disk (${formatBinaryBytes(disk.budgetBytes)})` : `the ${formatBinaryBytes(disk.budgetBytes)} of the node's disk budget that were free when it started`
+  return new ExecutionError(`disk limit exceeded: the container wrote more than ${budget} to its ResultPaths (at least ${formatBinaryBytes(usedBytes)} found)${killed ? ' and was killed' : ''}`, {
+    component: 'docker',
+    hint: disk.set ? "raise the task's Resources.Disk, or make the job write less" : "set the task's Resources.Disk to what it writes, or make the job write less",
+  })
 }
 
 /** A Writable that feeds `output`, for dockerode's demuxStream. */
@@ -240,13 +260,26 @@ export class DockerEngine implements Engine {
       if (volume.kind !== 'host') throw new ExecutionError(`InputSources[${index}] is a ${volume.kind} volume; the docker engine mounts only host paths`, { component: 'docker' })
       binds.push(`${volume.path}:${prepared.input.Target}:${prepared.readWrite ? 'rw' : 'ro'}`)
     }
+    // The ResultPaths may hold Resources.Disk (taken from the node's space now), or without it
+    // what the space has free; dockerd cannot hold a bind mount to a size, so the engine watches.
+    const diskSet = (request.limits.diskBytes ?? 0) > 0
+    const resultPaths = task.ResultPaths ?? []
+    const disk: OutputDisk = { directories: [], budgetBytes: diskSet ? request.limits.diskBytes! : request.space.usage().freeBytes, set: diskSet }
+    if (diskSet && resultPaths.length > 0 && !request.space.reserve(request.executionId, disk.budgetBytes)) {
+      const usage = request.space.usage()
+      throw new ExecutionError(`the job's disk budget does not fit on this node: Resources.Disk is ${formatBytes(disk.budgetBytes)} but only ${formatBytes(usage.freeBytes)} of the node's ${formatBytes(usage.totalBytes)} disk budget are free`, {
+        component: 'docker',
+        hint: "lower the task's Resources.Disk, or run the job on a node with more free disk",
+      })
+    }
     const outputs = new Map<string, ReadableTree>()
-    for (const resultPath of task.ResultPaths ?? []) {
+    for (const resultPath of resultPaths) {
       const volume = await request.space.createDirectory(request.executionId, `output-${resultPath.Name}`)
       if (volume.kind !== 'host') throw new ExecutionError(`the node's space gave a ${volume.kind} volume for ResultPaths ${resultPath.Name}; the docker engine needs a host directory`, { component: 'docker' })
       // A non-root container user must be able to write its outputs.
       if (this.options.user) await chmod(volume.path, 0o777)
       binds.push(`${volume.path}:${resultPath.Path}:rw`)
+      disk.directories.push(volume.path)
       outputs.set(resultPath.Name, request.space.read(volume))
     }
 
@@ -322,7 +355,7 @@ export class DockerEngine implements Engine {
     }
 
     try {
-      return await this.runContainer(container, request, outputs, memory, signal)
+      return await this.runContainer(container, request, outputs, memory, disk, signal)
     } finally {
       // Whatever happened, the container goes (a kill on abort, then removal).
       await container.remove({ force: true, v: true }).catch((error: unknown) => {
@@ -332,7 +365,7 @@ export class DockerEngine implements Engine {
     }
   }
 
-  private async runContainer(container: Docker.Container, request: EngineRunRequest, outputs: Map<string, ReadableTree>, memory: number, signal: AbortSignal | undefined): Promise<EngineRunResult> {
+  private async runContainer(container: Docker.Container, request: EngineRunRequest, outputs: Map<string, ReadableTree>, memory: number, disk: OutputDisk, signal: AbortSignal | undefined): Promise<EngineRunResult> {
     const limit = Math.max(0, request.limits.outputBytes)
     const stdout = new CappedOutput(limit, (data) => request.onLog?.({ stream: 1, data }))
     const stderr = new CappedOutput(limit, (data) => request.onLog?.({ stream: 2, data }))
@@ -357,6 +390,10 @@ export class DockerEngine implements Engine {
     signal?.addEventListener('abort', onAbort, { once: true })
     const timeoutMs = request.limits.timeoutMs
     const timer = timeoutMs > 0 ? setTimeout(() => stop(new TimeoutError(`the job ran longer than its ${timeoutMs / 1000}s execution timeout and its container was killed`, { component: 'docker' })), timeoutMs) : undefined
+    const diskWatch =
+      disk.directories.length > 0
+        ? watchOutputDisk({ directories: disk.directories, budgetBytes: disk.budgetBytes, minIntervalMs: this.options.diskCheckIntervalMs, onExceeded: (used) => stop(diskExceeded(disk, used, true)) })
+        : undefined
     try {
       // Must be asked before start: a wait on a created container otherwise returns 0 at once.
       const waiting = container.wait({ condition: 'next-exit', abortSignal: controller.signal } as object) as Promise<{ StatusCode: number }>
@@ -365,6 +402,10 @@ export class DockerEngine implements Engine {
       if (signal?.aborted) onAbort()
       const exitCode = await this.exitCode(container, waiting, controller.signal)
       if (stopReason !== undefined) throw stopReason
+      // Writes since the last measurement count too: a container that wrote past its budget and exited fails the same way.
+      diskWatch?.stop()
+      const used = await diskWatch?.check()
+      if (used !== undefined) throw diskExceeded(disk, used, false)
       // The attach stream ends right after the exit; bounded so a stuck stream cannot hold the run.
       await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
       const state = (await container.inspect()).State
@@ -377,13 +418,14 @@ export class DockerEngine implements Engine {
       return { exitCode, stdout: stdout.bytes(), stderr: stderr.bytes(), stdoutTruncated: stdout.truncated, stderrTruncated: stderr.truncated, outputs }
     } catch (error) {
       if (stopReason !== undefined) {
-        if (stopReason instanceof TimeoutError || stopReason instanceof AbortError) throw stopReason
+        if (stopReason instanceof TimeoutError || stopReason instanceof AbortError || stopReason instanceof ExecutionError) throw stopReason
         if ((stopReason as Error)?.name === 'TimeoutError') throw new TimeoutError((stopReason as Error).message, { component: 'docker' })
         throw new AbortError(`the job was cancelled: ${messageOf(stopReason)}`, { component: 'docker' })
       }
       throw error
     } finally {
       if (timer !== undefined) clearTimeout(timer)
+      diskWatch?.stop()
       signal?.removeEventListener('abort', onAbort)
     }
   }
