@@ -17,7 +17,7 @@ export const TEST_IMAGE = 'local/shoal-busybox:test'
 const BUSYBOX = '/bin/busybox'
 const APPLETS = ['sh', 'cat', 'echo', 'ls', 'wc', 'sha256sum', 'sleep', 'head', 'dd', 'env', 'pwd', 'touch', 'mkdir', 'ip', 'id', 'seq', 'yes', 'true', 'false', 'nslookup', 'wget', 'tail', 'printf']
 
-let building: Promise<string> | undefined
+const building = new Map<string, Promise<string>>()
 
 /** Runs the docker CLI; rejects with its stderr. */
 export async function dockerCli(args: string[]): Promise<string> {
@@ -38,16 +38,35 @@ export async function dockerAvailable(): Promise<boolean> {
  * to install when busybox-static or dockerd is missing (.ci/run provides both).
  */
 export function ensureTestImage(): Promise<string> {
-  building ??= build()
-  return building
+  return ensureBusyboxImage(TEST_IMAGE)
 }
 
-async function build(): Promise<string> {
-  const present = await dockerCli(['image', 'inspect', TEST_IMAGE]).then(
+/** Options of {@link ensureBusyboxImage}. */
+export interface BusyboxImageOptions {
+  /** Adds /bin/bash, a script that runs busybox sh (for jobs written for images with bash). */
+  bash?: boolean
+}
+
+/**
+ * Makes the busybox image of the tests available under `name` (e.g. the `busybox:1.37.0` an
+ * upstream job names), unless dockerd has an image of that name already: a real one runs the
+ * same commands. Returns `name`.
+ */
+export function ensureBusyboxImage(name: string, options: BusyboxImageOptions = {}): Promise<string> {
+  let pending = building.get(name)
+  if (!pending) {
+    pending = build(name, options)
+    building.set(name, pending)
+  }
+  return pending
+}
+
+async function build(name: string, options: BusyboxImageOptions): Promise<string> {
+  const present = await dockerCli(['image', 'inspect', name]).then(
     () => true,
     () => false,
   )
-  if (present) return TEST_IMAGE
+  if (present) return name
   const root = await mkdtemp(join(tmpdir(), 'shoal-busybox-rootfs-'))
   try {
     for (const dir of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'work']) await mkdir(join(root, dir))
@@ -55,14 +74,16 @@ async function build(): Promise<string> {
       throw new Error(`cannot copy ${BUSYBOX} into the test image (apt-get install busybox-static): ${(error as Error).message}`)
     })
     for (const applet of APPLETS) await symlink('busybox', join(root, 'bin', applet))
+    // busybox has no bash applet: a script that hands its arguments to sh stands in.
+    if (options.bash) await writeFile(join(root, 'bin', 'bash'), '#!/bin/sh\nexec /bin/sh "$@"\n', { mode: 0o755 })
     await writeFile(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n')
     await writeFile(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n')
-    const tar = `tar -C ${JSON.stringify(root)} -c . | docker import --change 'ENV PATH=/bin' - ${TEST_IMAGE}`
+    const tar = `tar -C ${JSON.stringify(root)} -c . | docker import --change 'ENV PATH=/bin' --change 'LABEL shoal.test-image=busybox' - ${JSON.stringify(name)}`
     await run('sh', ['-c', tar])
   } finally {
     await rm(root, { recursive: true, force: true })
   }
-  return TEST_IMAGE
+  return name
 }
 
 /** IDs of the containers (running or not) carrying `label` (`key=value`). */
