@@ -137,6 +137,13 @@ describe('DockerEngine', { timeout: 60_000 }, () => {
     expect(text(result.stdout).trim().split('\n')).toEqual(['lo'])
   })
 
+  it('with no network, loopback inside the container works and no other address is reachable', async () => {
+    const script = 'busybox nc -l -p 9000 -e echo pong & sleep 1; busybox nc 127.0.0.1 9000 </dev/null; busybox nc -w 2 192.0.2.1 80 </dev/null; echo "exit=$?"'
+    const result = await engine.run(request(dockerJob({ Parameters: ['sh', '-c', script] })))
+    expect(text(result.stdout)).toBe('pong\nexit=1\n')
+    expect(text(result.stderr)).toContain('Network is unreachable')
+  })
+
   it('reports an out-of-memory kill as such', async () => {
     // /tmp is a tmpfs: what is written there counts against the container's memory.
     const job = dockerJob({ Parameters: ['sh', '-c', 'dd if=/dev/zero of=/tmp/fill bs=1M count=200; echo survived'] }, { Resources: { Memory: '32Mi' } as never })
@@ -156,7 +163,7 @@ describe('DockerEngine', { timeout: 60_000 }, () => {
     // The runner releases the execution's volumes: its bytes and its share of the budget go.
     await space.release(req.executionId)
     expect(space.usage().freeBytes).toBe(freeBefore)
-    expect(await readdir(join(root, 'volumes'))).toEqual([])
+    expect(await readdir(join(root, 'volumes'))).not.toContain(req.executionId)
     // The node goes on running jobs.
     const next = await engine.run(request(dockerJob({ Parameters: ['echo', 'still here'] })))
     expect(text(next.stdout)).toBe('still here\n')
@@ -247,12 +254,45 @@ describe('DockerEngine', { timeout: 60_000 }, () => {
     }
   }, 60_000)
 
-  it('removes containers a crashed run of the same node left behind', async () => {
-    const leftover = (await dockerCli(['create', '--label', `${LABEL_NODE}=${NODE_ID}-crashed`, image, 'true'])).trim()
-    const restarted = new DockerEngine({ nodeId: `${NODE_ID}-crashed`, pull: 'never' })
-    expect(await containersLabelled(`${LABEL_NODE}=${NODE_ID}-crashed`)).toEqual([leftover.slice(0, 12)])
-    expect(await restarted.isInstalled()).toBe(true)
-    expect(await containersLabelled(`${LABEL_NODE}=${NODE_ID}-crashed`)).toEqual([])
+  it('with Network HTTP refuses a loopback target of an allowed domain unless the node allow-lists it', async () => {
+    const server = createServer((req, res) => res.end(`served ${req.url}\n`))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    try {
+      // The default policy: loopback and private addresses are refused after DNS.
+      const script = [
+        'p=${http_proxy#http://}',
+        `(printf 'GET http://localhost:${port}/secret HTTP/1.0\\r\\n\\r\\n'; sleep 2) | busybox nc -w 5 \${p%:*} \${p##*:}`,
+      ].join('; ')
+      const job = dockerJob({ Parameters: ['sh', '-c', script] }, { Network: { Type: 'HTTP', Domains: ['localhost'] } as never })
+      const result = await engine.run(request(job))
+      const answer = text(result.stdout)
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 403 Forbidden')
+      expect(answer).not.toContain('served /secret')
+      expect(answer).toMatch(/loopback|127\.0\.0\.1/)
+    } finally {
+      server.close()
+    }
+  }, 60_000)
+
+  it('removes containers and networks a crashed run of the same node left behind, and only those', async () => {
+    const label = `${LABEL_NODE}=${NODE_ID}-crashed`
+    const leftover = (await dockerCli(['create', '--label', label, image, 'true'])).trim()
+    const network = (await dockerCli(['network', 'create', '--internal', '--label', label, `shoal-test-crashed-${process.pid}`])).trim()
+    const another = (await dockerCli(['create', '--label', `${LABEL_NODE}=${NODE_ID}-other`, image, 'true'])).trim()
+    const networksLabelled = async () => (await dockerCli(['network', 'ls', '-q', '--no-trunc', '--filter', `label=${label}`])).trim()
+    try {
+      const restarted = new DockerEngine({ nodeId: `${NODE_ID}-crashed`, pull: 'never' })
+      expect(await containersLabelled(label)).toEqual([leftover.slice(0, 12)])
+      expect(await networksLabelled()).toBe(network)
+      expect(await restarted.isInstalled()).toBe(true)
+      expect(await containersLabelled(label)).toEqual([])
+      expect(await networksLabelled()).toBe('')
+      // Another node's container is not this node's to remove.
+      expect(await containersLabelled(`${LABEL_NODE}=${NODE_ID}-other`)).toEqual([another.slice(0, 12)])
+    } finally {
+      await dockerCli(['rm', '-f', another])
+    }
   })
 
   it('is not installed when dockerd does not answer, and says where it looked', async () => {

@@ -2,7 +2,7 @@
 // containers on the machine's dockerd (.ci/run starts one), driven by the real `shoal` CLI over
 // loopback. The image is the locally imported busybox of test/support/docker-image.ts: nothing
 // is pulled (the node runs with --docker-pull never).
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Execution, Job, NodeState } from '@shoal/models'
@@ -29,8 +29,9 @@ const shoal = (args: string[], options: { cwd?: string } = {}) => runShoal(args,
 
 beforeAll(async () => {
   image = await ensureTestImage()
-  requester = await startRequester()
-  compute = await startCompute(requester.wsMultiaddr, { args: ['--docker-pull', 'never'] })
+  // Generous start-up bounds: this file runs beside dockerd's own work on small CI machines.
+  requester = await startRequester({ timeoutMs: 60_000 })
+  compute = await startCompute(requester.wsMultiaddr, { args: ['--docker-pull', 'never'], timeoutMs: 60_000 })
   await waitForComputeNodes(requester.client, 1, { nodeIds: [compute.nodeId] })
 }, 180_000)
 
@@ -89,6 +90,39 @@ Tasks:
     expect(run.code, run.stderr).toBe(0)
     const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)?.[1]
     expect(run.stdout).toBe(`hello from /tmp in ${jobId}\n`)
+  })
+
+  it('kills a container that writes more than Resources.Disk to its ResultPaths: the job fails with the reason, nothing is left behind and the node runs the next job', async () => {
+    const cwd = await tempDir('shoal-docker-disk-')
+    const spec = {
+      Name: 'docker-disk',
+      Type: 'batch',
+      Count: 1,
+      Tasks: [
+        {
+          Name: 'main',
+          // After writing it would sleep until its timeout: only the disk limit can end it sooner.
+          Engine: { Type: 'docker', Params: { Image: image, Parameters: ['sh', '-c', 'dd if=/dev/zero of=/outputs/fill bs=1M count=64 2>/dev/null; sleep 600'] } },
+          Resources: { Disk: '16Mi' },
+          Publisher: { Type: 'local' },
+          ResultPaths: [{ Name: 'outputs', Path: '/outputs' }],
+          Timeouts: { ExecutionTimeout: 600 },
+        },
+      ],
+    }
+    await writeFile(join(cwd, 'disk.json'), JSON.stringify(spec))
+    const run = await shoal(['job', 'run', 'disk.json'], { cwd })
+    expect(run.code).not.toBe(0)
+    const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
+    const described = await shoalJson<{ Job: Job; Executions: { Items: Execution[] } }>(['job', 'describe', jobId], { env: requester.env })
+    expect(described.Job.State.StateType).toBe('Failed')
+    expect(described.Executions.Items[0].ComputeState.Message).toMatch(/disk limit exceeded: the container wrote more than Resources\.Disk \(16(\.0)? MiB\) to its ResultPaths \(at least .* found\) and was killed/)
+    await waitUntil(async () => (await containersLabelled(`shoal.node=${compute.nodeId}`)).length === 0, { timeoutMs: 30_000, intervalMs: 500, what: "the node's containers to be removed" })
+    // Its output directory went with the execution.
+    await waitUntil(async () => (await readdir(join(compute.dataDir, 'compute', 'volumes'))).length === 0, { timeoutMs: 30_000, intervalMs: 200, what: "the node's volumes to be released" })
+    const next = await shoal(['docker', 'run', image, '--', 'echo', 'still serving'])
+    expect(next.code, next.stderr).toBe(0)
+    expect(next.stdout).toBe('still serving\n')
   })
 
   it('kills a container that runs past its ExecutionTimeout, fails the job as timed out and leaves no container behind', async () => {
