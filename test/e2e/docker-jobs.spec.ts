@@ -27,6 +27,20 @@ let image: string
 
 const shoal = (args: string[], options: { cwd?: string } = {}) => runShoal(args, { ...options, env: requester.env, timeoutMs: 90_000 })
 
+/** `shoal job run` of a one-task job that is meant to fail: its message, once its containers are gone. */
+async function runFailingJob(name: string, task: Record<string, unknown>): Promise<string> {
+  const cwd = await tempDir(`shoal-${name}-`)
+  await writeFile(join(cwd, 'job.json'), JSON.stringify({ Name: name, Type: 'batch', Count: 1, Tasks: [{ Name: 'main', ...task }] }))
+  const run = await shoal(['job', 'run', 'job.json'], { cwd })
+  expect(run.code).not.toBe(0)
+  const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
+  const described = await shoalJson<{ Job: Job; Executions: { Items: Execution[] } }>(['job', 'describe', jobId], { env: requester.env })
+  expect(described.Job.State.StateType).toBe('Failed')
+  // The engine removes the container after the kill; bounded wait for dockerd to finish it.
+  await waitUntil(async () => (await containersLabelled(`shoal.node=${compute.nodeId}`)).length === 0, { timeoutMs: 30_000, intervalMs: 500, what: "the node's containers to be removed" })
+  return described.Executions.Items[0].ComputeState.Message ?? ''
+}
+
 beforeAll(async () => {
   image = await ensureTestImage()
   // Generous start-up bounds: this file runs beside dockerd's own work on small CI machines.
@@ -93,31 +107,15 @@ Tasks:
   })
 
   it('kills a container that writes more than Resources.Disk to its ResultPaths: the job fails with the reason, nothing is left behind and the node runs the next job', async () => {
-    const cwd = await tempDir('shoal-docker-disk-')
-    const spec = {
-      Name: 'docker-disk',
-      Type: 'batch',
-      Count: 1,
-      Tasks: [
-        {
-          Name: 'main',
-          // After writing it would sleep until its timeout: only the disk limit can end it sooner.
-          Engine: { Type: 'docker', Params: { Image: image, Parameters: ['sh', '-c', 'dd if=/dev/zero of=/outputs/fill bs=1M count=64 2>/dev/null; sleep 600'] } },
-          Resources: { Disk: '16Mi' },
-          Publisher: { Type: 'local' },
-          ResultPaths: [{ Name: 'outputs', Path: '/outputs' }],
-          Timeouts: { ExecutionTimeout: 600 },
-        },
-      ],
-    }
-    await writeFile(join(cwd, 'disk.json'), JSON.stringify(spec))
-    const run = await shoal(['job', 'run', 'disk.json'], { cwd })
-    expect(run.code).not.toBe(0)
-    const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
-    const described = await shoalJson<{ Job: Job; Executions: { Items: Execution[] } }>(['job', 'describe', jobId], { env: requester.env })
-    expect(described.Job.State.StateType).toBe('Failed')
-    expect(described.Executions.Items[0].ComputeState.Message).toMatch(/disk limit exceeded: the container wrote more than Resources\.Disk \(16(\.0)? MiB\) to its ResultPaths \(at least .* found\) and was killed/)
-    await waitUntil(async () => (await containersLabelled(`shoal.node=${compute.nodeId}`)).length === 0, { timeoutMs: 30_000, intervalMs: 500, what: "the node's containers to be removed" })
+    const message = await runFailingJob('docker-disk', {
+      // After writing it would sleep until its timeout: only the disk limit can end it sooner.
+      Engine: { Type: 'docker', Params: { Image: image, Parameters: ['sh', '-c', 'dd if=/dev/zero of=/outputs/fill bs=1M count=64 2>/dev/null; sleep 600'] } },
+      Resources: { Disk: '16Mi' },
+      Publisher: { Type: 'local' },
+      ResultPaths: [{ Name: 'outputs', Path: '/outputs' }],
+      Timeouts: { ExecutionTimeout: 600 },
+    })
+    expect(message).toMatch(/disk limit exceeded: the container wrote more than Resources\.Disk \(16(\.0)? MiB\) to its ResultPaths \(at least .* found\) and was killed/)
     // Its output directory went with the execution.
     await waitUntil(async () => (await readdir(join(compute.dataDir, 'compute', 'volumes'))).length === 0, { timeoutMs: 30_000, intervalMs: 200, what: "the node's volumes to be released" })
     const next = await shoal(['docker', 'run', image, '--', 'echo', 'still serving'])
@@ -126,21 +124,7 @@ Tasks:
   })
 
   it('kills a container that runs past its ExecutionTimeout, fails the job as timed out and leaves no container behind', async () => {
-    const cwd = await tempDir('shoal-docker-timeout-')
-    const spec = {
-      Name: 'docker-timeout',
-      Type: 'batch',
-      Count: 1,
-      Tasks: [{ Name: 'main', Engine: { Type: 'docker', Params: { Image: image, Parameters: ['sleep', '600'] } }, Timeouts: { ExecutionTimeout: 3 } }],
-    }
-    await writeFile(join(cwd, 'timeout.json'), JSON.stringify(spec))
-    const run = await shoal(['job', 'run', 'timeout.json'], { cwd })
-    expect(run.code).not.toBe(0)
-    const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
-    const described = await shoalJson<{ Job: Job; Executions: { Items: Execution[] } }>(['job', 'describe', jobId], { env: requester.env })
-    expect(described.Job.State.StateType).toBe('Failed')
-    expect(described.Executions.Items[0].ComputeState.Message).toMatch(/timed out after 3 ?s/)
-    // The engine removes the container after the kill; bounded wait for dockerd to finish it.
-    await waitUntil(async () => (await containersLabelled(`shoal.node=${compute.nodeId}`)).length === 0, { timeoutMs: 30_000, intervalMs: 500, what: 'the node\'s containers to be removed' })
+    const message = await runFailingJob('docker-timeout', { Engine: { Type: 'docker', Params: { Image: image, Parameters: ['sleep', '600'] } }, Timeouts: { ExecutionTimeout: 3 } })
+    expect(message).toMatch(/timed out after 3 ?s/)
   })
 })
