@@ -183,6 +183,15 @@ describe('DockerEngine', { timeout: 60_000 }, () => {
     await space.release(withinRequest.executionId)
   })
 
+  it('holds a task without Resources.Disk to what the node\'s disk budget had free', async () => {
+    const small = await HostVolumeSpace.open({ directory: join(root, 'small-volumes'), totalBytes: 8 * 1024 * 1024 })
+    const job = dockerJob({ Parameters: ['sh', '-c', 'dd if=/dev/zero of=/outputs/fill bs=1M count=40 2>/dev/null; sleep 300'] }, { ResultPaths: [{ Name: 'outputs', Path: '/outputs' }] })
+    const req = request(job, { space: small })
+    await expect(engine.run(req)).rejects.toThrow(/^disk limit exceeded: the container wrote more to its ResultPaths than the node's disk budget had free when it started \(8(\.0)? MiB; the task sets no Resources\.Disk\) \(at least .* found\) and was killed$/)
+    expect(await containersLabelled(`${LABEL_EXECUTION}=${req.executionId}`)).toEqual([])
+    await small.release(req.executionId)
+  })
+
   it('refuses a Resources.Disk larger than the node has free, before starting a container', async () => {
     const job = dockerJob({ Parameters: ['true'] }, { ResultPaths: [{ Name: 'outputs', Path: '/outputs' }] })
     const req = request(job, { limits: { timeoutMs: 0, memoryBytes: 64 * 1024 * 1024, diskBytes: 1024 ** 4, outputBytes: 1024 } })

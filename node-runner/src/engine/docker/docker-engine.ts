@@ -111,8 +111,10 @@ interface OutputDisk {
 
 /** The failure of a container whose outputs hold more than their budget. */
 function diskExceeded(disk: OutputDisk, usedBytes: number, killed: boolean): ExecutionError {
-  const budget = disk.set ? `Resources.Disk (${formatBinaryBytes(disk.budgetBytes)})` : `the ${formatBinaryBytes(disk.budgetBytes)} of the node's disk budget that were free when it started`
-  return new ExecutionError(`disk limit exceeded: the container wrote more than ${budget} to its ResultPaths (at least ${formatBinaryBytes(usedBytes)} found)${killed ? ' and was killed' : ''}`, {
+  const what = disk.set
+    ? `more than Resources.Disk (${formatBinaryBytes(disk.budgetBytes)}) to its ResultPaths`
+    : `more to its ResultPaths than the node's disk budget had free when it started (${formatBinaryBytes(disk.budgetBytes)}; the task sets no Resources.Disk)`
+  return new ExecutionError(`disk limit exceeded: the container wrote ${what} (at least ${formatBinaryBytes(usedBytes)} found)${killed ? ' and was killed' : ''}`, {
     component: 'docker',
     hint: disk.set ? "raise the task's Resources.Disk, or make the job write less" : "set the task's Resources.Disk to what it writes, or make the job write less",
   })
