@@ -7,7 +7,8 @@
 import { OPENAPI_PATHS } from '@shoal/orchestrator'
 import type { RequesterEnv } from './requester-object.ts'
 
-export { RequesterObject } from './requester-object.ts'
+// The requester object with its compute WebSocket transport (wrangler.jsonc binds it by this name).
+export { ComputeRequesterObject as RequesterObject } from './compute-requester-object.ts'
 
 /** True for the paths the requester object serves. */
 export function isRequesterPath(pathname: string): boolean {
