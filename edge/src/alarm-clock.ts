@@ -100,9 +100,12 @@ export class DurableObjectAlarmClock implements Clock {
   }
 
   #keepAlarmBy(at: number): void {
+    if (this.#alarmAt !== undefined && this.#alarmAt <= at) return
     void this.#loadAlarm().then(() => {
-      if (this.#alarmAt !== undefined && this.#alarmAt <= at) return
-      return this.#setAlarm(at)
+      // Decided now, not when the timer was set: it may have fired or been cleared meanwhile.
+      const next = this.nextDeadline()
+      if (next === undefined || (this.#alarmAt !== undefined && this.#alarmAt <= next)) return
+      return this.#setAlarm(next)
     })
   }
 
