@@ -7,7 +7,7 @@ import { builtinModules } from 'node:module'
 const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'))
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/fixtures/**/*.js', 'test/bench/results/**', '.shoal-test/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.wrangler/**', '**/fixtures/**/*.js', 'test/bench/results/**', '.shoal-test/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     passWithNoTests: true,
-    projects: ['packages/*/vitest.config.ts', 'packages/wasm/vitest.browser.config.ts', 'web/vitest.browser.config.ts', 'node-runner/vitest.config.ts', 'test/vitest.config.ts', 'test/browser/vitest.config.ts'],
+    projects: ['packages/*/vitest.config.ts', 'packages/wasm/vitest.browser.config.ts', 'web/vitest.browser.config.ts', 'node-runner/vitest.config.ts', 'edge/vitest.config.ts', 'test/vitest.config.ts', 'test/browser/vitest.config.ts'],
   },
 })

@@ -16,6 +16,7 @@ function countingDatabase(): { db: SqlDatabase; transactions: () => number; valu
       count++
       return real.transaction(fn)
     },
+    asyncTransaction: (fn) => real.asyncTransaction(fn),
   }
   const values = () => real.all<{ v: number }>('SELECT v FROM t ORDER BY v').map((row) => row.v)
   return { db, transactions: () => count, values }

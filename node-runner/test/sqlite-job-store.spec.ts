@@ -114,4 +114,31 @@ describe('createNodeSqliteDatabase', () => {
     expect(db.all('SELECT v FROM t ORDER BY v').map((row) => row.v)).toEqual([1, 3])
     db.close()
   })
+
+  it('commits an async transaction that resolves and rolls back one that rejects, with synchronous ones inside as savepoints', async () => {
+    const db = createNodeSqliteDatabase(':memory:')
+    db.exec('CREATE TABLE t (v INTEGER)')
+    const value = await db.asyncTransaction(async () => {
+      db.exec('INSERT INTO t VALUES (?)', 1)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      expect(() =>
+        db.transaction(() => {
+          db.exec('INSERT INTO t VALUES (?)', 2)
+          throw new Error('inner')
+        }),
+      ).toThrow('inner')
+      db.transaction(() => db.exec('INSERT INTO t VALUES (?)', 3))
+      return 'kept'
+    })
+    expect(value).toBe('kept')
+    await expect(
+      db.asyncTransaction(async () => {
+        db.exec('INSERT INTO t VALUES (?)', 4)
+        await Promise.resolve()
+        throw new Error('abandoned')
+      }),
+    ).rejects.toThrow('abandoned')
+    expect(db.all('SELECT v FROM t ORDER BY v').map((row) => row.v)).toEqual([1, 3])
+    db.close()
+  })
 })

@@ -33,6 +33,19 @@ describe('dialOrder', () => {
     await expect(resolveRequesterAddresses('http://127.0.0.1:1234', { fetch: fetchPeers })).resolves.toEqual([direct])
     await expect(resolveRequesterAddresses('http://127.0.0.1:1234', { fetch: fetchPeers, webrtc: false })).rejects.toThrow(/WebRTC turned off.*no WebSockets address/)
   })
+
+  it('dials libp2p first when the requester offers it, then its plain WebSocket; only the WebSocket when that is all it offers', async () => {
+    const direct = `/ip4/127.0.0.1/udp/4001/webrtc-direct/certhash/uEi/p2p/${PEER}`
+    const ws = `/ip4/127.0.0.1/tcp/4001/ws/p2p/${PEER}`
+    const socket = { Type: 'websocket', URL: '/api/v1/shoal/compute' }
+    const both = (async () => Response.json({ PeerID: PEER, Multiaddrs: [ws, direct], Transports: [{ Type: 'libp2p', Multiaddrs: [ws, direct] }, socket] })) as typeof fetch
+    await expect(resolveRequesterAddresses('http://127.0.0.1:1234', { fetch: both })).resolves.toEqual([direct, ws, 'ws://127.0.0.1:1234/api/v1/shoal/compute'])
+    await expect(resolveRequesterAddresses('https://shoal.example/', { fetch: both, webrtc: false })).resolves.toEqual([ws, 'wss://shoal.example/api/v1/shoal/compute'])
+    const socketOnly = (async () => Response.json({ PeerID: '', Multiaddrs: [], Transports: [socket] })) as typeof fetch
+    await expect(resolveRequesterAddresses('http://127.0.0.1:1234', { fetch: socketOnly })).resolves.toEqual(['ws://127.0.0.1:1234/api/v1/shoal/compute'])
+    // A ws:// URL given to the page is dialed as it is.
+    await expect(resolveRequesterAddresses('ws://10.0.0.5:1234/api/v1/shoal/compute')).resolves.toEqual(['ws://10.0.0.5:1234/api/v1/shoal/compute'])
+  })
 })
 
 describe('hasWebRTC', () => {

@@ -37,3 +37,4 @@ export { SEEDED_BLOCK_BYTES, seededChunks, seededSha256, writeSeededFile, sha256
 export { startSeededDataServer, type SeededDataServer } from './seeded-data-server.ts'
 export { readTreeMemory, resetPeakRss, type TreeMemory } from './process-memory.ts'
 export { startRadosgw, radosgwInstalled, type Radosgw, type StartRadosgwOptions } from './radosgw.ts'
+export { startEdgeRequester, killAllEdgeRequesters, type EdgeRequesterProcess, type StartEdgeRequesterOptions } from './edge-requester.ts'

@@ -15,8 +15,10 @@ export interface RequesterProcess {
   readonly dataDir: string
   /** Every printed multiaddr. */
   readonly multiaddrs: string[]
-  /** The WebSockets multiaddr: stable across restarts with the same port and data dir. */
+  /** The WebSockets multiaddr: stable across restarts with the same port and data dir ('' without the libp2p transport). */
   readonly wsMultiaddr: string
+  /** The ws:// URL of its compute WebSocket, when it offers the websocket transport. */
+  readonly computeSocketUrl?: string
   /** A client of the API. */
   readonly client: ShoalClient
   /** `SHOAL_API_URL` for CLI commands. */
@@ -38,13 +40,18 @@ export interface StartRequesterOptions {
 
 const MULTIADDR_LINE = /^\s+(?:Multiaddrs:\s+)?(\/ip[46]\/\S+)$/gm
 
-async function readyRequester(proc: ShoalProcess, port: number, dataDir: string, timeoutMs: number): Promise<RequesterProcess> {
+/** The last ready line of `shoal serve`; devstack prints none, so its WebSockets multiaddr stands in. */
+const SERVE_READY = /^\s+Transports:\s+\S.*$/m
+const DEVSTACK_READY = /^\s+(?:Multiaddrs:\s+)?\/ip4\/\S+\/ws\/p2p\/\S+$/m
+
+async function readyRequester(proc: ShoalProcess, port: number, dataDir: string, timeoutMs: number, ready: RegExp): Promise<RequesterProcess> {
   const api = await proc.waitForLine(/^\s+API:\s+(\S+)$/m, timeoutMs)
-  await proc.waitForLine(/^\s+(?:Multiaddrs:\s+)?\/ip4\/\S+\/ws\/p2p\/\S+$/m, timeoutMs)
+  await proc.waitForLine(ready, timeoutMs)
   const multiaddrs = [...proc.stdout.matchAll(MULTIADDR_LINE)].map((m) => m[1])
-  const wsMultiaddr = multiaddrs.find((m) => m.includes('/ws/'))!
+  const wsMultiaddr = multiaddrs.find((m) => m.includes('/ws/')) ?? ''
+  const computeSocketUrl = /^\s+WebSocket:\s+(\S+)$/m.exec(proc.stdout)?.[1]
   const apiUrl = api[1]
-  return { process: proc, apiUrl, port, dataDir, multiaddrs, wsMultiaddr, client: createClient({ baseUrl: apiUrl }), env: { SHOAL_API_URL: apiUrl } }
+  return { process: proc, apiUrl, port, dataDir, multiaddrs, wsMultiaddr, computeSocketUrl, client: createClient({ baseUrl: apiUrl }), env: { SHOAL_API_URL: apiUrl } }
 }
 
 /** Starts `shoal serve --orchestrator` on 127.0.0.1 and waits until it prints its addresses. */
@@ -52,7 +59,7 @@ export async function startRequester(options: StartRequesterOptions = {}): Promi
   const port = options.port ?? (await freePort({ span: 2, udp: true }))
   const dataDir = options.dataDir ?? (await tempDir('shoal-requester-'))
   const proc = spawnShoal(['serve', '--orchestrator', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])], { env: options.env })
-  return readyRequester(proc, port, dataDir, options.timeoutMs ?? 20_000)
+  return readyRequester(proc, port, dataDir, options.timeoutMs ?? 20_000, SERVE_READY)
 }
 
 /** A compute node (`shoal serve --compute`) running as a child process. */
@@ -109,7 +116,7 @@ export async function startDevstack(options: StartDevstackOptions = {}): Promise
   if (options.dataDir) args.push('--data-dir', options.dataDir)
   const proc = spawnShoal([...args, ...(options.args ?? [])], { env: options.env })
   await proc.waitForLine(/Shoal devstack ready in/, options.timeoutMs ?? 30_000)
-  return readyRequester(proc, port, options.dataDir ?? '', options.timeoutMs ?? 30_000)
+  return readyRequester(proc, port, options.dataDir ?? '', options.timeoutMs ?? 30_000, DEVSTACK_READY)
 }
 
 /** Waits until the requester lists `count` CONNECTED compute nodes (IDs in `nodeIds` if given). */

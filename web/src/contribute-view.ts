@@ -34,6 +34,8 @@ export function transportLabel(transport: TransportInUse | undefined): { text: s
       return { text: 'WebRTC', kind: 'webrtc' }
     case 'websockets':
       return { text: 'WebSockets (fallback)', kind: 'fallback' }
+    case 'websocket':
+      return { text: 'WebSocket (fallback)', kind: 'fallback' }
     case undefined:
       return { text: 'Not connected yet', kind: 'none' }
     default:

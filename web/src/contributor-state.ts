@@ -2,7 +2,7 @@
 export type ContributionPhase = 'starting' | 'connecting' | 'contributing' | 'paused' | 'disconnected' | 'left'
 
 /** How the compute protocol's bytes travel, as the connection reports it. */
-export type TransportInUse = 'webrtc-direct' | 'webrtc' | 'websockets' | 'circuit-relay' | 'webtransport' | 'tcp' | 'unknown'
+export type TransportInUse = 'webrtc-direct' | 'webrtc' | 'websockets' | 'websocket' | 'circuit-relay' | 'webtransport' | 'tcp' | 'unknown'
 
 /** Job counters shown on the page. */
 export interface JobCounts {

@@ -1,6 +1,6 @@
 import { ComputeNode, InlineStorage, MemoryVolumeSpace, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
 import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
-import type { Dialer, NodeKey } from '@shoal/protocol'
+import { createRoutingDialer, createWebSocketDialer, isWebSocketAddress, type Dialer, type NodeKey } from '@shoal/protocol'
 import type { Logger, WorkerLike } from '@shoal/interface'
 import type { OpfsVolumeSpace } from './opfs-volume-space.ts'
 import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
@@ -18,9 +18,9 @@ export interface ContributorInit {
   nodeId: string
   /** The key the node ID is bound to at the requester (kept with the ID; default: a new one per start). */
   identity?: NodeKey
-  /** Requester multiaddrs, in the order tried. */
+  /** Requester addresses, in the order tried: multiaddrs (libp2p) and ws(s):// URLs (its compute WebSocket). */
   requesterAddresses: string[]
-  /** Asks the requester for its current multiaddrs before reconnecting (a restart changes the certhash). */
+  /** Asks the requester for its current addresses before reconnecting (a restart changes the certhash). */
   refreshAddresses?: (signal: AbortSignal) => Promise<string[]>
   /** URL of the WASM engine's worker script (Vite's `?worker&url`). */
   workerUrl: URL
@@ -124,7 +124,13 @@ export class Contributor extends EventTarget {
       capacity: this.capacity(init.workers),
       // One execution per worker of the share: more would wait for a worker.
       executionSlots: init.workers,
-      dialer: this.watchTransport(createLibp2pDialer({ libp2p: this.libp2p })),
+      dialer: this.watchTransport(
+        createRoutingDialer([
+          // The requester's plain compute WebSocket (what an edge requester offers), else libp2p.
+          { matches: isWebSocketAddress, dialer: createWebSocketDialer() },
+          { matches: () => true, dialer: createLibp2pDialer({ libp2p: this.libp2p }) },
+        ]),
+      ),
       requesterAddresses: init.requesterAddresses,
       refreshAddresses: init.refreshAddresses,
       // A tab that loses its connection should be back fast: the requester is usually its origin.

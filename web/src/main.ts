@@ -61,8 +61,8 @@ async function main(): Promise<void> {
     identity,
     requesterAddresses,
     // Addresses learned from the requester's API are asked again on reconnect; a given multiaddr is kept.
-    refreshAddresses: config.requester.startsWith('/') ? undefined : askRequester,
-    gatewayUrl: config.requester.startsWith('/') ? undefined : config.requester,
+    refreshAddresses: config.requester.startsWith('/') || /^wss?:/i.test(config.requester) ? undefined : askRequester,
+    gatewayUrl: config.requester.startsWith('/') || /^wss?:/i.test(config.requester) ? undefined : config.requester,
     workerUrl: new URL(workerScript, location.href),
     workers: config.workers,
     maxWorkers: config.maxWorkers,

@@ -4,7 +4,8 @@ import { tryParseBytes } from '@shoal/models'
 export interface PageConfig {
   /**
    * Where the requester is: an http(s) URL of its API (default: this page's own origin, which
-   * is the requester serving the page) or a multiaddr ending in /p2p/<peer id>.
+   * is the requester serving the page), its compute WebSocket (ws(s)://…/api/v1/shoal/compute) or
+   * a multiaddr ending in /p2p/<peer id>.
    */
   requester: string
   /** Allow dialing loopback, private and plain ws:// addresses (browsers refuse them by default). */

@@ -1,10 +1,5 @@
 import { UnreachableError } from '@shoal/models'
-
-/** What the requester advertises at GET /api/v1/shoal/peers. */
-export interface RequesterPeers {
-  PeerID: string
-  Multiaddrs: string[]
-}
+import { fetchRequesterTransports, isWebSocketAddress, type RequesterTransports } from '@shoal/protocol'
 
 /** Rank of an address: WebRTC first, WebSockets only as a fallback. */
 function rank(address: string): number {
@@ -30,32 +25,33 @@ export function hasWebRTC(scope: object = globalThis): boolean {
 }
 
 /**
- * The requester's multiaddrs: asked from its API when `requester` is an http(s) URL (normally
- * the page's own origin), or the multiaddr itself when one was given.
+ * The addresses a tab dials, in order: asked from the requester's API when `requester` is an
+ * http(s) URL (normally the page's own origin), else the multiaddr or ws(s):// URL itself. Of
+ * what the API offers: libp2p (in dialOrder: WebRTC-direct, WebRTC, WebSockets) when it offers
+ * libp2p, then its plain compute WebSocket (all a requester that offers only WebSocket, as the
+ * edge does, has).
  */
 export async function resolveRequesterAddresses(requester: string, options: { fetch?: typeof fetch; signal?: AbortSignal; webrtc?: boolean } = {}): Promise<string[]> {
-  if (requester.startsWith('/')) return [requester]
-  const url = new URL('/api/v1/shoal/peers', requester)
-  let peers: RequesterPeers
+  if (requester.startsWith('/') || isWebSocketAddress(requester)) return [requester]
+  let transports: RequesterTransports
   try {
-    const response = await (options.fetch ?? fetch)(url, { signal: options.signal, headers: { accept: 'application/json' } })
-    if (!response.ok) throw new Error(`HTTP ${response.status}`)
-    peers = (await response.json()) as RequesterPeers
+    transports = await fetchRequesterTransports(requester, { fetch: options.fetch, signal: options.signal })
   } catch (err) {
-    throw new UnreachableError(`cannot ask the requester at ${requester} for its addresses: ${(err as Error).message}`, {
+    if (options.signal?.aborted) throw err
+    throw new UnreachableError(`cannot ask the requester at ${requester} for its addresses: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`, {
       cause: err,
-      hint: 'open the page from a running requester (shoal serve --orchestrator), or pass ?requester=<its API URL or multiaddr>',
+      hint: 'open the page from a running requester (shoal serve --orchestrator), or pass ?requester=<its API URL, ws:// URL or multiaddr>',
     })
   }
-  const addresses = dialOrder(peers.Multiaddrs ?? [], { webrtc: options.webrtc })
+  const addresses = [...dialOrder(transports.libp2p, { webrtc: options.webrtc }), ...transports.websocket]
   if (addresses.length === 0) {
     if (options.webrtc === false) {
       throw new UnreachableError(`this browser has WebRTC turned off and the requester at ${requester} advertises no WebSockets address`, {
-        hint: 'allow WebRTC in this browser, or start the requester with a WebSockets listener',
+        hint: 'allow WebRTC in this browser, or start the requester with the websocket transport (--compute-transports libp2p,websocket)',
       })
     }
     throw new UnreachableError(`the requester at ${requester} advertises no address a browser can dial`, {
-      hint: 'start the requester with a WebRTC-direct or WebSockets listener',
+      hint: 'start the requester with a WebRTC-direct listener or the websocket transport',
     })
   }
   return addresses

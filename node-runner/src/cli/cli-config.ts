@@ -65,8 +65,19 @@ const validHost = (value: string): string | undefined =>
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false }
 const validBoolean = (value: string): string | undefined => (value.toLowerCase() in BOOLEAN_WORDS ? undefined : 'must be true or false (1/0 and yes/no also work)')
 const validWholeNumber = (value: string): string | undefined => (/^\d+$/.test(value) ? undefined : 'must be a whole number (0, 1, 2, ...)')
-const validMultiaddr = (value: string): string | undefined =>
-  /^\/[a-z0-9]+\/[^/\s]+\/(tcp|udp)\/\d+(\/\S*)?$/.test(value) ? undefined : 'must be a multiaddr such as /ip4/10.0.0.5/tcp/1235/ws'
+const validRequesterAddress = (value: string): string | undefined => {
+  if (/^\/[a-z0-9]+\/[^/\s]+\/(tcp|udp)\/\d+(\/\S*)?$/.test(value)) return undefined
+  try {
+    if (['http:', 'https:', 'ws:', 'wss:'].includes(new URL(value).protocol)) return undefined
+  } catch {}
+  return 'must be the requester API URL (http://10.0.0.5:1234), its compute WebSocket (ws://10.0.0.5:1234/api/v1/shoal/compute) or a multiaddr such as /ip4/10.0.0.5/tcp/1235/ws'
+}
+const validComputeTransports = (value: string): string | undefined => {
+  const names = splitList(value).map((name) => name.toLowerCase())
+  const bad = names.filter((name) => !['libp2p', 'websocket'].includes(name))
+  if (bad.length > 0) return `${bad.join(', ')}: not a compute transport (libp2p, websocket)`
+  return names.length === 0 ? 'name at least one of libp2p, websocket' : undefined
+}
 const validDockerSwitch = (value: string): string | undefined => (['auto', 'true', 'false'].includes(value.toLowerCase()) ? undefined : 'must be auto, true or false')
 const validPullPolicy = (value: string): string | undefined => (['if-missing', 'always', 'never'].includes(value.toLowerCase()) ? undefined : 'must be if-missing, always or never')
 const validNetworks = (value: string): string | undefined => {
@@ -166,8 +177,9 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'serve.insecure': { description: 'Listen on a non-loopback address without API tokens or a join token (a warning is printed on every start)', env: ['SHOAL_INSECURE'], flag: '--insecure', default: 'false', type: 'boolean', validate: validBoolean },
   'serve.tls-cert': { description: 'PEM certificate (chain) file: the REST API and dashboard are served over HTTPS; needs serve.tls-key', env: ['SHOAL_TLS_CERT'], flag: '--tls-cert' },
   'serve.tls-key': { description: 'PEM private key file of serve.tls-cert', env: ['SHOAL_TLS_KEY'], flag: '--tls-key' },
+  'serve.compute-transports': { description: 'Transports the requester accepts compute nodes and tabs on: libp2p (its own port: WebSockets, WebRTC-direct) and websocket (GET /api/v1/shoal/compute on the API port)', env: ['SHOAL_COMPUTE_TRANSPORTS'], flag: '--compute-transports', default: 'libp2p,websocket', type: 'list', validate: validComputeTransports },
 
-  'compute.requester': { description: 'Multiaddr of the requester a compute-only node dials', env: ['SHOAL_REQUESTER'], flag: '--requester', validate: validMultiaddr },
+  'compute.requester': { description: 'The requester a compute-only node joins: its API URL (http(s)://; the node asks it for its transports and prefers libp2p), its compute WebSocket (ws(s)://) or a libp2p multiaddr', env: ['SHOAL_REQUESTER'], flag: '--requester', validate: validRequesterAddress },
   'compute.labels': { description: 'Labels of the compute node, matched by job constraints ("k=v,k2=v2")', env: ['SHOAL_COMPUTE_LABELS'], flag: '--compute-labels', type: 'map', bacalhau: ['Labels'], validate: validLabels },
   'compute.allow-listed-local-paths': { description: 'Host paths jobs may mount with file:// inputs ("path[:ro|:rw],..."; read-only unless :rw)', env: ['SHOAL_ALLOW_LISTED_LOCAL_PATHS'], flag: '--allow-listed-local-paths', type: 'list', bacalhau: ['Compute.AllowListedLocalPaths'], validate: validPaths },
   'compute.capacity-cpu': { description: 'CPU the compute node offers; unset = all cores', env: ['SHOAL_CAPACITY_CPU'], flag: '--capacity-cpu', bacalhau: ['Compute.AllocatedCapacity.CPU'], validate: validCpu },
@@ -442,6 +454,8 @@ export interface ServeSettings {
   /** PEM certificate and key files: serve the REST API over HTTPS. */
   tlsCert?: string
   tlsKey?: string
+  /** Transports the requester accepts compute nodes on. */
+  computeTransports: Array<'libp2p' | 'websocket'>
   requester?: string
   computeLabels: Record<string, string>
   allowListedLocalPaths: AllowListedPath[]
@@ -499,6 +513,7 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),
     tlsCert: text(config, 'serve.tls-cert'),
     tlsKey: text(config, 'serve.tls-key'),
+    computeTransports: [...new Set(list(config, 'serve.compute-transports').map((name) => name.toLowerCase()))] as ServeSettings['computeTransports'],
     requester: text(config, 'compute.requester'),
     computeLabels: parseLabels(list(config, 'compute.labels'), 'compute.labels'),
     allowListedLocalPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),

@@ -14,6 +14,8 @@ export interface ServeCommandOptions {
   port: number
   dataDir?: string
   peerPort?: number
+  /** serve.compute-transports: what the requester accepts compute nodes on (default both). */
+  computeTransports?: Array<'libp2p' | 'websocket'>
   computeLabels: Record<string, string>
   allowListedLocalPaths: { path: string; readWrite: boolean }[]
   joinToken?: string
@@ -28,6 +30,7 @@ export interface ServeCommandOptions {
   capacityMemory?: string
   /** Disk budget for job data, e.g. "20GiB"; undefined = the default. */
   diskBudget?: string
+  /** The requester a compute-only node joins: API URL, ws(s):// URL or multiaddr. */
   requester?: string
   publisherUrl?: string
   /** compute.docker: auto (offered when dockerd answers), true, false. */

@@ -4,7 +4,7 @@ import type { Engine, Logger } from '@shoal/interface'
 import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, S3PreSignedStorage, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
 import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
 import { parseBytes, parseCpu, type Resources } from '@shoal/models'
-import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p'
+import { createComputeLibp2p } from '@shoal/transport-libp2p'
 import { createWasmEngine } from '@shoal/wasm'
 import { ensureDataDir } from '../config/data-dir.ts'
 import { loadOrCreateNodeId } from '../config/node-id.ts'
@@ -26,11 +26,12 @@ import { GitStorage } from '../storage/git-storage.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
 import { DockerEngine, type DockerPullPolicy } from '../engine/docker/docker-engine.ts'
 import { SHOAL_VERSION } from '../version.ts'
+import { createRequesterDialer } from './requester-dialer.ts'
 
 /** Options of a compute node on Node. */
 export interface ComputeServerOptions {
   dataDir: string
-  /** Requester multiaddrs to dial, in order. */
+  /** Requester addresses to dial, in order: API URLs (http(s)://, asked for transports), ws(s):// URLs, multiaddrs. */
   requesterAddresses: string[]
   /** Interface the result server listens on. */
   host: string
@@ -100,7 +101,7 @@ export function computeCapacity(options: { capacityCpu?: string; capacityMemory?
  * engine when dockerd answers (unless turned off), inline,
  * urlDownload (streamed to disk) and allow-listed local (mounted in place) inputs, local and
  * noop publishers (results served over HTTP), job data in the data dir within the disk budget,
- * dialing the requester over libp2p.
+ * dialing the requester over libp2p or a WebSocket.
  */
 export async function startComputeServer(options: ComputeServerOptions): Promise<ComputeServer> {
   const logger = options.logger
@@ -169,7 +170,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     space,
     // One execution per worker: more would wait for a worker while the node shows free CPU.
     executionSlots: workers,
-    dialer: createLibp2pDialer({ libp2p }),
+    dialer: createRequesterDialer({ libp2p }),
     requesterAddresses: options.requesterAddresses,
     joinToken: options.joinToken,
     logger: logger.child('compute', { node: nodeId }),

@@ -8,6 +8,7 @@ import { Hono } from 'hono'
 import type { Logger } from '@shoal/interface'
 import { BadRequestError, ConflictError } from '@shoal/models'
 import { Requester, SqlJobStore, createRequesterApp, type ApiToken, type RequesterConfig } from '@shoal/orchestrator'
+import { COMPUTE_SOCKET_PATH, createWebSocketListener, webSocketUrlOf, type Listener } from '@shoal/protocol'
 import { createLibp2pListener, createRequesterLibp2p, type Libp2p } from '@shoal/transport-libp2p'
 import { ensureDataDir } from '../config/data-dir.ts'
 import { HeliaResultPinner } from '../ipfs/helia-result-pinner.ts'
@@ -46,6 +47,12 @@ export interface RequesterServerOptions {
   port: number
   /** libp2p port for WebSockets (TCP) and WebRTC-direct (UDP); default API port + 1 (any when the API port is 0). */
   peerPort?: number
+  /**
+   * Transports compute nodes and tabs may join on (default both): `libp2p` (its own port:
+   * WebSockets and WebRTC-direct) and `websocket` (GET /api/v1/shoal/compute on the API port).
+   * Without `libp2p` the libp2p node listens nowhere (as on the edge); IPFS still dials out.
+   */
+  computeTransports?: ComputeTransportName[]
   joinToken?: string
   manualApproval?: boolean
   /** Bearer tokens the REST API requires (read: GET; write: the rest; admin: node actions); undefined = the API is open. */
@@ -68,12 +75,17 @@ export interface RequesterServerOptions {
   logger: Logger
 }
 
+/** A transport a requester accepts compute nodes on. */
+export type ComputeTransportName = 'libp2p' | 'websocket'
+
 /** A running requester. */
 export interface RequesterServer {
   /** e.g. http://127.0.0.1:1234 */
   readonly url: string
-  /** Multiaddrs compute nodes dial, each ending in /p2p/<peer id>. */
+  /** Multiaddrs compute nodes dial, each ending in /p2p/<peer id> (none without the libp2p transport). */
   readonly multiaddrs: string[]
+  /** The ws:// or wss:// URL of its compute WebSocket, when it offers the websocket transport. */
+  readonly computeSocketUrl?: string
   readonly requester: Requester
   readonly libp2p: Libp2p
   /** Its IPFS node: keeps `ipfs` results (pinned) and serves the gateway at /ipfs. */
@@ -83,7 +95,8 @@ export interface RequesterServer {
 
 /**
  * Starts a requester on Node: the SQL job store on node:sqlite in the data dir, the scheduler,
- * the libp2p listener (WebSockets + WebRTC-direct) and the REST API over HTTP.
+ * the libp2p listener (WebSockets + WebRTC-direct), the REST API over HTTP and the compute
+ * WebSocket on the API's port.
  */
 export async function startRequesterServer(options: RequesterServerOptions): Promise<RequesterServer> {
   const logger = options.logger
@@ -102,9 +115,10 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
   }
   try {
     const peerPort = options.peerPort ?? (options.port === 0 ? 0 : options.port + 1)
+    const transports = new Set(options.computeTransports ?? ['libp2p', 'websocket'])
     const libp2p = await createRequesterLibp2p({
       privateKey: await loadOrCreatePeerKey(dataDir),
-      listen: [`/ip4/${options.host}/tcp/${peerPort}/ws`, `/ip4/${options.host}/udp/${peerPort}/webrtc-direct`],
+      listen: transports.has('libp2p') ? [`/ip4/${options.host}/tcp/${peerPort}/ws`, `/ip4/${options.host}/udp/${peerPort}/webrtc-direct`] : [],
       rtcConfiguration: nodeRTCConfiguration({ bindAddress: options.rtcBindAddress }),
       relay: true,
     }).catch((err: Error) => {
@@ -122,10 +136,14 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     // over the connection it already has (docs/ARCHITECTURE.md, "IPFS").
     const ipfs = await startNodeHelia({ dataDir, libp2p, peers: options.ipfs?.peers, public: options.ipfs?.public, logger: logger.child('ipfs') })
     cleanups.push(() => ipfs.stop())
-    const listener = createLibp2pListener({ libp2p })
+    const listeners: Listener[] = []
+    if (transports.has('libp2p')) listeners.push(createLibp2pListener({ libp2p }))
+    let computeSocketUrl: string | undefined
+    const socketListener = transports.has('websocket') ? createWebSocketListener({ addresses: () => (computeSocketUrl ? [computeSocketUrl] : []) }) : undefined
+    if (socketListener) listeners.push(socketListener)
     const requester = new Requester({
       store,
-      listeners: [listener],
+      listeners,
       logger: logger.child('requester'),
       config: { ...options.config, joinToken: options.joinToken, manualApproval: options.manualApproval },
       resultPinner: new HeliaResultPinner({ helia: ipfs.helia, timeoutMs: options.ipfs?.pinTimeoutMs, maxBytes: options.ipfs?.pinMaxBytes, logger: logger.child('ipfs') }),
@@ -135,9 +153,7 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     const multiaddrs = libp2p.getMultiaddrs().map((m) => m.toString())
 
     const root = new Hono()
-    const { injectWebSocket, upgradeWebSocket } = createNodeWebSocket({ app: root })
-    // Where browsers and compute nodes find the requester's libp2p addresses (the contribute page uses it).
-    root.get('/api/v1/shoal/peers', (c) => c.json({ PeerID: libp2p.peerId.toString(), Multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()) }))
+    const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root })
     // The trustless gateway: ipfs results the requester pinned, and any CID its peers have.
     const gateway = requesterGateway(ipfs.helia, { apiTokens: options.apiTokens })
     root.all('/ipfs/*', (c) => gateway(c.req.raw))
@@ -155,6 +171,15 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
       logger: logger.child('api'),
       auth: options.apiTokens ? { tokens: options.apiTokens } : undefined,
       staticAssets: options.webRoot ? createStaticAssets(options.webRoot, { checkoutDir: options.webCheckoutDir }) : undefined,
+      // GET /api/v1/shoal/peers (the contribute page and `--requester <URL>` read it) and the compute WebSocket.
+      compute: {
+        libp2p: transports.has('libp2p') ? () => ({ peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()) }) : undefined,
+        websocket: socketListener,
+        remoteAddress: (c) => {
+          const socket = (c.env as { incoming?: { socket?: { remoteAddress?: string; remotePort?: number } } } | undefined)?.incoming?.socket
+          return socket?.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? 0}` : undefined
+        },
+      },
     })
     // Mounted as a fetch handler, not with root.route(): Hono never calls a routed sub-app's
     // notFound, so misses under /api/v1 would get a text/plain 404 instead of the API's JSON error
@@ -171,11 +196,14 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
         new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()
+          // Upgraded sockets (compute nodes, log streams) are no longer the HTTP server's to close.
+          for (const client of wss.clients) client.terminate()
         }),
     )
     const url = `${options.tls ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
-    logger.info('requester ready', { api: url, peerId: libp2p.peerId.toString() })
-    return { url, multiaddrs, requester, libp2p, ipfs, stop: cleanup }
+    if (socketListener) computeSocketUrl = webSocketUrlOf(COMPUTE_SOCKET_PATH, url)
+    logger.info('requester ready', { api: url, peerId: libp2p.peerId.toString(), computeTransports: [...transports].join(',') })
+    return { url, multiaddrs, computeSocketUrl, requester, libp2p, ipfs, stop: cleanup }
   } catch (err) {
     await cleanup()
     throw err

@@ -4,6 +4,7 @@ import type { ServeCommandOptions } from '../cli/cli-context.ts'
 import { startComputeServer, type ComputeServer } from './compute-server.ts'
 import { startRequesterServer, type RequesterServer } from './requester-server.ts'
 import { checkExposure } from './exposure-check.ts'
+import { preferredDialOrder } from './requester-dialer.ts'
 import { CHECKOUT_DIR, WEB_DIST_DIR } from './web-root.ts'
 
 /** The logger of a server process: one line per entry on stderr, level from SHOAL_LOG_LEVEL. */
@@ -12,11 +13,7 @@ export function serverLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   return createConsoleLogger({ level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info' })
 }
 
-/** The address a Node compute node should dial: WebSockets first (no ICE needed), then the rest. */
-export function preferredDialOrder(multiaddrs: string[]): string[] {
-  const rank = (a: string) => (a.includes('/ws') ? 0 : a.includes('/webrtc-direct') ? 1 : 2)
-  return [...multiaddrs].sort((a, b) => rank(a) - rank(b))
-}
+export { preferredDialOrder }
 
 /** Resolves when `signal` aborts. */
 export const untilAborted = (signal: AbortSignal): Promise<void> =>
@@ -40,6 +37,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         host: options.host,
         port: options.port,
         peerPort: options.peerPort,
+        computeTransports: options.computeTransports,
         joinToken: options.joinToken,
         manualApproval: options.manualApproval,
         apiTokens: options.apiTokens,
@@ -56,10 +54,17 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
       if (options.apiTokens) out(`  Auth:       bearer token required on the API (${options.apiTokens.length} token(s) configured)`)
       out(`  Contribute: open ${requester.url}/ in a browser to add the tab as a compute node`)
       for (const [i, addr] of requester.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)
+      if (requester.computeSocketUrl) out(`  WebSocket:  ${requester.computeSocketUrl}`)
+      // Last of the ready lines: scripts wait for it.
+      out(`  Transports: ${[requester.multiaddrs.length > 0 ? 'libp2p' : '', requester.computeSocketUrl ? 'websocket' : ''].filter(Boolean).join(', ')}`)
     }
     if (options.compute) {
-      const addresses = options.requester ? [options.requester] : preferredDialOrder(requester?.multiaddrs ?? [])
-      if (addresses.length === 0) throw new BadRequestError('a compute node needs a requester to connect to', { hint: 'pass --requester <multiaddr>' })
+      // An API URL is asked for the transports on every dial (createRequesterDialer); the
+      // in-process requester is dialed on libp2p when it listens there, else on its WebSocket.
+      const addresses = options.requester
+        ? [options.requester]
+        : [...preferredDialOrder(requester?.multiaddrs ?? []), ...(requester?.computeSocketUrl ? [requester.computeSocketUrl] : [])]
+      if (addresses.length === 0) throw new BadRequestError('a compute node needs a requester to connect to', { hint: 'pass --requester <API URL or multiaddr>' })
       compute = await startComputeServer({
         dataDir: options.dataDir ? `${options.dataDir}/compute` : '.shoal/compute',
         requesterAddresses: addresses,

@@ -100,7 +100,7 @@ class NodeSqliteAdapter implements NodeSqliteDatabase {
   }
 
   transaction<T>(fn: () => T): T {
-    // Inside an open transaction (BEGIN from exec, or an outer call) this becomes a savepoint,
+    // Inside an open transaction (asyncTransaction's, or an outer call) this becomes a savepoint,
     // so an inner failure undoes only the inner work.
     const savepoint = this.#db.isTransaction ? `shoal_sp_${this.#depth}` : undefined
     this.exec(savepoint === undefined ? 'BEGIN' : `SAVEPOINT ${savepoint}`)
@@ -122,6 +122,23 @@ class NodeSqliteAdapter implements NodeSqliteDatabase {
     }
     this.#depth--
     this.exec(savepoint === undefined ? 'COMMIT' : `RELEASE ${savepoint}`)
+    return result
+  }
+
+  async asyncTransaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#db.isTransaction) {
+      throw new TypeError('SqlDatabase.asyncTransaction cannot start inside another transaction: it must be exclusive')
+    }
+    // Synchronous transaction() calls inside see isTransaction and become savepoints.
+    this.exec('BEGIN')
+    let result: T
+    try {
+      result = await fn()
+    } catch (error) {
+      if (this.#db.isTransaction) this.exec('ROLLBACK')
+      throw error
+    }
+    this.exec('COMMIT')
     return result
   }
 

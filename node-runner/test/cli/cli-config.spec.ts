@@ -83,6 +83,7 @@ describe('shoal config set / list', () => {
         'serve.insecure,false,default',
         'serve.tls-cert,,',
         'serve.tls-key,,',
+        'serve.compute-transports,"libp2p,websocket",default',
         'compute.requester,,',
         'compute.labels,,',
         'compute.allow-listed-local-paths,,',
@@ -196,7 +197,8 @@ describe('shoal config set / list for the server keys', () => {
       ['compute.labels', 'region=e u', 'compute.labels: label value "e u" of "region"'],
       ['compute.allow-listed-local-paths', 'data:rw', 'compute.allow-listed-local-paths: "data:rw" must be an absolute path'],
       ['compute.capacity-cpu', 'lots', 'compute.capacity-cpu: must be a CPU quantity above zero'],
-      ['compute.requester', 'http://10.0.0.5:1235', 'compute.requester: must be a multiaddr such as /ip4/10.0.0.5/tcp/1235/ws'],
+      ['compute.requester', 'ftp://10.0.0.5:1235', 'compute.requester: must be the requester API URL (http://10.0.0.5:1234), its compute WebSocket'],
+      ['serve.compute-transports', 'libp2p,quic', 'serve.compute-transports: quic: not a compute transport (libp2p, websocket)'],
       ['devstack.computes', '-1', 'devstack.computes: must be a whole number'],
     ]
     for (const [key, value, message] of cases) {

@@ -91,6 +91,7 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_DOCKER_PULL: 'always',
       SHOAL_DOCKER_USER: 'nobody',
       SHOAL_ALLOW_NETWORKS: 'Host',
+      SHOAL_COMPUTE_TRANSPORTS: 'WebSocket, libp2p',
     })
     expect(result.stderr).toBe('')
     const { signal: _signal, ...options } = result.options
@@ -100,6 +101,7 @@ describe('shoal serve settings: flag > env > file > default', () => {
       host: '0.0.0.0',
       port: 0,
       peerPort: 0,
+      computeTransports: ['websocket', 'libp2p'],
       dataDir: '/var/lib/shoal',
       joinToken: 'tok',
       manualApproval: true,

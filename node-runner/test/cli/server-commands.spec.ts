@@ -13,7 +13,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         '-l', 'region=eu', '--compute-labels', 'gpu=no', '--allow-listed-local-paths', '/data:rw', '--allow-listed-local-paths', '/ref',
         '--join-token', 'tok', '--capacity-cpu', '2', '--capacity-memory', '4Gb', '--publisher-url', 'http://10.0.0.6:6001',
         '--allow-url-hosts', '127.0.0.1', '--allow-url-hosts', 'files.internal', '--insecure', '--tls-cert', 'c.pem', '--tls-key', 'k.pem',
-        '--default-queue-timeout', '45',
+        '--default-queue-timeout', '45', '--compute-transports', 'websocket',
         '--default-execution-timeout', '1h30m',
         '--ipfs-peers', '/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '--ipfs-peers', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '--ipfs-read-timeout', '1m', '--ipfs-pin-timeout', '2m', '--ipfs-pin-max-size', '1Gi',
         '--docker', 'false', '--docker-pull', 'never', '--docker-user', '1000:1000', '--allow-networks', 'Host', '--allow-networks', 'Full',
@@ -31,6 +31,7 @@ describe('serve and devstack hand their flags to the server as one options objec
       port: 8080,
       dataDir: '/srv/shoal/data',
       peerPort: 1235,
+      computeTransports: ['websocket'],
       computeLabels: { region: 'eu', gpu: 'no' },
       allowListedLocalPaths: [
         { path: '/data', readWrite: true },

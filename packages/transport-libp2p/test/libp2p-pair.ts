@@ -10,7 +10,7 @@ import {
   generatePeerKey,
   type Libp2p,
 } from '../src/index.ts'
-import type { MakeTransportPair } from './transport-compliance.ts'
+import type { MakeTransportPair } from '@shoal/protocol/transport-compliance'
 
 /** Which libp2p transport a pair runs over (both ends on 127.0.0.1). */
 export type Libp2pPairKind = 'websockets' | 'webrtc-direct'

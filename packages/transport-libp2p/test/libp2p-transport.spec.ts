@@ -13,7 +13,7 @@ import {
   WebRTCUnavailableError,
   type Libp2p,
 } from '../src/index.ts'
-import { Inbox, heartbeat, randomText } from './transport-compliance.ts'
+import { Inbox, heartbeat, randomText } from '@shoal/protocol/transport-compliance'
 import { addressOf } from './libp2p-pair.ts'
 
 const nodes: Libp2p[] = []

@@ -1,5 +1,5 @@
 import { MemoryNetwork, type Connection, type MemoryConnection } from '@shoal/protocol'
-import type { MakeTransportPair } from './transport-compliance.ts'
+import type { MakeTransportPair } from '@shoal/protocol/transport-compliance'
 
 /** The in-memory transport of @shoal/protocol as a TransportPair (the reference behaviour). */
 export function memoryPair(): MakeTransportPair {

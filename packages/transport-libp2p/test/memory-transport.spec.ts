@@ -1,4 +1,4 @@
-import { runTransportCompliance } from './transport-compliance.ts'
+import { runTransportCompliance } from '@shoal/protocol/transport-compliance'
 import { memoryPair } from './memory-pair.ts'
 
 runTransportCompliance('memory', memoryPair())

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { PROTOCOL_VERSION, type Connection, type Message } from '@shoal/protocol'
 import { createComputeLibp2p, createLibp2pDialer, createLibp2pListener, createRequesterLibp2p, generatePeerKey } from '../src/index.ts'
 import { addressOf, type Libp2pPairKind } from './libp2p-pair.ts'
-import { heartbeat } from './transport-compliance.ts'
+import { heartbeat } from '@shoal/protocol/transport-compliance'
 
 const NAMESPACE_ENV = 'SHOAL_LOOPBACK_NETNS'
 const DIALS = 20

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { UnreachableError } from '@shoal/models'
-import { runTransportCompliance } from './transport-compliance.ts'
+import { runTransportCompliance } from '@shoal/protocol/transport-compliance'
 import { deadAddress, libp2pPair } from './libp2p-pair.ts'
 import { createComputeLibp2p, createLibp2pDialer, createRequesterLibp2p, generatePeerKey } from '../src/index.ts'
 

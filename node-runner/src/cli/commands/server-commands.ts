@@ -96,7 +96,8 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.capacity-cpu', flags: '--capacity-cpu <quantity>', text: 'CPU this compute node offers, e.g. 2 or 1500m', defaultText: 'all cores' },
   { key: 'compute.capacity-memory', flags: '--capacity-memory <quantity>', text: 'memory this compute node offers, e.g. 4Gb', defaultText: '80% of free memory' },
   { key: 'compute.disk-budget', flags: '--disk-budget <quantity>', text: 'disk this compute node offers for job data in its data dir, e.g. 20GiB', defaultText: '10 GiB, at most half the free space' },
-  { key: 'compute.requester', flags: '--requester <multiaddr>', text: 'the requester a --compute node connects to, e.g. /ip4/10.0.0.5/tcp/1235/ws' },
+  { key: 'serve.compute-transports', flags: '--compute-transports <names>', text: 'transports the requester accepts compute nodes on: libp2p, websocket (comma-separated)' },
+  { key: 'compute.requester', flags: '--requester <url|multiaddr>', text: 'the requester a --compute node joins: its API URL (http://10.0.0.5:1234), a ws:// URL or a multiaddr' },
   { key: 'compute.allow-url-hosts', flags: '--allow-url-hosts <hosts>', text: 'loopback/link-local/private hosts, addresses or CIDR ranges URL inputs may still be fetched from (repeatable)', repeatable: true },
   { key: 'compute.publisher-url', flags: '--publisher-url <url>', text: 'public base URL under which this compute node serves `local` published results' },
   { key: 'ipfs.peers', flags: '--ipfs-peers <multiaddrs>', text: 'IPFS peers to keep connected, each ending in /p2p/<peer id> (repeatable)', defaultText: 'none: hermetic', repeatable: true },
@@ -146,7 +147,8 @@ flags override env, env overrides the file, the file overrides the defaults.
 Examples:
   shoal serve                                        requester + compute node on 127.0.0.1:1234
   shoal serve --orchestrator --host 0.0.0.0          a requester other machines can reach
-  shoal serve --compute --requester /ip4/10.0.0.5/tcp/1235/ws -l region=eu --capacity-cpu 2
+  shoal serve --compute --requester http://10.0.0.5:1234 -l region=eu --capacity-cpu 2
+  shoal serve --orchestrator --compute-transports websocket   compute nodes join on the API port only
   shoal serve --orchestrator --manual-approval --join-token s3cr3t
   shoal serve --orchestrator --api-tokens 'ops-7f3a:read,write,admin;viewer-91c2:read'
   shoal serve --orchestrator --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --api-tokens-file tokens --join-token s3cr3t
@@ -170,7 +172,7 @@ Examples:
       }
       if (options.compute && !options.orchestrator && !options.requester) {
         throw new ValidationError([{ path: '--requester', message: 'a compute-only node needs the requester to connect to' }], {
-          hint: 'Pass --requester <multiaddr> (or set SHOAL_REQUESTER, or compute.requester in the config file), or also --orchestrator.',
+          hint: 'Pass --requester <API URL or multiaddr> (or set SHOAL_REQUESTER, or compute.requester in the config file), or also --orchestrator.',
         })
       }
       const run = ctx.deps.runServe ?? (await loadRunner<ServeCommandOptions>(SERVE_MODULE, 'runServe'))

@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import type { Logger } from '@shoal/interface'
 import type { SpecConfig } from '@shoal/models'
+import type { WebSocketListener } from '@shoal/protocol'
 import type { RequesterService } from '../requester-service.ts'
 
 /** Hono environment of the API: the request ID set by the request-ID middleware. */
@@ -36,7 +37,7 @@ export interface ApiRoute {
   operationId: string
   summary: string
   description?: string
-  tag: 'Orchestrator' | 'Agent' | 'Docs'
+  tag: 'Orchestrator' | 'Agent' | 'Compute' | 'Docs'
   /** Defaults: GET = read, PUT/POST/DELETE = write; node actions say admin. */
   scope?: RouteScope
   query?: QueryParameter[]
@@ -75,4 +76,16 @@ export interface ApiComponents {
   upgradeWebSocket?: UpgradeWebSocket<any, any>
   /** See RequesterAppOptions.resultTransform. */
   resultTransform?: (result: SpecConfig, options: { signal?: AbortSignal }) => Promise<SpecConfig>
+  /** See RequesterAppOptions.compute. */
+  compute?: ComputeEndpoints
+}
+
+/** How compute nodes reach the requester, for GET /api/v1/shoal/peers and the compute WebSocket. */
+export interface ComputeEndpoints {
+  /** The requester's libp2p peer ID and multiaddrs; absent when it accepts no compute nodes over libp2p. */
+  libp2p?: () => { peerId: string; multiaddrs: string[] }
+  /** Accepts compute WebSockets at GET /api/v1/shoal/compute (needs upgradeWebSocket); absent: not offered. */
+  websocket?: WebSocketListener
+  /** The client's address of a request, for logs (runtime-specific: Node's socket, a proxy header). */
+  remoteAddress?: (c: Context<ApiEnv>) => string | undefined
 }

@@ -4,6 +4,7 @@
  */
 export { createRequesterApp, OPENAPI_PATHS } from './requester-app.ts'
 export type { RequesterAppOptions } from './requester-app.ts'
+export type { ComputeEndpoints } from './api-route.ts'
 export type { ApiToken, TokenScope } from './bearer-auth.ts'
 export { toErrorBody, API_COMPONENT } from './error-body.ts'
 export type { ApiErrorBody } from './error-body.ts'

@@ -53,6 +53,17 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
     ['GitVersion', 'BuildDate'],
   ),
   GetAgentConfigResponse: object({ config: { type: 'object', additionalProperties: true } }, ['config']),
+  RequesterPeers: object(
+    {
+      PeerID: string,
+      Multiaddrs: { type: 'array', items: string },
+      Transports: {
+        type: 'array',
+        items: object({ Type: { type: 'string', enum: ['libp2p', 'websocket'] }, Multiaddrs: { type: 'array', items: string }, URL: string }, ['Type']),
+      },
+    },
+    ['PeerID', 'Multiaddrs', 'Transports'],
+  ),
   OpenApiDocument: { type: 'object', description: 'This document' },
   Error: object(
     {

@@ -12,8 +12,9 @@ import { silentLogger } from '@shoal/interface'
 import type { Logger } from '@shoal/interface'
 import type { RequesterService } from '../requester-service.ts'
 import { agentRoutes, DEFAULT_BUILD_VERSION } from './agent-routes.ts'
+import { computeRoutes } from './compute-routes.ts'
 import { routeScope } from './api-route.ts'
-import type { ApiComponents, ApiEnv, ApiRoute } from './api-route.ts'
+import type { ApiComponents, ApiEnv, ApiRoute, ComputeEndpoints } from './api-route.ts'
 import type { BuildVersionInfo } from './api-types.ts'
 import { bearerAuth } from './bearer-auth.ts'
 import type { ApiToken } from './bearer-auth.ts'
@@ -54,6 +55,11 @@ export interface RequesterAppOptions {
    * credentials). A failure leaves that result as it was.
    */
   resultTransform?: (result: SpecConfig, options: { signal?: AbortSignal }) => Promise<SpecConfig>
+  /**
+   * How compute nodes reach this requester: GET /api/v1/shoal/peers lists the transports, and
+   * GET /api/v1/shoal/compute accepts the compute protocol over a WebSocket when `websocket` is given.
+   */
+  compute?: ComputeEndpoints
 }
 
 /** Paths of the OpenAPI document. */
@@ -78,11 +84,13 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     upgradeWebSocket: options.upgradeWebSocket,
     resultTransform: options.resultTransform,
+    compute: options.compute,
   }
   const routes: ApiRoute[] = [
     ...jobRoutes(components),
     ...nodeRoutes(components),
     ...agentRoutes({ ...components, version, config: options.config ?? {} }),
+    ...computeRoutes(components),
   ]
   const openApi = buildOpenApiDocument(routes, { version: version.GitVersion, authEnabled: options.auth !== undefined })
   for (const path of OPENAPI_PATHS) {

@@ -6,7 +6,8 @@
  * interleaving. Operations are queued in call order and committed in groups (see CommitQueue):
  * every write is atomic and durable once its promise resolves, and concurrent callers share
  * commits. `transaction(fn)` may await between its operations, so it runs alone: it waits for
- * what was queued before it, wraps `fn` in BEGIN/COMMIT (ROLLBACK when `fn` throws), and
+ * what was queued before it, runs `fn` in the database's asyncTransaction (rolled back when
+ * `fn` throws), and
  * everything called on the store meanwhile (reads too, which would otherwise see its uncommitted
  * writes) waits for it to end. The `tx` handed to `fn` runs its operations directly; calling the
  * store itself inside `fn` and awaiting it therefore deadlocks: always use `tx`. A ShoalError
@@ -158,23 +159,15 @@ export class SqlJobStore extends SqlJobStoreOperations {
     return this.#closed ? Promise.reject(closedError()) : this.#queue.run(fn, true)
   }
 
-  /** Runs `fn` with exclusive access inside BEGIN/COMMIT; everything it did is rolled back if it throws. */
+  /** Runs `fn` with exclusive access in one database transaction; everything it did is rolled back if it throws. */
   transaction<T>(fn: (tx: JobStore) => Promise<T> | T): Promise<T> {
     if (this.#closed) return Promise.reject(closedError())
     return this.#queue.exclusive(async () => {
-      this.#db.exec('BEGIN')
       const tx = new SqlJobStoreTransaction(this.tables)
       try {
-        const result = await fn(tx)
+        return await this.#db.asyncTransaction(() => Promise.resolve(fn(tx)))
+      } finally {
         tx.finish()
-        this.#db.exec('COMMIT')
-        return result
-      } catch (error) {
-        tx.finish()
-        try {
-          this.#db.exec('ROLLBACK')
-        } catch {}
-        throw error
       }
     })
   }

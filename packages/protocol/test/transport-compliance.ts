@@ -1,7 +1,8 @@
 /**
  * The Transport compliance suite: the behaviour the requester and compute nodes rely on from
  * any Listener/Dialer/Connection implementation (in-memory, libp2p over WebSockets, libp2p over
- * WebRTC-direct). Each implementation supplies a TransportPair factory.
+ * WebRTC-direct, the plain WebSocket transport). Each implementation supplies a TransportPair
+ * factory. Exported as `@shoal/protocol/transport-compliance` so every transport's package runs it.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { ProtocolError, UnreachableError } from '@shoal/models'
