@@ -47,10 +47,11 @@ contribute page as soon as it is built; no restart is needed. The REST API works
 }
 
 /**
- * Serves a built web directory (the contribute page) for GET requests outside /api; unknown
- * paths fall back to index.html so page routes work. Paths cannot leave `root`. While `root`
- * holds no index.html (not built yet) every page request gets notBuiltPage, never a bare 404;
- * the directory is looked at on each request, so a build made later is served without a restart.
+ * Serves the files of a built web directory (web/dist) for GET requests outside /api: the file a
+ * path names, or 404. Which page a route such as /jobs/<id> shows is decided by the API app
+ * (page-routes.ts), which asks for that page's file. Paths cannot leave `root`. While `root` holds
+ * no index.html (not built yet) every miss gets notBuiltPage, never a bare 404; the directory is
+ * looked at on each request, so a build made later is served without a restart.
  */
 export function createStaticAssets(root: string, options: StaticAssetsOptions = {}): (request: Request) => Promise<Response> {
   const base = normalize(root + sep)
@@ -65,14 +66,15 @@ export function createStaticAssets(root: string, options: StaticAssetsOptions = 
     if (!file.startsWith(base)) return new Response('not found\n', { status: 404 })
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html')
-    } catch {
-      file = join(base, 'index.html')
-    }
-    try {
       const body = await readFile(file)
       return new Response(body, { headers: { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' } })
     } catch {
-      return notBuiltPage(options)
+      const built = await stat(join(base, 'index.html')).then(
+        () => true,
+        () => false,
+      )
+      if (!built) return notBuiltPage(options)
+      return new Response(`${path} is not here\n`, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } })
     }
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * The dashboard in real headless Chromium against a real requester and compute node
+ * (scenarios/dashboard.ts): real URLs and a real 404, approving a pending node, a contribute tab
+ * and a CLI job appearing without a reload, submitting from /submit to Completed with logs, and
+ * stopping a long job.
+ */
+import { beforeAll, describe, expect, it } from 'vitest'
+import { runScenario } from './run-scenario.ts'
+
+interface Route {
+  path: string
+  status: number
+  location: string | null
+  dashboard: boolean
+  contribute: boolean
+}
+
+interface DashboardFindings {
+  routes: Route[]
+  deepLink: { heading: string; title: string }
+  notFound: { heading: string }
+  landing: { text: string; contributeHref: string; charts: number }
+  approved: { before: string; api: string; noReload: boolean }
+  tabAppears: { before: number; after: number; noReload: boolean; url: string }
+  cliAppears: { jobId: string; noReload: boolean; url: string }
+  editor: { templateIssues: string[]; typedIssues: string[]; issuePaths: string[]; dryRun: string }
+  submitted: { jobId: string; jobsBefore: number; jobsAfter: number; logs: string; executions: string[]; history: number; timeline: string[]; results: string[]; apiState: string; reloadedHasId: boolean }
+  stopped: { jobId: string; apiState: string; rerunShown: boolean }
+}
+
+describe('dashboard: every route against a real requester', () => {
+  let findings: DashboardFindings
+
+  beforeAll(async () => {
+    findings = (await runScenario<DashboardFindings>('dashboard')).findings
+  })
+
+  it('serves each route as a real URL, /contribute as the contribute page, and 404 for unknown paths', () => {
+    const byPath = new Map(findings.routes.map((r) => [r.path, r]))
+    for (const path of ['/', '/jobs', '/jobs/j-does-not-exist', '/nodes', '/submit']) expect(byPath.get(path), path).toMatchObject({ status: 200, dashboard: true })
+    expect(findings.routes.find((r) => r.path.startsWith('/nodes/n-'))).toMatchObject({ status: 200, dashboard: true })
+    expect(byPath.get('/contribute')).toMatchObject({ status: 200, contribute: true, dashboard: false })
+    expect(byPath.get('/nope')).toMatchObject({ status: 404, dashboard: true })
+    expect(byPath.get('/jobs/a/b')).toMatchObject({ status: 404 })
+    expect(byPath.get('/?label=tab=a')).toMatchObject({ status: 302, location: '/contribute?label=tab=a' })
+  })
+
+  it('renders a deep link on load, and a not-found page for an unknown path', () => {
+    expect(findings.deepLink.heading).toMatch(/^Node n-/)
+    expect(findings.notFound.heading).toBe('Page not found')
+  })
+
+  it('shows live counts, charts and both ways in on the landing page', () => {
+    expect(findings.landing.text).toContain('compute nodes online')
+    expect(findings.landing.text).toContain('jobs/min')
+    expect(findings.landing.contributeHref).toBe('/contribute')
+    expect(findings.landing.charts).toBeGreaterThanOrEqual(3)
+  })
+
+  it('approves a pending node from /nodes, without a reload', () => {
+    expect(findings.approved).toEqual({ before: 'PENDING', api: 'APPROVED', noReload: true })
+  })
+
+  it('shows a contribute tab opened in another tab on /nodes, without a reload', () => {
+    expect(findings.tabAppears.before).toBe(0)
+    expect(findings.tabAppears.after).toBe(1)
+    expect(findings.tabAppears.noReload).toBe(true)
+  })
+
+  it('shows a job submitted by the CLI on /jobs, without a reload', () => {
+    expect(findings.cliAppears.jobId).toMatch(/^j-/)
+    expect(findings.cliAppears.noReload).toBe(true)
+  })
+
+  it('validates the spec as it is typed, naming field paths, and dry-runs it', () => {
+    expect(findings.editor.templateIssues.join('\n')).toContain('Tasks[0].Engine.Params.EntryModule')
+    expect(findings.editor.issuePaths).toContain('Count')
+    expect(findings.editor.typedIssues.join('\n')).toMatch(/Count: .*-3.*\(line \d+\)/)
+    expect(findings.editor.dryRun).toMatch(/^Dry run: valid/)
+  })
+
+  it('submits a picked WASM module from /submit and shows it reach Completed with its logs', () => {
+    const s = findings.submitted
+    // The CLI job existed before; the page's submission made exactly one more.
+    expect(s.jobsBefore).toBe(1)
+    expect(s.jobsAfter).toBe(2)
+    expect(s.apiState).toBe('Completed')
+    expect(s.logs).toBe('hello from wasm\n')
+    expect(s.executions).toHaveLength(1)
+    expect(s.executions[0]).toContain('Completed')
+    expect(s.history).toBeGreaterThan(0)
+    expect(s.timeline).toEqual(expect.arrayContaining(['Submitted', 'Running', 'Completed']))
+    expect(s.results.length).toBeGreaterThan(0)
+    expect(s.reloadedHasId).toBe(true)
+  })
+
+  it('stops a long job from its page', () => {
+    expect(findings.stopped.apiState).toBe('Stopped')
+    expect(findings.stopped.rerunShown).toBe(true)
+  })
+})
