@@ -26,6 +26,7 @@ interface DashboardFindings {
   editor: { templateIssues: string[]; typedIssues: string[]; issuePaths: string[]; dryRun: string }
   submitted: { jobId: string; jobsBefore: number; jobsAfter: number; logs: string; executions: string[]; history: number; timeline: string[]; results: string[]; apiState: string; reloadedHasId: boolean }
   stopped: { jobId: string; apiState: string; rerunShown: boolean }
+  auth: { asked: string; readOnly: string; refused: string; askedAfterReload: number; jobsOnServer: number }
 }
 
 describe('dashboard: every route against a real requester', () => {
@@ -97,5 +98,13 @@ describe('dashboard: every route against a real requester', () => {
   it('stops a long job from its page', () => {
     expect(findings.stopped.apiState).toBe('Stopped')
     expect(findings.stopped.rerunShown).toBe(true)
+  })
+
+  it('asks for a token when the API needs one, keeps it for the session, and shows what a read-only token cannot do', () => {
+    expect(findings.auth.asked).toMatch(/needs an API token/)
+    expect(findings.auth.readOnly).toMatch(/cannot submit, stop or rerun jobs, nor approve, reject or delete nodes/)
+    expect(findings.auth.refused).toMatch(/read-only/)
+    expect(findings.auth.jobsOnServer).toBe(0)
+    expect(findings.auth.askedAfterReload).toBe(0)
   })
 })

@@ -149,7 +149,50 @@ try {
     const stopped = { jobId: loopJob, apiState: (await requester.requester.store.getJob(loopJob)).State.StateType, rerunShown: await page.locator('[data-action="rerun"]').isVisible() }
     log(`job ${loopJob} stopped from its page`)
 
+    // 7. A requester that needs tokens: the dashboard asks for one, keeps it for the session,
+    // and says what a read-only token cannot do.
+    const secured = await startRequesterServer({
+      dataDir: join(dataDir, 'secured'),
+      host: '127.0.0.1',
+      port: 0,
+      webRoot: WEB_DIST_DIR,
+      apiTokens: [
+        { token: 'reader-token', scopes: ['read'] },
+        { token: 'admin-token', scopes: ['read', 'write', 'admin'] },
+      ],
+      logger,
+    })
+    let auth
+    try {
+      const authPage = await tabs.context.newPage()
+      watchTab(authPage, 'auth')
+      await authPage.goto(`${secured.url}/jobs`)
+      await authPage.locator('[data-bind="token"]').waitFor()
+      const asked = await authPage.locator('label[for="token"]').textContent()
+      await authPage.fill('[data-bind="token"]', 'reader-token')
+      await authPage.press('[data-bind="token"]', 'Enter')
+      await authPage.locator('[data-bind="read-only"]').waitFor()
+      const readOnly = await authPage.locator('[data-bind="read-only"]').textContent()
+      await authPage.waitForSelector('[role="status"]:has-text("No jobs yet")')
+      await authPage.click('nav a[href="/submit"]')
+      await authPage.locator('[data-bind="issues"] li').first().waitFor()
+      await authPage.setInputFiles('[data-bind="wasm-file"]', join(FIXTURES, 'hello.wasm'))
+      await authPage.waitForSelector('[data-bind="issues"] li.ok')
+      await authPage.click('[data-action="submit"]')
+      await authPage.waitForFunction(() => /read-only/.test(document.querySelector('[data-bind="outcome"]')?.textContent ?? ''))
+      const refused = await authPage.locator('[data-bind="outcome"]').textContent()
+      // Kept for the session: a reload does not ask again.
+      await authPage.reload()
+      await authPage.locator('[data-bind="read-only"]').waitFor()
+      const askedAfterReload = await authPage.locator('[data-bind="token"]').count()
+      auth = { asked, readOnly, refused, askedAfterReload, jobsOnServer: (await secured.requester.store.listJobs({})).Items.length }
+    } finally {
+      await secured.stop()
+    }
+    log('token prompt and read-only limits shown')
+
     report({
+      auth,
       routes,
       deepLink,
       notFound,
