@@ -26,6 +26,8 @@ interface DashboardFindings {
   editor: { templateIssues: string[]; typedIssues: string[]; issuePaths: string[]; dryRun: string }
   submitted: { jobId: string; jobsBefore: number; jobsAfter: number; logs: string; executions: string[]; history: number; timeline: string[]; results: string[]; apiState: string; reloadedHasId: boolean }
   stopped: { jobId: string; apiState: string; rerunShown: boolean }
+  accessibility: Array<{ path: string; unlabeled: string[]; overflow: number; headings: number; firstFocus: string }>
+  theme: { light: string; dark: string; body: string }
   auth: { asked: string; readOnly: string; refused: string; askedAfterReload: number; jobsOnServer: number }
 }
 
@@ -33,7 +35,7 @@ describe('dashboard: every route against a real requester', () => {
   let findings: DashboardFindings
 
   beforeAll(async () => {
-    findings = (await runScenario<DashboardFindings>('dashboard')).findings
+    findings = (await runScenario<DashboardFindings>('dashboard', { timeoutMs: 230_000 })).findings
   })
 
   it('serves each route as a real URL, /contribute as the contribute page, and 404 for unknown paths', () => {
@@ -106,5 +108,19 @@ describe('dashboard: every route against a real requester', () => {
     expect(findings.auth.refused).toMatch(/read-only/)
     expect(findings.auth.jobsOnServer).toBe(0)
     expect(findings.auth.askedAfterReload).toBe(0)
+  })
+
+  it('fits a phone-sized screen on every route, labels every control, and starts with a skip link', () => {
+    expect(findings.accessibility).toHaveLength(7)
+    for (const route of findings.accessibility) {
+      expect(route.unlabeled, route.path).toEqual([])
+      expect(route.overflow, route.path).toBeLessThanOrEqual(0)
+      expect(route.headings, route.path).toBe(1)
+      expect(route.firstFocus, route.path).toBe('Skip to content')
+    }
+  })
+
+  it('follows the system dark mode', () => {
+    expect(findings.theme.light).not.toBe(findings.theme.dark)
   })
 })

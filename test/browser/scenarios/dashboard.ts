@@ -149,7 +149,50 @@ try {
     const stopped = { jobId: loopJob, apiState: (await requester.requester.store.getJob(loopJob)).State.StateType, rerunShown: await page.locator('[data-action="rerun"]').isVisible() }
     log(`job ${loopJob} stopped from its page`)
 
-    // 7. A requester that needs tokens: the dashboard asks for one, keeps it for the session,
+    // 7. On a phone-sized screen, every route fits the width, labels its controls, starts with
+    // a skip link for the keyboard, and follows the system's dark mode.
+    const phone = await tabs.context.newPage()
+    watchTab(phone, 'phone')
+    await phone.setViewportSize({ width: 390, height: 844 })
+    const accessibility = []
+    // Each route with what shows it has rendered its data (the event stream keeps the network busy).
+    const rendered: Array<[string, string]> = [
+      ['/', '[data-bind="nodes-online"]'],
+      ['/jobs', 'tr[data-job-id]'],
+      [`/jobs/${submittedId}`, 'h1 [data-state]'],
+      ['/nodes', 'tr[data-node-id]'],
+      [`/nodes/${computeId}`, 'dd .badge'],
+      ['/submit', '[data-bind="issues"] li'],
+      ['/nope', 'main h1'],
+    ]
+    for (const [path, selector] of rendered) {
+      await phone.goto(`${api}${path}`)
+      await phone.locator(selector).first().waitFor()
+      const seen = await phone.evaluate(() => {
+        const controls = [...document.querySelectorAll<HTMLElement>('input, select, textarea, button')]
+        const unlabeled = controls
+          .filter((el) => {
+            const labels = (el as HTMLInputElement).labels
+            return !((labels && labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent?.trim()))
+          })
+          .map((el) => el.outerHTML.slice(0, 120))
+        return { unlabeled, overflow: document.documentElement.scrollWidth - window.innerWidth, headings: document.querySelectorAll('main h1').length }
+      })
+      await phone.keyboard.press('Tab')
+      const firstFocus = await phone.evaluate(() => document.activeElement?.textContent ?? '')
+      accessibility.push({ path, ...seen, firstFocus })
+    }
+    const background = () => phone.evaluate(() => getComputedStyle(document.body).backgroundColor || getComputedStyle(document.documentElement).backgroundColor)
+    await phone.emulateMedia({ colorScheme: 'light' })
+    const light = await phone.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim())
+    await phone.emulateMedia({ colorScheme: 'dark' })
+    const dark = await phone.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim())
+    await phone.screenshot({ path: join(dataDir, 'phone-dark.png') })
+    const theme = { light, dark, body: await background() }
+    await phone.close()
+    log('phone-sized routes checked')
+
+    // 8. A requester that needs tokens: the dashboard asks for one, keeps it for the session,
     // and says what a read-only token cannot do.
     const secured = await startRequesterServer({
       dataDir: join(dataDir, 'secured'),
@@ -192,6 +235,8 @@ try {
     log('token prompt and read-only limits shown')
 
     report({
+      accessibility,
+      theme,
       auth,
       routes,
       deepLink,

@@ -5,6 +5,7 @@
  */
 import { desiredStateName, TERMINAL_JOB_STATES, type Execution, type Job, type JobHistory, type JobStateType, type SpecConfig } from '@shoal/models'
 import type { GetJobResponse } from '@shoal/client'
+import { stringify as toYaml } from 'yaml'
 import { timeline, type TimelineStep } from './charts.ts'
 import { h, replace } from './dom.ts'
 import { executionStateName, formatTime, stateTone, timeMs } from './format.ts'
@@ -30,6 +31,14 @@ export const jobView: View = (context, params) => {
   const history = h('ol', { class: 'history', 'data-bind': 'history' })
   const results = h('ul', { class: 'results', 'data-bind': 'results' })
   const spec = h('pre', { class: 'code', 'data-bind': 'spec', tabindex: 0 })
+  let specFormat: 'yaml' | 'json' = 'yaml'
+  const showSpec = () => {
+    if (job) spec.textContent = specFormat === 'yaml' ? toYaml(job) : JSON.stringify(job, null, 2)
+    for (const button of specButtons) button.setAttribute('aria-pressed', String(button.dataset.format === specFormat))
+  }
+  const specButtons = (['yaml', 'json'] as const).map((format) =>
+    h('button', { type: 'button', class: 'button small', 'data-format': format, 'aria-pressed': String(format === specFormat), onclick: () => ((specFormat = format), showSpec()) }, format.toUpperCase()),
+  )
   const logs = h('pre', { class: 'code logs', 'data-bind': 'logs', 'aria-live': 'off', tabindex: 0 })
   const logStatus = h('p', { class: 'muted small', 'data-bind': 'log-status' }, 'Logs appear once an execution runs.')
   const stop = h('button', { type: 'button', class: 'button danger', 'data-action': 'stop', hidden: true, onclick: () => void act('stop') }, 'Stop')
@@ -84,7 +93,7 @@ export const jobView: View = (context, params) => {
     renderInfo(info, job)
     replace(executions, ...execs.map(executionRow))
     replace(history, ...items.map(historyItem))
-    spec.textContent = JSON.stringify(job, null, 2)
+    showSpec()
     void loadResults(state)
     followLogs(execs, terminal)
   }
@@ -129,7 +138,7 @@ export const jobView: View = (context, params) => {
     h('section', { class: 'card', 'aria-labelledby': 'logs-h' }, h('h2', { id: 'logs-h' }, 'Logs'), logStatus, logs),
     h('section', { class: 'card', 'aria-labelledby': 'results-h' }, h('h2', { id: 'results-h' }, 'Results'), results),
     h('section', { class: 'card', 'aria-labelledby': 'history-h' }, h('h2', { id: 'history-h' }, 'History'), history),
-    h('section', { class: 'card', 'aria-labelledby': 'spec-h' }, h('h2', { id: 'spec-h' }, 'Spec (JSON)'), spec),
+    h('section', { class: 'card', 'aria-labelledby': 'spec-h' }, h('div', { class: 'row spread' }, h('h2', { id: 'spec-h' }, 'Spec'), h('div', { class: 'row', role: 'group', 'aria-label': 'Spec format' }, specButtons)), spec),
   )
 }
 
