@@ -24,8 +24,8 @@ interface DashboardFindings {
   tabAppears: { before: number; after: number; noReload: boolean; url: string }
   cliAppears: { jobId: string; noReload: boolean; url: string }
   editor: { templateIssues: string[]; typedIssues: string[]; issuePaths: string[]; dryRun: string }
-  submitted: { jobId: string; jobsBefore: number; jobsAfter: number; logs: string; executions: string[]; history: number; timeline: string[]; results: string[]; apiState: string; reloadedHasId: boolean }
-  stopped: { jobId: string; apiState: string; rerunShown: boolean }
+  submitted: { jobId: string; jobsBefore: number; jobsAfter: number; logs: string; executions: string[]; history: number; timeline: string[]; results: string[]; apiState: string; reloadedHasId: boolean; completedActions: { stop: boolean; rerun: boolean } }
+  stopped: { runningActions: { stop: boolean; rerun: boolean }; jobId: string; apiState: string; rerunShown: boolean }
   accessibility: Array<{ path: string; unlabeled: string[]; overflow: number; headings: number; firstFocus: string }>
   theme: { light: string; dark: string; body: string }
   auth: { asked: string; readOnly: string; refused: string; askedAfterReload: number; jobsOnServer: number }
@@ -95,9 +95,13 @@ describe('dashboard: every route against a real requester', () => {
     expect(s.timeline).toEqual(expect.arrayContaining(['Submitted', 'Running', 'Completed']))
     expect(s.results.length).toBeGreaterThan(0)
     expect(s.reloadedHasId).toBe(true)
+    // A finished job offers Rerun, not Stop.
+    expect(s.completedActions).toEqual({ stop: false, rerun: true })
   })
 
   it('stops a long job from its page', () => {
+    // A running job offers Stop, not Rerun.
+    expect(findings.stopped.runningActions).toEqual({ stop: true, rerun: false })
     expect(findings.stopped.apiState).toBe('Stopped')
     expect(findings.stopped.rerunShown).toBe(true)
   })

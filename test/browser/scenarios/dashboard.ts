@@ -137,6 +137,7 @@ try {
     // Reloading the job's own URL shows the same job.
     await page.reload()
     await page.waitForSelector('h1 [data-state="Completed"]')
+    const completedActions = { stop: await page.locator('[data-action="stop"]').isVisible(), rerun: await page.locator('[data-action="rerun"]').isVisible() }
     const reloaded = await page.locator('[data-bind="spec"]').textContent()
     log(`job ${submittedId} completed on its page`)
 
@@ -144,9 +145,10 @@ try {
     const loopJob = (await shoalOk(api, ['wasm', 'run', join(FIXTURES, 'loop.wasm'), '--timeout', '600', '--id-only', '--no-wait'])).trim().split('\n').at(-1)!.trim()
     await page.goto(`${api}/jobs/${loopJob}`)
     await page.waitForSelector('h1 [data-state="Running"]', { timeout: 30_000 })
+    const runningActions = { stop: await page.locator('[data-action="stop"]').isVisible(), rerun: await page.locator('[data-action="rerun"]').isVisible() }
     await page.click('[data-action="stop"]')
     await page.waitForSelector('h1 [data-state="Stopped"]', { timeout: 30_000 })
-    const stopped = { jobId: loopJob, apiState: (await requester.requester.store.getJob(loopJob)).State.StateType, rerunShown: await page.locator('[data-action="rerun"]').isVisible() }
+    const stopped = { runningActions, jobId: loopJob, apiState: (await requester.requester.store.getJob(loopJob)).State.StateType, rerunShown: await page.locator('[data-action="rerun"]').isVisible() }
     log(`job ${loopJob} stopped from its page`)
 
     // 7. On a phone-sized screen, every route fits the width, labels its controls, starts with
@@ -246,7 +248,7 @@ try {
       tabAppears,
       cliAppears,
       editor: { templateIssues, typedIssues, issuePaths, dryRun },
-      submitted: { ...submitted, reloadedHasId: reloaded?.includes(submittedId) ?? false },
+      submitted: { ...submitted, reloadedHasId: reloaded?.includes(submittedId) ?? false, completedActions },
       stopped,
     })
   } finally {
