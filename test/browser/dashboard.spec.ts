@@ -19,7 +19,7 @@ interface DashboardFindings {
   routes: Route[]
   deepLink: { heading: string; title: string }
   notFound: { heading: string }
-  landing: { text: string; contributeHref: string; charts: number }
+  landing: { live: string; text: string; contributeHref: string; charts: number }
   approved: { before: string; api: string; noReload: boolean }
   tabAppears: { before: number; after: number; noReload: boolean; url: string }
   cliAppears: { jobId: string; noReload: boolean; url: string }
@@ -54,6 +54,8 @@ describe('dashboard: every route against a real requester', () => {
   })
 
   it('shows live counts, charts and both ways in on the landing page', () => {
+    // The header shows the event stream is connected.
+    expect(findings.landing.live).toBe('live')
     expect(findings.landing.text).toContain('compute nodes online')
     expect(findings.landing.text).toContain('jobs/min')
     expect(findings.landing.contributeHref).toBe('/contribute')

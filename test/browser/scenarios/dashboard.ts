@@ -63,7 +63,8 @@ try {
     const notFound = { heading: await page.locator('h1').textContent() }
     await page.goto(`${api}/`)
     await page.waitForSelector('[data-bind="nodes-online"]')
-    const landing = { text: await page.locator('main').textContent(), contributeHref: await page.locator('a', { hasText: 'Contribute this tab' }).getAttribute('href'), charts: await page.locator('svg.chart').count() }
+    await page.waitForSelector('[data-bind="live"][data-status="live"]')
+    const landing = { live: await page.locator('[data-bind="live"]').textContent(), text: await page.locator('main').textContent(), contributeHref: await page.locator('a', { hasText: 'Contribute this tab' }).getAttribute('href'), charts: await page.locator('svg.chart').count() }
     log('routes checked')
 
     // 2. /nodes: the pending compute node; Approve on the page.
