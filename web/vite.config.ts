@@ -1,5 +1,6 @@
-// Builds the contribute page (index.html + src/) into web/dist, which `shoal serve
-// --orchestrator` and `shoal devstack` serve at `/`.
+// Builds the contribute page (index.html + src/) and the dashboard (dashboard.html +
+// src/dashboard/) into web/dist; `shoal serve --orchestrator` and `shoal devstack` serve the
+// contribute page at /contribute and the dashboard at its routes (page-routes.ts).
 import { defineConfig, type Plugin } from 'vite'
 
 const NODE_FS_IN_BROWSER = '\0shoal:jco-node-fs'
@@ -37,6 +38,7 @@ export default defineConfig({
     // libp2p and the WASI host are large; the page is served from the requester, not a CDN.
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
+      input: { contribute: `${import.meta.dirname}/index.html`, dashboard: `${import.meta.dirname}/dashboard.html` },
       // Rolldown reports plugin callbacks over ~1 s as a warning. The one here is Vite's own
       // asset-import-meta-url transform (one call, 1-5 s measured, depending on load), which
       // handles the wasm engine's `new URL('./engine-worker.ts', import.meta.url)`: build time

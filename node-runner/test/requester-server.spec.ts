@@ -83,8 +83,8 @@ function rawRequest(url: string, method: string, path: string): Promise<{ status
   })
 }
 
-describe('the contribute page at /', () => {
-  it('before the page is built, / says what to run (a 503 HTML page, not a bare 404), and serves the page once built, without a restart', async () => {
+describe('the pages: the dashboard at / and its routes, the contribute page at /contribute', () => {
+  it('before the pages are built, / says what to run (a 503 HTML page, not a bare 404), and serves them once built, without a restart', async () => {
     const webRoot = await mkdtemp(join(tmpdir(), 'shoal-web-root-'))
     const pageDataDir = await mkdtemp(join(tmpdir(), 'shoal-requester-page-'))
     const withPage = await startRequesterServer({ dataDir: pageDataDir, host: '127.0.0.1', port: 0, webRoot, webCheckoutDir: '/src/shoal/', logger: silentLogger })
@@ -100,10 +100,17 @@ describe('the contribute page at /', () => {
       // The API is unaffected.
       expect(await (await fetch(`${withPage.url}/api/v1/agent/alive`)).json()).toEqual({ Status: 'OK' })
 
+      // A build from before the dashboard (the contribute page only) is not a build of both pages.
       await writeFile(join(webRoot, 'index.html'), '<!doctype html><title>contribute</title>')
+      expect((await fetch(`${withPage.url}/`)).status).toBe(503)
+      await writeFile(join(webRoot, 'dashboard.html'), '<!doctype html><title>dashboard</title>')
       const after = await fetch(`${withPage.url}/`)
       expect(after.status).toBe(200)
-      expect(await after.text()).toBe('<!doctype html><title>contribute</title>')
+      expect(await after.text()).toBe('<!doctype html><title>dashboard</title>')
+      expect(await (await fetch(`${withPage.url}/contribute`)).text()).toBe('<!doctype html><title>contribute</title>')
+      // Deep links get the dashboard; a path that names nothing is a 404.
+      expect(await (await fetch(`${withPage.url}/jobs/j-123`)).text()).toBe('<!doctype html><title>dashboard</title>')
+      expect((await fetch(`${withPage.url}/some/page`)).status).toBe(404)
     } finally {
       await withPage.stop()
       await rm(webRoot, { recursive: true, force: true })

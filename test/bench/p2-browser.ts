@@ -73,7 +73,7 @@ export async function measureBrowserLatency(options: BrowserLatencyOptions): Pro
   ensureWebBuilt()
   const devstack = await startDevstack({ computes: 0, host: '127.0.0.1', port: 0, browsers: 0 })
   try {
-    const tabs = await openHeadlessTabs({ url: `${devstack.url}/`, count: 1, namespaceOk: false })
+    const tabs = await openHeadlessTabs({ url: `${devstack.url}/contribute`, count: 1, namespaceOk: false })
     try {
       const transport = (await hook(tabs.pages[0], (h) => h.transport())) ?? 'unknown'
       const client = createClient({ baseUrl: devstack.url })

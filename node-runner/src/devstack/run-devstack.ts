@@ -65,7 +65,7 @@ export async function startDevstack(options: Omit<DevstackCommandOptions, 'signa
       await new Promise((r) => setTimeout(r, 20))
     }
     // Headless tabs of the contribute page, each a compute node (runtime=browser).
-    if (options.browsers > 0) tabs = await openHeadlessTabs({ url: `${requester.url}/`, count: options.browsers, namespaceOk: true })
+    if (options.browsers > 0) tabs = await openHeadlessTabs({ url: `${requester.url}/contribute`, count: options.browsers, namespaceOk: true })
   } catch (err) {
     await stop()
     throw err
@@ -81,7 +81,8 @@ export async function runDevstack(options: DevstackCommandOptions): Promise<void
   const out = (line: string) => process.stdout.write(line + '\n')
   out(`Shoal devstack ready in ${seconds} s: 1 requester, ${devstack.computes.length} compute node(s)${options.browsers > 0 ? `, ${options.browsers} headless browser tab(s)` : ''}`)
   out(`  API:        ${devstack.url}`)
-  out(`  Contribute: open ${devstack.url}/ in a browser to add the tab as a compute node`)
+  out(`  Dashboard:  ${devstack.url}/ (jobs, nodes, submit)`)
+  out(`  Contribute: open ${devstack.url}/contribute in a browser to add the tab as a compute node`)
   for (const [i, addr] of devstack.multiaddrs.entries()) out(`  ${i === 0 ? 'Multiaddrs: ' : '            '}${addr}`)
   out('')
   // As the README's tour: the CLI from any directory (npx finds it in this checkout, never on the registry).

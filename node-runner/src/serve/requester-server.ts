@@ -62,8 +62,9 @@ export interface RequesterServerOptions {
   /** Scheduler settings (heartbeats, retries, timeouts). */
   config?: RequesterConfig
   /**
-   * Directory of the contribute page (web/dist), served at /; while it is not built, / says how to
-   * build it (see createStaticAssets). Undefined: no page, / is the API's 404.
+   * Directory of the built pages (web/dist): the dashboard at its routes, the contribute page at
+   * /contribute (page-routes.ts); while they are not built, every page says how to build them
+   * (see createStaticAssets). Undefined: no pages, / is the API's 404.
    */
   webRoot?: string
   /** The checkout that page names for `npm run build:web`. */

@@ -12,6 +12,9 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 }
 
+/** The files a complete build of web/ holds: the contribute page and the dashboard. */
+const BUILT_PAGES = ['index.html', 'dashboard.html']
+
 /** Options of createStaticAssets. */
 export interface StaticAssetsOptions {
   /** The checkout to name in the page shown while the contribute page is not built. */
@@ -31,14 +34,14 @@ export function notBuiltPage(options: StaticAssetsOptions = {}): Response {
 <head>
 <meta charset="utf-8">
 <meta http-equiv="refresh" content="5">
-<title>Shoal: the contribute page is not built yet</title>
+<title>Shoal: the web pages are not built yet</title>
 </head>
 <body>
-<h1>This Shoal requester is running; its contribute page is not built yet</h1>
-<p>The page that lets this tab contribute compute is built from <code>web/</code> with Vite. Build it once:</p>
+<h1>This Shoal requester is running; its dashboard and contribute page are not built yet</h1>
+<p>The dashboard and the page that lets a tab contribute compute are built from <code>web/</code> with Vite. Build them once:</p>
 <pre>${where}npm run build:web</pre>
 <p>(<code>npm start</code> builds it before starting.) This page reloads every 5 seconds and shows the
-contribute page as soon as it is built; no restart is needed. The REST API works meanwhile at
+page as soon as it is built; no restart is needed. The REST API works meanwhile at
 <a href="/api/v1/agent/alive"><code>/api/v1</code></a>.</p>
 </body>
 </html>
@@ -47,10 +50,12 @@ contribute page as soon as it is built; no restart is needed. The REST API works
 }
 
 /**
- * Serves a built web directory (the contribute page) for GET requests outside /api; unknown
- * paths fall back to index.html so page routes work. Paths cannot leave `root`. While `root`
- * holds no index.html (not built yet) every page request gets notBuiltPage, never a bare 404;
- * the directory is looked at on each request, so a build made later is served without a restart.
+ * Serves the files of a built web directory (web/dist) for GET requests outside /api: the file a
+ * path names, or 404. Which page a route such as /jobs/<id> shows is decided by the API app
+ * (page-routes.ts), which asks for that page's file. Paths cannot leave `root`. While `root` holds
+ * no index.html or dashboard.html (not built yet, or built before the dashboard) every miss gets
+ * notBuiltPage, never a bare 404; the directory is
+ * looked at on each request, so a build made later is served without a restart.
  */
 export function createStaticAssets(root: string, options: StaticAssetsOptions = {}): (request: Request) => Promise<Response> {
   const base = normalize(root + sep)
@@ -65,14 +70,13 @@ export function createStaticAssets(root: string, options: StaticAssetsOptions = 
     if (!file.startsWith(base)) return new Response('not found\n', { status: 404 })
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html')
-    } catch {
-      file = join(base, 'index.html')
-    }
-    try {
       const body = await readFile(file)
       return new Response(body, { headers: { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' } })
     } catch {
-      return notBuiltPage(options)
+      // Both pages, so a web/dist built before the dashboard existed also says to build again.
+      const built = (await Promise.all(BUILT_PAGES.map((page) => stat(join(base, page)).then(() => true, () => false)))).every(Boolean)
+      if (!built) return notBuiltPage(options)
+      return new Response(`${path} is not here\n`, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } })
     }
   }
 }

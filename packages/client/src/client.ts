@@ -36,6 +36,16 @@ import type {
   StopJobResponse,
 } from './api-types.ts'
 import { readLines } from './ndjson.ts'
+import { readServerSentEvents } from './server-sent-events.ts'
+
+/**
+ * A change the requester pushes on GET /api/v1/shoal/events (Shoal's own endpoint): `ready` once
+ * subscribed, `job` when a job changes state, `node` when a node connects, leaves or changes membership.
+ */
+export type RequesterEvent =
+  | { type: 'ready' }
+  | { type: 'job'; JobID: string; State: string }
+  | { type: 'node'; NodeID: string; Membership: string; Connection: string }
 
 /** Options of createClient. */
 export interface ClientOptions {
@@ -77,6 +87,11 @@ export interface ShoalClient {
   rerunJob(idOrName: string, options?: JobCallOptions & { reason?: string; jobVersion?: number }): Promise<RerunJobResponse>
   /** What would change if `job` were submitted. */
   diffJob(job: unknown, options?: CallOptions): Promise<DiffJobResponse>
+  /**
+   * The requester's job and node changes as they happen (Server-Sent Events over fetch, so the
+   * token goes with it). Ends when the server closes the stream or the signal aborts.
+   */
+  events(options?: CallOptions): AsyncGenerator<RequesterEvent>
   /** A job's log lines over HTTP (the NDJSON stream); ends when the server ends it. */
   logs(idOrName: string, query?: LogsQuery): AsyncGenerator<LogEntry>
   /** The same lines over a WebSocket (Bacalhau's transport). */
@@ -243,6 +258,19 @@ export function createClient(options: ClientOptions): ShoalClient {
       json('PUT', jobPath(idOrName, '/rerun'), { query: { namespace: o.namespace }, body: { Reason: o.reason ?? '', ...(o.jobVersion ? { JobVersion: o.jobVersion } : {}) }, signal: o.signal }),
     diffJob: (job, o = {}) => json('PUT', `${JOBS}/diff`, { body: { Job: job }, signal: o.signal }),
 
+    async *events(o = {}) {
+      const response = await send('GET', 'api/v1/shoal/events', { accept: 'text/event-stream', signal: o.signal })
+      if (!response.body) return
+      try {
+        for await (const { event, data } of readServerSentEvents(response.body, { signal: o.signal })) {
+          if (event !== 'ready' && event !== 'job' && event !== 'node') continue
+          yield { type: event, ...(JSON.parse(data) as object) } as RequesterEvent
+        }
+      } catch (err) {
+        if (o.signal?.aborted) return
+        throw err
+      }
+    },
     async *logs(idOrName, q = {}) {
       const response = await send('GET', jobPath(idOrName, '/logs'), {
         query: { ...logsQuery(q), stream: 'ndjson' },

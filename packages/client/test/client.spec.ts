@@ -240,3 +240,19 @@ describe('errors', () => {
     await expect(pending).rejects.toBeInstanceOf(AbortError)
   })
 })
+
+describe('events', () => {
+  it('yields the requester’s job and node changes as they are pushed, with the token', async () => {
+    const { client, service, seen } = setup({ auth: { tokens: [{ token: 'reader', scopes: ['read'] }] } }, { token: 'reader' })
+    const controller = new AbortController()
+    const events = client.events({ signal: controller.signal })
+    expect((await events.next()).value).toEqual({ type: 'ready' })
+    expect(seen.at(-1)?.headers.get('authorization')).toBe('Bearer reader')
+    service.dispatchEvent(new CustomEvent('job', { detail: { jobId: 'j-1', state: 'Completed' } }))
+    service.dispatchEvent(new CustomEvent('node', { detail: { nodeId: 'n-1', state: { Membership: 'APPROVED', ConnectionState: { Status: 'DISCONNECTED' } } } }))
+    expect((await events.next()).value).toEqual({ type: 'job', JobID: 'j-1', State: 'Completed' })
+    expect((await events.next()).value).toEqual({ type: 'node', NodeID: 'n-1', Membership: 'APPROVED', Connection: 'DISCONNECTED' })
+    controller.abort()
+    expect((await events.next()).done).toBe(true)
+  })
+})

@@ -24,9 +24,10 @@ export interface LogsOptions extends AbortOptions {
 
 /**
  * The requester as the REST API (and the edge Durable Object) sees it: the write operations that
- * go through the scheduler, plus the store for reads. Implemented by `Requester`.
+ * go through the scheduler, plus the store for reads, and its `job` and `node` events
+ * (RequesterEvents; GET /api/v1/shoal/events streams them). Implemented by `Requester`.
  */
-export interface RequesterService {
+export interface RequesterService extends Pick<EventTarget, 'addEventListener' | 'removeEventListener'> {
   /** Read access to jobs, executions, history and nodes. */
   readonly store: JobStore
   /**

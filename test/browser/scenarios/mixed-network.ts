@@ -19,7 +19,7 @@ interface JobView {
 try {
   ensureWebBuilt()
   const devstack = await startDevstack({ computes: 2, host: '127.0.0.1', port: 0, browsers: 0 })
-  const tabs = await openHeadlessTabs({ url: devstack.url + '/', count: 1, namespaceOk: false })
+  const tabs = await openHeadlessTabs({ url: devstack.url + '/contribute', count: 1, namespaceOk: false })
   const page = tabs.pages[0]
   watchTab(page, 'tab')
   try {

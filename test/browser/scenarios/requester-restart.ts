@@ -27,7 +27,7 @@ try {
   const start = () => startRequester({ port: PORT, dataDir })
   let requester: RequesterProcess | undefined = await start()
   const api = requester.apiUrl
-  const tabs = await openHeadlessTabs({ url: api + '/', count: 1, namespaceOk: false })
+  const tabs = await openHeadlessTabs({ url: api + '/contribute', count: 1, namespaceOk: false })
   const page = tabs.pages[0]
   watchTab(page, '0')
   const joined = (what: string) =>

@@ -42,7 +42,7 @@ function newest(dir: string): number {
  */
 export function ensureWebBuilt(): void {
   const built = join(ROOT, 'web/dist/index.html')
-  const sources = [join(ROOT, 'web/src'), join(ROOT, 'web/index.html'), ...['compute', 'wasm', 'transport-libp2p', 'protocol', 'models', 'interface', 'ipfs'].map((p) => join(ROOT, 'packages', p, 'src'))]
+  const sources = [join(ROOT, 'web/src'), join(ROOT, 'web/index.html'), join(ROOT, 'web/dashboard.html'), ...['compute', 'wasm', 'transport-libp2p', 'protocol', 'models', 'interface', 'ipfs', 'client'].map((p) => join(ROOT, 'packages', p, 'src'))]
   const sourceTime = Math.max(...sources.map((s) => (statSync(s).isDirectory() ? newest(s) : statSync(s).mtimeMs)))
   if (existsSync(built) && statSync(built).mtimeMs > sourceTime) return
   const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: join(ROOT, 'web'), encoding: 'utf8' })

@@ -25,7 +25,7 @@ try {
   ensureWebBuilt()
   const work = await mkdtemp(join(tmpdir(), 'shoal-tab-close-'))
   const devstack = await startDevstack({ computes: 0, host: '127.0.0.1', port: 0, browsers: 0 })
-  const tabs = await openHeadlessTabs({ url: devstack.url + '/', count: 2, namespaceOk: false })
+  const tabs = await openHeadlessTabs({ url: devstack.url + '/contribute', count: 2, namespaceOk: false })
   tabs.pages.forEach((page, i) => watchTab(page, String(i)))
   try {
     const api = devstack.url

@@ -75,7 +75,7 @@ try {
   await outsider.libp2p.dial(multiaddr(ws.includes('/p2p/') ? ws : `${ws}/p2p/${peers.PeerID}`))
   log(`outsider ${outsider.libp2p.peerId} added ${smallCid} and ${largeCid}, connected to the requester`)
 
-  const tabs = await openHeadlessTabs({ url: api + '/', count: 1, namespaceOk: false })
+  const tabs = await openHeadlessTabs({ url: api + '/contribute', count: 1, namespaceOk: false })
   const page = tabs.pages[0]
   watchTab(page, '0')
   try {

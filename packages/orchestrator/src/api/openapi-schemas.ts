@@ -43,6 +43,10 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
     },
     ['value', 'error'],
   ),
+  RequesterEvent: object(
+    { JobID: string, State: string, NodeID: string, Membership: string, Connection: string },
+    [],
+  ),
   ListNodesResponse: object({ Nodes: { type: 'array', items: ref('NodeState') }, NextToken: string }, ['Nodes', 'NextToken']),
   GetNodeResponse: object({ Node: ref('NodeState') }, ['Node']),
   PutNodeRequest: object({ Action: { type: 'string', enum: ['approve', 'reject', 'delete'] }, Message: string }, ['Action']),

@@ -22,7 +22,9 @@ import { API_COMPONENT, toErrorBody } from './error-body.ts'
 import { MethodNotAllowedError } from './http-errors.ts'
 import { jobRoutes } from './job-routes.ts'
 import { DEFAULT_MAX_BODY_BYTES } from './json-body.ts'
+import { eventRoutes } from './event-routes.ts'
 import { nodeRoutes } from './node-routes.ts'
+import { contributeRedirect, PAGE_FILES, pageFor } from './page-routes.ts'
 import { buildOpenApiDocument } from './openapi.ts'
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './request-id.ts'
 
@@ -45,7 +47,12 @@ export interface RequesterAppOptions {
   /** The node's configuration for GET /agent/config (secrets are redacted before sending). */
   config?: Record<string, unknown>
   logger?: Logger
-  /** Serves `/` and other non-API GET paths (the contribute page), when given. */
+  /**
+   * Serves files of the built web/ (web/dist) by path, 404 for a file it does not hold. When
+   * given, the app serves the pages (page-routes.ts): each page route gets its page's file, an
+   * old `/?…` contribute bookmark is redirected to /contribute, and any other non-API path is
+   * the file or a real 404 (the dashboard's not-found page for page-like paths).
+   */
   staticAssets?: (request: Request) => Response | Promise<Response>
   /** Source of request IDs for requests without a usable X-Request-ID (default: random UUIDs). */
   generateRequestId?: () => string
@@ -89,6 +96,7 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
   const routes: ApiRoute[] = [
     ...jobRoutes(components),
     ...nodeRoutes(components),
+    ...eventRoutes(components),
     ...agentRoutes({ ...components, version, config: options.config ?? {} }),
     ...computeRoutes(components),
   ]
@@ -159,8 +167,19 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
   if (options.staticAssets) {
     const assets = options.staticAssets
     app.get('/*', async (c, next) => {
-      if (new URL(c.req.url).pathname.startsWith('/api/')) return next()
-      return assets(c.req.raw)
+      const url = new URL(c.req.url)
+      if (url.pathname.startsWith('/api/')) return next()
+      const redirect = contributeRedirect(url)
+      if (redirect) return c.redirect(redirect, 302)
+      const page = pageFor(url.pathname)
+      if (page) return assets(new Request(new URL(PAGE_FILES[page], url), { headers: c.req.raw.headers }))
+      const file = await assets(c.req.raw)
+      // A miss on a page-like path (no file extension) is a page nobody has: the dashboard shows
+      // its not-found page, with a real 404 status. A missing file (`.js`, `.png`) stays a bare 404.
+      if (file.status !== 404 || /\.[a-z0-9]+$/i.test(url.pathname)) return file
+      const notFound = await assets(new Request(new URL(PAGE_FILES.dashboard, url), { headers: c.req.raw.headers }))
+      if (!notFound.ok) return file
+      return new Response(notFound.body, { status: 404, headers: notFound.headers })
     })
   }
 

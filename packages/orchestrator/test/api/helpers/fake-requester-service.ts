@@ -26,7 +26,7 @@ export interface ServiceCall {
 }
 
 /** The test double. */
-export class FakeRequesterService implements RequesterService {
+export class FakeRequesterService extends EventTarget implements RequesterService {
   readonly store: JobStore
   readonly calls: ServiceCall[] = []
   /** Log lines served per job ID. */
@@ -38,6 +38,7 @@ export class FakeRequesterService implements RequesterService {
 
   /** `clock` drives the store's CreateTime/ModifyTime (default: the system clock). */
   constructor(options: { clock?: Pick<Clock, 'now'> } = {}) {
+    super()
     this.store = new SqlJobStore({ db: createNodeSqliteDatabase(':memory:'), clock: options.clock })
   }
 
