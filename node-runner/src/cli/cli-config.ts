@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
-import { BadRequestError, ValidationError, tryParseBytes, tryParseCpu } from '@shoal/models'
+import { BadRequestError, pluginTypeProblems, ValidationError, tryParseBytes, tryParseCpu } from '@shoal/models'
 import { parseLabels } from './storage-spec.ts'
 import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
 
@@ -73,6 +73,10 @@ const validNetworks = (value: string): string | undefined => {
   const bad = splitList(value).filter((type) => !['host', 'full', 'bridge', 'http'].includes(type.toLowerCase()))
   return bad.length === 0 ? undefined : `${bad.join(', ')}: not a network type to allow (Host, Full, Bridge, HTTP)`
 }
+const validPluginTypes =
+  (kind: 'engine' | 'storage' | 'publisher') =>
+  (value: string): string | undefined =>
+    pluginTypeProblems(kind, splitList(value))[0]
 const validCpu = (value: string): string | undefined =>
   (tryParseCpu(value) ?? 0) > 0 ? undefined : 'must be a CPU quantity above zero: cores ("0.5", "2") or millicores ("1500m")'
 const validMemory = (value: string): string | undefined =>
@@ -178,6 +182,9 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'compute.docker': { description: 'Docker engine: auto = offered when dockerd answers on /var/run/docker.sock, true = the same but its absence is an error in the log, false = off', env: ['SHOAL_DOCKER'], flag: '--docker', default: 'auto', validate: validDockerSwitch },
   'compute.docker-pull': { description: 'When the docker engine pulls an image: if-missing (a local image is used as it is), always, never', env: ['SHOAL_DOCKER_PULL'], flag: '--docker-pull', default: 'if-missing', validate: validPullPolicy },
   'compute.docker-user': { description: 'User containers run as ("uid[:gid]" or a name in the image); unset = the image\'s user', env: ['SHOAL_DOCKER_USER'], flag: '--docker-user' },
+  'compute.disabled-engines': { description: 'Engine types this compute node does not offer ("docker,wasm"); unset = every engine that works here', env: ['SHOAL_DISABLED_ENGINES'], flag: '--disabled-engines', type: 'list', bacalhau: ['Engines.Disabled'], validate: validPluginTypes('engine') },
+  'compute.disabled-input-sources': { description: 'Input source types this compute node does not offer ("s3,repoclone"); unset = every input source that works here', env: ['SHOAL_DISABLED_INPUT_SOURCES'], flag: '--disabled-input-sources', type: 'list', bacalhau: ['InputSources.Disabled'], validate: validPluginTypes('storage') },
+  'compute.disabled-publishers': { description: 'Publisher types this compute node does not offer ("ipfs,s3"); unset = every publisher that works here', env: ['SHOAL_DISABLED_PUBLISHERS'], flag: '--disabled-publishers', type: 'list', bacalhau: ['Publishers.Disabled'], validate: validPluginTypes('publisher') },
   'compute.allow-networks': { description: 'Network types jobs may ask for besides None ("Host,Full"); unset = None only', env: ['SHOAL_ALLOW_NETWORKS'], flag: '--allow-networks', type: 'list', validate: validNetworks },
 
   'ipfs.peers': { description: 'IPFS peers this node keeps connected, as multiaddrs ending in /p2p/<peer id> (reachable over WebSockets or WebRTC-direct); unset = none', env: ['SHOAL_IPFS_PEERS'], flag: '--ipfs-peers', type: 'list', validate: validIpfsPeers },
@@ -461,6 +468,10 @@ export interface ServeSettings {
   dockerUser?: string
   /** Network types jobs may ask for besides None. */
   allowNetworks: string[]
+  /** compute.disabled-engines, compute.disabled-input-sources, compute.disabled-publishers. */
+  disabledEngines: string[]
+  disabledInputSources: string[]
+  disabledPublishers: string[]
 }
 
 /** The settings of `shoal devstack` in effect, typed. */
@@ -519,6 +530,9 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     dockerPull: (text(config, 'compute.docker-pull') ?? 'if-missing').toLowerCase() as ServeSettings['dockerPull'],
     dockerUser: text(config, 'compute.docker-user'),
     allowNetworks: list(config, 'compute.allow-networks'),
+    disabledEngines: list(config, 'compute.disabled-engines'),
+    disabledInputSources: list(config, 'compute.disabled-input-sources'),
+    disabledPublishers: list(config, 'compute.disabled-publishers'),
   }
 }
 

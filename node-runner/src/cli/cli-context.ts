@@ -38,6 +38,10 @@ export interface ServeCommandOptions {
   dockerUser?: string
   /** compute.allow-networks: network types jobs may ask for besides None. */
   allowNetworks?: string[]
+  /** compute.disabled-engines / -input-sources / -publishers: plug-in types not offered. */
+  disabledEngines?: string[]
+  disabledInputSources?: string[]
+  disabledPublishers?: string[]
   /** Refused (loopback, private…) hosts URL inputs may still be fetched from. */
   allowUrlHosts: string[]
   /** Listen beyond loopback without API tokens or a join token (warned about on every start). */

@@ -77,6 +77,9 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         dockerPull: options.dockerPull,
         dockerUser: options.dockerUser,
         allowNetworks: options.allowNetworks,
+        disabledEngines: options.disabledEngines,
+        disabledInputSources: options.disabledInputSources,
+        disabledPublishers: options.disabledPublishers,
         logger,
       })
       out(`Shoal compute node ${compute.nodeId} started, dialing ${addresses[0]}`)

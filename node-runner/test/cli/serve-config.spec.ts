@@ -91,6 +91,9 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_DOCKER_PULL: 'always',
       SHOAL_DOCKER_USER: 'nobody',
       SHOAL_ALLOW_NETWORKS: 'Host',
+      SHOAL_DISABLED_ENGINES: 'docker',
+      SHOAL_DISABLED_INPUT_SOURCES: 's3, repoclone',
+      SHOAL_DISABLED_PUBLISHERS: 'IPFS',
     })
     expect(result.stderr).toBe('')
     const { signal: _signal, ...options } = result.options
@@ -123,6 +126,9 @@ describe('shoal serve settings: flag > env > file > default', () => {
       dockerPull: 'always',
       dockerUser: 'nobody',
       allowNetworks: ['Host'],
+      disabledEngines: ['docker'],
+      disabledInputSources: ['s3', 'repoclone'],
+      disabledPublishers: ['IPFS'],
     })
   })
 
@@ -164,6 +170,14 @@ describe('shoal serve settings: flag > env > file > default', () => {
         '  AllocatedCapacity:',
         '    CPU: "2"',
         '    Memory: 1Gi',
+        'Engines:',
+        '  Disabled: [docker]',
+        'InputSources:',
+        '  Disabled:',
+        '    - s3',
+        '    - repoclone',
+        'Publishers:',
+        '  Disabled: [ipfs]',
         '',
       ].join('\n'),
     )
@@ -175,6 +189,9 @@ describe('shoal serve settings: flag > env > file > default', () => {
       allowListedLocalPaths: [{ path: '/data', readWrite: true }],
       capacityCpu: '2',
       capacityMemory: '1Gi',
+      disabledEngines: ['docker'],
+      disabledInputSources: ['s3', 'repoclone'],
+      disabledPublishers: ['ipfs'],
     })
   })
 })
@@ -204,6 +221,14 @@ describe('invalid serve settings are refused before anything starts, naming key 
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('serve.peer-port (from flag --peer-port): must be a port number')
     expect(result.stderr).toContain('compute.allow-listed-local-paths (from flag --allow-listed-local-paths): "relative" must be an absolute path')
+  })
+
+  it('refuses a plug-in type to disable that does not exist, naming the types to use', async () => {
+    const result = await serve(['--disabled-engines', 'dokcer'], { SHOAL_DIR: await shoalDir(), SHOAL_DISABLED_PUBLISHERS: 'ipfs,ftp' })
+    expect(result.code).toBe(1)
+    expect(result.options).toBeUndefined()
+    expect(result.stderr).toContain('compute.disabled-engines (from flag --disabled-engines): "dokcer" is not an engine type: use wasm, docker, noop')
+    expect(result.stderr).toContain('compute.disabled-publishers (from env SHOAL_DISABLED_PUBLISHERS): "ftp" is not a publisher type: use local, ipfs, s3, s3managed, noop')
   })
 
   it('a default ExecutionTimeout: Bacalhau\'s key in the file, a bad duration named', async () => {

@@ -108,6 +108,9 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.docker-pull', flags: '--docker-pull <policy>', text: 'when docker images are pulled: if-missing, always, never' },
   { key: 'compute.docker-user', flags: '--docker-user <uid[:gid]>', text: 'user containers run as', defaultText: "the image's" },
   { key: 'compute.allow-networks', flags: '--allow-networks <types>', text: 'network types jobs may ask for besides None, e.g. Host,Full (repeatable)', repeatable: true },
+  { key: 'compute.disabled-engines', flags: '--disabled-engines <types>', text: 'engine types this compute node does not offer, e.g. docker (repeatable)', repeatable: true },
+  { key: 'compute.disabled-input-sources', flags: '--disabled-input-sources <types>', text: 'input source types this compute node does not offer, e.g. s3,repoclone (repeatable)', repeatable: true },
+  { key: 'compute.disabled-publishers', flags: '--disabled-publishers <types>', text: 'publisher types this compute node does not offer, e.g. ipfs (repeatable)', repeatable: true },
 ]
 
 /** The tokens of `--api-tokens` plus those of the tokens file; a token in both must be listed once. */
