@@ -82,6 +82,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         disabledPublishers: options.disabledPublishers,
         logger,
       })
+      requester?.attachCompute(compute.node)
       out(`Shoal compute node ${compute.nodeId} started, dialing ${addresses[0]}`)
       out(`  Results:    ${compute.resultsUrl}`)
     }
