@@ -4,6 +4,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml'
 import { BadRequestError, pluginTypeProblems, ValidationError, tryParseBytes, tryParseCpu } from '@shoal/models'
 import { parseLabels } from './storage-spec.ts'
 import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
+import type { ComputePluginSettings } from '../serve/compute-plugins.ts'
 
 /** Where a configuration value came from, lowest precedence first. */
 export const CONFIG_SOURCES = ['default', 'file', 'env', 'flag'] as const
@@ -533,6 +534,38 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     disabledEngines: list(config, 'compute.disabled-engines'),
     disabledInputSources: list(config, 'compute.disabled-input-sources'),
     disabledPublishers: list(config, 'compute.disabled-publishers'),
+  }
+}
+
+/** The keys that decide a compute node's plug-ins. */
+const PLUGIN_CONFIG_KEYS: readonly string[] = [
+  'compute.disabled-engines',
+  'compute.disabled-input-sources',
+  'compute.disabled-publishers',
+  'compute.docker',
+  'compute.docker-pull',
+  'compute.docker-user',
+  'compute.allow-listed-local-paths',
+  'compute.allow-url-hosts',
+]
+
+/** The settings that decide a compute node's plug-ins (compute-plugins.ts), or undefined when one of them is invalid. */
+export function computePluginSettings(config: EffectiveConfig): ComputePluginSettings | undefined {
+  try {
+    checkConfigKeys(config, PLUGIN_CONFIG_KEYS)
+  } catch (error) {
+    if (error instanceof ValidationError) return undefined
+    throw error
+  }
+  return {
+    disabledEngines: list(config, 'compute.disabled-engines'),
+    disabledInputSources: list(config, 'compute.disabled-input-sources'),
+    disabledPublishers: list(config, 'compute.disabled-publishers'),
+    docker: (text(config, 'compute.docker') ?? 'auto').toLowerCase() as ComputePluginSettings['docker'],
+    dockerPull: (text(config, 'compute.docker-pull') ?? 'if-missing').toLowerCase() as ComputePluginSettings['dockerPull'],
+    dockerUser: text(config, 'compute.docker-user'),
+    allowedPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),
+    allowUrlHosts: list(config, 'compute.allow-url-hosts'),
   }
 }
 

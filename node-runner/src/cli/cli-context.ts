@@ -5,6 +5,8 @@ import { configFilePath, readConfigFile, resolveConfig, type EffectiveConfig } f
 import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from './output-format.ts'
 import { BadRequestError } from '@shoal/models'
 import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
+import type { PluginStatus } from '@shoal/interface'
+import type { ComputePluginSettings } from '../serve/compute-plugins.ts'
 
 /** Options object passed to `runServe` (node-runner/src/serve). */
 export interface ServeCommandOptions {
@@ -78,6 +80,11 @@ export interface CliDependencies {
   io: CliIo
   runServe?: (options: ServeCommandOptions) => Promise<unknown>
   runDevstack?: (options: DevstackCommandOptions) => Promise<unknown>
+  /**
+   * Checks what a compute node with these settings would offer, for `config list` (default:
+   * node-runner's plug-ins, checked for real: dockerd, git, AWS credentials with `probe`).
+   */
+  checkPlugins?: (settings: ComputePluginSettings, options: { signal?: AbortSignal; probe?: boolean }) => Promise<PluginStatus[]>
   /** Aborted on SIGINT/SIGTERM. */
   signal?: AbortSignal
 }

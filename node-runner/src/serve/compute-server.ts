@@ -201,7 +201,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
         await libp2p.stop()
       } catch {}
       await resultServer.stop()
-      plugins.s3Clients.destroy()
+      plugins.close()
     },
   }
 }

@@ -24,6 +24,11 @@ export interface PluginSelection {
 export interface AssemblePluginsOptions extends PluginSelection, AbortOptions {
   /** Longest an availability check may take; past it the plug-in is off (default 10 s). */
   checkTimeoutMs?: number
+  /**
+   * checkPlugins only: run the checks that probe the machine (default true). When false, an
+   * entry with a `probe` is listed on and `unchecked`, naming what would be checked.
+   */
+  probe?: boolean
 }
 
 /** The plug-ins to offer, and what became of every entry. */
@@ -65,6 +70,7 @@ function disabledReason(kind: PluginKind, selection: PluginSelection): string {
 async function availabilityOf(entry: PluginEntry, options: AssemblePluginsOptions): Promise<PluginStatus> {
   const base = { kind: entry.kind, type: entry.type }
   if (!entry.check) return { ...base, on: true }
+  if (entry.probe !== undefined && options.probe === false) return { ...base, on: true, unchecked: entry.probe }
   const timeoutMs = options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS
   let timer: ReturnType<typeof setTimeout> | undefined
   const late = new Promise<never>((_, reject) => {
@@ -100,7 +106,7 @@ export async function checkPlugins(entries: readonly PluginEntry[], options: Ass
  * entry: on, or off with why (disabled by configuration, unavailable here, or failed to start).
  */
 export async function assemblePlugins(entries: readonly PluginEntry[], options: AssemblePluginsOptions = {}): Promise<AssembledPlugins> {
-  const statuses = await checkPlugins(entries, options)
+  const statuses = await checkPlugins(entries, { ...options, probe: true })
   const assembled: AssembledPlugins = { engines: [], storages: [], publishers: [], statuses }
   for (const [index, entry] of entries.entries()) {
     if (!statuses[index].on) continue
@@ -125,5 +131,11 @@ export function pluginsOff(statuses: readonly PluginStatus[]): PluginOff[] {
 
 /** One status as a line: `docker: on`, `s3: off — no AWS credentials found (env, profile)`. */
 export function formatPluginStatus(status: PluginStatus): string {
-  return status.on ? `${status.type}: on` : `${status.type}: off — ${status.reason ?? 'no reason given'}`
+  return `${status.type}: ${formatPluginState(status)}`
+}
+
+/** A status's state: `on`, `off — <reason>`, or `on if <probe> answers (not checked)`. */
+export function formatPluginState(status: PluginStatus): string {
+  if (!status.on) return `off — ${status.reason ?? 'no reason given'}`
+  return status.unchecked === undefined ? 'on' : `on if available (not checked: ${status.unchecked})`
 }

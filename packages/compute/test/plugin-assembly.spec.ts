@@ -70,6 +70,19 @@ describe('assemblePlugins', () => {
     ])
   })
 
+  it('a quick listing (probe: false) skips the checks that probe the machine, naming what they would look at', async () => {
+    let probed = false
+    const statuses = await checkPlugins(
+      [
+        { kind: 'engine', type: 'docker', probe: 'dockerd at /var/run/docker.sock', check: async () => ((probed = true), { available: true as const }), create: () => engineOf('docker') },
+        { kind: 'storage', type: 'local', check: async () => ({ available: false, reason: 'no allowed paths configured' }), create: () => new InlineStorage() },
+      ],
+      { probe: false },
+    )
+    expect(probed).toBe(false)
+    expect(statuses.map(formatPluginStatus)).toEqual(['docker: on if available (not checked: dockerd at /var/run/docker.sock)', 'local: off — no allowed paths configured'])
+  })
+
   it('disables `local` by its deprecated name localDirectory', async () => {
     const statuses = await checkPlugins([{ kind: 'storage', type: 'local', create: () => new InlineStorage() }], { disabled: { storage: ['localDirectory'] } })
     expect(statuses).toEqual([{ kind: 'storage', type: 'local', on: false, reason: 'disabled by configuration' }])

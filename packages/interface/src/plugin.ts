@@ -30,6 +30,12 @@ export interface PluginEntry<K extends PluginKind = PluginKind> {
    * Absent: always available. A rejection counts as unavailable, with its message as the reason.
    */
   check?(options?: AbortOptions): Promise<PluginAvailability>
+  /**
+   * What `check` looks at on this machine when that costs a probe (e.g. `dockerd at
+   * /var/run/docker.sock`), so a quick listing can skip it and say what would be checked.
+   * Absent: the check only reads configuration and always runs.
+   */
+  readonly probe?: string
   /** Makes the plug-in; called only when it is enabled and available. */
   create(): PluginOfKind[K] | Promise<PluginOfKind[K]>
 }
@@ -41,4 +47,6 @@ export interface PluginStatus {
   on: boolean
   /** Why it is off: disabled by configuration, or unavailable here (e.g. dockerd unreachable). */
   reason?: string
+  /** Listed without probing: on if this answers (the entry's `probe`), not checked now. */
+  unchecked?: string
 }
