@@ -202,7 +202,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
 /** The keys `shoal serve` reads. */
 export const SERVE_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('serve.') || key.startsWith('compute.') || key.startsWith('ipfs.'))
 /** The keys `shoal devstack` reads: its own, plus the listener address and allow-listed paths of `serve`. */
-export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', 'compute.docker', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
+export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', 'compute.docker', 'compute.disabled-engines', 'compute.disabled-input-sources', 'compute.disabled-publishers', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
 const CLIENT_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('api.'))
 
 /** The group (command) of a configuration key. */
@@ -488,6 +488,10 @@ export interface DevstackSettings {
   insecure: boolean
   /** compute.docker for the devstack's compute nodes: auto, true or false. */
   docker: 'auto' | 'true' | 'false'
+  /** compute.disabled-engines / -input-sources / -publishers of its compute nodes. */
+  disabledEngines: string[]
+  disabledInputSources: string[]
+  disabledPublishers: string[]
 }
 
 const text = (config: EffectiveConfig, key: string): string | undefined => config.values[key]?.value
@@ -582,5 +586,8 @@ export function devstackSettings(config: EffectiveConfig): DevstackSettings {
     allowUrlHosts: list(config, 'compute.allow-url-hosts'),
     insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),
     docker: (text(config, 'compute.docker') ?? 'auto').toLowerCase() as DevstackSettings['docker'],
+    disabledEngines: list(config, 'compute.disabled-engines'),
+    disabledInputSources: list(config, 'compute.disabled-input-sources'),
+    disabledPublishers: list(config, 'compute.disabled-publishers'),
   }
 }

@@ -72,6 +72,10 @@ export interface DevstackCommandOptions {
   insecure?: boolean
   /** compute.docker of the compute nodes: auto (default), true or false. */
   docker?: 'auto' | 'true' | 'false'
+  /** compute.disabled-engines / -input-sources / -publishers of the compute nodes. */
+  disabledEngines?: string[]
+  disabledInputSources?: string[]
+  disabledPublishers?: string[]
   signal: AbortSignal
 }
 

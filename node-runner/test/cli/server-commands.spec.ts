@@ -79,14 +79,14 @@ describe('serve and devstack hand their flags to the server as one options objec
     const seen: DevstackCommandOptions[] = []
     expect(await runCli(['devstack'], { io: memoryIo(), runDevstack: async (o) => seen.push(o) })).toBe(0)
     expect(
-      await runCli(['devstack', '--compute-nodes', '5', '--port', '0', '--data-dir', '/tmp/ds', '--browsers', '2', '--allow-listed-local-paths', '/data:rw'], {
+      await runCli(['devstack', '--compute-nodes', '5', '--port', '0', '--data-dir', '/tmp/ds', '--browsers', '2', '--allow-listed-local-paths', '/data:rw', '--disabled-engines', 'docker'], {
         io: memoryIo(),
         runDevstack: async (o) => seen.push(o),
       }),
     ).toBe(0)
     expect(seen.map(({ signal: _signal, ...rest }) => rest)).toEqual([
-      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false, docker: 'auto' },
-      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto' },
+      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false, docker: 'auto', disabledEngines: [], disabledInputSources: [], disabledPublishers: [] },
+      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto', disabledEngines: ['docker'], disabledInputSources: [], disabledPublishers: [] },
     ])
   })
 })
