@@ -156,6 +156,11 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     await resultServer.stop().catch(() => {})
     throw error
   })
+  logger.info('compute node offers', {
+    engines: plugins.engines.map((e) => e.type).join(', '),
+    inputSources: plugins.storages.map((s) => s.type).join(', '),
+    publishers: plugins.publishers.map((p) => p.type).join(', '),
+  })
   for (const status of plugins.statuses.filter((s) => !s.on)) {
     const docker = status.type === 'docker' && status.kind === 'engine'
     // compute.docker true: the operator counts on docker, so its absence is an error.
