@@ -8,6 +8,9 @@ import { TabResultPublisher } from '../../web/src/tab-result-publisher.ts'
 import { WorkerShareEngine } from '../../web/src/worker-share.ts'
 import { describeRequester, transportLabel } from '../../web/src/contribute-view.ts'
 import { readPageConfig } from '../../web/src/page-config.ts'
+import { assembleTabPlugins } from '../../web/src/tab-plugins.ts'
+import type { TabHelia } from '../../web/src/tab-helia.ts'
+import { formatPluginStatus } from '@shoal/compute'
 
 const PEER = '12D3KooWSQbgY5hiCyuxUUD6FZhuyXuf2rbBpEnMkfx75PR5oFid'
 
@@ -194,5 +197,32 @@ describe('readPageConfig', () => {
     expect(readPageConfig(location('http://127.0.0.1:1234/?disk=500MB'), navigator).diskBytes).toBe(500_000_000)
     expect(readPageConfig(location('http://127.0.0.1:1234/'), navigator).diskBytes).toBeUndefined()
     expect(readPageConfig(location('http://127.0.0.1:1234/?disk=lots'), navigator).diskBytes).toBeUndefined()
+  })
+
+  it('reads the plug-in types to turn off from ?disabled-engines, ?disabled-input-sources, ?disabled-publishers (comma-separated or repeated)', () => {
+    const config = readPageConfig(location('http://127.0.0.1:1234/?disabled-engines=noop&disabled-publishers=ipfs,%20noop&disabled-publishers=local'), navigator)
+    expect(config.disabledPlugins).toEqual({ engine: ['noop'], storage: [], publisher: ['ipfs', 'noop', 'local'] })
+  })
+})
+
+describe('assembleTabPlugins', () => {
+  // The tab's Helia is only handed to the ipfs plug-ins' constructors here, never used: a stand-in will do.
+  const helia = {} as TabHelia
+  const components = { helia, workerUrl: new URL('http://127.0.0.1/worker.js'), maxWorkers: 2, workers: 1, opfs: false }
+
+  it('offers every tab plug-in but those the page turned off, each of those off with the parameter that did it', async () => {
+    const plugins = await assembleTabPlugins(components, { engine: ['wasm'], publisher: ['ipfs'] })
+    expect(plugins.engines.map((e) => e.type)).toEqual(['noop'])
+    expect(plugins.storages.map((s) => s.type)).toEqual(['inline', 'urlDownload', 'ipfs'])
+    expect(plugins.publishers.map((p) => p.type)).toEqual(['local', 'noop'])
+    expect(plugins.share).toBeUndefined()
+    expect(plugins.statuses.filter((s) => !s.on).map(formatPluginStatus)).toEqual([
+      'wasm: off — disabled by configuration (?disabled-engines)',
+      'ipfs: off — disabled by configuration (?disabled-publishers)',
+    ])
+  })
+
+  it('refuses a type that does not exist, naming the parameter', async () => {
+    await expect(assembleTabPlugins(components, { engine: ['wasn'] })).rejects.toThrow('?disabled-engines: "wasn" is not an engine type: use wasm, docker, noop')
   })
 })

@@ -166,7 +166,10 @@ describe('shoal devstack', () => {
     expect(run.code).toBe(1)
     expect(run.stdout).toBe('')
     expect(run.stderr).toContain('Job successfully submitted')
-    expect(run.stderr).toContain(`failed: not enough nodes to run job: 0 of 3 nodes can run it — 3 lack engine docker (they offer ${engines.join(', ')})`)
+    // The nodes run with --docker false and say so (ComputeNodeInfo.PluginsOff).
+    expect(run.stderr).toContain(
+      `failed: not enough nodes to run job: 0 of 3 nodes can run it — 3 lack engine docker (they offer ${engines.join(', ')}; docker is off there: disabled by configuration (compute.docker is false))`,
+    )
     // It never waited in the queue: no Queued state, and the default QueueTimeout is none.
     expect(run.stderr).not.toContain('Queued')
     const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
@@ -188,7 +191,7 @@ describe('shoal devstack', () => {
     const run = await shoal(['job', 'run', '-'], { input: spec })
     expect(run.code).toBe(1)
     const jobId = /Job ID: (j-[0-9a-f-]+)/.exec(run.stderr)![1]
-    expect(run.stderr).toMatch(/^Job j-\w+ {2}Queued: 0 of 3 nodes can run it — 3 lack engine docker \(they offer [^)]+\); waiting up to 3 s \(QueueTimeout\) for nodes to join or free up$/m)
+    expect(run.stderr).toMatch(/^Job j-\w+ {2}Queued: 0 of 3 nodes can run it — 3 lack engine docker \(they offer [^;]+; docker is off there: disabled by configuration \(compute.docker is false\)\); waiting up to 3 s \(QueueTimeout\) for nodes to join or free up$/m)
     expect(run.stderr).toMatch(/failed: no node could take the job within its QueueTimeout of 3 s: 0 of 3 nodes can run it — 3 lack engine docker/)
 
     const history = await json<JobHistory[]>(['job', 'history', jobId])

@@ -1,14 +1,13 @@
-import { ComputeNode, InlineStorage, MemoryVolumeSpace, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
-import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
+import { ComputeNode, MemoryVolumeSpace, pluginsOff, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
+import { readUnixfs } from '@shoal/ipfs'
 import { createRoutingDialer, createWebSocketDialer, isWebSocketAddress, type Dialer, type NodeKey } from '@shoal/protocol'
-import type { Logger, WorkerLike } from '@shoal/interface'
+import type { Logger, PluginKind, WorkerLike } from '@shoal/interface'
 import type { OpfsVolumeSpace } from './opfs-volume-space.ts'
 import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
-import { createWasmEngine } from '@shoal/wasm'
 import type { ContributionPhase, ContributorSnapshot, RecentJob, TransportInUse } from './contributor-state.ts'
 import { createTabHelia, type TabHelia } from './tab-helia.ts'
-import { TabResultPublisher } from './tab-result-publisher.ts'
-import { WorkerShareEngine } from './worker-share.ts'
+import { assembleTabPlugins } from './tab-plugins.ts'
+import type { WorkerShareEngine } from './worker-share.ts'
 
 /** Recent executions kept for the page. */
 const RECENT_JOBS = 10
@@ -42,6 +41,8 @@ export interface ContributorInit {
   startPaused?: boolean
   /** Labels besides runtime=browser. */
   labels?: Record<string, string>
+  /** Plug-in types the page turned off (`?disabled-engines=` …), advertised as off with why. */
+  disabledPlugins?: Partial<Record<PluginKind, readonly string[]>>
   version?: string
   logger?: Logger
 }
@@ -99,26 +100,29 @@ export class Contributor extends EventTarget {
     }
     this.update({ peerId: this.libp2p.peerId.toString() })
     const helia = (this.helia ??= await this.startHelia(this.libp2p))
-    const ipfsPublisher = new IpfsPublisher(helia)
     const unixfs = readUnixfs(helia)
     this.init.space?.setReadOther(unixfs)
     const space = this.init.space ?? new MemoryVolumeSpace({ readOther: unixfs })
-    const wasm = createWasmEngine({
-      workerFactory: (url) => new Worker(url, { type: 'module', name: 'shoal-wasm' }) as unknown as WorkerLike,
-      workerUrl: init.workerUrl,
-      poolSize: init.maxWorkers,
-      // The tab's worker script installs OPFS access (wasm-worker.ts): inputs and large outputs in OPFS.
-      ...(init.space?.kind === 'opfs' ? { volumeKinds: ['opfs' as const] } : {}),
-    })
-    this.engine = new WorkerShareEngine(wasm, init.workers)
+    // Which engines, input sources and publishers the tab offers: tab-plugins.ts decides.
+    let plugins: Awaited<ReturnType<typeof assembleTabPlugins>>
+    try {
+      plugins = await assembleTabPlugins(
+        { helia, workerUrl: init.workerUrl, maxWorkers: init.maxWorkers, workers: init.workers, opfs: init.space?.kind === 'opfs' },
+        init.disabledPlugins,
+      )
+    } catch (err) {
+      this.update({ phase: 'disconnected', reason: (err as Error).message })
+      throw err
+    }
+    this.engine = plugins.share
     const node = new ComputeNode({
       nodeId: init.nodeId,
       identity: init.identity,
       labels: { ...init.labels, runtime: 'browser' },
-      engines: [this.engine, new NoopEngine()],
-      storages: [new InlineStorage(), new UrlDownloadStorage(), new IpfsStorage(helia)],
-      // A local result too large to send inline goes to IPFS; the requester keeps it before Completed.
-      publishers: [new TabResultPublisher({ larger: ipfsPublisher }), ipfsPublisher, new NoopPublisher()],
+      engines: plugins.engines,
+      storages: plugins.storages,
+      publishers: plugins.publishers,
+      pluginsOff: pluginsOff(plugins.statuses),
       // Job data in OPFS when the page has it; `ipfs` inputs are read block by block through the tab's Helia.
       space,
       capacity: this.capacity(init.workers),

@@ -25,6 +25,11 @@ export interface PageConfig {
    * what the browser would still let this origin store.
    */
   diskBytes?: number
+  /**
+   * Plug-in types the tab does not offer (`?disabled-engines=noop`, `?disabled-input-sources=`,
+   * `?disabled-publishers=`; comma-separated or repeated), as node-runner's compute.disabled-* keys.
+   */
+  disabledPlugins: { engine: string[]; storage: string[]; publisher: string[] }
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
@@ -40,6 +45,15 @@ function readDiskBytes(text: string | null): number | undefined {
   if (text === null || text === '') return undefined
   const bytes = tryParseBytes(text)
   return bytes !== undefined && bytes >= 0 ? bytes : undefined
+}
+
+/** A list parameter: comma-separated, repeatable, empty items dropped. */
+function readList(params: URLSearchParams, name: string): string[] {
+  return params
+    .getAll(name)
+    .flatMap((value) => value.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
 }
 
 /** Reads the page configuration from `location` and `navigator`. */
@@ -58,6 +72,11 @@ export function readPageConfig(location: Location, navigator: Navigator): PageCo
     maxWorkers,
     startPaused: params.get('paused') === '1',
     diskBytes: readDiskBytes(params.get('disk')),
+    disabledPlugins: {
+      engine: readList(params, 'disabled-engines'),
+      storage: readList(params, 'disabled-input-sources'),
+      publisher: readList(params, 'disabled-publishers'),
+    },
     labels: Object.fromEntries(
       params
         .getAll('label')

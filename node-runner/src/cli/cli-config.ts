@@ -1,9 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
-import { BadRequestError, ValidationError, tryParseBytes, tryParseCpu } from '@shoal/models'
+import { BadRequestError, pluginTypeProblems, ValidationError, tryParseBytes, tryParseCpu } from '@shoal/models'
 import { parseLabels } from './storage-spec.ts'
 import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
+import type { ComputePluginSettings } from '../serve/compute-plugins.ts'
 
 /** Where a configuration value came from, lowest precedence first. */
 export const CONFIG_SOURCES = ['default', 'file', 'env', 'flag'] as const
@@ -84,6 +85,10 @@ const validNetworks = (value: string): string | undefined => {
   const bad = splitList(value).filter((type) => !['host', 'full', 'bridge', 'http'].includes(type.toLowerCase()))
   return bad.length === 0 ? undefined : `${bad.join(', ')}: not a network type to allow (Host, Full, Bridge, HTTP)`
 }
+const validPluginTypes =
+  (kind: 'engine' | 'storage' | 'publisher') =>
+  (value: string): string | undefined =>
+    pluginTypeProblems(kind, splitList(value))[0]
 const validCpu = (value: string): string | undefined =>
   (tryParseCpu(value) ?? 0) > 0 ? undefined : 'must be a CPU quantity above zero: cores ("0.5", "2") or millicores ("1500m")'
 const validMemory = (value: string): string | undefined =>
@@ -190,6 +195,9 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'compute.docker': { description: 'Docker engine: auto = offered when dockerd answers on /var/run/docker.sock, true = the same but its absence is an error in the log, false = off', env: ['SHOAL_DOCKER'], flag: '--docker', default: 'auto', validate: validDockerSwitch },
   'compute.docker-pull': { description: 'When the docker engine pulls an image: if-missing (a local image is used as it is), always, never', env: ['SHOAL_DOCKER_PULL'], flag: '--docker-pull', default: 'if-missing', validate: validPullPolicy },
   'compute.docker-user': { description: 'User containers run as ("uid[:gid]" or a name in the image); unset = the image\'s user', env: ['SHOAL_DOCKER_USER'], flag: '--docker-user' },
+  'compute.disabled-engines': { description: 'Engine types this compute node does not offer ("docker,wasm"); unset = every engine that works here', env: ['SHOAL_DISABLED_ENGINES'], flag: '--disabled-engines', type: 'list', bacalhau: ['Engines.Disabled'], validate: validPluginTypes('engine') },
+  'compute.disabled-input-sources': { description: 'Input source types this compute node does not offer ("s3,repoclone"); unset = every input source that works here', env: ['SHOAL_DISABLED_INPUT_SOURCES'], flag: '--disabled-input-sources', type: 'list', bacalhau: ['InputSources.Disabled'], validate: validPluginTypes('storage') },
+  'compute.disabled-publishers': { description: 'Publisher types this compute node does not offer ("ipfs,s3"); unset = every publisher that works here', env: ['SHOAL_DISABLED_PUBLISHERS'], flag: '--disabled-publishers', type: 'list', bacalhau: ['Publishers.Disabled'], validate: validPluginTypes('publisher') },
   'compute.allow-networks': { description: 'Network types jobs may ask for besides None ("Host,Full"); unset = None only', env: ['SHOAL_ALLOW_NETWORKS'], flag: '--allow-networks', type: 'list', validate: validNetworks },
 
   'ipfs.peers': { description: 'IPFS peers this node keeps connected, as multiaddrs ending in /p2p/<peer id> (reachable over WebSockets or WebRTC-direct); unset = none', env: ['SHOAL_IPFS_PEERS'], flag: '--ipfs-peers', type: 'list', validate: validIpfsPeers },
@@ -206,7 +214,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
 /** The keys `shoal serve` reads. */
 export const SERVE_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('serve.') || key.startsWith('compute.') || key.startsWith('ipfs.'))
 /** The keys `shoal devstack` reads: its own, plus the listener address and allow-listed paths of `serve`. */
-export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', 'compute.docker', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
+export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', 'compute.docker', 'compute.disabled-engines', 'compute.disabled-input-sources', 'compute.disabled-publishers', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
 const CLIENT_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('api.'))
 
 /** The group (command) of a configuration key. */
@@ -475,6 +483,10 @@ export interface ServeSettings {
   dockerUser?: string
   /** Network types jobs may ask for besides None. */
   allowNetworks: string[]
+  /** compute.disabled-engines, compute.disabled-input-sources, compute.disabled-publishers. */
+  disabledEngines: string[]
+  disabledInputSources: string[]
+  disabledPublishers: string[]
 }
 
 /** The settings of `shoal devstack` in effect, typed. */
@@ -490,6 +502,10 @@ export interface DevstackSettings {
   insecure: boolean
   /** compute.docker for the devstack's compute nodes: auto, true or false. */
   docker: 'auto' | 'true' | 'false'
+  /** compute.disabled-engines / -input-sources / -publishers of its compute nodes. */
+  disabledEngines: string[]
+  disabledInputSources: string[]
+  disabledPublishers: string[]
 }
 
 const text = (config: EffectiveConfig, key: string): string | undefined => config.values[key]?.value
@@ -534,6 +550,41 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     dockerPull: (text(config, 'compute.docker-pull') ?? 'if-missing').toLowerCase() as ServeSettings['dockerPull'],
     dockerUser: text(config, 'compute.docker-user'),
     allowNetworks: list(config, 'compute.allow-networks'),
+    disabledEngines: list(config, 'compute.disabled-engines'),
+    disabledInputSources: list(config, 'compute.disabled-input-sources'),
+    disabledPublishers: list(config, 'compute.disabled-publishers'),
+  }
+}
+
+/** The keys that decide a compute node's plug-ins. */
+const PLUGIN_CONFIG_KEYS: readonly string[] = [
+  'compute.disabled-engines',
+  'compute.disabled-input-sources',
+  'compute.disabled-publishers',
+  'compute.docker',
+  'compute.docker-pull',
+  'compute.docker-user',
+  'compute.allow-listed-local-paths',
+  'compute.allow-url-hosts',
+]
+
+/** The settings that decide a compute node's plug-ins (compute-plugins.ts), or undefined when one of them is invalid. */
+export function computePluginSettings(config: EffectiveConfig): ComputePluginSettings | undefined {
+  try {
+    checkConfigKeys(config, PLUGIN_CONFIG_KEYS)
+  } catch (error) {
+    if (error instanceof ValidationError) return undefined
+    throw error
+  }
+  return {
+    disabledEngines: list(config, 'compute.disabled-engines'),
+    disabledInputSources: list(config, 'compute.disabled-input-sources'),
+    disabledPublishers: list(config, 'compute.disabled-publishers'),
+    docker: (text(config, 'compute.docker') ?? 'auto').toLowerCase() as ComputePluginSettings['docker'],
+    dockerPull: (text(config, 'compute.docker-pull') ?? 'if-missing').toLowerCase() as ComputePluginSettings['dockerPull'],
+    dockerUser: text(config, 'compute.docker-user'),
+    allowedPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),
+    allowUrlHosts: list(config, 'compute.allow-url-hosts'),
   }
 }
 
@@ -550,5 +601,8 @@ export function devstackSettings(config: EffectiveConfig): DevstackSettings {
     allowUrlHosts: list(config, 'compute.allow-url-hosts'),
     insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),
     docker: (text(config, 'compute.docker') ?? 'auto').toLowerCase() as DevstackSettings['docker'],
+    disabledEngines: list(config, 'compute.disabled-engines'),
+    disabledInputSources: list(config, 'compute.disabled-input-sources'),
+    disabledPublishers: list(config, 'compute.disabled-publishers'),
   }
 }

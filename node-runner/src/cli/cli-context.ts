@@ -5,6 +5,8 @@ import { configFilePath, readConfigFile, resolveConfig, type EffectiveConfig } f
 import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from './output-format.ts'
 import { BadRequestError } from '@shoal/models'
 import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
+import type { PluginStatus } from '@shoal/interface'
+import type { ComputePluginSettings } from '../serve/compute-plugins.ts'
 
 /** Options object passed to `runServe` (node-runner/src/serve). */
 export interface ServeCommandOptions {
@@ -41,6 +43,10 @@ export interface ServeCommandOptions {
   dockerUser?: string
   /** compute.allow-networks: network types jobs may ask for besides None. */
   allowNetworks?: string[]
+  /** compute.disabled-engines / -input-sources / -publishers: plug-in types not offered. */
+  disabledEngines?: string[]
+  disabledInputSources?: string[]
+  disabledPublishers?: string[]
   /** Refused (loopback, private…) hosts URL inputs may still be fetched from. */
   allowUrlHosts: string[]
   /** Listen beyond loopback without API tokens or a join token (warned about on every start). */
@@ -69,6 +75,10 @@ export interface DevstackCommandOptions {
   insecure?: boolean
   /** compute.docker of the compute nodes: auto (default), true or false. */
   docker?: 'auto' | 'true' | 'false'
+  /** compute.disabled-engines / -input-sources / -publishers of the compute nodes. */
+  disabledEngines?: string[]
+  disabledInputSources?: string[]
+  disabledPublishers?: string[]
   signal: AbortSignal
 }
 
@@ -77,6 +87,11 @@ export interface CliDependencies {
   io: CliIo
   runServe?: (options: ServeCommandOptions) => Promise<unknown>
   runDevstack?: (options: DevstackCommandOptions) => Promise<unknown>
+  /**
+   * Checks what a compute node with these settings would offer, for `config list` (default:
+   * node-runner's plug-ins, checked for real: dockerd, git, AWS credentials with `probe`).
+   */
+  checkPlugins?: (settings: ComputePluginSettings, options: { signal?: AbortSignal; probe?: boolean }) => Promise<PluginStatus[]>
   /** Aborted on SIGINT/SIGTERM. */
   signal?: AbortSignal
 }

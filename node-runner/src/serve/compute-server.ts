@@ -1,11 +1,10 @@
 import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
-import type { Engine, Logger } from '@shoal/interface'
-import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, S3PreSignedStorage, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
-import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
-import { parseBytes, parseCpu, type Resources } from '@shoal/models'
-import { createComputeLibp2p } from '@shoal/transport-libp2p'
-import { createWasmEngine } from '@shoal/wasm'
+import type { Logger, PluginStatus } from '@shoal/interface'
+import { ComputeNode, formatPluginStatus, pluginsOff } from '@shoal/compute'
+import { readUnixfs } from '@shoal/ipfs'
+import { parseBytes, parseCpu, PLUGIN_KIND_NAMES, type Resources } from '@shoal/models'
+import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p'
 import { ensureDataDir } from '../config/data-dir.ts'
 import { loadOrCreateNodeId } from '../config/node-id.ts'
 import { loadOrCreateNodeKey } from '../config/node-key.ts'
@@ -13,18 +12,13 @@ import { startNodeHelia, type NodeHelia } from '../ipfs/node-helia.ts'
 import type { IpfsSettings } from '../ipfs/ipfs-settings.ts'
 import { loadOrCreatePeerKey } from '../libp2p/peer-key.ts'
 import { nodeRTCConfiguration } from '../libp2p/node-rtc-configuration.ts'
-import { LocalPublisher } from '../publisher/local-publisher.ts'
 import { startResultServer } from '../publisher/result-server.ts'
 import { loadOrCreateResultSecret, ResultUrlSigner } from '../publisher/result-url-signer.ts'
-import { createAddressCheckedFetch } from '../net/address-checked-fetch.ts'
 import { defaultDiskBudget, HostVolumeSpace } from '../storage/host-volume-space.ts'
-import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
-import { S3ClientProvider } from '../storage/s3-client-provider.ts'
-import { S3Storage } from '../storage/s3-storage.ts'
-import { S3Publisher } from '../publisher/s3-publisher.ts'
-import { GitStorage } from '../storage/git-storage.ts'
+import type { AllowedPath } from '../storage/local-storage.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
-import { DockerEngine, type DockerPullPolicy } from '../engine/docker/docker-engine.ts'
+import type { DockerPullPolicy } from '../engine/docker/docker-engine.ts'
+import { assembleComputePlugins } from './compute-plugins.ts'
 import { SHOAL_VERSION } from '../version.ts'
 import { createRequesterDialer } from './requester-dialer.ts'
 
@@ -63,10 +57,18 @@ export interface ComputeServerOptions {
    * `true` also logs an error when it does not, `false` leaves it out.
    */
   docker?: 'auto' | 'true' | 'false'
+  /** dockerd's socket (default /var/run/docker.sock). */
+  dockerSocketPath?: string
   /** When the docker engine pulls images (default if-missing). */
   dockerPull?: DockerPullPolicy
   /** User containers run as (default: the image's). */
   dockerUser?: string
+  /** Engine types turned off (compute.disabled-engines; upstream Engines.Disabled). */
+  disabledEngines?: string[]
+  /** Input source types turned off (compute.disabled-input-sources; upstream InputSources.Disabled). */
+  disabledInputSources?: string[]
+  /** Publisher types turned off (compute.disabled-publishers; upstream Publishers.Disabled). */
+  disabledPublishers?: string[]
   /** Network types jobs may ask for besides None (e.g. Host, Full). */
   allowNetworks?: string[]
   /** Bind WebRTC ICE to this address (loopback-only namespaces). */
@@ -83,6 +85,8 @@ export interface ComputeServer {
   readonly resultsUrl: string
   /** Its IPFS node (the `ipfs` input source and publisher). */
   readonly ipfs: NodeHelia
+  /** Every plug-in node-runner has: on, or off with why (also advertised as ComputeNodeInfo.PluginsOff). */
+  readonly plugins: readonly PluginStatus[]
   stop(options?: { goodbye?: boolean }): Promise<void>
 }
 
@@ -97,11 +101,10 @@ export function computeCapacity(options: { capacityCpu?: string; capacityMemory?
 }
 
 /**
- * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, the docker
- * engine when dockerd answers (unless turned off), inline,
- * urlDownload (streamed to disk) and allow-listed local (mounted in place) inputs, local and
- * noop publishers (results served over HTTP), job data in the data dir within the disk budget,
- * dialing the requester over libp2p or a WebSocket.
+ * Starts a compute node on Node: the plug-ins compute-plugins.ts assembles from the settings
+ * (WASM on worker_threads, noop, docker when dockerd answers; inline, urlDownload, local, ipfs,
+ * s3, s3PreSigned, repoclone inputs; local, noop, ipfs, s3 publishers), job data in the data dir
+ * within the disk budget, `local` results served over HTTP, dialing the requester over libp2p or a WebSocket.
  */
 export async function startComputeServer(options: ComputeServerOptions): Promise<ComputeServer> {
   const logger = options.logger
@@ -126,46 +129,54 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const unixfs = readUnixfs(ipfs.helia)
   const space = await HostVolumeSpace.open({ directory: join(dataDir, 'volumes'), totalBytes: diskBytes, readUnixfs: (volume) => unixfs(volume)! })
   const workers = options.workers ?? Math.max(1, Math.ceil(capacity.CPU))
-  // Node workers open host volumes in place (node-worker-bootstrap.ts installs the access).
-  const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers, volumeKinds: ['host'] })
-  // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
-  const urlPolicy = new UrlHostPolicy({ allowHosts: options.allowUrlHosts })
-  const engines: Engine[] = [wasm, new NoopEngine()]
-  if (options.docker !== 'false') {
-    // Offered only when dockerd answers: ComputeNode.start asks isInstalled and logs the reason otherwise.
-    const docker = new DockerEngine({ nodeId, pull: options.dockerPull, user: options.dockerUser, urlPolicy, logger: logger.child('docker') })
-    engines.push(docker)
-    if (options.docker === 'true') {
-      await docker.isInstalled().catch((error: unknown) => logger.error('compute.docker is true but the docker engine cannot run', { error: (error as Error).message }))
-    }
+  // Which engines, input sources and publishers the node offers: compute-plugins.ts decides.
+  const plugins = await assembleComputePlugins(
+    {
+      disabledEngines: options.disabledEngines,
+      disabledInputSources: options.disabledInputSources,
+      disabledPublishers: options.disabledPublishers,
+      docker: options.docker,
+      dockerSocketPath: options.dockerSocketPath,
+      dockerPull: options.dockerPull,
+      dockerUser: options.dockerUser,
+      allowedPaths: options.allowedPaths ?? [],
+      allowUrlHosts: options.allowUrlHosts,
+      ipfsReadTimeoutMs: options.ipfs?.readTimeoutMs,
+    },
+    () => ({
+      nodeId,
+      helia: ipfs.helia,
+      wasm: { workerFactory: createNodeWorkerFactory(), poolSize: workers },
+      localResults: { directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) },
+      logger,
+    }),
+  ).catch(async (error: unknown) => {
+    // A bad setting (an unknown type to disable): stop what already runs before saying so.
+    await ipfs.stop().catch(() => {})
+    await Promise.resolve(libp2p.stop()).catch(() => {})
+    await resultServer.stop().catch(() => {})
+    throw error
+  })
+  logger.info('compute node offers', {
+    engines: plugins.engines.map((e) => e.type).join(', '),
+    inputSources: plugins.storages.map((s) => s.type).join(', '),
+    publishers: plugins.publishers.map((p) => p.type).join(', '),
+  })
+  for (const status of plugins.statuses.filter((s) => !s.on)) {
+    const docker = status.type === 'docker' && status.kind === 'engine'
+    // compute.docker true: the operator counts on docker, so its absence is an error.
+    if (docker && options.docker === 'true') logger.error('compute.docker is true but the docker engine cannot run', { reason: status.reason })
+    else logger.info(`${PLUGIN_KIND_NAMES[status.kind]} ${formatPluginStatus(status)}`)
   }
-  const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })
-  // S3 (inputs and publisher) is offered when the AWS SDK's default chain gives credentials.
-  const s3Clients = new S3ClientProvider()
-  const s3 = await s3Clients.availability()
-  if (s3.ok) logger.info('s3 input source and publisher offered', { endpoint: s3Clients.endpointOf() ?? 'AWS', region: s3Clients.regionOf() })
-  else logger.info('s3 input source and publisher not offered', { reason: s3.reason })
   const node = new ComputeNode({
     nodeId,
     identity,
     labels: { runtime: 'node', ...options.labels },
-    engines,
+    engines: plugins.engines,
     allowedNetworks: options.allowNetworks,
-    storages: [
-      new InlineStorage(),
-      urlDownload,
-      new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }),
-      new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs }),
-      new S3PreSignedStorage({ download: urlDownload }),
-      new GitStorage({ policy: urlPolicy }),
-      ...(s3.ok ? [new S3Storage({ clients: s3Clients })] : []),
-    ],
-    publishers: [
-      new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }),
-      new NoopPublisher(),
-      new IpfsPublisher(ipfs.helia),
-      ...(s3.ok ? [new S3Publisher({ clients: s3Clients })] : []),
-    ],
+    storages: plugins.storages,
+    publishers: plugins.publishers,
+    pluginsOff: pluginsOff(plugins.statuses),
     capacity,
     space,
     // One execution per worker: more would wait for a worker while the node shows free CPU.
@@ -183,17 +194,20 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
     node,
     resultsUrl,
     ipfs,
+    plugins: plugins.statuses,
     async stop(stopOptions = { goodbye: true }) {
       await node.stop(stopOptions).catch(() => {})
-      try {
-        await wasm.stop?.()
-      } catch {}
+      for (const engine of plugins.engines) {
+        try {
+          await engine.stop?.()
+        } catch {}
+      }
       await ipfs.stop()
       try {
         await libp2p.stop()
       } catch {}
       await resultServer.stop()
-      s3Clients.destroy()
+      plugins.close()
     },
   }
 }

@@ -6,7 +6,7 @@ import { getRequestListener } from '@hono/node-server'
 import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono } from 'hono'
 import type { Logger } from '@shoal/interface'
-import { BadRequestError, ConflictError } from '@shoal/models'
+import { BadRequestError, ConflictError, type NodeInfo } from '@shoal/models'
 import { Requester, SqlJobStore, createRequesterApp, type ApiToken, type RequesterConfig } from '@shoal/orchestrator'
 import { COMPUTE_SOCKET_PATH, createWebSocketListener, webSocketUrlOf, type Listener } from '@shoal/protocol'
 import { createLibp2pListener, createRequesterLibp2p, type Libp2p } from '@shoal/transport-libp2p'
@@ -91,6 +91,11 @@ export interface RequesterServer {
   readonly libp2p: Libp2p
   /** Its IPFS node: keeps `ipfs` results (pinned) and serves the gateway at /ipfs. */
   readonly ipfs: NodeHelia
+  /**
+   * Shows the compute node of the same process (a combined `shoal serve`) in GET /agent/node, so
+   * `shoal agent node` says what it offers and why something is off.
+   */
+  attachCompute(node: { nodeInfo(): NodeInfo }): void
   stop(): Promise<void>
 }
 
@@ -163,7 +168,9 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     const s3Clients = new S3ClientProvider()
     const s3 = await s3Clients.availability()
     if (!s3.ok) logger.debug('s3 results are returned unsigned', { reason: s3.reason })
+    let localCompute: { nodeInfo(): NodeInfo } | undefined
     const api = createRequesterApp({
+      localCompute: () => localCompute?.nodeInfo().ComputeNodeInfo,
       resultTransform: s3.ok ? createS3ResultSigner({ clients: s3Clients }) : undefined,
       service: requester,
       upgradeWebSocket,
@@ -204,7 +211,7 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     const url = `${options.tls ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`
     if (socketListener) computeSocketUrl = webSocketUrlOf(COMPUTE_SOCKET_PATH, url)
     logger.info('requester ready', { api: url, peerId: libp2p.peerId.toString(), computeTransports: [...transports].join(',') })
-    return { url, multiaddrs, computeSocketUrl, requester, libp2p, ipfs, stop: cleanup }
+    return { url, multiaddrs, computeSocketUrl, requester, libp2p, ipfs, attachCompute: (node) => (localCompute = node), stop: cleanup }
   } catch (err) {
     await cleanup()
     throw err

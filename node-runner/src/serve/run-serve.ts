@@ -82,8 +82,12 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         dockerPull: options.dockerPull,
         dockerUser: options.dockerUser,
         allowNetworks: options.allowNetworks,
+        disabledEngines: options.disabledEngines,
+        disabledInputSources: options.disabledInputSources,
+        disabledPublishers: options.disabledPublishers,
         logger,
       })
+      requester?.attachCompute(compute.node)
       out(`Shoal compute node ${compute.nodeId} started, dialing ${addresses[0]}`)
       out(`  Results:    ${compute.resultsUrl}`)
     }

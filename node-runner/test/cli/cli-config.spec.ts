@@ -62,7 +62,13 @@ describe('shoal config set / list', () => {
     expect(await runCli(['config', 'set', 'api.token', 'secret'], { io: memoryIo({ env }) })).toBe(0)
 
     const list = memoryIo({ env })
-    expect(await runCli(['config', 'list', '--output', 'csv'], { io: list })).toBe(0)
+    // The plug-in rows' checks are replaced here (what dockerd and AWS say differs by machine);
+    // the real checks are exercised by the next test.
+    const checkPlugins = async () => [
+      { kind: 'engine' as const, type: 'wasm', on: true },
+      { kind: 'engine' as const, type: 'docker', on: false, reason: 'dockerd does not answer at /var/run/docker.sock: connect ENOENT' },
+    ]
+    expect(await runCli(['config', 'list', '--output', 'csv'], { io: list, checkPlugins })).toBe(0)
     expect(list.stdout.text).toBe(
       [
         'KEY,VALUE,SOURCE',
@@ -95,6 +101,9 @@ describe('shoal config set / list', () => {
         'compute.docker,auto,default',
         'compute.docker-pull,if-missing,default',
         'compute.docker-user,,',
+        'compute.disabled-engines,,',
+        'compute.disabled-input-sources,,',
+        'compute.disabled-publishers,,',
         'compute.allow-networks,,',
         'ipfs.peers,,',
         'ipfs.public,false,default',
@@ -106,11 +115,13 @@ describe('shoal config set / list', () => {
         'devstack.data-dir,,',
         '(requester),http://10.1.2.3:4444,env',
         `(file),${join(dir, 'config.yaml')},`,
+        '(engine wasm),on,',
+        '(engine docker),off — dockerd does not answer at /var/run/docker.sock: connect ENOENT,',
         '',
       ].join('\n'),
     )
     const withFlag = memoryIo({ env })
-    await runCli(['--api-url', 'http://flag:9', 'config', 'list', '--output', 'json'], { io: withFlag })
+    await runCli(['--api-url', 'http://flag:9', 'config', 'list', '--output', 'json'], { io: withFlag, checkPlugins })
     expect(JSON.parse(withFlag.stdout.text)).toContainEqual({ Key: '(requester)', Value: 'http://flag:9', Source: 'flag', Description: 'The API URL in use' })
   })
 
@@ -205,6 +216,42 @@ describe('shoal config set / list for the server keys', () => {
       const result = await run(['config', 'set', key, value], env)
       expect(result.code).toBe(1)
       expect(result.stderr).toContain(message)
+    }
+  })
+
+  it('lists what a compute node with this configuration would offer, each off one with why (the real catalogue)', async () => {
+    const dir = await fresh()
+    await writeFile(join(dir, 'config.yaml'), 'Engines:\n  Disabled: [docker]\ncompute:\n  disabled-publishers: ipfs\n')
+    const result = await run(['config', 'list', '--output', 'json'], { SHOAL_DIR: dir })
+    expect(result.code).toBe(0)
+    const rows = Object.fromEntries((JSON.parse(result.stdout) as { Key: string; Value: string }[]).map((row) => [row.Key, row.Value]))
+    expect(rows['compute.disabled-engines']).toBe('docker')
+    expect(rows['(engine wasm)']).toBe('on')
+    expect(rows['(engine docker)']).toBe('off — disabled by configuration (compute.disabled-engines)')
+    expect(rows['(publisher ipfs)']).toBe('off — disabled by configuration (compute.disabled-publishers)')
+    expect(rows['(storage local)']).toBe('off — no allowed paths configured (compute.allow-listed-local-paths)')
+    expect(rows['(storage inline)']).toBe('on')
+    // Probes only with --check.
+    expect(rows['(storage s3)']).toBe('on if available (not checked: AWS credentials (environment, shared profile, instance role))')
+    // With an allow-listed path, local is on.
+    const withPath = await run(['config', 'list', '--output', 'json'], { SHOAL_DIR: dir, SHOAL_ALLOW_LISTED_LOCAL_PATHS: '/data' })
+    expect(JSON.parse(withPath.stdout)).toContainEqual(expect.objectContaining({ Key: '(storage local)', Value: 'on' }))
+  })
+
+  it('config list --check looks for what the plug-ins need now: no AWS credentials turns s3 off, saying so', { timeout: 60_000 }, async () => {
+    const saved = { ...process.env }
+    try {
+      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[name]
+      Object.assign(process.env, { AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' })
+      const dir = await fresh()
+      const result = await run(['config', 'list', '--check', '--output', 'json'], { SHOAL_DIR: dir, SHOAL_DOCKER: 'false' })
+      expect(result.code).toBe(0)
+      const rows = Object.fromEntries((JSON.parse(result.stdout) as { Key: string; Value: string }[]).map((row) => [row.Key, row.Value]))
+      expect(rows['(storage s3)']).toMatch(/^off — no AWS credentials/)
+      expect(rows['(publisher s3)']).toBe(rows['(storage s3)'])
+      expect(rows['(engine docker)']).toBe('off — disabled by configuration (compute.docker is false)')
+    } finally {
+      process.env = saved
     }
   })
 

@@ -92,6 +92,9 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_DOCKER_USER: 'nobody',
       SHOAL_ALLOW_NETWORKS: 'Host',
       SHOAL_COMPUTE_TRANSPORTS: 'WebSocket, libp2p',
+      SHOAL_DISABLED_ENGINES: 'docker',
+      SHOAL_DISABLED_INPUT_SOURCES: 's3, repoclone',
+      SHOAL_DISABLED_PUBLISHERS: 'IPFS',
     })
     expect(result.stderr).toBe('')
     const { signal: _signal, ...options } = result.options
@@ -125,6 +128,9 @@ describe('shoal serve settings: flag > env > file > default', () => {
       dockerPull: 'always',
       dockerUser: 'nobody',
       allowNetworks: ['Host'],
+      disabledEngines: ['docker'],
+      disabledInputSources: ['s3', 'repoclone'],
+      disabledPublishers: ['IPFS'],
     })
   })
 
@@ -166,6 +172,14 @@ describe('shoal serve settings: flag > env > file > default', () => {
         '  AllocatedCapacity:',
         '    CPU: "2"',
         '    Memory: 1Gi',
+        'Engines:',
+        '  Disabled: [docker]',
+        'InputSources:',
+        '  Disabled:',
+        '    - s3',
+        '    - repoclone',
+        'Publishers:',
+        '  Disabled: [ipfs]',
         '',
       ].join('\n'),
     )
@@ -177,6 +191,9 @@ describe('shoal serve settings: flag > env > file > default', () => {
       allowListedLocalPaths: [{ path: '/data', readWrite: true }],
       capacityCpu: '2',
       capacityMemory: '1Gi',
+      disabledEngines: ['docker'],
+      disabledInputSources: ['s3', 'repoclone'],
+      disabledPublishers: ['ipfs'],
     })
   })
 })
@@ -206,6 +223,14 @@ describe('invalid serve settings are refused before anything starts, naming key 
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('serve.peer-port (from flag --peer-port): must be a port number')
     expect(result.stderr).toContain('compute.allow-listed-local-paths (from flag --allow-listed-local-paths): "relative" must be an absolute path')
+  })
+
+  it('refuses a plug-in type to disable that does not exist, naming the types to use', async () => {
+    const result = await serve(['--disabled-engines', 'dokcer'], { SHOAL_DIR: await shoalDir(), SHOAL_DISABLED_PUBLISHERS: 'ipfs,ftp' })
+    expect(result.code).toBe(1)
+    expect(result.options).toBeUndefined()
+    expect(result.stderr).toContain('compute.disabled-engines (from flag --disabled-engines): "dokcer" is not an engine type: use wasm, docker, noop')
+    expect(result.stderr).toContain('compute.disabled-publishers (from env SHOAL_DISABLED_PUBLISHERS): "ftp" is not a publisher type: use local, ipfs, s3, s3managed, noop')
   })
 
   it('a default ExecutionTimeout: Bacalhau\'s key in the file, a bad duration named', async () => {
@@ -240,7 +265,7 @@ describe('shoal devstack settings', () => {
     const dir = await shoalDir('devstack:\n  computes: 2\n  browsers: 1\nserve:\n  port: 7000\ncompute:\n  allow-listed-local-paths: [/data:rw]\n')
     const fromFile = await devstack([], { SHOAL_DIR: dir, SHOAL_HOST: '0.0.0.0', SHOAL_DATA_DIR: '/not/for/devstack' })
     const { signal: _signal, ...options } = fromFile.options
-    expect(options).toEqual({ computes: 2, browsers: 1, host: '0.0.0.0', port: 7000, dataDir: undefined, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto' })
+    expect(options).toEqual({ computes: 2, browsers: 1, host: '0.0.0.0', port: 7000, dataDir: undefined, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto', disabledEngines: [], disabledInputSources: [], disabledPublishers: [] })
 
     const env = { SHOAL_DIR: dir, SHOAL_DEVSTACK_COMPUTES: '4', SHOAL_DEVSTACK_DATA_DIR: '/tmp/ds' }
     expect((await devstack([], env)).options).toMatchObject({ computes: 4, dataDir: '/tmp/ds' })

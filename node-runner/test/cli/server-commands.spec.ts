@@ -17,6 +17,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         '--default-execution-timeout', '1h30m',
         '--ipfs-peers', '/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '--ipfs-peers', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '--ipfs-read-timeout', '1m', '--ipfs-pin-timeout', '2m', '--ipfs-pin-max-size', '1Gi',
         '--docker', 'false', '--docker-pull', 'never', '--docker-user', '1000:1000', '--allow-networks', 'Host', '--allow-networks', 'Full',
+        '--disabled-engines', 'docker', '--disabled-input-sources', 's3,repoclone', '--disabled-publishers', 'ipfs', '--disabled-publishers', 's3',
       ],
       { io, runServe: async (options) => seen.push(options) },
     )
@@ -54,6 +55,9 @@ describe('serve and devstack hand their flags to the server as one options objec
       dockerPull: 'never',
       dockerUser: '1000:1000',
       allowNetworks: ['Host', 'Full'],
+      disabledEngines: ['docker'],
+      disabledInputSources: ['s3', 'repoclone'],
+      disabledPublishers: ['ipfs', 's3'],
     })
   })
 
@@ -76,14 +80,14 @@ describe('serve and devstack hand their flags to the server as one options objec
     const seen: DevstackCommandOptions[] = []
     expect(await runCli(['devstack'], { io: memoryIo(), runDevstack: async (o) => seen.push(o) })).toBe(0)
     expect(
-      await runCli(['devstack', '--compute-nodes', '5', '--port', '0', '--data-dir', '/tmp/ds', '--browsers', '2', '--allow-listed-local-paths', '/data:rw'], {
+      await runCli(['devstack', '--compute-nodes', '5', '--port', '0', '--data-dir', '/tmp/ds', '--browsers', '2', '--allow-listed-local-paths', '/data:rw', '--disabled-engines', 'docker'], {
         io: memoryIo(),
         runDevstack: async (o) => seen.push(o),
       }),
     ).toBe(0)
     expect(seen.map(({ signal: _signal, ...rest }) => rest)).toEqual([
-      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false, docker: 'auto' },
-      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto' },
+      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false, docker: 'auto', disabledEngines: [], disabledInputSources: [], disabledPublishers: [] },
+      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto', disabledEngines: ['docker'], disabledInputSources: [], disabledPublishers: [] },
     ])
   })
 })

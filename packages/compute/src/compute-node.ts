@@ -9,6 +9,7 @@ import {
   type Job,
   type NodeInfo,
   type NodeMembership,
+  type PluginOff,
   type Resources,
   type Task,
 } from '@shoal/models'
@@ -71,6 +72,12 @@ export interface ComputeNodeInit {
   engines: Engine[]
   storages?: StorageProvider[]
   publishers?: Publisher[]
+  /**
+   * Plug-ins the runtime has but left out, and why (assemblePlugins' report): advertised as
+   * ComputeNodeInfo.PluginsOff, so `node describe` and the scheduler can say why. Engines whose
+   * isInstalled fails at start are added with their reason.
+   */
+  pluginsOff?: readonly PluginOff[]
   /**
    * Where executions keep their inputs and outputs: the data dir on node-runner, OPFS in a tab
    * (default: memory, 1 GiB).
@@ -185,6 +192,9 @@ export class ComputeNode extends EventTarget {
   private readonly storages = new Map<string, StorageProvider>()
   private readonly publishers = new Map<string, Publisher>()
   private readonly installedEngines = new Map<string, Engine>()
+  private readonly pluginsOff: readonly PluginOff[]
+  /** Engines found unusable at start, with why. */
+  private enginesOff: PluginOff[] = []
   private maxJob: Resources | undefined
   private readonly allowedNetworks: string[]
   private readonly defaultTaskResources: Resources
@@ -231,6 +241,7 @@ export class ComputeNode extends EventTarget {
     for (const engine of init.engines) this.engines.set(engine.type, engine)
     for (const storage of init.storages ?? []) this.storages.set(storage.type, storage)
     for (const publisher of init.publishers ?? []) this.publishers.set(publisher.type, publisher)
+    this.pluginsOff = (init.pluginsOff ?? []).map((off) => ({ ...off }))
     this.space = init.space ?? new MemoryVolumeSpace()
     this.maxJob = init.maxJobRequirements ? { ...init.maxJobRequirements } : undefined
     this.allowedNetworks = [...(init.allowedNetworks ?? [])]
@@ -277,16 +288,22 @@ export class ComputeNode extends EventTarget {
     this.lifecycle = new AbortController()
     this.identity ??= await generateNodeKey()
     this.installedEngines.clear()
+    this.enginesOff = []
     for (const [type, engine] of this.engines) {
       let installed: boolean
+      let reason = 'not installed'
       try {
         installed = (await engine.isInstalled?.()) ?? true
       } catch (err) {
         installed = false
-        this.logger.warn(`engine ${type} is not usable here`, { error: (err as Error).message })
+        reason = (err as Error).message
+        this.logger.warn(`engine ${type} is not usable here`, { error: reason })
       }
       if (installed) this.installedEngines.set(type, engine)
-      else this.logger.warn(`engine ${type} is not installed; not offering it`)
+      else {
+        this.enginesOff.push({ Kind: 'engine', Type: type, Reason: reason })
+        if (reason === 'not installed') this.logger.warn(`engine ${type} is not installed; not offering it`)
+      }
     }
     this.setStatus('connecting')
     this.loop = this.connectLoop(this.lifecycle.signal)
@@ -364,6 +381,7 @@ export class ComputeNode extends EventTarget {
       ExecutionEngines: [...this.installedEngines.keys()].sort(),
       Publishers: [...this.publishers.keys()].sort(),
       StorageSources: [...this.storages.keys()].sort(),
+      ...(this.pluginsOff.length + this.enginesOff.length > 0 ? { PluginsOff: [...this.pluginsOff, ...this.enginesOff].map((off) => ({ ...off })) } : {}),
       MaxCapacity: capacity,
       QueueUsedCapacity: this.buffer.queuedResources,
       AvailableCapacity: this.buffer.startable,

@@ -14,6 +14,8 @@ export type {
   ReconnectOptions,
   StatusDetail,
 } from './compute-node.ts'
+export { assemblePlugins, checkPlugins, formatPluginState, formatPluginStatus, PLUGIN_KINDS, pluginsOff } from './plugin-assembly.ts'
+export type { AssembledPlugins, AssemblePluginsOptions, PluginSelection } from './plugin-assembly.ts'
 export { decideBid, PAUSED_REASON } from './bidder.ts'
 export type { BidContext, BidDecision } from './bidder.ts'
 export { ExecutorBuffer } from './executor-buffer.ts'

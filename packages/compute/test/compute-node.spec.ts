@@ -75,6 +75,25 @@ describe('handshake and node info', () => {
     expect(handshake.NodeInfo.ComputeNodeInfo!.ExecutionEngines).toEqual(['noop'])
   })
 
+  it('advertises the plug-ins it left out and why: from its runtime, and engines unusable at start', async () => {
+    const docker = new TestEngine('docker')
+    Object.assign(docker, {
+      isInstalled: async () => {
+        throw new Error('dockerd does not answer at /var/run/docker.sock: connect ENOENT')
+      },
+    })
+    const { handshake } = await setup({
+      engines: [new NoopEngine(), docker],
+      pluginsOff: [{ Kind: 'publisher', Type: 's3', Reason: 'no AWS credentials found' }],
+    })
+    const info = handshake.NodeInfo.ComputeNodeInfo!
+    expect(info.ExecutionEngines).toEqual(['noop'])
+    expect(info.PluginsOff).toEqual([
+      { Kind: 'publisher', Type: 's3', Reason: 'no AWS credentials found' },
+      { Kind: 'engine', Type: 'docker', Reason: 'dockerd does not answer at /var/run/docker.sock: connect ENOENT' },
+    ])
+  })
+
   it('sends NodeInfoUpdate when capacity or labels change', async () => {
     const { node, requester } = await setup()
     node.setCapacity({ CPU: 1, Memory: 500_000_000, Disk: 0, GPU: 0 })

@@ -41,6 +41,7 @@ export type {
 } from './engine.ts'
 export type { StorageProvider, StorageContext } from './storage.ts'
 export type { Publisher, PublishRequest } from './publisher.ts'
+export type { PluginAvailability, PluginEntry, PluginKind, PluginOfKind, PluginStatus } from './plugin.ts'
 export type { WorkerErrorEvent, WorkerLike, WorkerFactory } from './worker-factory.ts'
 export type { SqlDatabase, SqlRow, SqlValue } from './sql-database.ts'
 export type {

@@ -31,6 +31,8 @@ export const ComputeNodeInfoSchema = z.preprocess(
     ExecutionEngines: nullAsAbsent(names.default([])),
     Publishers: nullAsAbsent(names.default([])),
     StorageSources: nullAsAbsent(names.default([])),
+    // Shoal only; a malformed list (another implementation, a hostile node) is dropped, not fatal.
+    PluginsOff: z.array(z.object({ Kind: z.string(), Type: z.string(), Reason: z.string() })).optional().catch(undefined),
     MaxCapacity: resources,
     QueueUsedCapacity: resources,
     AvailableCapacity: resources,

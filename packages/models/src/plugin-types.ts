@@ -54,3 +54,27 @@ export function canonicalType<T extends string>(type: string, known: readonly T[
   return known.find((candidate) => candidate.toLowerCase() === folded)
 }
 
+
+/** What a plug-in is to a compute node: an execution engine, an input source (`storage`) or a publisher. */
+export type PluginKindName = 'engine' | 'storage' | 'publisher'
+
+/** How messages name each plug-in kind. */
+export const PLUGIN_KIND_NAMES: Readonly<Record<PluginKindName, string>> = Object.freeze({ engine: 'engine', storage: 'input source', publisher: 'publisher' })
+
+/** Types a job may name, by plug-in kind (upstream's names, and `localDirectory`). */
+const KNOWN_PLUGIN_TYPES: Readonly<Record<PluginKindName, readonly string[]>> = {
+  engine: KNOWN_ENGINE_TYPES,
+  storage: [...KNOWN_INPUT_SOURCE_TYPES, ...Object.keys(INPUT_SOURCE_TYPE_ALIASES)],
+  publisher: KNOWN_PUBLISHER_TYPES,
+}
+
+/**
+ * Problems with a list of plug-in types to turn off, as messages: names that are no known type
+ * of `kind`, e.g. `"dokcer" is not an engine type: use wasm, docker, noop`. [] when fine.
+ */
+export function pluginTypeProblems(kind: PluginKindName, names: readonly string[]): string[] {
+  const known = KNOWN_PLUGIN_TYPES[kind]
+  return names
+    .filter((name) => canonicalType(name, known) === undefined)
+    .map((name) => `"${name}" is not ${kind === 'engine' ? 'an' : 'a'} ${PLUGIN_KIND_NAMES[kind]} type: use ${known.join(', ')}`)
+}

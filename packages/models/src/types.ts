@@ -189,11 +189,24 @@ export interface JobHistory {
   Time: string
 }
 
+/**
+ * A plug-in a compute node has but does not offer, and why (Shoal only: upstream leaves such a
+ * plug-in out of its lists silently). Kind: `engine`, `storage` (an input source) or `publisher`.
+ */
+export interface PluginOff {
+  Kind: 'engine' | 'storage' | 'publisher' | (string & {})
+  Type: string
+  /** E.g. `disabled by configuration (compute.disabled-engines)`, `dockerd does not answer at …`. */
+  Reason: string
+}
+
 /** What a compute node can do. */
 export interface ComputeNodeInfo {
   ExecutionEngines: string[]
   Publishers: string[]
   StorageSources: string[]
+  /** Plug-ins this node has but does not offer, and why (Shoal only; absent when all are on). */
+  PluginsOff?: PluginOff[]
   MaxCapacity: Resources
   QueueUsedCapacity: Resources
   AvailableCapacity: Resources

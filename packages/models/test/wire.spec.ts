@@ -64,6 +64,20 @@ describe('nodes', () => {
     expect(node.ConnectionState.Status).toBe('CONNECTED')
   })
 
+  it("keeps a Shoal node's PluginsOff, and drops a malformed one rather than failing the whole node", () => {
+    const read = (PluginsOff: unknown) =>
+      nodeStateFromWire({
+        Info: { NodeID: 'n-1', NodeType: 'Compute', ComputeNodeInfo: { ExecutionEngines: ['wasm'], PluginsOff } },
+        Membership: 'APPROVED',
+        ConnectionState: { Status: 'CONNECTED' },
+      }).Info.ComputeNodeInfo
+    const off = [{ Kind: 'engine', Type: 'docker', Reason: 'dockerd does not answer at /var/run/docker.sock: connect ENOENT' }]
+    expect(read(off)?.PluginsOff).toEqual(off)
+    const malformed = read('docker is off')
+    expect(malformed?.ExecutionEngines).toEqual(['wasm'])
+    expect(malformed?.PluginsOff).toBeUndefined()
+  })
+
   it('reads the legacy top-level Connection field', () => {
     const node = nodeStateFromWire({ Info: { NodeID: 'n-1', NodeType: 'requester' }, Membership: 'approved', Connection: 'DISCONNECTED' })
     expect(node.ConnectionState.Status).toBe('DISCONNECTED')

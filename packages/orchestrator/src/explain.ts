@@ -39,11 +39,13 @@ export interface OfferedPlugins {
   publisher?: readonly string[]
 }
 
-// `(they offer noop, wasm)`: what the nodes lacking a plug-in offer instead.
-function offering(n: number, offered: readonly string[] | undefined, what: string): string {
-  if (offered === undefined) return ''
-  if (offered.length === 0) return ` (${n === 1 ? 'it offers' : 'they offer'} no ${what})`
-  return ` (${n === 1 ? 'it offers' : 'they offer'} ${offered.join(', ')})`
+// `(they offer noop, wasm)`: what the nodes lacking a plug-in offer instead, and why the nodes
+// have it off when they said (`docker is off there: dockerd does not answer at …`).
+function offering(n: number, offered: readonly string[] | undefined, what: string, missing: string, off: string | undefined): string {
+  const parts: string[] = []
+  if (offered !== undefined) parts.push(`${n === 1 ? 'it offers' : 'they offer'} ${offered.length === 0 ? `no ${what}` : offered.join(', ')}`)
+  if (off !== undefined) parts.push(`${missing} is off there: ${off}`)
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`
 }
 
 // Grouping key and phrase for one rejection reason; nodes with the same key are counted together.
@@ -57,11 +59,20 @@ function describe(reason: RejectionReason, offered: OfferedPlugins): { key: stri
         ? { key: 'pending', phrase: (n) => `${n} ${verb(n, 'awaits', 'await')} approval (shoal node approve <id>)` }
         : { key: `m:${reason.membership}`, phrase: (n) => `${n} ${verb(n, 'is', 'are')} ${reason.membership.toLowerCase()}` }
     case 'engine':
-      return { key: `e:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} engine ${reason.missing}${offering(n, offered.engine, 'engine')}` }
+      return {
+        key: `e:${reason.missing}:${reason.off ?? ''}`,
+        phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} engine ${reason.missing}${offering(n, offered.engine, 'engine', reason.missing, reason.off)}`,
+      }
     case 'publisher':
-      return { key: `p:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} publisher ${reason.missing}${offering(n, offered.publisher, 'publisher')}` }
+      return {
+        key: `p:${reason.missing}:${reason.off ?? ''}`,
+        phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} publisher ${reason.missing}${offering(n, offered.publisher, 'publisher', reason.missing, reason.off)}`,
+      }
     case 'storage':
-      return { key: `s:${reason.missing}`, phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} input storage ${reason.missing}${offering(n, offered.storage, 'input storage')}` }
+      return {
+        key: `s:${reason.missing}:${reason.off ?? ''}`,
+        phrase: (n) => `${n} ${verb(n, 'lacks', 'lack')} input storage ${reason.missing}${offering(n, offered.storage, 'input storage', reason.missing, reason.off)}`,
+      }
     case 'constraint':
       return {
         key: `c:${reason.constraint}`,

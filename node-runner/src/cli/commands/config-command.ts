@@ -1,7 +1,10 @@
 import { Command } from 'commander'
 import type { CliContext } from '../cli-context.ts'
 import type { OutputFlags } from '../cli-context.ts'
-import { CONFIG_KEYS, checkConfigKeys, configFilePath, writeConfigValue, type ConfigValue } from '../cli-config.ts'
+import { CONFIG_KEYS, checkConfigKeys, computePluginSettings, configFilePath, writeConfigValue, type ConfigValue, type EffectiveConfig } from '../cli-config.ts'
+import type { PluginStatus } from '@shoal/interface'
+import { PLUGIN_KIND_NAMES } from '@shoal/models'
+import { formatPluginState } from '@shoal/compute'
 import { addOutputFlags } from '../command-flags.ts'
 import { renderList } from '../output-format.ts'
 
@@ -12,6 +15,17 @@ interface ConfigRow {
   /** The environment variable, file or flag that set it. */
   Origin?: string
   Description: string
+}
+
+/**
+ * What a compute node started with this configuration would offer, checked now; none when a
+ * setting they depend on is invalid (that is reported after the list).
+ */
+async function pluginStatuses(ctx: CliContext, effective: EffectiveConfig, probe: boolean): Promise<PluginStatus[]> {
+  const settings = computePluginSettings(effective)
+  if (!settings) return []
+  const check = ctx.deps.checkPlugins ?? (await import('../../serve/compute-plugins.ts')).checkComputePlugins
+  return check(settings, { signal: ctx.signal, probe })
 }
 
 /** `shoal config list|set`: the CLI's own configuration (~/.shoal/config.yaml or $SHOAL_DIR/config.yaml). */
@@ -25,14 +39,20 @@ export function configCommand(ctx: CliContext): Command {
     `
 Precedence: flag > env > file > default. Keys: api.* (this client), serve.* and compute.* (\`shoal serve\`),
 devstack.* (\`shoal devstack\`, which also reads serve.host, serve.port, compute.allow-listed-local-paths).
+Then each engine, input source and publisher a compute node started here with this configuration
+would offer, or why not: "(engine docker)  off — disabled by configuration (compute.disabled-engines)".
+What needs a probe (dockerd, git, AWS credentials) is checked with --check:
+"(engine docker)  off — dockerd does not answer at /var/run/docker.sock: connect ENOENT …".
 An invalid value is listed, then reported with where it came from (exit 1).
 
 Examples:
   shoal config list
   shoal config list --wide              also show which variable, file or flag set each value
+  shoal config list --check             also check dockerd, git and AWS credentials now
   SHOAL_API_URL=http://10.0.0.5:1234 shoal config list --output json`,
   )
-  list.action(async (flags: OutputFlags, command: Command) => {
+  list.option('--check', 'also check what the plug-ins need on this machine now (dockerd, git, AWS credentials), as a compute node does at start')
+  list.action(async (flags: OutputFlags & { check?: boolean }, command: Command) => {
     const options = ctx.output(flags)
     const effective = await ctx.config(command)
     const rows: ConfigRow[] = Object.entries(CONFIG_KEYS).map(([key, spec]) => {
@@ -41,6 +61,14 @@ Examples:
     })
     rows.push({ Key: '(requester)', Value: effective.apiUrl.value, Source: effective.apiUrl.source, Description: 'The API URL in use' })
     rows.push({ Key: '(file)', Value: effective.path, Source: '', Description: 'The config file read' })
+    for (const status of await pluginStatuses(ctx, effective, flags.check === true)) {
+      rows.push({
+        Key: `(${status.kind} ${status.type})`,
+        Value: formatPluginState(status),
+        Source: '',
+        Description: `Whether a compute node started here with this configuration offers the ${PLUGIN_KIND_NAMES[status.kind]} ${status.type}`,
+      })
+    }
     ctx.out(
       renderList(
         rows,

@@ -109,6 +109,9 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.docker-pull', flags: '--docker-pull <policy>', text: 'when docker images are pulled: if-missing, always, never' },
   { key: 'compute.docker-user', flags: '--docker-user <uid[:gid]>', text: 'user containers run as', defaultText: "the image's" },
   { key: 'compute.allow-networks', flags: '--allow-networks <types>', text: 'network types jobs may ask for besides None, e.g. Host,Full (repeatable)', repeatable: true },
+  { key: 'compute.disabled-engines', flags: '--disabled-engines <types>', text: 'engine types this compute node does not offer, e.g. docker (repeatable)', repeatable: true },
+  { key: 'compute.disabled-input-sources', flags: '--disabled-input-sources <types>', text: 'input source types this compute node does not offer, e.g. s3,repoclone (repeatable)', repeatable: true },
+  { key: 'compute.disabled-publishers', flags: '--disabled-publishers <types>', text: 'publisher types this compute node does not offer, e.g. ipfs (repeatable)', repeatable: true },
 ]
 
 /** The tokens of `--api-tokens` plus those of the tokens file; a token in both must be listed once. */
@@ -192,6 +195,9 @@ const DEVSTACK_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.allow-url-hosts', flags: '--allow-url-hosts <hosts>', text: 'loopback/link-local/private hosts, addresses or CIDR ranges URL inputs may still be fetched from (repeatable)', repeatable: true },
   { key: 'serve.insecure', flags: '--insecure', text: 'listen beyond loopback although devstack has no API tokens (prints why it is unsafe on every start)' },
   { key: 'compute.docker', flags: '--docker <auto|true|false>', text: 'let the compute nodes run docker jobs on the local dockerd (auto: when it answers)' },
+  { key: 'compute.disabled-engines', flags: '--disabled-engines <types>', text: 'engine types the compute nodes do not offer, e.g. docker (repeatable)', repeatable: true },
+  { key: 'compute.disabled-input-sources', flags: '--disabled-input-sources <types>', text: 'input source types the compute nodes do not offer (repeatable)', repeatable: true },
+  { key: 'compute.disabled-publishers', flags: '--disabled-publishers <types>', text: 'publisher types the compute nodes do not offer (repeatable)', repeatable: true },
 ]
 
 /** `shoal devstack`: a requester and N compute nodes in one process, for trying Shoal locally. */
@@ -204,7 +210,7 @@ export function devstackCommand(ctx: CliContext): Command {
       `
 Settings also come from the environment or the config file (see \`shoal config list\`):
 devstack.* keys, plus serve.host, serve.port, compute.allow-listed-local-paths,
-compute.allow-url-hosts and compute.docker.
+compute.allow-url-hosts, compute.docker and compute.disabled-engines/-input-sources/-publishers.
 
 Examples:
   shoal devstack                        requester + 3 compute nodes on 127.0.0.1:1234

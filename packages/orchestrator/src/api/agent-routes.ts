@@ -1,5 +1,5 @@
 /** The /api/v1/agent endpoints: liveness, version, node info, configuration. */
-import { nodeInfoToWire } from '@shoal/models'
+import { nodeInfoToWire, type ComputeNodeInfo } from '@shoal/models'
 import type { ApiComponents, ApiRoute } from './api-route.ts'
 import type { BuildVersionInfo, GetAgentConfigResponse, IsAliveResponse } from './api-types.ts'
 import { redactConfig } from './config-redaction.ts'
@@ -17,9 +17,9 @@ export const DEFAULT_BUILD_VERSION: BuildVersionInfo = {
 
 /** The agent routes. */
 export function agentRoutes(
-  components: ApiComponents & { version: BuildVersionInfo; config: Record<string, unknown> },
+  components: ApiComponents & { version: BuildVersionInfo; config: Record<string, unknown>; localCompute?: () => ComputeNodeInfo | undefined },
 ): ApiRoute[] {
-  const { service, version, config } = components
+  const { service, version, config, localCompute } = components
   return [
     {
       method: 'GET',
@@ -44,12 +44,14 @@ export function agentRoutes(
       method: 'GET',
       path: '/api/v1/agent/node',
       operationId: 'agent/node',
-      summary: "The requester's NodeInfo (fields at the top level, as Bacalhau), with BacalhauVersion and ComputeNodeInfo always present.",
+      summary:
+        "The requester's NodeInfo (fields at the top level, as Bacalhau), with BacalhauVersion and ComputeNodeInfo always present; ComputeNodeInfo is the in-process compute node's (engines, sources, publishers, and PluginsOff with why) when one runs.",
       tag: 'Agent',
       response: 'NodeInfo',
       handler: (c) => {
         const info = service.nodeInfo()
-        return c.json(nodeInfoToWire({ ...info, BacalhauVersion: info.BacalhauVersion ?? version }))
+        const compute = localCompute?.()
+        return c.json(nodeInfoToWire({ ...info, ...(compute ? { ComputeNodeInfo: compute } : {}), BacalhauVersion: info.BacalhauVersion ?? version }))
       },
     },
     {

@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import { HTTPException } from 'hono/http-exception'
-import { BadRequestError, NotFoundError, ShoalError, UnauthorizedError, type SpecConfig } from '@shoal/models'
+import { BadRequestError, NotFoundError, ShoalError, UnauthorizedError, type ComputeNodeInfo, type SpecConfig } from '@shoal/models'
 import { silentLogger } from '@shoal/interface'
 import type { Logger } from '@shoal/interface'
 import type { RequesterService } from '../requester-service.ts'
@@ -46,6 +46,11 @@ export interface RequesterAppOptions {
   upgradeWebSocket?: UpgradeWebSocket<any, any>
   /** The node's configuration for GET /agent/config (secrets are redacted before sending). */
   config?: Record<string, unknown>
+  /**
+   * What the compute node running in the same process offers (a combined `shoal serve`), if any:
+   * GET /agent/node then includes it as ComputeNodeInfo, as upstream's hybrid node does.
+   */
+  localCompute?: () => ComputeNodeInfo | undefined
   logger?: Logger
   /**
    * Serves files of the built web/ (web/dist) by path, 404 for a file it does not hold. When
@@ -97,7 +102,7 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
     ...jobRoutes(components),
     ...nodeRoutes(components),
     ...eventRoutes(components),
-    ...agentRoutes({ ...components, version, config: options.config ?? {} }),
+    ...agentRoutes({ ...components, version, config: options.config ?? {}, localCompute: options.localCompute }),
     ...computeRoutes(components),
   ]
   const openApi = buildOpenApiDocument(routes, { version: version.GitVersion, authEnabled: options.auth !== undefined })

@@ -1,4 +1,4 @@
-import type { Execution, Job, NodeState, Resources } from '@shoal/models'
+import type { ComputeNodeInfo, Execution, Job, NodeState, Resources } from '@shoal/models'
 import { ExecutionState } from '@shoal/models'
 import { firstUnmetConstraint, formatConstraint } from './label-constraints.ts'
 import { firstShortfall, type ResourceKey } from '@shoal/models'
@@ -8,14 +8,25 @@ import { isActiveExecution } from './execution-states.ts'
 export type RejectionReason =
   | { kind: 'disconnected' }
   | { kind: 'membership'; membership: string }
-  | { kind: 'engine'; missing: string }
-  | { kind: 'publisher'; missing: string }
-  | { kind: 'storage'; missing: string }
+  | { kind: 'engine'; missing: string; /** Why the node has it off, when it said (ComputeNodeInfo.PluginsOff). */ off?: string }
+  | { kind: 'publisher'; missing: string; off?: string }
+  | { kind: 'storage'; missing: string; off?: string }
   | { kind: 'constraint'; constraint: string }
   | { kind: 'resources'; resource: ResourceKey; free: number; required: number; /** The job fits the node's whole capacity: it is only busy now. */ fitsNode?: boolean }
   | { kind: 'already-running'; partition: number; completed: boolean }
   | { kind: 'declined'; reason: string; /** The node declined only because it was busy (BidResult.Busy). */ busy?: boolean }
   | { kind: 'failed-before'; times: number }
+
+/** Longest node-given reason quoted in an explanation; a node's text is not trusted to be short. */
+const MAX_OFF_REASON = 300
+
+/** Adds the node's own reason for having the missing plug-in off (ComputeNodeInfo.PluginsOff), if it gave one. */
+function withOff<R extends Extract<RejectionReason, { off?: string }>>(reason: R, info: ComputeNodeInfo | undefined): R {
+  const missing = reason.missing.toLowerCase()
+  const off = info?.PluginsOff?.find((entry) => entry.Kind === reason.kind && typeof entry.Type === 'string' && entry.Type.toLowerCase() === missing)
+  if (!off || typeof off.Reason !== 'string' || off.Reason === '') return reason
+  return { ...reason, off: off.Reason.length > MAX_OFF_REASON ? `${off.Reason.slice(0, MAX_OFF_REASON)}…` : off.Reason }
+}
 
 /** A node that was filtered out, with the first reason found. */
 export interface NodeRejection {
@@ -154,12 +165,12 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     if (state.Membership !== 'APPROVED') return { kind: 'membership', membership: state.Membership }
     if (!node.connected) return { kind: 'disconnected' }
     const info = state.Info.ComputeNodeInfo
-    if (engine && !lower(info?.ExecutionEngines).has(engine)) return { kind: 'engine', missing: task.Engine.Type }
+    if (engine && !lower(info?.ExecutionEngines).has(engine)) return withOff({ kind: 'engine', missing: task.Engine.Type }, info)
     const sources = lower(info?.StorageSources)
     const missingStorage = storages.find((s) => !sources.has(s))
-    if (missingStorage) return { kind: 'storage', missing: missingStorage }
+    if (missingStorage) return withOff({ kind: 'storage', missing: missingStorage }, info)
     if (publisher && publisher !== 'noop' && !lower(info?.Publishers).has(publisher)) {
-      return { kind: 'publisher', missing: task.Publisher.Type }
+      return withOff({ kind: 'publisher', missing: task.Publisher.Type }, info)
     }
     const unmet = firstUnmetConstraint(state.Info.Labels ?? {}, job.Constraints ?? [])
     if (unmet) return { kind: 'constraint', constraint: formatConstraint(unmet) }

@@ -1,4 +1,4 @@
-import type { Execution, NodeInfo, Resources, RunCommandResult } from '@shoal/models'
+import type { Execution, NodeInfo, PluginOff, Resources, RunCommandResult } from '@shoal/models'
 import { ExecutionState } from '@shoal/models'
 import type { Clock } from '@shoal/interface'
 import { systemClock } from '@shoal/interface'
@@ -19,6 +19,8 @@ export interface FakeComputeNodeOptions {
   engines?: string[]
   publishers?: string[]
   storageSources?: string[]
+  /** Plug-ins the node advertises as off, with why (ComputeNodeInfo.PluginsOff). */
+  pluginsOff?: PluginOff[]
   labels?: Record<string, string>
   /** MaxCapacity (default 4 CPU, 8 GB memory, 100 GB disk, 0 GPU). */
   capacity?: Partial<Resources>
@@ -80,6 +82,7 @@ export class FakeComputeNode {
         ExecutionEngines: o.engines ?? ['wasm', 'docker', 'noop'],
         Publishers: o.publishers ?? ['local', 'noop', 'ipfs', 's3'],
         StorageSources: o.storageSources ?? ['inline', 'urlDownload', 'ipfs', 's3', 'local'],
+        ...(o.pluginsOff ? { PluginsOff: o.pluginsOff } : {}),
         MaxCapacity: max,
         AvailableCapacity: max,
         QueueUsedCapacity: { CPU: 0, Memory: 0, Disk: 0, GPU: 0 },

@@ -44,6 +44,30 @@ describe('a job no node can run (default QueueTimeout 0, as Bacalhau)', () => {
     expect((await h.waitForState(s3, 'Failed')).State.Message).toContain('1 lacks publisher s3 (it offers local)')
   })
 
+  it('says why the nodes have the missing plug-in off, when they advertise it', async () => {
+    h = await new RequesterHarness().start()
+    const dockerOff = { Kind: 'engine', Type: 'docker', Reason: 'dockerd does not answer at /var/run/docker.sock: connect ENOENT' }
+    await h.addNode('n-a', { engines: ['wasm', 'noop'], pluginsOff: [dockerOff] })
+    await h.addNode('n-b', { engines: ['wasm', 'noop'], pluginsOff: [dockerOff] })
+    await h.addNode('n-c', {
+      engines: ['wasm', 'noop'],
+      publishers: ['local'],
+      pluginsOff: [
+        { Kind: 'engine', Type: 'docker', Reason: 'disabled by configuration (compute.disabled-engines)' },
+        { Kind: 'publisher', Type: 's3', Reason: 'no AWS credentials found' },
+      ],
+    })
+    const docker = await h.submit(noopJob({}, { Engine: { Type: 'docker', Params: { Image: 'busybox' } } }))
+    expect((await h.waitForState(docker, 'Failed')).State.Message).toContain(
+      '0 of 3 nodes can run it — 2 lack engine docker (they offer noop, wasm; docker is off there: dockerd does not answer at /var/run/docker.sock: connect ENOENT), ' +
+        '1 lacks engine docker (it offers noop, wasm; docker is off there: disabled by configuration (compute.disabled-engines))',
+    )
+    await h.nodes[0].close()
+    await h.nodes[1].close()
+    const s3 = await h.submit(noopJob({}, { Publisher: { Type: 's3', Params: { Bucket: 'b', Key: 'k' } } }))
+    expect((await h.waitForState(s3, 'Failed')).State.Message).toContain('1 lacks publisher s3 (it offers local; s3 is off there: no AWS credentials found)')
+  })
+
   it('fails a job wanting more nodes than can take it (Count 3 on 2 nodes) before placing any of it', async () => {
     h = await new RequesterHarness().start()
     await h.addNode('n-a')
