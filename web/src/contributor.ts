@@ -1,7 +1,7 @@
 import { ComputeNode, MemoryVolumeSpace, pluginsOff, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
 import { readUnixfs } from '@shoal/ipfs'
 import { createRoutingDialer, createWebSocketDialer, isWebSocketAddress, type Dialer, type NodeKey } from '@shoal/protocol'
-import type { Logger, PluginKind, WorkerLike } from '@shoal/interface'
+import type { Logger, PluginKind } from '@shoal/interface'
 import type { OpfsVolumeSpace } from './opfs-volume-space.ts'
 import { createComputeLibp2p, createLibp2pDialer, devConnectionGater, type Libp2p } from '@shoal/transport-libp2p'
 import type { ContributionPhase, ContributorSnapshot, RecentJob, TransportInUse } from './contributor-state.ts'
