@@ -1,12 +1,12 @@
 /**
  * The Worker in front of the edge requester: API paths (and the OpenAPI document) go to the
  * network's requester Durable Object, everything else to the web pages (Workers static assets,
- * web/dist). Which object serves a request is fixed by the SHOAL_NETWORK var: one requester per
+ * web/dist, routed as on Node: the dashboard's routes, /contribute, real 404s). Which object serves a request is fixed by the SHOAL_NETWORK var: one requester per
  * network (docs/EDGE.md says why not one per namespace).
  */
 import { readStreamBytes } from '@shoal/interface'
 import { PayloadTooLargeError } from '@shoal/models'
-import { DEFAULT_MAX_BODY_BYTES, OPENAPI_PATHS, toErrorBody } from '@shoal/orchestrator'
+import { DEFAULT_MAX_BODY_BYTES, OPENAPI_PATHS, serveWebPage, toErrorBody } from '@shoal/orchestrator'
 import type { RequesterEnv } from './requester-object.ts'
 
 // The requester object with its compute WebSocket transport (wrangler.jsonc binds it by this name).
@@ -26,7 +26,10 @@ async function handleFetch(request: Request, env: RequesterEnv): Promise<Respons
     if (forwarded instanceof Response) return forwarded
     return env.REQUESTER.get(env.REQUESTER.idFromName(network)).fetch(forwarded)
   }
-  return env.ASSETS.fetch(request)
+  // The same pages and URLs as the Node requester (page-routes.ts): /, /jobs/<id>, /contribute, real 404s.
+  const assets = env.ASSETS
+  if (request.method !== 'GET' && request.method !== 'HEAD') return assets.fetch(request)
+  return serveWebPage(request, (asset) => assets.fetch(asset))
 }
 
 /**

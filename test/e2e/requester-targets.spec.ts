@@ -90,6 +90,26 @@ describe.each(TARGETS)('$name', (target) => {
       expect(Object.keys((await openapi.json()).paths)).toContain('/api/v1/orchestrator/jobs')
     })
 
+    it('serves the same pages: the dashboard on its routes, /contribute, old bookmarks redirected, a real 404', async () => {
+      const page = async (path: string) => {
+        const response = await fetch(`${requester.apiUrl}${path}`, { redirect: 'manual' })
+        return { status: response.status, location: response.headers.get('location'), body: await response.text() }
+      }
+      const dashboard = await page('/')
+      expect(dashboard.status).toBe(200)
+      expect(dashboard.body).toMatch(/dashboard/i)
+      const deep = await page('/jobs/some-job-id')
+      expect(deep.status).toBe(200)
+      expect(deep.body).toBe(dashboard.body)
+      const contribute = await page('/contribute')
+      expect(contribute.status).toBe(200)
+      expect(contribute.body).not.toBe(dashboard.body)
+      expect(await page('/?label=a')).toMatchObject({ status: 302, location: '/contribute?label=a' })
+      const missing = await page('/no/such/page')
+      expect(missing.status).toBe(404)
+      expect(missing.body).toBe(dashboard.body)
+    })
+
     it('job run --no-wait queues a job; list, describe, executions and history show it; job stop ends it as Stopped', async () => {
       const submit = await shoal(['job', 'run', specs.waits, '--no-wait'])
       expect(submit.code, submit.stderr).toBe(0)

@@ -30,7 +30,7 @@ try {
     },
   })
   const api = (await mf.ready).toString().replace(/\/$/, '')
-  const tabs = await openHeadlessTabs({ url: api + '/', count: 1, namespaceOk: false })
+  const tabs = await openHeadlessTabs({ url: api + '/contribute', count: 1, namespaceOk: false })
   const page = tabs.pages[0]
   watchTab(page, '0')
   try {

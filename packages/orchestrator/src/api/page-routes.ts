@@ -30,3 +30,25 @@ export function contributeRedirect(url: URL): string | undefined {
   const names = [...url.searchParams.keys()]
   return names.some((name) => CONTRIBUTE_PARAMETERS.includes(name)) ? `/contribute${url.search}` : undefined
 }
+
+/** Fetches a file of the built web/ by the request's path (404 for a file it does not hold). */
+export type AssetFetcher = (request: Request) => Response | Promise<Response>
+
+/**
+ * The answer to a GET of a non-API path, the same on every runtime: an old contribute bookmark is
+ * redirected, a page route gets its page's file, any other path its file; a miss on a page-like
+ * path (no file extension) is a page nobody has, so the dashboard shows its not-found view with a
+ * real 404 status, while a missing file (`.js`, `.png`) stays a bare 404.
+ */
+export async function serveWebPage(request: Request, assets: AssetFetcher): Promise<Response> {
+  const url = new URL(request.url)
+  const redirect = contributeRedirect(url)
+  if (redirect) return new Response(null, { status: 302, headers: { location: redirect } })
+  const page = pageFor(url.pathname)
+  if (page) return assets(new Request(new URL(PAGE_FILES[page], url), { headers: request.headers }))
+  const file = await assets(request)
+  if (file.status !== 404 || /\.[a-z0-9]+$/i.test(url.pathname)) return file
+  const notFound = await assets(new Request(new URL(PAGE_FILES.dashboard, url), { headers: request.headers }))
+  if (!notFound.ok) return file
+  return new Response(notFound.body, { status: 404, headers: notFound.headers })
+}

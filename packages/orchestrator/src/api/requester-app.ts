@@ -24,7 +24,7 @@ import { jobRoutes } from './job-routes.ts'
 import { DEFAULT_MAX_BODY_BYTES } from './json-body.ts'
 import { eventRoutes } from './event-routes.ts'
 import { nodeRoutes } from './node-routes.ts'
-import { contributeRedirect, PAGE_FILES, pageFor } from './page-routes.ts'
+import { serveWebPage } from './page-routes.ts'
 import { buildOpenApiDocument } from './openapi.ts'
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './request-id.ts'
 
@@ -174,17 +174,7 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
     app.get('/*', async (c, next) => {
       const url = new URL(c.req.url)
       if (url.pathname.startsWith('/api/')) return next()
-      const redirect = contributeRedirect(url)
-      if (redirect) return c.redirect(redirect, 302)
-      const page = pageFor(url.pathname)
-      if (page) return assets(new Request(new URL(PAGE_FILES[page], url), { headers: c.req.raw.headers }))
-      const file = await assets(c.req.raw)
-      // A miss on a page-like path (no file extension) is a page nobody has: the dashboard shows
-      // its not-found page, with a real 404 status. A missing file (`.js`, `.png`) stays a bare 404.
-      if (file.status !== 404 || /\.[a-z0-9]+$/i.test(url.pathname)) return file
-      const notFound = await assets(new Request(new URL(PAGE_FILES.dashboard, url), { headers: c.req.raw.headers }))
-      if (!notFound.ok) return file
-      return new Response(notFound.body, { status: 404, headers: notFound.headers })
+      return serveWebPage(c.req.raw, assets)
     })
   }
 
