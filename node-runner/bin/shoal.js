@@ -20,9 +20,28 @@ function bundledNode() {
   }
 }
 
+/**
+ * V8 flags the command runs with. Node 24 lets the young generation grow to 3 x 64 MiB semi-spaces
+ * on a machine with plenty of RAM: a compute node streaming a job's data through the main thread
+ * (result archives, downloads, libp2p) filled them with short-lived buffers, ~150 MiB of resident
+ * memory on top of an idle node. 1 MiB semi-spaces keep a 2 GiB job's node under 300 MB (scavenges
+ * are more frequent but cheap: streamed chunks die young). A --max-semi-space-size the user gives
+ * (NODE_OPTIONS, or node's own arguments) wins.
+ */
+const V8_FLAGS = ['--max-semi-space-size=1']
+const userSetSemiSpace = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith('--max-semi-space-size'))
+const flags = userSetSemiSpace ? [] : V8_FLAGS
+
 const node = tooOld && process.env.SHOAL_BIN_REEXEC === undefined ? bundledNode() : undefined
+if (!node && !tooOld && flags.length > 0 && typeof process.execve === 'function') {
+  // V8 reads heap sizes once, at start: the flags need a fresh start. execve keeps the process
+  // (its pid, stdio and signals), unlike a child process. Should it fail, the command runs as is.
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env)
+  } catch {}
+}
 if (node) {
-  const child = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const child = spawn(node, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     // Marks the re-run so a bundled Node that is somehow old too cannot loop.
     env: { ...process.env, SHOAL_BIN_REEXEC: '1' },
