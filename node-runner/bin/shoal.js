@@ -31,20 +31,27 @@ function bundledNode() {
 const V8_FLAGS = ['--max-semi-space-size=1']
 const userSetSemiSpace = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith('--max-semi-space-size'))
 const flags = userSetSemiSpace ? [] : V8_FLAGS
+/**
+ * glibc malloc settings of the restarted process (unless set already). Buffers of 128 KiB and up
+ * (4 MiB reads of a job's outputs, archive and download chunks) are mapped and unmapped on their
+ * own: by default glibc raises that threshold after the first is freed and serves the rest from
+ * its heap, which kept tens of MiB of freed buffers resident for the rest of the process's life.
+ */
+const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(128 * 1024) }
 
 const node = tooOld && process.env.SHOAL_BIN_REEXEC === undefined ? bundledNode() : undefined
 if (!node && !tooOld && flags.length > 0 && typeof process.execve === 'function') {
   // V8 reads heap sizes once, at start: the flags need a fresh start. execve keeps the process
   // (its pid, stdio and signals), unlike a child process. Should it fail, the command runs as is.
   try {
-    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env)
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { ...MALLOC_ENV, ...process.env })
   } catch {}
 }
 if (node) {
   const child = spawn(node, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     // Marks the re-run so a bundled Node that is somehow old too cannot loop.
-    env: { ...process.env, SHOAL_BIN_REEXEC: '1' },
+    env: { ...MALLOC_ENV, ...process.env, SHOAL_BIN_REEXEC: '1' },
   })
   // Ctrl-C on a terminal reaches the child through the process group already (a second SIGINT
   // would make it exit without cleaning up); forward what is sent to this process alone.
