@@ -18,7 +18,9 @@ beforeAll(async () => {
   outsideDir = await tempDir('shoal-outside-')
   await writeFile(join(allowedDir, 'data.txt'), 'rows of allow-listed data\n')
   await writeFile(join(outsideDir, 'secret.txt'), 'not for jobs\n')
-  stack = await startDevstack({ computes: 3, args: ['--allow-listed-local-paths', `${allowedDir}:ro`] })
+  // No docker here: these tests need a network none of whose nodes offers docker (and a docker
+  // job must never try to pull an image from the internet).
+  stack = await startDevstack({ computes: 3, args: ['--allow-listed-local-paths', `${allowedDir}:ro`, '--docker', 'false'] })
 })
 
 afterAll(async () => {

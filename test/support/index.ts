@@ -36,3 +36,4 @@ export {
 export { SEEDED_BLOCK_BYTES, seededChunks, seededSha256, writeSeededFile, sha256File } from './seeded-data.ts'
 export { startSeededDataServer, type SeededDataServer } from './seeded-data-server.ts'
 export { readTreeMemory, resetPeakRss, type TreeMemory } from './process-memory.ts'
+export { startRadosgw, radosgwInstalled, type Radosgw, type StartRadosgwOptions } from './radosgw.ts'

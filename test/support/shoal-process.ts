@@ -29,12 +29,16 @@ const INHERITED_CONFIG = ['SHOAL_API_URL', 'SHOAL_API_TOKEN', 'BACALHAU_API_HOST
 /**
  * The environment of a child `shoal`: the current one without requester settings, Node 24 first
  * on PATH, no colours, and a private SHOAL_DIR; `extra` wins (an undefined value removes a key).
+ * The AWS SDK's credential chain may not ask the EC2/ECS metadata services (off loopback): a
+ * compute node looks for S3 credentials at start.
  */
 export function shoalEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   if (shoalDir === undefined || !existsSync(shoalDir)) shoalDir = tempDirSync('shoal-test-home-')
   const env: Record<string, string | undefined> = { ...process.env }
   for (const key of INHERITED_CONFIG) delete env[key]
-  Object.assign(env, { PATH: `${NODE_BIN_DIR}:${process.env.PATH ?? ''}`, NO_COLOR: '1', SHOAL_DIR: shoalDir }, extra)
+  Object.assign(env, { PATH: `${NODE_BIN_DIR}:${process.env.PATH ?? ''}`, NO_COLOR: '1', SHOAL_DIR: shoalDir, AWS_EC2_METADATA_DISABLED: 'true' }, extra)
+  delete env.AWS_CONTAINER_CREDENTIALS_FULL_URI
+  delete env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
 }
 

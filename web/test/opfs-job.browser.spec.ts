@@ -77,6 +77,10 @@ function watchHeap(): { stop(): Promise<number> } {
   const loop = (async () => {
     // Bounded by stop(): the test always stops it.
     while (running) {
+      // What the page holds, not what it has yet to collect: garbage (chunks already written to
+      // OPFS) waits for a collection that comes late on a loaded machine (a peak of 160 MiB of
+      // mostly garbage was seen at load 17, against 11 MiB on a quiet one).
+      await session.send('HeapProfiler.collectGarbage')
       const { usedSize } = (await session.send('Runtime.getHeapUsage')) as { usedSize: number }
       peak = Math.max(peak, usedSize)
       await new Promise((resolve) => setTimeout(resolve, 50))
@@ -120,8 +124,8 @@ describe('a WASM job over OPFS data in a tab', () => {
   })
 
   const opfsEngine = engineOf({ opfs: true })
-  it.skipIf(!opfsEngine.mounts?.includes('opfs'))(
-    'copies a 512 MiB download to a 512 MiB output through OPFS, with the page heap far below the data size (skipped where the engine does not mount opfs volumes: before the wasm-vol branch)',
+  it(
+    'copies a 512 MiB download to a 512 MiB output through OPFS, with the page heap far below the data size',
     { timeout: 600_000 },
     async () => {
       const size = 512 * MiB

@@ -67,6 +67,12 @@ const validBoolean = (value: string): string | undefined => (value.toLowerCase()
 const validWholeNumber = (value: string): string | undefined => (/^\d+$/.test(value) ? undefined : 'must be a whole number (0, 1, 2, ...)')
 const validMultiaddr = (value: string): string | undefined =>
   /^\/[a-z0-9]+\/[^/\s]+\/(tcp|udp)\/\d+(\/\S*)?$/.test(value) ? undefined : 'must be a multiaddr such as /ip4/10.0.0.5/tcp/1235/ws'
+const validDockerSwitch = (value: string): string | undefined => (['auto', 'true', 'false'].includes(value.toLowerCase()) ? undefined : 'must be auto, true or false')
+const validPullPolicy = (value: string): string | undefined => (['if-missing', 'always', 'never'].includes(value.toLowerCase()) ? undefined : 'must be if-missing, always or never')
+const validNetworks = (value: string): string | undefined => {
+  const bad = splitList(value).filter((type) => !['host', 'full', 'bridge', 'http'].includes(type.toLowerCase()))
+  return bad.length === 0 ? undefined : `${bad.join(', ')}: not a network type to allow (Host, Full, Bridge, HTTP)`
+}
 const validCpu = (value: string): string | undefined =>
   (tryParseCpu(value) ?? 0) > 0 ? undefined : 'must be a CPU quantity above zero: cores ("0.5", "2") or millicores ("1500m")'
 const validMemory = (value: string): string | undefined =>
@@ -169,6 +175,10 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'compute.disk-budget': { description: 'Disk the compute node offers for job data (downloaded inputs, outputs) in its data dir; unset = 10 GiB, at most half the free space there', env: ['SHOAL_DISK_BUDGET'], flag: '--disk-budget', bacalhau: ['Compute.AllocatedCapacity.Disk'], validate: validDisk },
   'compute.allow-url-hosts': { description: 'Loopback, link-local or private hosts URL inputs may still be fetched from ("127.0.0.1,files.internal,10.0.0.0/8"); unset = all refused', env: ['SHOAL_ALLOW_URL_HOSTS'], flag: '--allow-url-hosts', type: 'list', validate: validUrlHosts },
   'compute.publisher-url': { description: 'Public base URL of the compute node\'s `local` published results; unset = its own result server', env: ['SHOAL_PUBLISHER_URL'], flag: '--publisher-url', validate: validUrl },
+  'compute.docker': { description: 'Docker engine: auto = offered when dockerd answers on /var/run/docker.sock, true = the same but its absence is an error in the log, false = off', env: ['SHOAL_DOCKER'], flag: '--docker', default: 'auto', validate: validDockerSwitch },
+  'compute.docker-pull': { description: 'When the docker engine pulls an image: if-missing (a local image is used as it is), always, never', env: ['SHOAL_DOCKER_PULL'], flag: '--docker-pull', default: 'if-missing', validate: validPullPolicy },
+  'compute.docker-user': { description: 'User containers run as ("uid[:gid]" or a name in the image); unset = the image\'s user', env: ['SHOAL_DOCKER_USER'], flag: '--docker-user' },
+  'compute.allow-networks': { description: 'Network types jobs may ask for besides None ("Host,Full"); unset = None only', env: ['SHOAL_ALLOW_NETWORKS'], flag: '--allow-networks', type: 'list', validate: validNetworks },
 
   'ipfs.peers': { description: 'IPFS peers this node keeps connected, as multiaddrs ending in /p2p/<peer id> (reachable over WebSockets or WebRTC-direct); unset = none', env: ['SHOAL_IPFS_PEERS'], flag: '--ipfs-peers', type: 'list', validate: validIpfsPeers },
   'ipfs.public': { description: 'Join the public IPFS network (its bootstrap peers and delegated routing at delegated-ipfs.dev); off = hermetic: blocks come only from connected peers', env: ['SHOAL_IPFS_PUBLIC'], flag: '--ipfs-public', default: 'false', type: 'boolean', validate: validBoolean },
@@ -184,7 +194,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
 /** The keys `shoal serve` reads. */
 export const SERVE_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('serve.') || key.startsWith('compute.') || key.startsWith('ipfs.'))
 /** The keys `shoal devstack` reads: its own, plus the listener address and allow-listed paths of `serve`. */
-export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
+export const DEVSTACK_CONFIG_KEYS: readonly string[] = ['serve.host', 'serve.port', 'serve.insecure', 'compute.allow-listed-local-paths', 'compute.allow-url-hosts', 'compute.docker', ...Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('devstack.'))]
 const CLIENT_CONFIG_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((key) => key.startsWith('api.'))
 
 /** The group (command) of a configuration key. */
@@ -444,6 +454,13 @@ export interface ServeSettings {
   publisherUrl?: string
   /** The node's IPFS peers and network, and how the requester keeps ipfs results. */
   ipfs: IpfsSettings
+  /** compute.docker: auto, true or false. */
+  docker: 'auto' | 'true' | 'false'
+  /** compute.docker-pull. */
+  dockerPull: 'if-missing' | 'always' | 'never'
+  dockerUser?: string
+  /** Network types jobs may ask for besides None. */
+  allowNetworks: string[]
 }
 
 /** The settings of `shoal devstack` in effect, typed. */
@@ -457,6 +474,8 @@ export interface DevstackSettings {
   allowListedLocalPaths: AllowListedPath[]
   allowUrlHosts: string[]
   insecure: boolean
+  /** compute.docker for the devstack's compute nodes: auto, true or false. */
+  docker: 'auto' | 'true' | 'false'
 }
 
 const text = (config: EffectiveConfig, key: string): string | undefined => config.values[key]?.value
@@ -496,6 +515,10 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
       pinTimeoutMs: (tryParseDurationSeconds(text(config, 'ipfs.pin-timeout') ?? '10m') as number) * 1000,
       pinMaxBytes: tryParseBytes(text(config, 'ipfs.pin-max-size') ?? '10Gi'),
     },
+    docker: (text(config, 'compute.docker') ?? 'auto').toLowerCase() as ServeSettings['docker'],
+    dockerPull: (text(config, 'compute.docker-pull') ?? 'if-missing').toLowerCase() as ServeSettings['dockerPull'],
+    dockerUser: text(config, 'compute.docker-user'),
+    allowNetworks: list(config, 'compute.allow-networks'),
   }
 }
 
@@ -511,5 +534,6 @@ export function devstackSettings(config: EffectiveConfig): DevstackSettings {
     allowListedLocalPaths: parseAllowListedPaths(list(config, 'compute.allow-listed-local-paths'), 'compute.allow-listed-local-paths'),
     allowUrlHosts: list(config, 'compute.allow-url-hosts'),
     insecure: parseConfigBoolean(text(config, 'serve.insecure') ?? 'false'),
+    docker: (text(config, 'compute.docker') ?? 'auto').toLowerCase() as DevstackSettings['docker'],
   }
 }

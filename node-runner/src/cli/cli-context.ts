@@ -30,6 +30,14 @@ export interface ServeCommandOptions {
   diskBudget?: string
   requester?: string
   publisherUrl?: string
+  /** compute.docker: auto (offered when dockerd answers), true, false. */
+  docker?: 'auto' | 'true' | 'false'
+  /** compute.docker-pull. */
+  dockerPull?: 'if-missing' | 'always' | 'never'
+  /** compute.docker-user: containers run as this user. */
+  dockerUser?: string
+  /** compute.allow-networks: network types jobs may ask for besides None. */
+  allowNetworks?: string[]
   /** Refused (loopback, private…) hosts URL inputs may still be fetched from. */
   allowUrlHosts: string[]
   /** Listen beyond loopback without API tokens or a join token (warned about on every start). */
@@ -56,6 +64,8 @@ export interface DevstackCommandOptions {
   allowUrlHosts?: string[]
   /** Listen beyond loopback although devstack has no API tokens (warned about on every start). */
   insecure?: boolean
+  /** compute.docker of the compute nodes: auto (default), true or false. */
+  docker?: 'auto' | 'true' | 'false'
   signal: AbortSignal
 }
 

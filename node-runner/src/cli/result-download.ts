@@ -39,6 +39,11 @@ const MAX_LISTED_CONFLICTS = 10
 
 /** The URL of a result a `local` publisher produced (`urlDownload` of a .tar.gz, or `local` {URL}). */
 export function resultUrl(result: SpecConfig): string | undefined {
+  // s3PreSigned: an S3 result with a presigned GET URL (upstream's requester signs them).
+  if (result.Type === 's3PreSigned') {
+    const url = result.Params?.PreSignedURL
+    return typeof url === 'string' && url !== '' ? url : undefined
+  }
   if (result.Type !== 'urlDownload' && result.Type !== 'local') return undefined
   const url = result.Params?.URL ?? result.Params?.url
   return typeof url === 'string' && url !== '' ? url : undefined
@@ -154,6 +159,30 @@ function diskSink(root: string): TarSink {
   }
 }
 
+/** GETs a result URL (a `local` result, or an S3 presigned URL) and returns its body. */
+async function fetchResultUrl(url: string, options: DownloadResultsOptions): Promise<{ body: ReadableStream<Uint8Array> | null; total?: number }> {
+  const shown = url.replace(/\?.*$/, '')
+  let response: Response
+  try {
+    response = await options.fetch(url, { signal: options.signal })
+  } catch (error) {
+    throw new StorageError(`cannot download the result at ${shown}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'The compute node that ran the execution serves its results; check it is still running.',
+    })
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {})
+    const hint =
+      response.status === 410
+        ? 'The download link has expired: compute nodes sign result links for a limited time (see docs/SECURITY.md).'
+        : 'The compute node that ran the execution serves its results; check it is still running and kept them.'
+    throw new StorageError(`cannot download the result at ${shown}: HTTP ${response.status}`, { hint })
+  }
+  const length = response.headers.get('content-length')
+  return { body: response.body, total: length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined }
+}
+
 /** Downloads one published result and unpacks it into `dir` as it arrives; `budget` is shared by all results. */
 async function fetchResult(
   result: SpecConfig,
@@ -173,39 +202,26 @@ async function fetchResult(
     return
   }
   const url = resultUrl(result)
-  if (!url) {
-    const where = result.Type === 'ipfs' ? ` (CID ${String(result.Params?.CID ?? '?')}; fetch it with an IPFS client)` : result.Type === 's3' ? ` (bucket ${String(result.Params?.Bucket ?? '?')}, key ${String(result.Params?.Key ?? '?')})` : ''
+  let source: { body: ReadableStream<Uint8Array> | null; total?: number }
+  if (url) source = await fetchResultUrl(url, options)
+  else if (result.Type === 's3') {
+    // Loaded here, not at CLI start-up: only S3 results need the AWS SDK.
+    const { openS3Result } = await import('./s3-result-source.ts')
+    source = await openS3Result(result, { signal: options.signal })
+  } else {
+    const where = result.Type === 'ipfs' ? ` (CID ${String(result.Params?.CID ?? '?')}; fetch it with an IPFS client)` : ''
     throw new BadRequestError(`this CLI cannot download ${result.Type || 'untyped'} results yet${where}`, {
       hint: 'Publish with -p local to download results with `shoal job get`.',
     })
   }
-  const shown = url.replace(/\?.*$/, '')
-  let response: Response
-  try {
-    response = await options.fetch(url, { signal: options.signal })
-  } catch (error) {
-    throw new StorageError(`cannot download the result at ${shown}: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'The compute node that ran the execution serves its results; check it is still running.',
-    })
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => {})
-    const hint =
-      response.status === 410
-        ? 'The download link has expired: compute nodes sign result links for a limited time (see docs/SECURITY.md).'
-        : 'The compute node that ran the execution serves its results; check it is still running and kept them.'
-    throw new StorageError(`cannot download the result at ${shown}: HTTP ${response.status}`, { hint })
-  }
   await mkdir(dir, { recursive: true })
   const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
-  const length = response.headers.get('content-length')
-  const total = length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined
+  const total = source.total
   const onProgress = options.onProgress
   let done = 0
   onProgress?.({ ...position, done, total })
   // Counted as it streams through to the unpacker: the body is never held whole.
-  const body = (response.body ?? empty).pipeThrough(
+  const body = (source.body ?? empty).pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         done += chunk.byteLength

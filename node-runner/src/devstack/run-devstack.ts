@@ -52,6 +52,7 @@ export async function startDevstack(options: Omit<DevstackCommandOptions, 'signa
             workers: 2,
             allowedPaths: options.allowListedLocalPaths,
             allowUrlHosts: options.allowUrlHosts,
+            docker: options.docker,
             logger,
           }),
         ),

@@ -1,7 +1,7 @@
 import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
-import type { Logger } from '@shoal/interface'
-import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
+import type { Engine, Logger } from '@shoal/interface'
+import { ComputeNode, InlineStorage, NoopEngine, NoopPublisher, S3PreSignedStorage, UrlDownloadStorage, UrlHostPolicy } from '@shoal/compute'
 import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
 import { parseBytes, parseCpu, type Resources } from '@shoal/models'
 import { createComputeLibp2p, createLibp2pDialer } from '@shoal/transport-libp2p'
@@ -19,7 +19,12 @@ import { loadOrCreateResultSecret, ResultUrlSigner } from '../publisher/result-u
 import { createAddressCheckedFetch } from '../net/address-checked-fetch.ts'
 import { defaultDiskBudget, HostVolumeSpace } from '../storage/host-volume-space.ts'
 import { LocalStorage, type AllowedPath } from '../storage/local-storage.ts'
+import { S3ClientProvider } from '../storage/s3-client-provider.ts'
+import { S3Storage } from '../storage/s3-storage.ts'
+import { S3Publisher } from '../publisher/s3-publisher.ts'
+import { GitStorage } from '../storage/git-storage.ts'
 import { createNodeWorkerFactory } from '../worker/index.ts'
+import { DockerEngine, type DockerPullPolicy } from '../engine/docker/docker-engine.ts'
 import { SHOAL_VERSION } from '../version.ts'
 
 /** Options of a compute node on Node. */
@@ -52,6 +57,17 @@ export interface ComputeServerOptions {
   publisherUrl?: string
   /** WASM workers (default: the CPU capacity, at least 1). */
   workers?: number
+  /**
+   * The docker engine on the local dockerd: `auto` (default) offers it when dockerd answers,
+   * `true` also logs an error when it does not, `false` leaves it out.
+   */
+  docker?: 'auto' | 'true' | 'false'
+  /** When the docker engine pulls images (default if-missing). */
+  dockerPull?: DockerPullPolicy
+  /** User containers run as (default: the image's). */
+  dockerUser?: string
+  /** Network types jobs may ask for besides None (e.g. Host, Full). */
+  allowNetworks?: string[]
   /** Bind WebRTC ICE to this address (loopback-only namespaces). */
   rtcBindAddress?: string
   /** The node's IPFS peers and network; hermetic by default. */
@@ -80,7 +96,8 @@ export function computeCapacity(options: { capacityCpu?: string; capacityMemory?
 }
 
 /**
- * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, inline,
+ * Starts a compute node on Node: the WASM engine on worker_threads, noop engine, the docker
+ * engine when dockerd answers (unless turned off), inline,
  * urlDownload (streamed to disk) and allow-listed local (mounted in place) inputs, local and
  * noop publishers (results served over HTTP), job data in the data dir within the disk budget,
  * dialing the requester over libp2p.
@@ -112,14 +129,42 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
   const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: workers, volumeKinds: ['host'] })
   // The one place a Node compute node gets its URL fetcher: names are checked after DNS too.
   const urlPolicy = new UrlHostPolicy({ allowHosts: options.allowUrlHosts })
+  const engines: Engine[] = [wasm, new NoopEngine()]
+  if (options.docker !== 'false') {
+    // Offered only when dockerd answers: ComputeNode.start asks isInstalled and logs the reason otherwise.
+    const docker = new DockerEngine({ nodeId, pull: options.dockerPull, user: options.dockerUser, urlPolicy, logger: logger.child('docker') })
+    engines.push(docker)
+    if (options.docker === 'true') {
+      await docker.isInstalled().catch((error: unknown) => logger.error('compute.docker is true but the docker engine cannot run', { error: (error as Error).message }))
+    }
+  }
   const urlDownload = new UrlDownloadStorage({ policy: urlPolicy, fetch: createAddressCheckedFetch({ policy: urlPolicy }) })
+  // S3 (inputs and publisher) is offered when the AWS SDK's default chain gives credentials.
+  const s3Clients = new S3ClientProvider()
+  const s3 = await s3Clients.availability()
+  if (s3.ok) logger.info('s3 input source and publisher offered', { endpoint: s3Clients.endpointOf() ?? 'AWS', region: s3Clients.regionOf() })
+  else logger.info('s3 input source and publisher not offered', { reason: s3.reason })
   const node = new ComputeNode({
     nodeId,
     identity,
     labels: { runtime: 'node', ...options.labels },
-    engines: [wasm, new NoopEngine()],
-    storages: [new InlineStorage(), urlDownload, new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }), new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs })],
-    publishers: [new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }), new NoopPublisher(), new IpfsPublisher(ipfs.helia)],
+    engines,
+    allowedNetworks: options.allowNetworks,
+    storages: [
+      new InlineStorage(),
+      urlDownload,
+      new LocalStorage({ allowedPaths: options.allowedPaths ?? [] }),
+      new IpfsStorage(ipfs.helia, { readTimeoutMs: options.ipfs?.readTimeoutMs }),
+      new S3PreSignedStorage({ download: urlDownload }),
+      new GitStorage({ policy: urlPolicy }),
+      ...(s3.ok ? [new S3Storage({ clients: s3Clients })] : []),
+    ],
+    publishers: [
+      new LocalPublisher({ directory: resultsDir, baseUrl: () => resultsUrl, sign: (name) => signer.sign(name) }),
+      new NoopPublisher(),
+      new IpfsPublisher(ipfs.helia),
+      ...(s3.ok ? [new S3Publisher({ clients: s3Clients })] : []),
+    ],
     capacity,
     space,
     // One execution per worker: more would wait for a worker while the node shows free CPU.
@@ -147,6 +192,7 @@ export async function startComputeServer(options: ComputeServerOptions): Promise
         await libp2p.stop()
       } catch {}
       await resultServer.stop()
+      s3Clients.destroy()
     },
   }
 }

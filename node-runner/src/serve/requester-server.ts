@@ -20,6 +20,8 @@ import { listen } from '../net/listen.ts'
 import { createNodeSqliteDatabase } from '../sqlite/node-sqlite-database.ts'
 import { SHOAL_VERSION } from '../version.ts'
 import { createStaticAssets } from './static-assets.ts'
+import { S3ClientProvider } from '../storage/s3-client-provider.ts'
+import { createS3ResultSigner } from '../publisher/s3-result-signer.ts'
 
 /** True when `err` (or a listener failure it lists) is EADDRINUSE. */
 function mentionsPortInUse(err: Error): boolean {
@@ -139,7 +141,13 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     // The trustless gateway: ipfs results the requester pinned, and any CID its peers have.
     const gateway = requesterGateway(ipfs.helia, { apiTokens: options.apiTokens })
     root.all('/ipfs/*', (c) => gateway(c.req.raw))
+    // With AWS credentials the requester presigns s3 results, as upstream's does, so `job get`
+    // needs none of its own.
+    const s3Clients = new S3ClientProvider()
+    const s3 = await s3Clients.availability()
+    if (!s3.ok) logger.debug('s3 results are returned unsigned', { reason: s3.reason })
     const api = createRequesterApp({
+      resultTransform: s3.ok ? createS3ResultSigner({ clients: s3Clients }) : undefined,
       service: requester,
       upgradeWebSocket,
       version: { GitVersion: `v${SHOAL_VERSION}` },

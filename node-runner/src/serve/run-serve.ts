@@ -73,6 +73,10 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         publisherUrl: options.publisherUrl,
         allowUrlHosts: options.allowUrlHosts,
         ipfs: options.ipfs,
+        docker: options.docker,
+        dockerPull: options.dockerPull,
+        dockerUser: options.dockerUser,
+        allowNetworks: options.allowNetworks,
         logger,
       })
       out(`Shoal compute node ${compute.nodeId} started, dialing ${addresses[0]}`)

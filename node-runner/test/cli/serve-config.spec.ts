@@ -87,6 +87,10 @@ describe('shoal serve settings: flag > env > file > default', () => {
       SHOAL_IPFS_READ_TIMEOUT: '30s',
       SHOAL_IPFS_PIN_TIMEOUT: '0',
       SHOAL_IPFS_PIN_MAX_SIZE: '2Gi',
+      SHOAL_DOCKER: 'true',
+      SHOAL_DOCKER_PULL: 'always',
+      SHOAL_DOCKER_USER: 'nobody',
+      SHOAL_ALLOW_NETWORKS: 'Host',
     })
     expect(result.stderr).toBe('')
     const { signal: _signal, ...options } = result.options
@@ -115,6 +119,10 @@ describe('shoal serve settings: flag > env > file > default', () => {
       tlsCert: '/etc/shoal/cert.pem',
       tlsKey: '/etc/shoal/key.pem',
       ipfs: { peers: ['/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'], public: true, readTimeoutMs: 30_000, pinTimeoutMs: 0, pinMaxBytes: 2 * 1024 ** 3 },
+      docker: 'true',
+      dockerPull: 'always',
+      dockerUser: 'nobody',
+      allowNetworks: ['Host'],
     })
   })
 
@@ -230,12 +238,15 @@ describe('shoal devstack settings', () => {
     const dir = await shoalDir('devstack:\n  computes: 2\n  browsers: 1\nserve:\n  port: 7000\ncompute:\n  allow-listed-local-paths: [/data:rw]\n')
     const fromFile = await devstack([], { SHOAL_DIR: dir, SHOAL_HOST: '0.0.0.0', SHOAL_DATA_DIR: '/not/for/devstack' })
     const { signal: _signal, ...options } = fromFile.options
-    expect(options).toEqual({ computes: 2, browsers: 1, host: '0.0.0.0', port: 7000, dataDir: undefined, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false })
+    expect(options).toEqual({ computes: 2, browsers: 1, host: '0.0.0.0', port: 7000, dataDir: undefined, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto' })
 
     const env = { SHOAL_DIR: dir, SHOAL_DEVSTACK_COMPUTES: '4', SHOAL_DEVSTACK_DATA_DIR: '/tmp/ds' }
     expect((await devstack([], env)).options).toMatchObject({ computes: 4, dataDir: '/tmp/ds' })
     expect((await devstack(['--computes', '5'], env)).options.computes).toBe(5)
     expect((await devstack(['--computes', '5', '--compute-nodes', '6'], env)).options.computes).toBe(6)
+    // compute.docker reaches the devstack's compute nodes, from the env or --docker.
+    expect((await devstack([], { ...env, SHOAL_DOCKER: 'false' })).options.docker).toBe('false')
+    expect((await devstack(['--docker', 'true'], env)).options.docker).toBe('true')
   })
 
   it('refuses a bad devstack value from the env, naming it', async () => {

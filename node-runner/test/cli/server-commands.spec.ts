@@ -16,6 +16,7 @@ describe('serve and devstack hand their flags to the server as one options objec
         '--default-queue-timeout', '45',
         '--default-execution-timeout', '1h30m',
         '--ipfs-peers', '/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '--ipfs-peers', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '--ipfs-read-timeout', '1m', '--ipfs-pin-timeout', '2m', '--ipfs-pin-max-size', '1Gi',
+        '--docker', 'false', '--docker-pull', 'never', '--docker-user', '1000:1000', '--allow-networks', 'Host', '--allow-networks', 'Full',
       ],
       { io, runServe: async (options) => seen.push(options) },
     )
@@ -48,6 +49,10 @@ describe('serve and devstack hand their flags to the server as one options objec
       tlsCert: 'c.pem',
       tlsKey: 'k.pem',
       ipfs: { peers: ['/ip4/10.0.0.7/tcp/4002/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', '/ip4/10.0.0.8/udp/4003/webrtc-direct/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'], public: false, readTimeoutMs: 60_000, pinTimeoutMs: 120_000, pinMaxBytes: 1024 ** 3 },
+      docker: 'false',
+      dockerPull: 'never',
+      dockerUser: '1000:1000',
+      allowNetworks: ['Host', 'Full'],
     })
   })
 
@@ -76,8 +81,8 @@ describe('serve and devstack hand their flags to the server as one options objec
       }),
     ).toBe(0)
     expect(seen.map(({ signal: _signal, ...rest }) => rest)).toEqual([
-      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false },
-      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false },
+      { computes: 3, host: '127.0.0.1', port: 1234, dataDir: undefined, browsers: 0, allowListedLocalPaths: [], allowUrlHosts: [], insecure: false, docker: 'auto' },
+      { computes: 5, host: '127.0.0.1', port: 0, dataDir: '/tmp/ds', browsers: 2, allowListedLocalPaths: [{ path: '/data', readWrite: true }], allowUrlHosts: [], insecure: false, docker: 'auto' },
     ])
   })
 })

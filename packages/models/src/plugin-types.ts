@@ -17,7 +17,7 @@ export const KNOWN_PUBLISHER_TYPES = ['local', 'ipfs', 's3', 's3managed', 'noop'
 export type KnownPublisherType = (typeof KNOWN_PUBLISHER_TYPES)[number]
 
 /** Input source types a task may use: upstream's names (pkg/models/constants.go). */
-export const KNOWN_INPUT_SOURCE_TYPES = ['inline', 'urlDownload', 'local', 's3', 's3managed', 's3PreSigned', 'ipfs', 'noop'] as const
+export const KNOWN_INPUT_SOURCE_TYPES = ['inline', 'urlDownload', 'local', 's3', 's3managed', 's3PreSigned', 'ipfs', 'repoclone', 'repoCloneLFS', 'noop'] as const
 /** A known input source type. */
 export type KnownInputSourceType = (typeof KNOWN_INPUT_SOURCE_TYPES)[number]
 

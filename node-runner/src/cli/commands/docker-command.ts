@@ -13,8 +13,8 @@ interface DockerCommandFlags extends RunTimeFlags, JobTaskCommandFlags {
 
 /**
  * `shoal docker run IMAGE [COMMAND] [ARG...]`: build a one-task docker job from Bacalhau's flags
- * and run it like `job run`. Until a node offers the docker engine it fails at once, naming the
- * engines the nodes do offer.
+ * and run it like `job run`. Nodes with a reachable dockerd offer the docker engine; without one
+ * the job fails at once, naming the engines the nodes do offer.
  */
 export function dockerCommand(ctx: CliContext): Command {
   const docker = new Command('docker').description('Run a docker job on the network (see run subcommand)')

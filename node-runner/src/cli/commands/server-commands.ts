@@ -104,6 +104,10 @@ const SERVE_FLAGS: readonly ConfigFlag[] = [
   { key: 'ipfs.read-timeout', flags: '--ipfs-read-timeout <duration>', text: 'longest a compute node waits for an ipfs input\'s root block before the input fails, e.g. 30s' },
   { key: 'ipfs.pin-timeout', flags: '--ipfs-pin-timeout <duration>', text: 'longest a requester fetches an ipfs-published result before the execution fails, e.g. 10m (0 = no limit)' },
   { key: 'ipfs.pin-max-size', flags: '--ipfs-pin-max-size <size>', text: 'largest ipfs-published result a requester keeps, e.g. 10Gi' },
+  { key: 'compute.docker', flags: '--docker <auto|true|false>', text: 'run docker jobs on the local dockerd (auto: when it answers)' },
+  { key: 'compute.docker-pull', flags: '--docker-pull <policy>', text: 'when docker images are pulled: if-missing, always, never' },
+  { key: 'compute.docker-user', flags: '--docker-user <uid[:gid]>', text: 'user containers run as', defaultText: "the image's" },
+  { key: 'compute.allow-networks', flags: '--allow-networks <types>', text: 'network types jobs may ask for besides None, e.g. Host,Full (repeatable)', repeatable: true },
 ]
 
 /** The tokens of `--api-tokens` plus those of the tokens file; a token in both must be listed once. */
@@ -185,6 +189,7 @@ const DEVSTACK_FLAGS: readonly ConfigFlag[] = [
   { key: 'compute.allow-listed-local-paths', flags: '--allow-listed-local-paths <path[:ro|:rw]>', text: 'host paths jobs may mount with file:// inputs; read-only unless :rw (repeatable)', repeatable: true },
   { key: 'compute.allow-url-hosts', flags: '--allow-url-hosts <hosts>', text: 'loopback/link-local/private hosts, addresses or CIDR ranges URL inputs may still be fetched from (repeatable)', repeatable: true },
   { key: 'serve.insecure', flags: '--insecure', text: 'listen beyond loopback although devstack has no API tokens (prints why it is unsafe on every start)' },
+  { key: 'compute.docker', flags: '--docker <auto|true|false>', text: 'let the compute nodes run docker jobs on the local dockerd (auto: when it answers)' },
 ]
 
 /** `shoal devstack`: a requester and N compute nodes in one process, for trying Shoal locally. */
@@ -196,7 +201,8 @@ export function devstackCommand(ctx: CliContext): Command {
       'after',
       `
 Settings also come from the environment or the config file (see \`shoal config list\`):
-devstack.* keys, plus serve.host, serve.port and compute.allow-listed-local-paths.
+devstack.* keys, plus serve.host, serve.port, compute.allow-listed-local-paths,
+compute.allow-url-hosts and compute.docker.
 
 Examples:
   shoal devstack                        requester + 3 compute nodes on 127.0.0.1:1234

@@ -2,6 +2,7 @@
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import type { Logger } from '@shoal/interface'
+import type { SpecConfig } from '@shoal/models'
 import type { RequesterService } from '../requester-service.ts'
 
 /** Hono environment of the API: the request ID set by the request-ID middleware. */
@@ -72,4 +73,6 @@ export interface ApiComponents {
   maxBodyBytes: number
   /** The runtime's Hono WebSocket upgrade helper, when it has one. */
   upgradeWebSocket?: UpgradeWebSocket<any, any>
+  /** See RequesterAppOptions.resultTransform. */
+  resultTransform?: (result: SpecConfig, options: { signal?: AbortSignal }) => Promise<SpecConfig>
 }

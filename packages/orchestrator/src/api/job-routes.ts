@@ -77,6 +77,15 @@ async function optionalBody(request: Request, maxBodyBytes: number): Promise<Rec
 export function jobRoutes(components: ApiComponents): ApiRoute[] {
   const { service, maxBodyBytes } = components
   const store = service.store
+  const transformResult = async (result: SpecConfig, signal: AbortSignal): Promise<SpecConfig> => {
+    if (!components.resultTransform) return result
+    try {
+      return await components.resultTransform(result, { signal })
+    } catch (error) {
+      components.logger.warn('could not transform a published result; returning it as it is', { type: result.Type, error: (error as Error).message })
+      return result
+    }
+  }
 
   const putJob: ApiRoute['handler'] = async (c) => {
     const body = expectObject(await readJsonBody(c.req.raw, maxBodyBytes))
@@ -346,7 +355,7 @@ export function jobRoutes(components: ApiComponents): ApiRoute[] {
           for (const execution of page.Items) {
             const published = execution.PublishedResult
             if (execution.ComputeState.StateType === ExecutionState.Completed && published && published.Type !== '') {
-              results.push(published)
+              results.push(await transformResult(published, c.req.raw.signal))
             }
           }
           if (!page.NextToken) break

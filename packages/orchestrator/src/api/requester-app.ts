@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import { HTTPException } from 'hono/http-exception'
-import { BadRequestError, NotFoundError, ShoalError, UnauthorizedError } from '@shoal/models'
+import { BadRequestError, NotFoundError, ShoalError, UnauthorizedError, type SpecConfig } from '@shoal/models'
 import { silentLogger } from '@shoal/interface'
 import type { Logger } from '@shoal/interface'
 import type { RequesterService } from '../requester-service.ts'
@@ -48,6 +48,12 @@ export interface RequesterAppOptions {
   staticAssets?: (request: Request) => Response | Promise<Response>
   /** Source of request IDs for requests without a usable X-Request-ID (default: random UUIDs). */
   generateRequestId?: () => string
+  /**
+   * Rewrites each published result GET /jobs/{id}/results returns (upstream's result
+   * transformers: e.g. an `s3` result into an `s3PreSigned` one the client can fetch without
+   * credentials). A failure leaves that result as it was.
+   */
+  resultTransform?: (result: SpecConfig, options: { signal?: AbortSignal }) => Promise<SpecConfig>
 }
 
 /** Paths of the OpenAPI document. */
@@ -71,6 +77,7 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
     logger,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     upgradeWebSocket: options.upgradeWebSocket,
+    resultTransform: options.resultTransform,
   }
   const routes: ApiRoute[] = [
     ...jobRoutes(components),

@@ -446,6 +446,22 @@ describe('GET /orchestrator/jobs/:id/results', () => {
     expect(body).toEqual({ Items: [published], NextToken: '' })
   })
 
+  it('passes each result through the runtime\'s result transform (presigning), keeping it when that fails', async () => {
+    const resultTransform = async (result: { Type: string; Params: Record<string, unknown> }) => {
+      if (result.Params.Key === 'broken.tar.gz') throw new Error('no credentials')
+      return { Type: 's3PreSigned', Params: { ...result.Params, PreSignedURL: 'http://127.0.0.1:7480/signed' } }
+    }
+    const { h, jobId } = await submitted(createHarness({ resultTransform }))
+    const job = await h.service.store.getJob(jobId)
+    const signed = { Type: 's3', Params: { Bucket: 'b', Key: 'r.tar.gz' } }
+    const broken = { Type: 's3', Params: { Bucket: 'b', Key: 'broken.tar.gz' } }
+    await h.service.store.createExecution(execution(job, 'e-1', 'n-1', { ComputeState: { StateType: ExecutionState.Completed }, PublishedResult: signed }))
+    await h.service.store.createExecution(execution(job, 'e-2', 'n-2', { ComputeState: { StateType: ExecutionState.Completed }, PublishedResult: broken }))
+    const { body } = await h.json('GET', `${JOBS}/${jobId}/results`)
+    expect(body.Items).toEqual(expect.arrayContaining([{ Type: 's3PreSigned', Params: { Bucket: 'b', Key: 'r.tar.gz', PreSignedURL: 'http://127.0.0.1:7480/signed' } }, broken]))
+    expect(body.Items).toHaveLength(2)
+  })
+
   it('refuses daemon jobs and answers 404 for unknown jobs', async () => {
     const { h, jobId } = await submitted(createHarness(), jobSpec({ Type: 'daemon' }))
     const daemon = await h.json('GET', `${JOBS}/${jobId}/results`)
