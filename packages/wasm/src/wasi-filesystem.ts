@@ -132,6 +132,14 @@ function validateTimeFlags(flags: number): number {
 }
 
 /**
+ * A file growing past this moves into the scratch image (when the job has one) even while the
+ * in-memory total has room: a large file is usually streamed out, and each doubling of its buffer
+ * costs the old and the new one at once (16 + 32 MiB in a worker's memory for one 32 MiB file).
+ * Many small files still stay in memory, up to `memoryLimitBytes` together.
+ */
+const LARGE_FILE_BYTES = 4 * 1024 * 1024
+
+/**
  * A regular file. Its bytes are in memory (`data`, which may have spare capacity past `size`)
  * or, once `blocks` is set, in an input file read in place and/or the job's scratch image.
  */
@@ -194,7 +202,7 @@ export class FileInode extends BaseInode {
       // the budget the spare room shrinks to what is left, never to zero, as growing by exactly each
       // write would copy the whole file every time.
       const capacity = Math.max(size, Math.min(current * 2, current + available))
-      if (this.context.image && this.context.memoryBytes + capacity - current > this.context.memoryLimitBytes) {
+      if (this.context.image && (capacity > LARGE_FILE_BYTES || this.context.memoryBytes + capacity - current > this.context.memoryLimitBytes)) {
         this.moveToImage(this.context.image)
         this.resizeBlocks(size)
         return
