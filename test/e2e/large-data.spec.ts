@@ -36,12 +36,13 @@ const RSS_LIMIT_BYTES = 300 * 1024 ** 2
 const JOB_TIMEOUT_MS = 600_000
 
 /**
- * Gated while the compute node's peak RSS over a 2 GiB job is still above 300 MB: 312-353 MiB
- * with 1 MiB semi-spaces and in-place WASM writes (from 345-441 MiB). What remains is mostly the
- * main thread's dead ArrayBuffers (output reads, archive and download chunks: 70-80 MiB waiting
- * for V8's external-memory GC) and malloc's heap under them. SHOAL_E2E_LARGE_DATA=1 runs it.
+ * Gated (SHOAL_E2E_LARGE_DATA=1 runs it) for its cost, no longer for memory: the compute node
+ * peaks at ~200 MiB (local) and ~240 MiB (URL) over a 2 GiB job, from 312-374 MiB. It runs
+ * 3.5-7 minutes on a busy 2-core machine (2 GiB written three times), and there `job get` of the
+ * archive has broken off mid-download in some runs (exit 3, "cannot reach the Shoal requester"
+ * although the requester was up: the CLI reports any failed fetch that way).
  */
-const WAITING_FOR = 'compute peak RSS is 312-353 MiB over a 2 GiB job, above the 300 MB target; SHOAL_E2E_LARGE_DATA=1 runs it'
+const WAITING_FOR = 'several minutes and ~8 GiB of disk writes; SHOAL_E2E_LARGE_DATA=1 runs it'
 const enabled = process.env.SHOAL_E2E_LARGE_DATA === '1'
 
 let requester: RequesterProcess
@@ -108,6 +109,8 @@ async function copyAndFetch(input: string): Promise<void> {
 
   const memory = await readTreeMemory(pid)
   expect(compute.process.running).toBe(true)
+  // The figure the issue tracks, in the run's output whether or not it passes.
+  console.info(`${input.startsWith('file:') ? 'local' : 'URL'} 2 GiB job: compute node peak RSS ${mib(memory.peakRssBytes)} (${mib(before.rssBytes)} before the job)`)
   expect(memory.peakRssBytes, `compute node peak RSS ${mib(memory.peakRssBytes)} (${mib(before.rssBytes)} before the job; pids ${memory.pids.join(', ')})`).toBeLessThan(RSS_LIMIT_BYTES)
 }
 
