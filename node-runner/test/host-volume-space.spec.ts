@@ -132,6 +132,20 @@ describe('HostVolumeSpace', () => {
     await expect(space.openBlob(await space.createDirectory('exec-1', 'out'))).rejects.toMatchObject({ code: 'StorageError' })
   })
 
+  it('reads a file volume at an offset into a buffer of the caller, short only at the end of the file', async () => {
+    const space = await HostVolumeSpace.open({ directory: spaceDir, totalBytes: 1024 * 1024 })
+    const data = new Uint8Array(100_000).map((_, i) => (i * 13) % 256)
+    const volume = await space.write('exec-1', memoryTree(file(data)), { name: 'image' })
+    const target = new Uint8Array(4096)
+    expect(await space.readFileInto(volume, target, 60_000)).toBe(4096)
+    expect(target).toEqual(data.slice(60_000, 64_096))
+    const tail = new Uint8Array(4096)
+    expect(await space.readFileInto(volume, tail, 98_000)).toBe(2000)
+    expect(tail.subarray(0, 2000)).toEqual(data.slice(98_000))
+    expect(tail.subarray(2000).every((byte) => byte === 0)).toBe(true)
+    await expect(space.readFileInto(await space.createDirectory('exec-1', 'out'), target, 0)).rejects.toMatchObject({ code: 'StorageError' })
+  })
+
   it('never follows a link out of a volume when reading it', async () => {
     const space = await HostVolumeSpace.open({ directory: spaceDir, totalBytes: 1024 })
     await writeFile(join(root, 'secret.txt'), 'secret')

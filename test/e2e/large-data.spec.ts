@@ -36,13 +36,13 @@ const RSS_LIMIT_BYTES = 300 * 1024 ** 2
 const JOB_TIMEOUT_MS = 600_000
 
 /**
- * The runner stages an input the engine cannot mount into the node's VolumeSpace, which is in
- * memory until the node's disk-backed space and host-directory `local` inputs (branch vol-host)
- * and the WASM engine's reads and writes of host volumes (branch wasm-vol) are merged: before
- * that a 2 GiB job holds gigabytes in the compute process. SHOAL_E2E_LARGE_DATA=1 runs it anyway
- * (to try a tree with both merged); the lead removes this gate once they are.
+ * Gated (SHOAL_E2E_LARGE_DATA=1 runs it) for its cost, no longer for memory: the compute node
+ * peaks at ~200 MiB (local) and ~240 MiB (URL) over a 2 GiB job, from 312-374 MiB. It runs
+ * 3.5-7 minutes on a busy 2-core machine (2 GiB written three times), and there `job get` of the
+ * archive has broken off mid-download in some runs (exit 3, "cannot reach the Shoal requester"
+ * although the requester was up: the CLI reports any failed fetch that way).
  */
-const WAITING_FOR = 'needs the disk-backed VolumeSpace (vol-host) and host-volume WASM mounts (wasm-vol) merged; SHOAL_E2E_LARGE_DATA=1 runs it'
+const WAITING_FOR = 'several minutes and ~8 GiB of disk writes; SHOAL_E2E_LARGE_DATA=1 runs it'
 const enabled = process.env.SHOAL_E2E_LARGE_DATA === '1'
 
 let requester: RequesterProcess
@@ -109,6 +109,8 @@ async function copyAndFetch(input: string): Promise<void> {
 
   const memory = await readTreeMemory(pid)
   expect(compute.process.running).toBe(true)
+  // The figure the issue tracks, in the run's output whether or not it passes.
+  console.info(`${input.startsWith('file:') ? 'local' : 'URL'} 2 GiB job: compute node peak RSS ${mib(memory.peakRssBytes)} (${mib(before.rssBytes)} before the job)`)
   expect(memory.peakRssBytes, `compute node peak RSS ${mib(memory.peakRssBytes)} (${mib(before.rssBytes)} before the job; pids ${memory.pids.join(', ')})`).toBeLessThan(RSS_LIMIT_BYTES)
 }
 

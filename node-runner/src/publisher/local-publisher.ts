@@ -1,11 +1,45 @@
 import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { createGzip, type Gzip } from 'node:zlib'
 import { PublishError, type SpecConfig } from '@shoal/models'
-import type { Publisher, PublishRequest } from '@shoal/interface'
-import { tarGzStream } from '@shoal/compute'
+import { freeSpentChunk, type AbortOptions, type Publisher, type PublishRequest } from '@shoal/interface'
+import { tarStream } from '@shoal/compute'
+
+/**
+ * Feeds `tar` to `gzip` one chunk at a time, each written once gzip has consumed the one before,
+ * then ends it. A chunk its producer handed over (a job's output read from the scratch image) is
+ * freed as soon as gzip has consumed it: left to V8, spent 4 MiB chunks piled up to ~70 MiB before a
+ * GC while a node archived a large result. Errors destroy `gzip`, failing its pipeline too.
+ */
+async function compressInto(tar: ReadableStream<Uint8Array>, gzip: Gzip, options: AbortOptions): Promise<void> {
+  const reader = tar.getReader()
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted()
+      const { done, value } = await reader.read()
+      if (done) break
+      // The callback runs once zlib has compressed the whole chunk (and gzip's output drained).
+      await new Promise<void>((resolve, reject) => {
+        // A gzip destroyed by its pipeline (the disk failed) may never call back.
+        const closed = (): void => reject(new Error('the archive was closed before it was complete'))
+        gzip.once('close', closed)
+        gzip.write(value, (err) => {
+          gzip.off('close', closed)
+          if (err) reject(err)
+          else resolve()
+        })
+      })
+      freeSpentChunk(value)
+    }
+    gzip.end()
+  } catch (err) {
+    gzip.destroy(err as Error)
+    await reader.cancel(err).catch(() => {})
+    throw err
+  }
+}
 
 /** Options of the local publisher. */
 export interface LocalPublisherOptions {
@@ -41,8 +75,10 @@ export class LocalPublisher implements Publisher {
       const onProgress = request.onProgress
       // Streamed to disk as the tree is read: the archive is never held in memory. Written
       // then renamed, so a half-written archive is never served.
-      const archive = tarGzStream(request.result, { signal: request.signal, onBytes: onProgress && ((done) => onProgress({ type: 'bytes', detail: { label, done, total } })) })
-      await pipeline(Readable.fromWeb(archive as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(target + '.tmp'), { signal: request.signal })
+      const tar = tarStream(request.result, { signal: request.signal, onBytes: onProgress && ((done) => onProgress({ type: 'bytes', detail: { label, done, total } })) })
+      const gzip = createGzip()
+      const written = pipeline(gzip, createWriteStream(target + '.tmp'), { signal: request.signal })
+      await Promise.all([compressInto(tar, gzip, { signal: request.signal }), written])
       await rename(target + '.tmp', target)
     } catch (err) {
       await rm(target + '.tmp', { force: true }).catch(() => {})

@@ -2,7 +2,7 @@ import { constants, type Stats } from 'node:fs'
 import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import { StorageError } from '@shoal/models'
-import type { AbortOptions, ReadableTree, TreeEntry } from '@shoal/interface'
+import { handOverChunk, type AbortOptions, type ReadableTree, type TreeEntry } from '@shoal/interface'
 
 /** Whether `path` is `base` or inside it. */
 export const isWithin = (base: string, path: string): boolean => path === base || path.startsWith(base.endsWith(sep) ? base : base + sep)
@@ -49,7 +49,8 @@ function openFile(path: string, size: number, shown: string, options?: AbortOpti
           // A file that shrank since it was listed would give a tar header the wrong size.
           if (bytesRead === 0) throw new StorageError(`${shown} changed while it was read: listed with ${size} bytes, only ${position} there`)
           position += bytesRead
-          controller.enqueue(bytesRead === want ? buffer : buffer.subarray(0, bytesRead))
+          // A buffer per chunk, handed over: the reader that writes it out may free it at once.
+          controller.enqueue(handOverChunk(bytesRead === want ? buffer : buffer.subarray(0, bytesRead)))
         } catch (err) {
           await close()
           throw err

@@ -1,10 +1,10 @@
-import { createWriteStream, openAsBlob } from 'node:fs'
+import { constants, createWriteStream, openAsBlob } from 'node:fs'
 import { mkdir, open, rm, statfs } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { StorageError } from '@shoal/models'
-import { memoryTree, type ReadableTree, type SpaceUsage, type UnixfsVolume, type Volume, type VolumeSpace, type VolumeWriteOptions } from '@shoal/interface'
+import { memoryTree, type AbortOptions, type ReadableTree, type SpaceUsage, type UnixfsVolume, type Volume, type VolumeSpace, type VolumeWriteOptions } from '@shoal/interface'
 import { spaceFullError } from '@shoal/compute'
 import { hostTree } from './host-tree.ts'
 
@@ -176,6 +176,25 @@ export class HostVolumeSpace implements VolumeSpace {
     throw new StorageError(`this node cannot read a ${volume.kind} volume`, {
       hint: volume.kind === 'unixfs' ? 'this node has no IPFS node to read it with' : 'run the job on a node whose runtime offers that storage',
     })
+  }
+
+  async readFileInto(volume: Volume, target: Uint8Array, position: number, options: AbortOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted()
+    if (volume.kind !== 'host' || volume.root !== 'file') {
+      throw new StorageError(`a ${volume.kind === 'host' ? 'host directory' : `${volume.kind} volume`} cannot be read as a file here`, { hint: 'only a single host file can be read at an offset' })
+    }
+    const handle = await open(volume.path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    try {
+      let done = 0
+      while (done < target.byteLength) {
+        const { bytesRead } = await handle.read(target, done, target.byteLength - done, position + done)
+        if (bytesRead === 0) break
+        done += bytesRead
+      }
+      return done
+    } finally {
+      await handle.close()
+    }
   }
 
   async openBlob(volume: Volume): Promise<Blob> {

@@ -36,8 +36,9 @@ export async function bundleResult(dir: DirectoryNode, options: BundleOptions = 
 }
 
 /**
- * A result tree as a .tar.gz stream, produced as the tree is read (what `local` publishing
- * writes to disk and `job get` unpacks): memory stays flat whatever the result's size.
+ * A result tree as a .tar.gz stream, produced as the tree is read (what a tab's `local` and the
+ * `s3` publisher write and `job get` unpacks; node-runner's `local` publisher feeds `tarStream`
+ * to Node's zlib to free each chunk once compressed): memory stays flat whatever the result's size.
  */
 export function tarGzStream(tree: ReadableTree, options: TarStreamOptions = {}): ReadableStream<Uint8Array> {
   return tarStream(tree, options).pipeThrough(new CompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)

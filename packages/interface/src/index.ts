@@ -16,6 +16,7 @@ export { CappedOutput } from './capped-output.ts'
 export { constantTimeEqual } from './constant-time-equal.ts'
 export type { FileNode, DirectoryNode, FileTreeNode } from './file-tree.ts'
 export { composeTree, memoryTree, readTreeIntoMemory, singleFileTree } from './readable-tree.ts'
+export { freeSpentChunk, handOverChunk } from './spent-chunk.ts'
 export type { ReadableTree, ReadTreeOptions, TreeEntry } from './readable-tree.ts'
 export type {
   BytesProgress,

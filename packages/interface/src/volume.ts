@@ -112,6 +112,14 @@ export interface VolumeSpace {
   /** A file volume as a Blob, for random access (`slice().stream()`) without reading it all. */
   openBlob(volume: Volume): Promise<Blob>
   /**
+   * Optional: reads bytes of a file volume from `position` into `target` and resolves with how
+   * many (fewer only at the end of the file), so that a reader streaming a large file fills
+   * buffers of its own. Node's file-backed `Blob.slice().arrayBuffer()` leaves buffers as large as
+   * each read behind for the garbage collector (~70 MiB resident while a result was archived).
+   * Spaces without it are read through {@link VolumeSpace.openBlob}.
+   */
+  readFileInto?(volume: Volume, target: Uint8Array, position: number, options?: AbortOptions): Promise<number>
+  /**
    * Reads any volume this runtime can read: its own kind and `memory` always, `unixfs` when the
    * runtime has an IPFS node. Rejects with a StorageError naming the kind otherwise.
    */

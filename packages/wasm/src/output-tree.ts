@@ -1,10 +1,11 @@
 /**
  * The engine's side of a job's output manifest: each ResultPath (and read-write input) as a
  * ReadableTree. Files the job kept in memory are read from the message; files in the scratch
- * image are streamed from it in block runs (`VolumeSpace.openBlob(image).slice()`), never read
- * whole; files of an input the job never changed are streamed from that input's volume.
+ * image are streamed from it in block runs (`VolumeSpace.readFileInto`, else
+ * `openBlob(image).slice()`), never read whole; files of an input the job never changed are
+ * streamed from that input's volume.
  */
-import { memoryTree } from '@shoal/interface'
+import { handOverChunk, memoryTree } from '@shoal/interface'
 import type { AbortOptions, FileTreeNode, ReadableTree, TreeEntry, Volume, VolumeSpace } from '@shoal/interface'
 import { HOLE, IMAGE_BLOCK_BYTES } from './block-image.ts'
 import type { OutputNode } from './worker-protocol.ts'
@@ -35,6 +36,18 @@ export function outputTree(node: OutputNode, sources: OutputSources): ReadableTr
   if (inMemory(node)) return memoryTree(node)
   let imageBlob: Promise<Blob> | undefined
   const image = (): Promise<Blob> => (imageBlob ??= sources.space.openBlob(sources.image!))
+  /** Fills `target` from byte `start` of the image; what lies past its end stays zero. */
+  const readImage = async (target: Uint8Array, start: number, options?: AbortOptions): Promise<void> => {
+    const space = sources.space
+    if (space.readFileInto) {
+      // Straight into the chunk: a Blob read leaves a garbage buffer of the chunk's size behind.
+      await space.readFileInto(sources.image!, target, start, options)
+      return
+    }
+    const bytes = new Uint8Array(await (await image()).slice(start, start + target.byteLength).arrayBuffer())
+    // The image ends at the last byte written: a block grown by truncation reads short, as zeros.
+    target.set(bytes.subarray(0, target.byteLength))
+  }
   const sourceFiles = new Map<number, Promise<Map<string, TreeEntry>>>()
   const sourceEntry = async (mount: number, path: string, options?: AbortOptions): Promise<TreeEntry> => {
     let entries = sourceFiles.get(mount)
@@ -55,7 +68,7 @@ export function outputTree(node: OutputNode, sources: OutputSources): ReadableTr
   const open = (file: Exclude<OutputNode, { kind: 'dir' }>, options?: AbortOptions): ReadableStream<Uint8Array> => {
     if (file.kind === 'file') return singleStream(file.data)
     if (file.kind === 'source') return deferredStream(async () => (await sourceEntry(file.mount, file.path, options)).open!(options))
-    return blockStream(file.size, file.blocks, image, options)
+    return blockStream(file.size, file.blocks, readImage, options)
   }
   const size = (node: OutputNode): number => (node.kind === 'dir' ? [...node.entries.values()].reduce((sum, child) => sum + size(child), 0) : node.kind === 'file' ? node.data.byteLength : node.size)
   return {
@@ -112,7 +125,7 @@ function deferredStream(source: () => Promise<ReadableStream<Uint8Array>>): Read
  * A file's bytes from the image: runs of consecutive blocks are read as one slice (up to
  * {@link READ_RUN_BYTES}), holes come out as zeros, the last block is cut at the file's size.
  */
-function blockStream(size: number, blocks: number[], image: () => Promise<Blob>, options?: AbortOptions): ReadableStream<Uint8Array> {
+function blockStream(size: number, blocks: number[], readImage: (target: Uint8Array, start: number, options?: AbortOptions) => Promise<void>, options?: AbortOptions): ReadableStream<Uint8Array> {
   const BS = IMAGE_BLOCK_BYTES
   let position = 0
   return new ReadableStream<Uint8Array>({
@@ -131,20 +144,10 @@ function blockStream(size: number, blocks: number[], image: () => Promise<Blob>,
         count++
       }
       const length = Math.min(count * BS, size - index * BS)
-      if (first === HOLE) {
-        controller.enqueue(new Uint8Array(length))
-      } else {
-        const start = first * BS
-        const bytes = new Uint8Array(await (await image()).slice(start, start + length).arrayBuffer())
-        // The image ends at the last byte written: a block grown by truncation reads short, as zeros.
-        if (bytes.byteLength < length) {
-          const padded = new Uint8Array(length)
-          padded.set(bytes)
-          controller.enqueue(padded)
-        } else {
-          controller.enqueue(bytes)
-        }
-      }
+      // Every chunk is a buffer of its own, handed over: the reader that writes it out may free it.
+      const chunk = new Uint8Array(length)
+      if (first !== HOLE) await readImage(chunk, first * BS, options)
+      controller.enqueue(handOverChunk(chunk))
       position = index * BS + length
     },
   })

@@ -132,6 +132,14 @@ function validateTimeFlags(flags: number): number {
 }
 
 /**
+ * A file growing past this moves into the scratch image (when the job has one) even while the
+ * in-memory total has room: a large file is usually streamed out, and each doubling of its buffer
+ * costs the old and the new one at once (16 + 32 MiB in a worker's memory for one 32 MiB file).
+ * Many small files still stay in memory, up to `memoryLimitBytes` together.
+ */
+const LARGE_FILE_BYTES = 4 * 1024 * 1024
+
+/**
  * A regular file. Its bytes are in memory (`data`, which may have spare capacity past `size`)
  * or, once `blocks` is set, in an input file read in place and/or the job's scratch image.
  */
@@ -145,6 +153,8 @@ export class FileInode extends BaseInode {
   origin: { mount: number; path: string } | undefined
   /** Descriptors open on it: an unlinked file's image blocks are freed once the last one closes. */
   openCount = 0
+  /** The buffer under `data` when this file allocated it (nothing else holds it): freed when replaced. */
+  private ownBuffer: ArrayBuffer | undefined
   constructor(context: FilesystemContext, data: Uint8Array, readOnly: boolean, time = 0n) {
     super(context, time)
     this.data = data
@@ -192,7 +202,7 @@ export class FileInode extends BaseInode {
       // the budget the spare room shrinks to what is left, never to zero, as growing by exactly each
       // write would copy the whole file every time.
       const capacity = Math.max(size, Math.min(current * 2, current + available))
-      if (this.context.image && this.context.memoryBytes + capacity - current > this.context.memoryLimitBytes) {
+      if (this.context.image && (capacity > LARGE_FILE_BYTES || this.context.memoryBytes + capacity - current > this.context.memoryLimitBytes)) {
         this.moveToImage(this.context.image)
         this.resizeBlocks(size)
         return
@@ -201,12 +211,13 @@ export class FileInode extends BaseInode {
       this.context.memoryBytes += capacity - current
       const grown = new Uint8Array(capacity)
       grown.set(this.contents())
-      this.data = grown
+      this.replaceData(grown)
+      this.ownBuffer = grown.buffer
     } else if (size === 0 && !this.readOnly) {
       // Truncation to empty (O_TRUNC, rewrite loops) gives the storage back.
       this.context.release(this.data.byteLength)
       this.context.memoryBytes -= this.data.byteLength
-      this.data = new Uint8Array(0)
+      this.replaceData(new Uint8Array(0))
     } else if (size < this.size) {
       this.data.fill(0, size, this.size)
     }
@@ -250,13 +261,32 @@ export class FileInode extends BaseInode {
   private moveToImage(image: BlockImage): void {
     const contents = this.contents()
     const needed = blockBytes(this.size)
+    const owned = this.ownBuffer
     this.context.release(this.data.byteLength)
     this.context.memoryBytes -= this.data.byteLength
     this.data = new Uint8Array(0)
-    if (needed > this.context.available()) this.context.exceeded(needed)
-    this.context.reserve(needed)
-    this.blocks = new BlockFile(image)
-    this.blocks.write(contents, 0)
+    this.ownBuffer = undefined
+    try {
+      if (needed > this.context.available()) this.context.exceeded(needed)
+      this.context.reserve(needed)
+      this.blocks = new BlockFile(image)
+      this.blocks.write(contents, 0)
+    } finally {
+      // `contents` is a view of it: freed once copied into the image (or the move failed).
+      owned?.transfer(0)
+    }
+  }
+  /**
+   * Swaps in new in-memory bytes, freeing the old buffer at once when this file allocated it: a
+   * worker whose job only streams data allocates too little for V8 to collect soon, and the dead
+   * buffers of a file grown by doubling up to the in-memory limit (1 + 2 + ... + 32 MiB) stayed
+   * resident for the rest of the job. transfer(0) detaches the buffer, which releases its memory.
+   */
+  private replaceData(data: Uint8Array): void {
+    const old = this.ownBuffer
+    this.data = data
+    this.ownBuffer = undefined
+    old?.transfer(0)
   }
 }
 

@@ -174,6 +174,36 @@ export class WasiHost {
     return this.environment.fds[fd]
   }
 
+  /**
+   * fd_write/fd_pwrite of a regular file: each iovec handed over as a view of the module's memory
+   * (the file copies it synchronously, into its bytes or the scratch image). The shim slices a copy
+   * per iovec instead: garbage ArrayBuffers that piled up to ~100 MiB of worker memory before a GC
+   * while a job streamed a large output.
+   */
+  private writeVectors(file: FileDescriptor, iovsPtr: number, iovsLength: number, writtenPtr: number, offset: bigint | undefined): number {
+    const view = this.view()
+    const bytes = this.bytes()
+    let total = 0
+    for (let i = 0; i < iovsLength; i++) {
+      const buffer = view.getUint32(iovsPtr + i * 8, true)
+      const length = view.getUint32(iovsPtr + i * 8 + 4, true)
+      if (buffer + length > bytes.byteLength) {
+        view.setUint32(writtenPtr, total, true)
+        return R.ERRNO_FAULT
+      }
+      const data = bytes.subarray(buffer, buffer + length)
+      const { ret, nwritten } = offset === undefined ? file.fd_write(data) : file.fd_pwrite(data, offset + BigInt(total))
+      if (ret !== R.ERRNO_SUCCESS) {
+        view.setUint32(writtenPtr, total, true)
+        return ret
+      }
+      total += nwritten
+      if (nwritten < length) break
+    }
+    view.setUint32(writtenPtr, total, true)
+    return R.ERRNO_SUCCESS
+  }
+
   /** fd_read/fd_pread of a file outside memory: each iovec filled in place until one comes back short. */
   private readVectors(file: FileDescriptor, iovsPtr: number, iovsLength: number, readPtr: number, offset: number | undefined): number {
     const view = this.view()
@@ -269,6 +299,16 @@ export class WasiHost {
         const file = this.fd(fd)
         if (!(file instanceof FileDescriptor) || !file.inode.blocks) return shimImports.fd_pread!(fd, iovsPtr, iovsLength, offset, readPtr)
         return this.readVectors(file, iovsPtr, iovsLength, readPtr, Number(offset))
+      },
+      fd_write: (fd: number, iovsPtr: number, iovsLength: number, writtenPtr: number) => {
+        const file = this.fd(fd)
+        if (!(file instanceof FileDescriptor)) return shimImports.fd_write!(fd, iovsPtr, iovsLength, writtenPtr)
+        return this.writeVectors(file, iovsPtr, iovsLength, writtenPtr, undefined)
+      },
+      fd_pwrite: (fd: number, iovsPtr: number, iovsLength: number, offset: bigint, writtenPtr: number) => {
+        const file = this.fd(fd)
+        if (!(file instanceof FileDescriptor)) return shimImports.fd_pwrite!(fd, iovsPtr, iovsLength, offset, writtenPtr)
+        return this.writeVectors(file, iovsPtr, iovsLength, writtenPtr, offset)
       },
       fd_renumber: (from: number, to: number) => {
         const source = this.fd(from)
