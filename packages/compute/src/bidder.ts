@@ -53,7 +53,9 @@ function inputsOverBudget(task: Task, context: BidContext): string | undefined {
   if (!context.disk || !context.inputSizes) return undefined
   const known = (task.InputSources ?? []).flatMap((input, index) => {
     const size = context.inputSizes?.[index]
-    return size === undefined ? [] : [{ what: `InputSources[${index}] (${input.Source?.Type ?? ''}${input.Target ? ` for ${input.Target}` : ''})`, size }]
+    // A content address is what the user knows the input by: name it (an ipfs input's CID).
+    const cid = typeof input.Source?.Params?.CID === 'string' ? ` ${input.Source.Params.CID}` : ''
+    return size === undefined ? [] : [{ what: `InputSources[${index}] (${input.Source?.Type ?? ''}${cid}${input.Target ? ` for ${input.Target}` : ''})`, size }]
   })
   const total = known.reduce((sum, input) => sum + input.size, 0)
   if (known.length === 0 || total <= context.disk.freeBytes) return undefined

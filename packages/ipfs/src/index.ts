@@ -6,7 +6,9 @@
  */
 export { importTree, kuboImporterOptions, KUBO_CHUNK_SIZE, KUBO_MAX_CHILDREN, KUBO_SHARD_THRESHOLD_BYTES } from './kubo-import.ts'
 export type { ImportTreeOptions } from './kubo-import.ts'
-export { openUnixfsTree, pacedContent, readUnixfs, UNIXFS_READ_WINDOW, unixfsTree } from './unixfs-tree.ts'
+export { openUnixfsTree, readUnixfs, unixfsTree } from './unixfs-tree.ts'
+export { readAheadContent, UNIXFS_READ_AHEAD_BYTES } from './read-ahead-content.ts'
+export type { FileEntry, ReadAheadOptions } from './read-ahead-content.ts'
 export type { UnixfsBlocks, UnixfsTreeOptions } from './unixfs-tree.ts'
 export { parseUnixfsCid } from './cid-param.ts'
 export { blockMatches, importCar } from './car-import.ts'

@@ -13,7 +13,7 @@ import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
 import type { PeerLister } from './root-block.ts'
 import { iterableStream } from './stream-iterable.ts'
-import { pacedContent } from './unixfs-tree.ts'
+import { readAheadContent } from './read-ahead-content.ts'
 
 /** What the gateway needs of a Helia node (`libp2p` only names the peers asked in a 504). */
 export type TrustlessGatewayComponents = Pick<Helia, 'blockstore' | 'getCodec' | 'logger'> & { libp2p?: PeerLister }
@@ -163,7 +163,7 @@ export function trustlessGateway(components: TrustlessGatewayComponents, init: T
         headers.set('Content-Length', String(target.size))
         headers.set('Etag', `"${target.cid}"`)
         // File blocks after the first are fetched as the client reads, under the request's signal only.
-        return new Response(head ? null : iterableStream(pacedContent(target, { signal: request.signal })), { headers })
+        return new Response(head ? null : iterableStream(readAheadContent(target, components.blockstore, { signal: request.signal })), { headers })
       }
       throw new BadRequestError(`${what} is a ${target.type} node, not a UnixFS file or directory`, { hint: 'ask for it with ?format=raw or ?format=car' })
     } catch (err) {

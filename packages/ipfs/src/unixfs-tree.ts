@@ -7,6 +7,7 @@ import { StorageError } from '@shoal/models'
 import type { AbortOptions, ReadableTree, TreeEntry, Volume } from '@shoal/interface'
 import { exporter, type ReadableStorage, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
+import { readAheadContent, type FileEntry } from './read-ahead-content.ts'
 import { iterableStream } from './stream-iterable.ts'
 
 /** The blocks a UnixFS walk reads: a Helia node's `blockstore` (network-backed) or a bare one. */
@@ -15,39 +16,20 @@ export type UnixfsBlocks = ReadableStorage
 const compareNames = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** Whether an exported entry is read as a file (UnixFS file, raw leaf or inline identity). */
-function isFile(entry: UnixFSEntry): entry is Extract<UnixFSEntry, { type: 'file' | 'raw' | 'identity' }> {
+function isFile(entry: UnixFSEntry): entry is FileEntry {
   return entry.type === 'file' || entry.type === 'raw' || entry.type === 'identity'
 }
 
-/**
- * Bytes a file is read ahead by, at most. The exporter walks a file's DAG as fast as blocks
- * arrive, whatever the reader takes, so a slow reader of a large file would have all of it
- * buffered; reading in windows of this many bytes bounds what is held to one window.
- */
-export const UNIXFS_READ_WINDOW = 1024 * 1024
-
-/** A UnixFS file's bytes, one window at a time, each window fetched only when the reader wants it. */
-export async function* pacedContent(entry: Extract<UnixFSEntry, { type: 'file' | 'raw' | 'identity' }>, options: AbortOptions): AsyncGenerator<Uint8Array> {
-  const size = Number(entry.size)
-  if (entry.type !== 'file' || size <= UNIXFS_READ_WINDOW) {
-    yield* entry.content({ signal: options.signal })
-    return
-  }
-  for (let offset = 0; offset < size; offset += UNIXFS_READ_WINDOW) {
-    yield* entry.content({ signal: options.signal, offset, length: Math.min(UNIXFS_READ_WINDOW, size - offset) })
-  }
-}
-
-function fileEntry(path: string, entry: Extract<UnixFSEntry, { type: 'file' | 'raw' | 'identity' }>): TreeEntry {
+function fileEntry(path: string, entry: FileEntry, blocks: UnixfsBlocks, readAheadBytes: number | undefined): TreeEntry {
   return {
     path,
     kind: 'file',
     size: Number(entry.size),
-    open: (options?: AbortOptions) => iterableStream(pacedContent(entry, options ?? {})),
+    open: (options?: AbortOptions) => iterableStream(readAheadContent(entry, blocks, { signal: options?.signal, readAheadBytes })),
   }
 }
 
-async function* walkDirectory(blocks: UnixfsBlocks, directory: Extract<UnixFSEntry, { type: 'directory' }>, prefix: string, options: AbortOptions): AsyncGenerator<TreeEntry> {
+async function* walkDirectory(blocks: UnixfsBlocks, directory: Extract<UnixFSEntry, { type: 'directory' }>, prefix: string, options: AbortOptions & { readAheadBytes?: number }): AsyncGenerator<TreeEntry> {
   // A listing holds names and CIDs only; a HAMT-sharded directory lists in hash order, so sort.
   const children: Array<{ name: string; cid: CID }> = []
   for await (const child of directory.entries({ signal: options.signal })) children.push({ name: child.name, cid: child.cid })
@@ -55,7 +37,7 @@ async function* walkDirectory(blocks: UnixfsBlocks, directory: Extract<UnixFSEnt
   for (const child of children) {
     const path = prefix === '' ? child.name : `${prefix}/${child.name}`
     const entry = await exporter(child.cid, blocks, { signal: options.signal })
-    if (isFile(entry)) yield fileEntry(path, entry)
+    if (isFile(entry)) yield fileEntry(path, entry, blocks, options.readAheadBytes)
     else if (entry.type === 'directory') {
       yield { path, kind: 'directory', size: 0 }
       yield* walkDirectory(blocks, entry, path, options)
@@ -69,6 +51,8 @@ export interface UnixfsTreeOptions extends AbortOptions {
   root: 'file' | 'directory'
   /** Total bytes, when known (a UnixfsVolume's size). */
   size?: number
+  /** Bytes of a file's blocks asked for ahead of its reader (default UNIXFS_READ_AHEAD_BYTES, 8 MiB). */
+  readAheadBytes?: number
 }
 
 /**
@@ -89,8 +73,8 @@ export function unixfsTree(cid: CID | string, helia: { blockstore: UnixfsBlocks 
       const kind = isFile(entry) ? 'file' : entry.type === 'directory' ? 'directory' : undefined
       if (kind === undefined) throw new StorageError(`${root} is a ${entry.type} node, not a UnixFS file or directory`)
       if (kind !== options.root) throw new StorageError(`${root} is a ${kind}, not the ${options.root} it was said to be`)
-      if (isFile(entry)) yield fileEntry('', entry)
-      else if (entry.type === 'directory') yield* walkDirectory(blocks, entry, '', { signal })
+      if (isFile(entry)) yield fileEntry('', entry, blocks, options.readAheadBytes)
+      else if (entry.type === 'directory') yield* walkDirectory(blocks, entry, '', { signal, readAheadBytes: options.readAheadBytes })
     },
   }
 }
@@ -99,7 +83,7 @@ export function unixfsTree(cid: CID | string, helia: { blockstore: UnixfsBlocks 
  * A lazy {@link ReadableTree} over the UnixFS DAG at `cid`, after reading its root block to
  * learn whether it is a file or a directory (and a file's size), e.g. for `job get`.
  */
-export async function openUnixfsTree(cid: CID | string, helia: { blockstore: UnixfsBlocks }, options: AbortOptions = {}): Promise<ReadableTree> {
+export async function openUnixfsTree(cid: CID | string, helia: { blockstore: UnixfsBlocks }, options: AbortOptions & { readAheadBytes?: number } = {}): Promise<ReadableTree> {
   const root = typeof cid === 'string' ? CID.parse(cid) : cid
   const entry = await exporter(root, helia.blockstore, { signal: options.signal })
   if (isFile(entry)) return unixfsTree(root, helia, { ...options, root: 'file', size: Number(entry.size) })
