@@ -1,4 +1,4 @@
-import { ComputeNode, InlineStorage, MemoryVolumeSpace, NoopEngine, NoopPublisher, UrlDownloadStorage, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
+import { ComputeNode, InlineStorage, MemoryVolumeSpace, NoopEngine, NoopPublisher, PresignedS3Publisher, S3PreSignedStorage, UrlDownloadStorage, UrlHostPolicy, type ExecutionSummary, type StatusDetail } from '@shoal/compute'
 import { IpfsPublisher, IpfsStorage, readUnixfs } from '@shoal/ipfs'
 import type { Dialer, NodeKey } from '@shoal/protocol'
 import type { Logger, WorkerLike } from '@shoal/interface'
@@ -42,6 +42,8 @@ export interface ContributorInit {
   startPaused?: boolean
   /** Labels besides runtime=browser. */
   labels?: Record<string, string>
+  /** Hosts `urlDownload` and `s3PreSigned` inputs may fetch although private or loopback (tests, a LAN's S3). */
+  allowUrlHosts?: string[]
   version?: string
   logger?: Logger
 }
@@ -111,14 +113,21 @@ export class Contributor extends EventTarget {
       ...(init.space?.kind === 'opfs' ? { volumeKinds: ['opfs' as const] } : {}),
     })
     this.engine = new WorkerShareEngine(wasm, init.workers)
-    const node = new ComputeNode({
+    const urlDownload = new UrlDownloadStorage({ policy: new UrlHostPolicy({ allowHosts: init.allowUrlHosts }) })
+    const node: ComputeNode = new ComputeNode({
       nodeId: init.nodeId,
       identity: init.identity,
       labels: { ...init.labels, runtime: 'browser' },
       engines: [this.engine, new NoopEngine()],
-      storages: [new InlineStorage(), new UrlDownloadStorage(), new IpfsStorage(helia)],
+      storages: [new InlineStorage(), urlDownload, new IpfsStorage(helia), new S3PreSignedStorage({ download: urlDownload })],
       // A local result too large to send inline goes to IPFS; the requester keeps it before Completed.
-      publishers: [new TabResultPublisher({ larger: ipfsPublisher }), ipfsPublisher, new NoopPublisher()],
+      // An s3 result goes up through URLs the requester presigns: a tab holds no S3 credentials.
+      publishers: [
+        new TabResultPublisher({ larger: ipfsPublisher }),
+        ipfsPublisher,
+        new NoopPublisher(),
+        new PresignedS3Publisher({ space, requestGrant: (executionId, size, options) => node.requestUploadGrant(executionId, size, options) }),
+      ],
       // Job data in OPFS when the page has it; `ipfs` inputs are read block by block through the tab's Helia.
       space,
       capacity: this.capacity(init.workers),

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     dev: config.dev,
     startPaused: config.startPaused,
     labels: config.labels,
+    allowUrlHosts: config.allowUrlHosts,
     version: `v${PAGE_VERSION}`,
   })
   live.contributor = current

@@ -24,6 +24,11 @@ export interface PageConfig {
    * what the browser would still let this origin store.
    */
   diskBytes?: number
+  /**
+   * Hosts `urlDownload`/`s3PreSigned` inputs may fetch although loopback or private
+   * (`?allow-url-host=127.0.0.1`, repeatable), as a node's `--allow-url-hosts`.
+   */
+  allowUrlHosts: string[]
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
@@ -57,6 +62,7 @@ export function readPageConfig(location: Location, navigator: Navigator): PageCo
     maxWorkers,
     startPaused: params.get('paused') === '1',
     diskBytes: readDiskBytes(params.get('disk')),
+    allowUrlHosts: params.getAll('allow-url-host').filter((host) => host !== ''),
     labels: Object.fromEntries(
       params
         .getAll('label')

@@ -22,6 +22,7 @@ import { SHOAL_VERSION } from '../version.ts'
 import { createStaticAssets } from './static-assets.ts'
 import { S3ClientProvider } from '../storage/s3-client-provider.ts'
 import { createS3ResultSigner } from '../publisher/s3-result-signer.ts'
+import { createS3UploadSigner } from '../publisher/s3-upload-signer.ts'
 
 /** True when `err` (or a listener failure it lists) is EADDRINUSE. */
 function mentionsPortInUse(err: Error): boolean {
@@ -123,12 +124,18 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     const ipfs = await startNodeHelia({ dataDir, libp2p, peers: options.ipfs?.peers, public: options.ipfs?.public, logger: logger.child('ipfs') })
     cleanups.push(() => ipfs.stop())
     const listener = createLibp2pListener({ libp2p })
+    // With AWS credentials the requester presigns s3 results, as upstream's does, so `job get`
+    // needs none of its own, and presigns the uploads of tabs' s3 results (they hold no credentials).
+    const s3Clients = new S3ClientProvider()
+    const s3 = await s3Clients.availability()
+    if (!s3.ok) logger.debug('s3 results are returned unsigned and tabs cannot publish to s3', { reason: s3.reason })
     const requester = new Requester({
       store,
       listeners: [listener],
       logger: logger.child('requester'),
       config: { ...options.config, joinToken: options.joinToken, manualApproval: options.manualApproval },
       resultPinner: new HeliaResultPinner({ helia: ipfs.helia, timeoutMs: options.ipfs?.pinTimeoutMs, maxBytes: options.ipfs?.pinMaxBytes, logger: logger.child('ipfs') }),
+      uploadSigner: s3.ok ? createS3UploadSigner({ clients: s3Clients }) : undefined,
     })
     await requester.start()
     cleanups.push(() => requester.stop())
@@ -141,11 +148,6 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     // The trustless gateway: ipfs results the requester pinned, and any CID its peers have.
     const gateway = requesterGateway(ipfs.helia, { apiTokens: options.apiTokens })
     root.all('/ipfs/*', (c) => gateway(c.req.raw))
-    // With AWS credentials the requester presigns s3 results, as upstream's does, so `job get`
-    // needs none of its own.
-    const s3Clients = new S3ClientProvider()
-    const s3 = await s3Clients.availability()
-    if (!s3.ok) logger.debug('s3 results are returned unsigned', { reason: s3.reason })
     const api = createRequesterApp({
       resultTransform: s3.ok ? createS3ResultSigner({ clients: s3Clients }) : undefined,
       service: requester,
