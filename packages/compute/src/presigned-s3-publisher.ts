@@ -1,7 +1,7 @@
 import { PublishError, type SpecConfig } from '@shoal/models'
 import type { AbortOptions, Publisher, PublishRequest, ReadableTree, VolumeSpace } from '@shoal/interface'
 import type { MessageOf } from '@shoal/protocol'
-import { tarGzStream } from './result-bundle.ts'
+import { tarStream } from './tar-archive.ts'
 
 /** The requester's answer to an UploadGrantRequest (compute protocol). */
 export type UploadGrant = MessageOf<'UploadGrant'>
@@ -54,7 +54,7 @@ export class PresignedS3Publisher implements Publisher {
     const archive: ReadableTree = {
       root: 'file',
       async *entries() {
-        yield { path: '', kind: 'file', size: -1, open: () => tarGzStream(request.result, { signal }) }
+        yield { path: '', kind: 'file', size: -1, open: () => yieldingGzip(tarStream(request.result, { signal })) }
       },
     }
     const volume = await this.init.space.write(request.executionId, archive, { name: 'result-archive', label: 'the result archive', signal })
@@ -115,6 +115,37 @@ export class PresignedS3Publisher implements Publisher {
       throw error
     }
   }
+}
+
+/** Bytes gzip is given at once: a browser's CompressionStream deflates on the calling thread. */
+const GZIP_SLICE_BYTES = 64 * 1024
+/** Bytes between yields to the event loop while archiving. */
+const YIELD_EVERY_BYTES = 1024 * 1024
+
+/**
+ * gzip of a stream that leaves the page's main thread free: a tab's CompressionStream deflates
+ * each chunk synchronously where it runs, and an output read back in multi-megabyte chunks
+ * held the thread for seconds, long enough for the requester to count the tab's heartbeats as
+ * missed. Chunks are cut to 64 KiB and a macrotask passes every MiB, so timers (heartbeats)
+ * and messages run in between.
+ */
+function yieldingGzip(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let sinceYield = 0
+  const sliced = source.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      async transform(chunk, controller) {
+        for (let at = 0; at < chunk.byteLength; at += GZIP_SLICE_BYTES) {
+          controller.enqueue(chunk.subarray(at, Math.min(chunk.byteLength, at + GZIP_SLICE_BYTES)))
+          sinceYield += Math.min(GZIP_SLICE_BYTES, chunk.byteLength - at)
+          if (sinceYield >= YIELD_EVERY_BYTES) {
+            sinceYield = 0
+            await new Promise((resolve) => setTimeout(resolve, 0))
+          }
+        }
+      },
+    }),
+  )
+  return sliced.pipeThrough(new CompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
 }
 
 function escapeXml(text: string): string {

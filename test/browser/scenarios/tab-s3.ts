@@ -137,6 +137,7 @@ try {
     const largeJob = await submit(await job(copyFile, [], { key: 'large/data', target: '/inputs' }, '/outputs'))
     const largeView = summary(await finished(largeJob))
     log(`large job ${largeJob}: ${JSON.stringify(largeView)}`)
+    if (largeView.state !== 'Completed') log(`large job history: ${JSON.stringify((await requester.client.jobHistory(largeJob)).Items)}`)
     const smallStored = await stored(smallView.executions.find((e) => e.published)?.published)
     const largeStored = await stored(largeView.executions.find((e) => e.published)?.published)
     const openUploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: RESULTS }))).Uploads?.length ?? 0
