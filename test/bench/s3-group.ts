@@ -116,7 +116,7 @@ async function run(context: BenchContext): Promise<BenchFigure[]> {
       },
       {
         id: 'S2',
-        name: `s3 publish ${bytes / MIB} MiB: s3 publisher (plain, multipart, 16 MiB parts, 1 in flight)`,
+        name: `s3 publish ${bytes / MIB} MiB: s3 publisher (plain, 16 MiB parts, 1 in flight)`,
         value: shoalPut,
         unit: 'MB/s',
         baseline: baselineOf("SDK Upload, defaults: 5 MiB parts, 4 in flight (MB/s)", sdkPut, shoalPut),
