@@ -69,6 +69,7 @@ try {
   const origin = new URL(api).origin
   const large = new Uint8Array(randomBytes(LARGE_BYTES))
   let tabs: Awaited<ReturnType<typeof openHeadlessTabs>> | undefined
+  let findings: unknown
   try {
     for (const Bucket of [INPUTS, RESULTS]) {
       await s3.send(new CreateBucketCommand({ Bucket }))
@@ -151,13 +152,13 @@ try {
       const bytes = result.code === 0 ? await readFile(join(dir, file)).catch(() => undefined) : undefined
       return { code: result.code, stderr: result.stderr, sha: bytes ? sha256(bytes) : undefined, text: bytes && bytes.byteLength < 1024 ? bytes.toString() : undefined }
     }
-    report({
+    findings = {
       nodeId,
       expected: { hello: HELLO, large: sha256(large) },
       smallJob: { ...smallView, stored: smallStored, get: await get(smallJob, 'stdout') },
       largeJob: { ...largeView, stored: largeStored, get: await get(largeJob, 'outputs/data') },
       openUploads,
-    })
+    }
   } finally {
     await tabs?.close().catch(() => {})
     await requester.process.stop()
@@ -165,6 +166,8 @@ try {
     await gw.stop()
     await rm(work, { recursive: true, force: true })
   }
+  // Reported after clean-up: report() exits the process.
+  report(findings)
 } catch (err) {
   fail(err)
 }
