@@ -13,9 +13,10 @@ import { devstackGroup } from './devstack-group.ts'
 import { dockerGroup } from './docker-group.ts'
 import { engineGroup } from './engine-group.ts'
 import { orchestratorGroup } from './orchestrator-group.ts'
+import { s3Group } from './s3-group.ts'
 import { renderTable, toRecord, type BenchFigure, type BenchFigureRecord } from './report.ts'
 
-const GROUPS: BenchGroup[] = [orchestratorGroup, engineGroup, devstackGroup, dockerGroup, browserGroup, bitswapGroup, dataGroup]
+const GROUPS: BenchGroup[] = [orchestratorGroup, engineGroup, devstackGroup, dockerGroup, browserGroup, bitswapGroup, dataGroup, s3Group]
 const RESULTS = new URL('./results/', import.meta.url)
 
 /** The JSON report of one group. */

@@ -10,7 +10,7 @@ import { describeRequester, transportLabel } from '../../web/src/contribute-view
 import { readPageConfig } from '../../web/src/page-config.ts'
 import { assembleTabPlugins } from '../../web/src/tab-plugins.ts'
 import type { TabHelia } from '../../web/src/tab-helia.ts'
-import { formatPluginStatus } from '@shoal/compute'
+import { formatPluginStatus, MemoryVolumeSpace } from '@shoal/compute'
 
 const PEER = '12D3KooWSQbgY5hiCyuxUUD6FZhuyXuf2rbBpEnMkfx75PR5oFid'
 
@@ -208,13 +208,22 @@ describe('readPageConfig', () => {
 describe('assembleTabPlugins', () => {
   // The tab's Helia is only handed to the ipfs plug-ins' constructors here, never used: a stand-in will do.
   const helia = {} as TabHelia
-  const components = { helia, workerUrl: new URL('http://127.0.0.1/worker.js'), maxWorkers: 2, workers: 1, opfs: false }
+  const components = {
+    helia,
+    workerUrl: new URL('http://127.0.0.1/worker.js'),
+    maxWorkers: 2,
+    workers: 1,
+    opfs: false,
+    space: new MemoryVolumeSpace(),
+    // Never called: assembling makes the s3 publisher, only publishing asks for a grant.
+    requestUploadGrant: () => Promise.reject(new Error('not asked in this test')),
+  }
 
   it('offers every tab plug-in but those the page turned off, each of those off with the parameter that did it', async () => {
     const plugins = await assembleTabPlugins(components, { engine: ['wasm'], publisher: ['ipfs'] })
     expect(plugins.engines.map((e) => e.type)).toEqual(['noop'])
-    expect(plugins.storages.map((s) => s.type)).toEqual(['inline', 'urlDownload', 'ipfs'])
-    expect(plugins.publishers.map((p) => p.type)).toEqual(['local', 'noop'])
+    expect(plugins.storages.map((s) => s.type)).toEqual(['inline', 'urlDownload', 'ipfs', 's3PreSigned'])
+    expect(plugins.publishers.map((p) => p.type)).toEqual(['local', 'noop', 's3'])
     expect(plugins.share).toBeUndefined()
     expect(plugins.statuses.filter((s) => !s.on).map(formatPluginStatus)).toEqual([
       'wasm: off — disabled by configuration (?disabled-engines)',

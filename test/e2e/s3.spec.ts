@@ -3,12 +3,16 @@
 // `s3PreSigned` input, the `s3` publisher and `shoal job get` of its result, and a node with a
 // wrong secret failing the job with the reason. Credentials reach the compute nodes through the
 // AWS SDK's default chain (AWS_* environment variables, AWS_ENDPOINT_URL_S3).
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fileNode, memoryTree } from '@shoal/interface'
+import type { Job } from '@shoal/models'
+import { S3Publisher } from '../../node-runner/src/publisher/s3-publisher.ts'
+import { S3ClientProvider } from '../../node-runner/src/storage/s3-client-provider.ts'
 import {
   inlineWasmJob,
   killAllShoals,
@@ -82,13 +86,13 @@ beforeAll(async () => {
   await put('set/skip.log', 'not wanted\n')
   await put('set/sub/c.txt', 'C\n')
   // With credentials the requester presigns s3 results for `job get`, as upstream's does.
-  requester = await startRequester({ env: awsEnv(gw.secretAccessKey) })
+  requester = await startRequester({ env: awsEnv(gw.secretAccessKey), timeoutMs: 60_000 })
   ;[good, wrong] = await Promise.all([
-    startCompute(requester.wsMultiaddr, { labels: { creds: 'good' }, env: awsEnv(gw.secretAccessKey), args: ['--allow-url-hosts', '127.0.0.1'] }),
-    startCompute(requester.wsMultiaddr, { labels: { creds: 'wrong' }, env: awsEnv('0'.repeat(40)) }),
+    startCompute(requester.wsMultiaddr, { labels: { creds: 'good' }, env: awsEnv(gw.secretAccessKey), args: ['--allow-url-hosts', '127.0.0.1'], timeoutMs: 60_000 }),
+    startCompute(requester.wsMultiaddr, { labels: { creds: 'wrong' }, env: awsEnv('0'.repeat(40)), timeoutMs: 60_000 }),
   ])
-  await waitForComputeNodes(requester.client, 2, { nodeIds: [good.nodeId, wrong.nodeId] })
-}, 120_000)
+  await waitForComputeNodes(requester.client, 2, { nodeIds: [good.nodeId, wrong.nodeId], timeoutMs: 60_000 })
+}, 240_000)
 
 afterAll(async () => {
   await good?.process.stop()
@@ -189,6 +193,57 @@ describe('the s3 publisher', () => {
     expect(done.State?.StateType, JSON.stringify(done.State)).toBe('Completed')
     const object = await s3.send(new GetObjectCommand({ Bucket: RESULTS, Key: `plain/${JobID}/stdout` }))
     expect(await object.Body!.transformToString()).toBe(SINGLE_TEXT)
+  })
+})
+
+describe('the s3 publisher in parts (in this process, against the same radosgw)', () => {
+  const MIB = 1024 ** 2
+  /** Publishes one file of `bytes` random bytes with 5 MiB parts (S3's smallest) and reads it back. */
+  async function roundTrip(bytes: number): Promise<{ same: boolean; etag?: string; openUploads: number }> {
+    const env = awsEnv(gw.secretAccessKey)
+    const saved = { ...process.env }
+    // The provider's credentials come from the SDK's default chain, which reads process.env.
+    Object.assign(process.env, env)
+    const clients = new S3ClientProvider({ env })
+    try {
+      const data = new Uint8Array(randomBytes(bytes))
+      const publisher = new S3Publisher({ clients, partSize: 5 * MIB })
+      const job = { ID: `j-parts-${bytes}` } as Job
+      await publisher.publish({
+        executionId: 'e-parts',
+        nodeId: 'n-parts',
+        job,
+        spec: { Type: 's3', Params: { Bucket: RESULTS, Key: 'parts/{jobID}', Encoding: 'plain' } },
+        result: memoryTree({ kind: 'dir', entries: new Map([['data.bin', fileNode(data)]]) }),
+      })
+      const object = await s3.send(new GetObjectCommand({ Bucket: RESULTS, Key: `parts/${job.ID}/data.bin` }))
+      const back = await object.Body!.transformToByteArray()
+      const open = await s3.send(new ListMultipartUploadsCommand({ Bucket: RESULTS, Prefix: `parts/${job.ID}/` }))
+      return { same: Buffer.from(back).equals(Buffer.from(data)), etag: object.ETag, openUploads: open.Uploads?.length ?? 0 }
+    } finally {
+      clients.destroy()
+      process.env = saved
+    }
+  }
+
+  it('uploads a stream longer than a part as a multipart upload, byte for byte, and leaves no upload open', async () => {
+    const result = await roundTrip(12 * MIB + 123)
+    expect(result.same).toBe(true)
+    // A multipart object's ETag ends in -<parts>.
+    expect(result.etag).toMatch(/-3"?$/)
+    expect(result.openUploads).toBe(0)
+  })
+
+  it('uploads a stream of exactly two parts', async () => {
+    const result = await roundTrip(10 * MIB)
+    expect(result.same).toBe(true)
+    expect(result.etag).toMatch(/-2"?$/)
+  })
+
+  it('uploads a stream shorter than a part as one PutObject', async () => {
+    const result = await roundTrip(MIB)
+    expect(result.same).toBe(true)
+    expect(result.etag).not.toMatch(/-\d+"?$/)
   })
 })
 

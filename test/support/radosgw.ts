@@ -12,11 +12,16 @@ const run = promisify(execFile)
 export interface StartRadosgwOptions {
   /** Bytes the in-memory OSD holds (default 1 GiB). */
   memstoreBytes?: number
+  /**
+   * Keep objects in a BlueStore on a sparse file of this many bytes under the cluster's temp dir
+   * instead of the in-memory OSD: for objects of gigabytes, which a memstore would hold in RAM.
+   */
+  bluestoreBytes?: number
   /** Longest wait for the gateway to answer, in ms (default 60 s). */
   timeoutMs?: number
 }
 
-/** A throwaway Ceph cluster (one mon, one memstore OSD) with an S3 gateway on loopback. */
+/** A throwaway Ceph cluster (one mon, one memstore or file-backed BlueStore OSD) with an S3 gateway on loopback. */
 export interface Radosgw {
   /** The S3 endpoint, e.g. http://127.0.0.1:PORT. */
   endpoint: string
@@ -98,8 +103,17 @@ export async function startRadosgw(options: StartRadosgwOptions = {}): Promise<R
         '[mon]',
         `mon_data = ${dir}/mon/$id`,
         '[osd]',
-        'osd_objectstore = memstore',
-        `memstore_device_bytes = ${options.memstoreBytes ?? 1024 ** 3}`,
+        ...(options.bluestoreBytes === undefined
+          ? ['osd_objectstore = memstore', `memstore_device_bytes = ${options.memstoreBytes ?? 1024 ** 3}`]
+          : [
+              'osd_objectstore = bluestore',
+              'bluestore_block_create = true',
+              `bluestore_block_size = ${options.bluestoreBytes}`,
+              // A small cache: the OSD's own RSS is not what tests measure, and the machine is shared.
+              'osd_memory_target = 939524096',
+              'bluestore_cache_autotune = false',
+              'bluestore_cache_size = 134217728',
+            ]),
         `osd_data = ${dir}/osd/$id`,
         '[client.rgw.a]',
         `rgw_frontends = beast endpoint=127.0.0.1:${rgwPort}`,

@@ -43,6 +43,8 @@ export interface ContributorInit {
   labels?: Record<string, string>
   /** Plug-in types the page turned off (`?disabled-engines=` …), advertised as off with why. */
   disabledPlugins?: Partial<Record<PluginKind, readonly string[]>>
+  /** Hosts `urlDownload` and `s3PreSigned` inputs may fetch although private or loopback (tests, a LAN's S3). */
+  allowUrlHosts?: string[]
   version?: string
   logger?: Logger
 }
@@ -107,7 +109,17 @@ export class Contributor extends EventTarget {
     let plugins: Awaited<ReturnType<typeof assembleTabPlugins>>
     try {
       plugins = await assembleTabPlugins(
-        { helia, workerUrl: init.workerUrl, maxWorkers: init.maxWorkers, workers: init.workers, opfs: init.space?.kind === 'opfs' },
+        {
+          helia,
+          workerUrl: init.workerUrl,
+          maxWorkers: init.maxWorkers,
+          workers: init.workers,
+          opfs: init.space?.kind === 'opfs',
+          allowUrlHosts: init.allowUrlHosts,
+          space,
+          // An s3 result goes up through URLs the requester presigns: a tab holds no S3 credentials.
+          requestUploadGrant: (executionId, size, options) => node.requestUploadGrant(executionId, size, options),
+        },
         init.disabledPlugins,
       )
     } catch (err) {
@@ -115,7 +127,7 @@ export class Contributor extends EventTarget {
       throw err
     }
     this.engine = plugins.share
-    const node = new ComputeNode({
+    const node: ComputeNode = new ComputeNode({
       nodeId: init.nodeId,
       identity: init.identity,
       labels: { ...init.labels, runtime: 'browser' },

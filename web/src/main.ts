@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     startPaused: config.startPaused,
     labels: config.labels,
     disabledPlugins: config.disabledPlugins,
+    allowUrlHosts: config.allowUrlHosts,
     version: `v${PAGE_VERSION}`,
   })
   live.contributor = current

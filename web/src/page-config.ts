@@ -30,6 +30,11 @@ export interface PageConfig {
    * `?disabled-publishers=`; comma-separated or repeated), as node-runner's compute.disabled-* keys.
    */
   disabledPlugins: { engine: string[]; storage: string[]; publisher: string[] }
+  /**
+   * Hosts `urlDownload`/`s3PreSigned` inputs may fetch although loopback or private
+   * (`?allow-url-host=127.0.0.1`, repeatable), as a node's `--allow-url-hosts`.
+   */
+  allowUrlHosts: string[]
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
@@ -77,6 +82,7 @@ export function readPageConfig(location: Location, navigator: Navigator): PageCo
       storage: readList(params, 'disabled-input-sources'),
       publisher: readList(params, 'disabled-publishers'),
     },
+    allowUrlHosts: params.getAll('allow-url-host').filter((host) => host !== ''),
     labels: Object.fromEntries(
       params
         .getAll('label')

@@ -23,6 +23,7 @@ import { SHOAL_VERSION } from '../version.ts'
 import { createStaticAssets } from './static-assets.ts'
 import { S3ClientProvider } from '../storage/s3-client-provider.ts'
 import { createS3ResultSigner } from '../publisher/s3-result-signer.ts'
+import { createS3UploadSigner } from '../publisher/s3-upload-signer.ts'
 
 /** True when `err` (or a listener failure it lists) is EADDRINUSE. */
 function mentionsPortInUse(err: Error): boolean {
@@ -147,12 +148,18 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     let computeSocketUrl: string | undefined
     const socketListener = transports.has('websocket') ? createWebSocketListener({ addresses: () => (computeSocketUrl ? [computeSocketUrl] : []) }) : undefined
     if (socketListener) listeners.push(socketListener)
+    // With AWS credentials the requester presigns s3 results, as upstream's does, so `job get`
+    // needs none of its own, and presigns the uploads of tabs' s3 results (they hold no credentials).
+    const s3Clients = new S3ClientProvider()
+    const s3 = await s3Clients.availability()
+    if (!s3.ok) logger.debug('s3 results are returned unsigned and tabs cannot publish to s3', { reason: s3.reason })
     const requester = new Requester({
       store,
       listeners,
       logger: logger.child('requester'),
       config: { ...options.config, joinToken: options.joinToken, manualApproval: options.manualApproval },
       resultPinner: new HeliaResultPinner({ helia: ipfs.helia, timeoutMs: options.ipfs?.pinTimeoutMs, maxBytes: options.ipfs?.pinMaxBytes, logger: logger.child('ipfs') }),
+      uploadSigner: s3.ok ? createS3UploadSigner({ clients: s3Clients }) : undefined,
     })
     await requester.start()
     cleanups.push(() => requester.stop())
@@ -163,11 +170,6 @@ export async function startRequesterServer(options: RequesterServerOptions): Pro
     // The trustless gateway: ipfs results the requester pinned, and any CID its peers have.
     const gateway = requesterGateway(ipfs.helia, { apiTokens: options.apiTokens })
     root.all('/ipfs/*', (c) => gateway(c.req.raw))
-    // With AWS credentials the requester presigns s3 results, as upstream's does, so `job get`
-    // needs none of its own.
-    const s3Clients = new S3ClientProvider()
-    const s3 = await s3Clients.availability()
-    if (!s3.ok) logger.debug('s3 results are returned unsigned', { reason: s3.reason })
     let localCompute: { nodeInfo(): NodeInfo } | undefined
     const api = createRequesterApp({
       localCompute: () => localCompute?.nodeInfo().ComputeNodeInfo,

@@ -2,6 +2,7 @@ import {
   AbortError,
   ExecutionState,
   ProtocolError,
+  PublishError,
   ShoalError,
   ValidationError,
   type ComputeNodeInfo,
@@ -16,6 +17,7 @@ import {
 import {
   silentLogger,
   systemClock,
+  type AbortOptions,
   type BytesProgress,
   type Clock,
   type Engine,
@@ -214,6 +216,9 @@ export class ComputeNode extends EventTarget {
   private readonly logs: ExecutionLogStore
   private readonly records = new Map<string, ExecutionRecord>()
   private readonly follows = new Map<string, () => void>()
+  /** UploadGrantRequests awaiting the requester's UploadGrant, by RequestID. */
+  private readonly grants = new Map<string, (grant: MessageOf<'UploadGrant'>) => void>()
+  private grantCount = 0
   private readonly outbox: OutgoingMessage[] = []
   /** RunResult/ComputeError by execution, in the order they were made, until the requester acknowledges them. */
   private readonly unacknowledged = new Map<string, OutgoingMessage & { ExecutionID: string }>()
@@ -335,6 +340,46 @@ export class ComputeNode extends EventTarget {
     await this.loop
     this.loop = undefined
     this.setStatus('stopped')
+  }
+
+  /**
+   * Asks the requester to presign the upload of an execution's result archive of `size` bytes
+   * (UploadGrantRequest): how a node that holds no S3 credentials (a tab) publishes to `s3`.
+   * Rejects with a PublishError when not connected, when the requester refuses (with its
+   * reason), or after `timeoutMs` (default 60 s) without an answer.
+   */
+  requestUploadGrant(executionId: string, size: number, options: AbortOptions & { timeoutMs?: number } = {}): Promise<MessageOf<'UploadGrant'>> {
+    const connection = this.connection
+    if (!connection || !this.handshaken || connection.closed) {
+      return Promise.reject(new PublishError('not connected to the requester, which presigns the upload of s3 results from this node'))
+    }
+    const requestId = `upload-${++this.grantCount}-${executionId}`
+    const timeoutMs = options.timeoutMs ?? 60_000
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.grants.delete(requestId)
+        this.clock.clearTimeout(timer)
+        options.signal?.removeEventListener('abort', aborted)
+      }
+      const aborted = () => {
+        done()
+        reject(options.signal!.reason)
+      }
+      const timer = this.clock.setTimeout(() => {
+        done()
+        reject(new PublishError(`the requester did not presign the result upload within ${timeoutMs / 1000} s`))
+      }, timeoutMs)
+      options.signal?.addEventListener('abort', aborted, { once: true })
+      this.grants.set(requestId, (grant) => {
+        done()
+        if (grant.Error !== '') reject(new PublishError(`the requester would not presign the result upload: ${grant.Error}`))
+        else resolve(grant)
+      })
+      connection.send({ Type: 'UploadGrantRequest', RequestID: requestId, ExecutionID: executionId, Size: size }).catch((err: Error) => {
+        done()
+        reject(new PublishError(`could not ask the requester to presign the result upload: ${err.message}`, { cause: err }))
+      })
+    })
   }
 
   /** Stops bidding: new bids are rejected with "node paused by its operator"; running work goes on. */
@@ -704,6 +749,9 @@ export class ComputeNode extends EventTarget {
         this.follows.delete(message.RequestID)
         return
       }
+      case 'UploadGrant':
+        this.grants.get(message.RequestID)?.(message)
+        return
       case 'Error':
         this.logger.warn(`requester reported an error: ${message.Code}: ${message.Message}`, { inReplyTo: message.InReplyTo })
         return

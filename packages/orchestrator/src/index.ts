@@ -4,6 +4,7 @@
  */
 export { Requester } from './requester.ts'
 export type { ResultPinner, ResultPinContext } from './result-pinner.ts'
+export type { UploadSigner, UploadSignRequest, UploadGrantTarget } from './upload-signer.ts'
 export type { RequesterOptions, RequesterConfig, RequesterEvents, JobStateEventDetail, NodeEventDetail } from './requester.ts'
 export type {
   RequesterService,

@@ -27,6 +27,7 @@ import { diffJobs } from './job-diff.ts'
 import { prepareJob } from './job-submission.ts'
 import { LogStreams } from './log-streams.ts'
 import type { ResultPinner } from './result-pinner.ts'
+import type { UploadSigner } from './upload-signer.ts'
 import { MessageOrder } from './message-order.ts'
 import { NODES_COMPONENT, NodeStateConflictError } from './nodes/node-errors.ts'
 import { NodeRegistry } from './nodes/node-registry.ts'
@@ -101,6 +102,11 @@ export interface RequesterOptions {
    * (node-runner: pins `ipfs` results with its Helia node). None: results stay where published.
    */
   resultPinner?: ResultPinner
+  /**
+   * Presigns `s3` result uploads for nodes without S3 credentials (tabs) when they ask
+   * (UploadGrantRequest). None: such requests are refused, naming why.
+   */
+  uploadSigner?: UploadSigner
 }
 
 /** Detail of the requester's `job` event. */
@@ -135,7 +141,7 @@ interface Session {
 }
 
 /** Messages only an approved node may send: a pending or rejected node has no work to bid on or report. */
-const APPROVED_ONLY = new Set<Message['Type']>(['BidResult', 'ExecutionStateUpdate', 'RunResult', 'ComputeError', 'LogLine', 'LogsEnd'])
+const APPROVED_ONLY = new Set<Message['Type']>(['BidResult', 'ExecutionStateUpdate', 'RunResult', 'ComputeError', 'LogLine', 'LogsEnd', 'UploadGrantRequest'])
 
 /** Messages that must see everything before them handled, and hold back everything after them. */
 /** A published result in a few words for messages, e.g. `ipfs CID QmT78…`. */
@@ -183,6 +189,7 @@ export class Requester extends EventTarget implements RequesterService {
   /** When each job's current version was submitted (ms); QueueTimeout/TotalTimeout count from it. */
   private readonly versionStarts = new Map<string, { version: number; at: number }>()
   private readonly resultPinner?: ResultPinner
+  private readonly uploadSigner?: UploadSigner
   /** Pins under way by execution ID: a RunResult sent again after a reconnect joins the pin already running. */
   private readonly pins = new Map<string, Promise<string | undefined>>()
   /** Aborts pins under way when the requester stops. */
@@ -198,6 +205,7 @@ export class Requester extends EventTarget implements RequesterService {
     this.uuid = options.uuid ?? (() => crypto.randomUUID())
     this.listeners = options.listeners ?? []
     this.resultPinner = options.resultPinner
+    this.uploadSigner = options.uploadSigner
     this.config = { heartbeatIntervalMs: 1000, missedHeartbeats: 3, handshakeTimeoutMs: 10_000, ...config }
     this.id = config.nodeId ?? newNodeId(this.uuid)
     this.settings = {
@@ -578,6 +586,10 @@ export class Requester extends EventTarget implements RequesterService {
       case 'LogsEnd':
         this.logStreams.end(nodeId, message.RequestID, message.Error)
         return
+      case 'UploadGrantRequest':
+        // Not awaited: presigning talks to S3, and the node's other reports must not wait for it.
+        void this.grantUpload(nodeId, message)
+        return
       case 'Error':
         this.logger.warn('compute node reported a protocol error', { nodeId, code: message.Code, message: message.Message, inReplyTo: message.InReplyTo })
         return
@@ -586,6 +598,38 @@ export class Requester extends EventTarget implements RequesterService {
         return
       default:
         throw new ProtocolError(`${message.Type} is a requester-to-compute message; a compute node may not send it`)
+    }
+  }
+
+  /**
+   * Answers a node's UploadGrantRequest: presigned upload URLs for the result of one of its own
+   * active executions whose task publishes to `s3`, or an Error saying why not.
+   */
+  private async grantUpload(nodeId: string, message: MessageOf<'UploadGrantRequest'>): Promise<void> {
+    const reply = (fields: Omit<MessageOf<'UploadGrant'>, 'Type' | 'Version' | 'RequestID' | 'ExecutionID'>) =>
+      this.nodes.send(nodeId, { Type: 'UploadGrant', RequestID: message.RequestID, ExecutionID: message.ExecutionID, ...fields })
+    try {
+      if (!this.uploadSigner) {
+        reply({ Error: 'this requester cannot presign s3 uploads (it has no S3 credentials); give the requester AWS credentials, or run s3-publishing jobs on nodes with their own' })
+        return
+      }
+      const execution = await this.store.getExecution(message.ExecutionID).catch(() => undefined)
+      if (!execution || execution.NodeID !== nodeId || !isActiveExecution(execution)) {
+        reply({ Error: `execution ${message.ExecutionID} is not an active execution of node ${nodeId}` })
+        return
+      }
+      const job = await this.store.getJob(execution.JobID)
+      const spec = job.Tasks[0]?.Publisher
+      if (spec?.Type?.toLowerCase() !== 's3') {
+        reply({ Error: `job ${job.ID} does not publish to s3 (its publisher is ${spec?.Type || 'none'})` })
+        return
+      }
+      const target = await this.uploadSigner({ job, execution, spec, size: message.Size, signal: this.pinAbort.signal })
+      if ('putUrl' in target) reply({ Error: '', Result: target.result, PutURL: target.putUrl })
+      else reply({ Error: '', Result: target.result, PartSize: target.partSize, Parts: target.parts, CompleteURL: target.completeUrl, AbortURL: target.abortUrl })
+    } catch (err) {
+      this.logger.warn('could not presign a result upload', { nodeId, executionId: message.ExecutionID, error: (err as Error).message })
+      reply({ Error: (err as Error).message })
     }
   }
 

@@ -159,6 +159,39 @@ export const ProtocolErrorMessageSchema = z.object({
   Message: z.string(),
   InReplyTo: z.string().optional(),
 })
+/**
+ * C->R: the node is about to publish an execution's result archive of `Size` bytes with the `s3`
+ * publisher but holds no S3 credentials (a browser tab): it asks the requester, which has them,
+ * for presigned upload URLs for the result's key.
+ */
+export const UploadGrantRequestSchema = z.object({
+  ...base,
+  Type: z.literal('UploadGrantRequest'),
+  RequestID: z.string().min(1),
+  ...exec,
+  Size: z.number().int().nonnegative(),
+})
+
+/**
+ * R->C: the answer to an UploadGrantRequest: either `Error` (why not), or where to upload: one
+ * presigned PUT (`PutURL`), or a multipart upload already created (`Parts`: a presigned PUT URL
+ * per `PartSize` bytes, in order; `CompleteURL` takes the CompleteMultipartUpload POST,
+ * `AbortURL` the DELETE that gives up). `Result` is the PublishedResult to report once uploaded.
+ */
+export const UploadGrantSchema = z.object({
+  ...base,
+  Type: z.literal('UploadGrant'),
+  RequestID: z.string().min(1),
+  ...exec,
+  Error: z.string().default(''),
+  Result: SpecConfigSchema.optional(),
+  PutURL: z.string().optional(),
+  PartSize: z.number().int().positive().optional(),
+  Parts: z.array(z.string()).optional(),
+  CompleteURL: z.string().optional(),
+  AbortURL: z.string().optional(),
+})
+
 /** Either way: the sender is leaving on purpose (tab closed, shutdown); reschedule at once. */
 export const GoodbyeSchema = z.object({ ...base, Type: z.literal('Goodbye'), Reason: z.string().default('') })
 
@@ -182,6 +215,8 @@ export const MessageSchema = z.discriminatedUnion('Type', [
   LogLineSchema,
   LogsEndSchema,
   LogsCancelSchema,
+  UploadGrantRequestSchema,
+  UploadGrantSchema,
   ProtocolErrorMessageSchema,
   GoodbyeSchema,
 ])
@@ -204,6 +239,7 @@ export const COMPUTE_TO_REQUESTER = [
   'ComputeError',
   'LogLine',
   'LogsEnd',
+  'UploadGrantRequest',
   'Error',
   'Goodbye',
 ] as const satisfies readonly Message['Type'][]
@@ -219,6 +255,7 @@ export const REQUESTER_TO_COMPUTE = [
   'ResultAck',
   'LogsRequest',
   'LogsCancel',
+  'UploadGrant',
   'Error',
   'Goodbye',
 ] as const satisfies readonly Message['Type'][]

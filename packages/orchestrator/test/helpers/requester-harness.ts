@@ -41,13 +41,13 @@ export class RequesterHarness {
   readonly nodes: FakeComputeNode[] = []
   private ids = 0
 
-  constructor(config: RequesterConfig = {}, store?: SqlJobStore, extra: Pick<RequesterOptions, 'resultPinner'> = {}) {
+  constructor(config: RequesterConfig = {}, store?: SqlJobStore, extra: Pick<RequesterOptions, 'resultPinner' | 'uploadSigner'> = {}) {
     this.store = store ?? new SqlJobStore({ db: createNodeSqliteDatabase(':memory:'), clock: this.clock })
     this.requester = this.newRequester(config, extra)
   }
 
   /** A requester on this harness's store, clock and network (for restart tests). */
-  newRequester(config: RequesterConfig = {}, extra: Pick<RequesterOptions, 'resultPinner'> = {}): Requester {
+  newRequester(config: RequesterConfig = {}, extra: Pick<RequesterOptions, 'resultPinner' | 'uploadSigner'> = {}): Requester {
     return new Requester({
       ...extra,
       store: this.store,
