@@ -1,4 +1,4 @@
-import { ShoalError, UnreachableError, ValidationError } from '@shoal/models'
+import { ShoalError, StorageError, UnreachableError, ValidationError } from '@shoal/models'
 import { ExitCode, type ExitCodeValue } from './exit-codes.ts'
 
 /** What the CLI prints and returns for a failure. */
@@ -39,6 +39,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOST
 export function isUnreachable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
     if (e instanceof UnreachableError) return true
+    // A StorageError names the data source that failed (a result URL, a node): it is not the requester.
+    if (e instanceof StorageError) return false
     if (typeof e === 'object' && 'code' in e && NETWORK_CODES.has(String((e as { code: unknown }).code))) return true
     if (e instanceof TypeError && e.message === 'fetch failed') return true
     e = (e as { cause?: unknown }).cause

@@ -232,7 +232,19 @@ async function fetchResult(
   )
   // Loaded here, not at CLI start-up: only `job get` needs the archive reader.
   const { extractTarGzStream } = await import('@shoal/compute')
-  const written = await extractTarGzStream(body, diskSink(dir), { maxBytes: budget.left, tooLarge, signal: options.signal })
+  let written: { bytes: number }
+  try {
+    written = await extractTarGzStream(body, diskSink(dir), { maxBytes: budget.left, tooLarge, signal: options.signal })
+  } catch (error) {
+    // A connection that breaks mid-body is not an unreachable requester (the CLI's wording for a
+    // failed fetch): say which download broke, after how much, and why.
+    if (options.signal?.aborted || !isBrokenConnection(error)) throw error
+    const where = url ? ` at ${url.replace(/\?.*$/, '')}` : ` (${result.Type})`
+    throw new StorageError(`the download of the result${where} broke after ${done}${total !== undefined ? ` of ${total}` : ''} bytes: ${causeText(error)}`, {
+      cause: error,
+      hint: 'Nothing was kept from this result; run `shoal job get` again. The node serving it must stay up until the download ends.',
+    })
+  }
   budget.left -= written.bytes
   onProgress?.({ ...position, done, total, finished: true })
 }
@@ -284,4 +296,35 @@ export async function downloadResults(results: readonly SpecConfig[], options: D
     await rm(parts, { recursive: true, force: true })
     await rm(budget.scratch, { recursive: true, force: true })
   }
+}
+
+/** True for a failed or cut network connection (undici's `terminated`, a socket error), not a bad archive. */
+function isBrokenConnection(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (e instanceof TypeError && (e.message === 'terminated' || e.message === 'fetch failed')) return true
+    if (typeof e === 'object' && 'code' in e && /^(ECONNRESET|EPIPE|ETIMEDOUT|UND_ERR_)/.test(String((e as { code: unknown }).code))) return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}
+
+/** The network error's message with its causes' messages and codes, e.g. `terminated (other side closed, UND_ERR_SOCKET)`. */
+function causeText(error: unknown): string {
+  // Start at the network error itself: the archive reader wraps it ("not a gzip-compressed tar archive").
+  let start: unknown = error
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (e instanceof TypeError) {
+      start = e
+      break
+    }
+    e = (e as { cause?: unknown }).cause
+  }
+  const parts: string[] = []
+  for (let e: unknown = start, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const message = e instanceof Error ? e.message : String(e)
+    const code = typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : undefined
+    parts.push(code ? `${message}, ${code}` : message)
+    e = (e as { cause?: unknown }).cause
+  }
+  return parts.length === 1 ? parts[0] : `${parts[0]} (${parts.slice(1).join('; ')})`
 }

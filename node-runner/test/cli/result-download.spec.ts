@@ -8,6 +8,7 @@ import { bundleResult, writeTar } from '@shoal/compute'
 import { emptyDirectory, fileNode, type DirectoryNode } from '@shoal/interface'
 import { ConflictError, PayloadTooLargeError, type SpecConfig } from '@shoal/models'
 import type { DownloadProgress } from '../../src/cli/download-progress.ts'
+import { isUnreachable } from '../../src/cli/cli-errors.ts'
 import { downloadResults, rawFolderName } from '../../src/cli/result-download.ts'
 
 function result(stdout: string, exitCode: number, outputs: Record<string, string>): DirectoryNode {
@@ -200,6 +201,37 @@ describe('job get: downloading and merging published results', () => {
       expect(new Uint8Array(await readFile(join(target, 'outputs', 'big.bin')))).toEqual(big)
     } finally {
       release()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('a connection cut mid-body says which download broke, after how many bytes and why, not that the requester is unreachable; nothing is kept', { timeout: 30_000 }, async () => {
+    const big = new Uint8Array(2 * 1024 * 1024)
+    for (let offset = 0; offset < big.length; offset += 65536) crypto.getRandomValues(big.subarray(offset, offset + 65536))
+    const dir = result('', 0, {})
+    ;(dir.entries.get('outputs') as DirectoryNode).entries.set('big.bin', { kind: 'file', data: big })
+    const archive = await bundleResult(dir)
+    const half = Math.floor(archive.length / 2)
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/gzip', 'content-length': String(archive.length) })
+      // Half the archive, then the node goes away: the socket is destroyed without ending the body.
+      response.write(archive.subarray(0, half), () => setTimeout(() => response.socket?.destroy(), 50))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/e-1.tar.gz`
+    try {
+      const target = join(work, 'out')
+      const failure = await downloadResults([{ Type: 'local', Params: { URL: `${url}?sig=secret` } }], { outputDir: target, fetch: globalThis.fetch }).then(
+        () => undefined,
+        (error: Error) => error,
+      )
+      expect(failure?.name).toBe('StorageError')
+      expect(failure?.message).toMatch(new RegExp(`^the download of the result at ${url.replace(/[.?]/g, '\\$&')} broke after \\d+ of ${archive.length} bytes: terminated`))
+      expect(failure?.message).not.toContain('secret')
+      expect(isUnreachable(failure)).toBe(false)
+      expect(await readdir(work)).toEqual([])
+    } finally {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
     }
