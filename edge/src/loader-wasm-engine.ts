@@ -198,6 +198,8 @@ function outsideLimits<T>(running: Promise<T>, timeoutMs: number, signal: AbortS
       fn()
     }
     const onAbort = () => settle(() => reject(new AbortError('the job was cancelled; the edge compute node stopped waiting for its loaded worker', { component: 'wasm' })))
+    // Cancelled while the job was being prepared: the abort event has already fired.
+    if (signal?.aborted) return onAbort()
     signal?.addEventListener('abort', onAbort, { once: true })
     if (timeoutMs > 0) {
       timer = setLongTimeout(
