@@ -133,6 +133,16 @@ describe.each(TARGETS)('$name', (target) => {
       expect(body.Message).toMatch(/Tasks\[0\]\.Publisher/)
     })
 
+    it('refuses a request body over 10 MiB with 413 PayloadTooLarge', async () => {
+      const res = await fetch(`${requester.apiUrl}/api/v1/orchestrator/jobs`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ Job: { Name: 'x'.repeat(11 * 1024 * 1024) } }),
+      })
+      expect(res.status).toBe(413)
+      expect(await res.json()).toMatchObject({ Code: 'PayloadTooLarge', Message: `request body is larger than ${10 * 1024 * 1024} bytes` })
+    })
+
     it('says a job does not exist, with a 404 and a CLI error naming it', async () => {
       const res = await fetch(`${requester.apiUrl}/api/v1/orchestrator/jobs/j-00000000-0000-0000-0000-000000000000`)
       expect(res.status).toBe(404)

@@ -1,7 +1,12 @@
 import { clearLongTimeout, setLongTimeout } from './long-timeout.ts'
 import type { LongTimeout } from './long-timeout.ts'
 
-/** A source of time and timers, injected so tests (and deterministic runs) control it. */
+/**
+ * A source of time and timers, injected so tests (and deterministic runs) control it. It is the
+ * requester's one timer port: every requester timer (job deadlines, queue back-off, node
+ * heartbeats, handshakes) is set through it. In process it is `systemClock`; on a Durable Object
+ * it is edge/'s DurableObjectAlarmClock, which also keeps the object's alarm at the earliest timer.
+ */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number
