@@ -37,6 +37,12 @@ declare module 'cloudflare:workers' {
     waitUntil(promise: Promise<unknown>): void
   }
 
+  /** Base class of a Worker's RPC entrypoints (gives `ctx` and `env`). */
+  export abstract class WorkerEntrypoint<Env = unknown> {
+    protected env: Env
+    constructor(ctx: unknown, env: Env)
+  }
+
   /** Base class of Durable Objects (gives `ctx` and `env`). */
   export abstract class DurableObject<Env = unknown> {
     protected ctx: DurableObjectState
@@ -64,4 +70,16 @@ interface DurableObjectNamespace {
 /** The static-assets binding (`env.ASSETS`). */
 interface AssetsBinding {
   fetch(request: Request): Promise<Response>
+}
+
+/** A WebAssembly module of a worker's modules (the job's module in a loaded worker), compiled by the runtime. */
+declare module '*.wasm' {
+  const module: WebAssembly.Module
+  export default module
+}
+
+/** A Text module (wrangler's default rules): the bundled job host, edge/build/job-host.txt. */
+declare module '*.txt' {
+  const text: string
+  export default text
 }

@@ -17,6 +17,8 @@ export interface EdgeVars {
   SHOAL_NETWORK?: string
   /** Log level: debug, info, warn or error (default info). */
   SHOAL_LOG_LEVEL?: string
+  /** "false": no edge compute node even with a LOADER binding (default true). */
+  SHOAL_EDGE_COMPUTE?: string
 }
 
 /** The requester settings of a Worker's bindings. */
@@ -25,6 +27,8 @@ export interface EdgeSettings {
   requester: RequesterConfig
   network: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** Whether the object runs the edge compute node when it has a Worker Loader binding. */
+  edgeCompute: boolean
 }
 
 const SCOPES: readonly TokenScope[] = ['read', 'write', 'admin']
@@ -40,6 +44,10 @@ export function readEdgeSettings(vars: EdgeVars): EdgeSettings {
   if (!LEVELS.includes(level)) {
     throw new ValidationError([{ path: 'SHOAL_LOG_LEVEL', message: `is "${vars.SHOAL_LOG_LEVEL}"; use one of ${LEVELS.join(', ')}` }])
   }
+  const edgeCompute = vars.SHOAL_EDGE_COMPUTE?.trim().toLowerCase()
+  if (edgeCompute !== undefined && edgeCompute !== '' && edgeCompute !== 'true' && edgeCompute !== 'false') {
+    throw new ValidationError([{ path: 'SHOAL_EDGE_COMPUTE', message: `is "${vars.SHOAL_EDGE_COMPUTE}"; set it to true or false` }])
+  }
   const network = vars.SHOAL_NETWORK?.trim() || 'default'
   const tokens = vars.SHOAL_API_TOKENS?.trim() ? parseEdgeApiTokens(vars.SHOAL_API_TOKENS) : undefined
   return {
@@ -47,6 +55,7 @@ export function readEdgeSettings(vars: EdgeVars): EdgeSettings {
     requester: { joinToken: vars.SHOAL_JOIN_TOKEN || undefined, manualApproval: manual === 'true' },
     network,
     logLevel: level,
+    edgeCompute: edgeCompute !== 'false',
   }
 }
 

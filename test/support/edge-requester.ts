@@ -49,7 +49,8 @@ export async function startEdgeRequester(options: StartEdgeRequesterOptions = {}
   const port = options.port ?? (await freePort())
   const inspectorPort = await freePort()
   const persistDir = options.persistDir ?? (await tempDir('shoal-edge-'))
-  const vars = Object.entries(options.vars ?? {}).flatMap(([key, value]) => ['--var', `${key}:${value}`])
+  // The suites built on this test a requester without compute nodes: no edge compute node unless asked.
+  const vars = Object.entries({ SHOAL_EDGE_COMPUTE: 'false', ...options.vars }).flatMap(([key, value]) => ['--var', `${key}:${value}`])
   const args = ['run', 'dev', '-w', 'edge', '--', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persistDir, ...vars]
   // Its own process group: wrangler starts workerd as a child, and a kill must reach both.
   const child = spawn('npm', args, {

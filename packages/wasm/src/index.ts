@@ -18,3 +18,12 @@ export type { ModuleCaps, ModuleLimitCode, WasmBinaryKind } from './wasm-binary.
 export type { Mount } from './wasi-filesystem.ts'
 export { setWorkerVolumeAccess, workerVolumeAccess } from './worker-volume-access.ts'
 export type { SyncFile, WorkerVolume, WorkerVolumeAccess, WorkerVolumeEntry } from './worker-volume-access.ts'
+// What a runtime without Worker threads (the edge's Worker Loader) needs to run the same worker job.
+export { jobMounts, readModule } from './job-mounts.ts'
+export type { JobMounts } from './job-mounts.ts'
+export { outputTree } from './output-tree.ts'
+export type { OutputSources } from './output-tree.ts'
+export { runWorkerJob } from './worker-job.ts'
+export type { WorkerJobContext } from './worker-job.ts'
+export { HeldModules } from './worker-module-cache.ts'
+export type { WorkerDoneMessage, WorkerFailedMessage, WorkerJob, WorkerToEngine } from './worker-protocol.ts'
