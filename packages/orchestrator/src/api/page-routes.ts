@@ -11,7 +11,19 @@ export type WebPage = 'dashboard' | 'contribute'
 export const PAGE_FILES: Readonly<Record<WebPage, string>> = { dashboard: '/dashboard.html', contribute: '/index.html' }
 
 /** Query parameters the contribute page reads (web/src/page-config.ts): a `/?…` bookmark with any of them meant that page. */
-export const CONTRIBUTE_PARAMETERS: readonly string[] = ['requester', 'workers', 'label', 'ice', 'disk', 'dev', 'paused']
+export const CONTRIBUTE_PARAMETERS: readonly string[] = [
+  'requester',
+  'workers',
+  'label',
+  'ice',
+  'disk',
+  'dev',
+  'paused',
+  'allow-url-host',
+  'disabled-engines',
+  'disabled-input-sources',
+  'disabled-publishers',
+]
 
 const DASHBOARD_ROUTES: readonly RegExp[] = [/^\/$/, /^\/jobs\/?$/, /^\/jobs\/[^/]+\/?$/, /^\/nodes\/?$/, /^\/nodes\/[^/]+\/?$/, /^\/submit\/?$/]
 
