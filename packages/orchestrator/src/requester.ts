@@ -47,6 +47,7 @@ import { requiredResources } from './scheduler/required-resources.ts'
 import { scheduleJob } from './scheduler/schedule-job.ts'
 import { DEFAULT_EXECUTION_TIMEOUT_S, type SchedulerSettings } from './scheduler/scheduler-settings.ts'
 import { listAllExecutions, listAllJobs } from './store-paging.ts'
+import { verifyRunResult } from './verification/result-verifier.ts'
 
 /** Settings of a requester; every field has a default. */
 export interface RequesterConfig {
@@ -817,6 +818,11 @@ export class Requester extends EventTarget implements RequesterService {
     const [, effects] = await this.batcher.run(async (tx, effects, batch) => {
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
       if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return // e.g. finished just after a cancel
+      // Verified jobs (Meta shoal.verify/replicas): digests are compared before anything is published.
+      if ((await verifyRunResult(tx, e, message, effects, this.clock.now())) === 'handled') {
+        await this.evaluateJob(tx, e.JobID, [], this.candidates(batch), effects)
+        return
+      }
       await tx.updateExecution({
         executionId: e.ID,
         newValues: {
