@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { emptyDirectory, fileNode, type DirectoryNode } from '@shoal/interface'
+import { emptyDirectory, fileNode, type DirectoryNode, type FileTreeNode } from '@shoal/interface'
 import { resultDigest } from '../src/result-digest.ts'
 
 const result = (stdout: string, files: Record<string, string> = {}, exitCode = '0'): DirectoryNode => {
@@ -7,7 +7,7 @@ const result = (stdout: string, files: Record<string, string> = {}, exitCode = '
   for (const [name, text] of Object.entries(files)) outputs.entries.set(name, fileNode(text))
   return {
     kind: 'dir',
-    entries: new Map([
+    entries: new Map<string, FileTreeNode>([
       ['stdout', fileNode(stdout)],
       ['stderr', fileNode('')],
       ['exitCode', fileNode(exitCode)],
