@@ -106,7 +106,7 @@ async function cluster(nodes: Array<{ id: string; lie?: string }>, options: { ma
   }
   const executions = async (jobId: string): Promise<Execution[]> => (await store.listExecutions({ jobId })).Items
   const history = async (jobId: string): Promise<JobHistory[]> => (await store.getHistory(jobId)).Items
-  return { requester, published, waitForJob, executions, history }
+  return { requester, store, published, waitForJob, executions, history }
 }
 
 const module = async () => {
@@ -181,6 +181,35 @@ describe('verified results', () => {
     const split = (await history(JobID)).find((h) => h.Type === 'JobLevel' && h.Event.Topic === 'Verification')?.Event.Message ?? ''
     expect(split).toContain('no 2 of 3 replicas agree')
     for (const e of all) expect(split).toContain(`${e.Verification!.Digest} from ${e.NodeID}`)
+  })
+
+  it('a liar loses reputation with each rejected result: first it ranks last, then at the floor it gets no work; honest nodes gain it', { timeout: 120_000 }, async () => {
+    const { requester, published, waitForJob, executions, store } = await cluster([{ id: 'n-honest-a' }, { id: 'n-honest-b' }, { id: 'n-honest-c' }, { id: 'n-liar', lie: 'lie\n' }])
+    const reputation = async (id: string) => (await requester.listNodes()).find((n) => n.Info.NodeID === id)?.Reputation
+    const run = async (replicas: string) => {
+      const { JobID } = await requester.submitJob(await verifiedJob(replicas))
+      const state = await waitForJob(JobID, ['Completed', 'Failed'])
+      return { JobID, state, nodes: (await executions(JobID)).map((e) => e.NodeID).sort() }
+    }
+    // Four replicas on four nodes: the liar is outvoted 3 to 1.
+    expect((await run('4')).state).toBe('Completed')
+    expect(published.at(-1)!.nodeId).not.toBe('n-liar')
+    expect(stdoutOf(published.at(-1)!.result)).not.toContain('lie')
+    expect(await reputation('n-liar')).toEqual({ Score: -3, Agreed: 0, Disagreed: 1 })
+    expect(await reputation('n-honest-a')).toEqual({ Score: 1, Agreed: 1, Disagreed: 0 })
+
+    // Below zero it ranks after every other node: three replicas go to the honest nodes.
+    expect(await run('3')).toMatchObject({ state: 'Completed', nodes: ['n-honest-a', 'n-honest-b', 'n-honest-c'] })
+
+    // Outvoted again, it reaches the floor and gets no work at all, which the job's failure explains.
+    expect((await run('4')).state).toBe('Completed')
+    expect(await reputation('n-liar')).toEqual({ Score: -6, Agreed: 0, Disagreed: 2 })
+    const refused = await run('4')
+    expect(refused.state).toBe('Failed')
+    expect(refused.nodes).not.toContain('n-liar')
+    expect((await store.getJob(refused.JobID)).State.Message).toContain('verified results disagreed with the quorum too often')
+    expect(published.every((p) => p.nodeId !== 'n-liar' && !stdoutOf(p.result).includes('lie'))).toBe(true)
+    expect((await reputation('n-honest-b'))!.Score).toBeGreaterThan(0)
   })
 
   it.each([['1'], ['8'], ['three'], ['2.5']])('Meta shoal.verify/replicas %j is refused with the field and the allowed range', async (value) => {

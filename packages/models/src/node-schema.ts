@@ -89,6 +89,7 @@ export const NodeStateSchema = z.preprocess(
         })
         .optional(),
     ),
+    Reputation: z.object({ Score: z.number(), Agreed: z.number(), Disagreed: z.number() }).optional(),
   }),
 )
 

@@ -49,3 +49,27 @@ export function verificationReplicas(job: Pick<Job, 'Meta'> | undefined): number
 export function verificationQuorum(replicas: number): number {
   return Math.floor(replicas / 2) + 1
 }
+
+/** A node's record in verified jobs: agreement raises its score, disagreement lowers it more. */
+export interface NodeReputation {
+  /** Agreed minus DISAGREEMENT_PENALTY times disagreed, within ±REPUTATION_BOUND. */
+  Score: number
+  /** Verdicts its result was in the accepted quorum. */
+  Agreed: number
+  /** Verdicts its result was rejected (outvoted, or no quorum). */
+  Disagreed: number
+}
+
+/** Score lost per disagreement (one lie costs three agreements). */
+export const DISAGREEMENT_PENALTY = 3
+/** Largest magnitude of a score, so a long honest past cannot pay for many lies. */
+export const REPUTATION_BOUND = 20
+/** A node whose score is at or below this gets no work until an operator resets it. */
+export const REPUTATION_FLOOR = -6
+
+/** A reputation after one more verdict. */
+export function nextReputation(previous: NodeReputation | undefined, agreed: boolean): NodeReputation {
+  const r = previous ?? { Score: 0, Agreed: 0, Disagreed: 0 }
+  const score = Math.max(-REPUTATION_BOUND, Math.min(REPUTATION_BOUND, r.Score + (agreed ? 1 : -DISAGREEMENT_PENALTY)))
+  return { Score: score, Agreed: r.Agreed + (agreed ? 1 : 0), Disagreed: r.Disagreed + (agreed ? 0 : 1) }
+}

@@ -47,7 +47,7 @@ import { requiredResources } from './scheduler/required-resources.ts'
 import { scheduleJob } from './scheduler/schedule-job.ts'
 import { DEFAULT_EXECUTION_TIMEOUT_S, type SchedulerSettings } from './scheduler/scheduler-settings.ts'
 import { listAllExecutions, listAllJobs } from './store-paging.ts'
-import { verifyRunResult } from './verification/result-verifier.ts'
+import { verifyRunResult, type NodeVerdict } from './verification/result-verifier.ts'
 
 /** Settings of a requester; every field has a default. */
 export interface RequesterConfig {
@@ -815,11 +815,13 @@ export class Requester extends EventTarget implements RequesterService {
       this.flush(effects)
       return
     }
+    const verdicts: NodeVerdict[] = []
     const [, effects] = await this.batcher.run(async (tx, effects, batch) => {
+      verdicts.length = 0
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
       if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return // e.g. finished just after a cancel
       // Verified jobs (Meta shoal.verify/replicas): digests are compared before anything is published.
-      if ((await verifyRunResult(tx, e, message, effects, this.clock.now())) === 'handled') {
+      if ((await verifyRunResult(tx, e, message, effects, { now: this.clock.now(), verdicts })) === 'handled') {
         await this.evaluateJob(tx, e.JobID, [], this.candidates(batch), effects)
         return
       }
@@ -841,6 +843,7 @@ export class Requester extends EventTarget implements RequesterService {
       // See at once whether the job is done (or a service partition needs a new run).
       await this.evaluateJob(tx, e.JobID, [], this.candidates(batch), effects)
     })
+    if (verdicts.length > 0) await this.nodes.recordVerdicts(verdicts)
     this.flush(effects)
   }
 

@@ -1,5 +1,5 @@
 import type { Execution, Job, NodeState, Resources } from '@shoal/models'
-import { ExecutionState } from '@shoal/models'
+import { ExecutionState, REPUTATION_FLOOR } from '@shoal/models'
 import { firstUnmetConstraint, formatConstraint } from './label-constraints.ts'
 import { firstShortfall, type ResourceKey } from '@shoal/models'
 import { isActiveExecution } from './execution-states.ts'
@@ -16,6 +16,8 @@ export type RejectionReason =
   | { kind: 'already-running'; partition: number; completed: boolean }
   | { kind: 'declined'; reason: string; /** The node declined only because it was busy (BidResult.Busy). */ busy?: boolean }
   | { kind: 'failed-before'; times: number }
+  /** Its verified results disagreed with the quorum too often (NodeState.Reputation at or below the floor). */
+  | { kind: 'reputation'; score: number }
 
 /** A node that was filtered out, with the first reason found. */
 export interface NodeRejection {
@@ -99,8 +101,8 @@ const RESOURCE_KEYS = ['CPU', 'Memory', 'Disk', 'GPU'] as const
 /**
  * Filters and ranks nodes for one execution of a job: membership and connection, engine, input
  * storage and publisher support, label constraints, free capacity, and the job's history on the
- * node (busy with it, declined it, failed it). Ranking (see docs/ARCHITECTURE.md, "Ranking"):
- * nodes that failed the job before rank last; then the least loaded share of capacity; among
+ * node (busy with it, declined it, failed it), and its reputation in verified jobs. Ranking (see docs/ARCHITECTURE.md, "Ranking"):
+ * nodes that failed the job before rank last; then nodes with a negative reputation (verified results rejected more than accepted); then the least loaded share of capacity; among
  * equally loaded nodes the one given work least recently, so they take turns; then the most
  * free CPU, the fewest executions, the node ID.
  */
@@ -140,6 +142,9 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
   matching.sort(
     (a, b) =>
       (failed.get(a.state.Info.NodeID) ?? 0) - (failed.get(b.state.Info.NodeID) ?? 0) ||
+      // A node whose results were rejected more than they agreed ranks after the rest; among the
+      // rest a long record does not outrank a new node, which would then never get verified work.
+      Math.min(0, b.state.Reputation?.Score ?? 0) - Math.min(0, a.state.Reputation?.Score ?? 0) ||
       load.get(a)! - load.get(b)! ||
       (a.lastPlacement ?? 0) - (b.lastPlacement ?? 0) ||
       b.free.CPU - a.free.CPU ||
@@ -152,6 +157,8 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     const { state } = node
     const id = state.Info.NodeID
     if (state.Membership !== 'APPROVED') return { kind: 'membership', membership: state.Membership }
+    const score = state.Reputation?.Score ?? 0
+    if (score <= REPUTATION_FLOOR) return { kind: 'reputation', score }
     if (!node.connected) return { kind: 'disconnected' }
     const info = state.Info.ComputeNodeInfo
     if (engine && !lower(info?.ExecutionEngines).has(engine)) return { kind: 'engine', missing: task.Engine.Type }

@@ -19,6 +19,12 @@ export type VerifierDecision =
   /** Handled here (a proposal recorded, maybe a verdict, or a result refused): evaluate the job. */
   | 'handled'
 
+/** A verdict on one node's result, for its reputation (NodeRegistry.recordVerdicts after commit). */
+export interface NodeVerdict {
+  nodeId: string
+  agreed: boolean
+}
+
 /** Shortens a digest for messages: `sha256:0123456789ab…`. */
 export const shortDigest = (digest: string): string => `${digest.slice(0, 19)}…`
 
@@ -29,7 +35,8 @@ export const shortDigest = (digest: string): string => `${digest.slice(0, 19)}�
  * rejects them all; every step is written to the job's history. Runs inside the caller's store
  * transaction; messages go out through `effects` after it commits.
  */
-export async function verifyRunResult(tx: JobStore, e: Execution, reported: ReportedResult, effects: Effects, now: number): Promise<VerifierDecision> {
+export async function verifyRunResult(tx: JobStore, e: Execution, reported: ReportedResult, effects: Effects, options: { now: number; verdicts: NodeVerdict[] }): Promise<VerifierDecision> {
+  const { now, verdicts } = options
   const job = await tx.getJob(e.JobID)
   const replicas = verificationReplicas(job)
   if (replicas === 0) {
@@ -41,6 +48,7 @@ export async function verifyRunResult(tx: JobStore, e: Execution, reported: Repo
   if (reported.ResultDigest === undefined) {
     if (e.Verification?.Outcome === 'accepted' && e.Verification.Publisher) return 'ordinary'
     // A node that publishes without being asked skips the vote: its result never counts.
+    verdicts.push({ nodeId: e.NodeID, agreed: false })
     await reject(tx, job, e, e.Verification ?? { Digest: '', Outcome: 'rejected' }, effects, now, `node ${shortId(e.NodeID)} reported a published result before its replicas were compared; a verified job's result is published only after a quorum agrees`, reported.RunOutput)
     return 'handled'
   }
@@ -73,6 +81,8 @@ export async function verifyRunResult(tx: JobStore, e: Execution, reported: Repo
     const dissent = verdict.disagreeing.map((d) => `${d.NodeID} (${d.Verification?.Digest})`).join(', ')
     await history(tx, job, now, `${partition} verified: result ${verdict.digest} agreed by ${verdict.agreeing.map((a) => a.NodeID).join(', ')} (${verdict.agreeing.length} of ${replicas}, quorum ${verificationQuorum(replicas)})` +
       `${dissent ? `; disagreed: ${dissent}` : ''}; ${publisher!.NodeID} publishes it`)
+    for (const a of verdict.agreeing) verdicts.push({ nodeId: a.NodeID, agreed: true })
+    for (const d of verdict.disagreeing) verdicts.push({ nodeId: d.NodeID, agreed: false })
     await accept(tx, job, publisher!, { Digest: verdict.digest, Outcome: 'accepted', Publisher: true }, effects, now, `${verdict.agreeing.length} of ${replicas} replicas agree`)
     for (const other of others) await accept(tx, job, other, { Digest: verdict.digest, Outcome: 'accepted' }, effects, now, `${verdict.agreeing.length} of ${replicas} replicas agree`)
     for (const d of verdict.disagreeing) {
@@ -84,6 +94,7 @@ export async function verifyRunResult(tx: JobStore, e: Execution, reported: Repo
   await history(tx, job, now, `${partition}: no ${verificationQuorum(replicas)} of ${replicas} replicas agree (${split}); every result is rejected and the partition runs again on other nodes while attempts remain`)
   for (const g of verdict.groups) {
     for (const x of g.executions) {
+      verdicts.push({ nodeId: x.NodeID, agreed: false })
       await reject(tx, job, x, { Digest: g.digest, Outcome: 'rejected' }, effects, now, `no ${verificationQuorum(replicas)} of ${replicas} replicas agree (${split})`)
     }
   }
