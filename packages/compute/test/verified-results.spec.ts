@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ExecutionState, ValidationError, type Execution, type JobHistory, type JobStateType } from '@shoal/models'
 import { readTreeIntoMemory, type Engine, type EngineRunResult, type FileTreeNode, type Publisher, type PublishRequest } from '@shoal/interface'
 import { MemoryNetwork } from '@shoal/protocol'
-import { Requester, SqlJobStore } from '@shoal/orchestrator'
+import { Requester, SqlJobStore, type RequesterConfig } from '@shoal/orchestrator'
 import { createWasmEngine } from '@shoal/wasm'
 // Node-only adapters, used by this test only (packages stay runtime-neutral).
 import { createNodeSqliteDatabase } from '../../../node-runner/src/sqlite/node-sqlite-database.ts'
@@ -72,7 +72,7 @@ async function until(check: () => Promise<boolean>, turns = 4000): Promise<void>
 }
 
 /** A requester and compute nodes: `lies[id]` set makes that node lie with that text. */
-async function cluster(nodes: Array<{ id: string; lie?: string }>, options: { maxRetries?: number } = {}) {
+async function cluster(nodes: Array<{ id: string; lie?: string; labels?: Record<string, string> }>, options: { maxRetries?: number; requester?: RequesterConfig } = {}) {
   const wasm = createWasmEngine({ workerFactory: createNodeWorkerFactory(), poolSize: 3 })
   stops.push(async () => void (await wasm.stop?.()))
   const network = new MemoryNetwork()
@@ -80,14 +80,15 @@ async function cluster(nodes: Array<{ id: string; lie?: string }>, options: { ma
   const requester = new Requester({
     store,
     listeners: [network.listener(ADDRESS)],
-    config: { nodeId: 'n-requester', heartbeatIntervalMs: 200, maxRetries: options.maxRetries ?? 0 },
+    config: { nodeId: 'n-requester', heartbeatIntervalMs: 200, maxRetries: options.maxRetries ?? 0, ...options.requester },
   })
   await requester.start()
   stops.push(() => requester.stop())
   const published: Published[] = []
-  for (const { id, lie } of nodes) {
+  for (const { id, lie, labels } of nodes) {
     const node = new ComputeNode({
       nodeId: id,
+      labels,
       engines: [lie === undefined ? wasm : lyingEngine(wasm, lie)],
       storages: [new InlineStorage()],
       publishers: [new RecordingPublisher(published)],
@@ -210,6 +211,28 @@ describe('verified results', () => {
     expect((await store.getJob(refused.JobID)).State.Message).toContain('verified results disagreed with the quorum too often')
     expect(published.every((p) => p.nodeId !== 'n-liar' && !stdoutOf(p.result).includes('lie'))).toBe(true)
     expect((await reputation('n-honest-b'))!.Score).toBeGreaterThan(0)
+  })
+
+  it('policy: nodes labelled runtime=browser take verified jobs only; an unverified job runs on the other nodes, or fails saying what to set', { timeout: 60_000 }, async () => {
+    const { requester, waitForJob, executions, store } = await cluster([{ id: 'n-server' }, { id: 'n-tab', labels: { runtime: 'browser' } }], {
+      requester: { verificationRequiredLabels: { runtime: 'browser' } },
+    })
+    const unverified = async (count: number) => {
+      const spec = await verifiedJob('2')
+      return { ...spec, Count: count, Meta: {} }
+    }
+    const one = (await requester.submitJob(await unverified(1))).JobID
+    expect(await waitForJob(one, ['Completed', 'Failed'])).toBe('Completed')
+    expect((await executions(one)).map((e) => e.NodeID)).toEqual(['n-server'])
+    // Two partitions need two nodes, and the tab may not take an unverified one.
+    const two = (await requester.submitJob(await unverified(2))).JobID
+    expect(await waitForJob(two, ['Completed', 'Failed'])).toBe('Failed')
+    expect((await executions(two)).map((e) => e.NodeID)).not.toContain('n-tab')
+    expect((await store.getJob(two)).State.Message).toContain('takes verified jobs only: set Meta "shoal.verify/replicas"')
+    // Verified, the same work runs on both.
+    const verified = (await requester.submitJob(await verifiedJob('2'))).JobID
+    expect(await waitForJob(verified, ['Completed', 'Failed'])).toBe('Completed')
+    expect((await executions(verified)).map((e) => e.NodeID).sort()).toEqual(['n-server', 'n-tab'])
   })
 
   it.each([['1'], ['8'], ['three'], ['2.5']])('Meta shoal.verify/replicas %j is refused with the field and the allowed range', async (value) => {

@@ -64,7 +64,7 @@ export interface NodeReputation {
 export const DISAGREEMENT_PENALTY = 3
 /** Largest magnitude of a score, so a long honest past cannot pay for many lies. */
 export const REPUTATION_BOUND = 20
-/** A node whose score is at or below this gets no work until an operator resets it. */
+/** A node whose score is at or below this gets no work (its operator can only start over under a new node ID). */
 export const REPUTATION_FLOOR = -6
 
 /** A reputation after one more verdict. */

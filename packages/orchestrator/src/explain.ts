@@ -91,6 +91,11 @@ function describe(reason: RejectionReason, offered: OfferedPlugins): { key: stri
       }
     case 'failed-before':
       return { key: `f:${reason.times}`, phrase: (n) => `${n} already failed it ${plural(reason.times, 'time')}` }
+    case 'unverified':
+      return {
+        key: `u:${reason.labels}`,
+        phrase: (n) => `${n} (${reason.labels}) ${verb(n, 'takes', 'take')} verified jobs only: set Meta "shoal.verify/replicas" (e.g. "3") to run there`,
+      }
     case 'reputation':
       return { key: 'reputation', phrase: (n) => `${n} ${verb(n, 'gets', 'get')} no work: ${verb(n, 'its', 'their')} verified results disagreed with the quorum too often (reputation at or below ${REPUTATION_FLOOR})` }
   }

@@ -86,6 +86,12 @@ export interface RequesterConfig {
   handshakeTimeoutMs?: number
   /** Most jobs evaluated in one store transaction (default 64). */
   evaluationBatchSize?: number
+  /**
+   * Nodes with all of these labels take only verified jobs (Meta shoal.verify/replicas), e.g.
+   * `{ runtime: 'browser' }` so anyone's tab never runs an unverified job while the operator's own
+   * node-runners do (default none: every node takes every job).
+   */
+  verificationRequiredLabels?: Record<string, string>
 }
 
 /** What a requester is built from. */
@@ -208,6 +214,7 @@ export class Requester extends EventTarget implements RequesterService {
       defaultQueueTimeoutS: config.defaultQueueTimeoutS ?? 0,
       defaultExecutionTimeoutS: config.defaultExecutionTimeoutS ?? DEFAULT_EXECUTION_TIMEOUT_S,
       defaultTotalTimeoutS: config.defaultTotalTimeoutS ?? 0,
+      ...(config.verificationRequiredLabels ? { verificationRequiredLabels: { ...config.verificationRequiredLabels } } : {}),
     }
     this.batcher = new TransactionBatcher(this.store)
     this.nodes = new NodeRegistry(

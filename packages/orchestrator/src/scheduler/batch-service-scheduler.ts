@@ -64,7 +64,7 @@ export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void 
   }
 
   const selection = selectNodes(
-    { job, required: input.required, executions: current, maxFailuresPerNode: input.settings.maxFailuresPerNode },
+    { job, required: input.required, executions: current, maxFailuresPerNode: input.settings.maxFailuresPerNode, verificationRequiredLabels: input.settings.verificationRequiredLabels },
     input.nodes,
   )
   const placed = Math.min(selection.matching.length, remaining.length)

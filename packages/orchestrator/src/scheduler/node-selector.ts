@@ -1,5 +1,5 @@
 import type { Execution, Job, NodeState, Resources } from '@shoal/models'
-import { ExecutionState, REPUTATION_FLOOR } from '@shoal/models'
+import { ExecutionState, REPUTATION_FLOOR, verificationReplicas } from '@shoal/models'
 import { firstUnmetConstraint, formatConstraint } from './label-constraints.ts'
 import { firstShortfall, type ResourceKey } from '@shoal/models'
 import { isActiveExecution } from './execution-states.ts'
@@ -18,6 +18,8 @@ export type RejectionReason =
   | { kind: 'failed-before'; times: number }
   /** Its verified results disagreed with the quorum too often (NodeState.Reputation at or below the floor). */
   | { kind: 'reputation'; score: number }
+  /** The operator lets nodes with these labels run verified jobs only, and this job is not verified. */
+  | { kind: 'unverified'; labels: string }
 
 /** A node that was filtered out, with the first reason found. */
 export interface NodeRejection {
@@ -78,6 +80,8 @@ export interface SelectionRequest {
   maxFailuresPerNode: number
   /** Nodes already given an execution by the evaluation in progress. */
   exclude?: ReadonlySet<string>
+  /** Nodes with all of these labels (e.g. runtime=browser: tabs) take only verified jobs (Meta shoal.verify/replicas). */
+  verificationRequiredLabels?: Readonly<Record<string, string>>
 }
 
 const lower = (values: readonly string[] | undefined): Set<string> => new Set((values ?? []).map((v) => v.toLowerCase()))
@@ -157,6 +161,10 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     const { state } = node
     const id = state.Info.NodeID
     if (state.Membership !== 'APPROVED') return { kind: 'membership', membership: state.Membership }
+    const policy = request.verificationRequiredLabels
+    if (policy && Object.keys(policy).length > 0 && verificationReplicas(job) === 0 && Object.entries(policy).every(([k, v]) => state.Info.Labels?.[k] === v)) {
+      return { kind: 'unverified', labels: Object.entries(policy).map(([k, v]) => `${k}=${v}`).join(',') }
+    }
     const score = state.Reputation?.Score ?? 0
     if (score <= REPUTATION_FLOOR) return { kind: 'reputation', score }
     if (!node.connected) return { kind: 'disconnected' }
