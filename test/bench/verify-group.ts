@@ -63,7 +63,7 @@ async function setUp() {
     done.set(JobID, resolve)
     const state = ['Completed', 'Failed', 'Stopped'].includes((await store.getJob(JobID)).State.StateType) ? (await store.getJob(JobID)).State.StateType : await ended
     done.delete(JobID)
-    if (state !== 'Completed') throw new Error(`bench job ${JobID} ended ${state}`)
+    if (state !== 'Completed') throw new Error(`bench job ${JobID} ended ${state}: ${(await store.getJob(JobID)).State.Message}`)
     return performance.now() - started
   }
   const stop = async () => {
