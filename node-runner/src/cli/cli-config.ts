@@ -176,6 +176,7 @@ export const CONFIG_KEYS: Readonly<Record<string, ConfigKeySpec>> = Object.freez
   'serve.join-token': { description: 'Secret compute nodes present to join (requester), and that this compute node presents', env: ['SHOAL_JOIN_TOKEN'], flag: '--join-token', secret: true, bacalhau: ['Orchestrator.Auth.Token', 'Compute.Auth.Token'] },
   'serve.manual-approval': { description: 'New compute nodes wait in PENDING until `shoal node approve`', env: ['SHOAL_MANUAL_APPROVAL'], flag: '--manual-approval', default: 'false', type: 'boolean', bacalhau: ['Orchestrator.NodeManager.ManualApproval'], validate: validBoolean },
   'serve.default-queue-timeout': { description: 'Seconds a job that sets no Timeouts.QueueTimeout may wait for a node; 0 = none: a job no node can run now fails at once (Bacalhau\'s default)', env: ['SHOAL_DEFAULT_QUEUE_TIMEOUT'], flag: '--default-queue-timeout', default: '0', type: 'number', validate: validWholeNumber },
+  'serve.verification-required-labels': { description: 'Nodes with all of these labels take only verified jobs (Meta shoal.verify/replicas), e.g. "runtime=browser" so tabs never run unverified work ("k=v,k2=v2"; default none)', env: ['SHOAL_VERIFICATION_REQUIRED_LABELS'], flag: '--verification-required-labels', type: 'map', validate: validLabels },
   'serve.api-tokens': { description: 'Bearer tokens the REST API requires, with their scopes ("token:read,write;token2:read"); unset = no auth', env: ['SHOAL_API_TOKENS'], flag: '--api-tokens', secret: true, validate: validApiTokens },
   'serve.default-execution-timeout': { description: 'ExecutionTimeout of batch and ops jobs that set none ("10m", "600", 0 = none)', env: ['SHOAL_DEFAULT_EXECUTION_TIMEOUT'], flag: '--default-execution-timeout', default: '10m', bacalhau: ['JobDefaults.Batch.Task.Timeouts.ExecutionTimeout', 'JobDefaults.Ops.Task.Timeouts.ExecutionTimeout'], validate: validDuration },
   'serve.api-tokens-file': { description: 'File of API tokens, one "token:read,write" a line (# comments); added to serve.api-tokens', env: ['SHOAL_API_TOKENS_FILE'], flag: '--api-tokens-file' },
@@ -451,6 +452,8 @@ export interface ServeSettings {
   manualApproval: boolean
   /** QueueTimeout (s) of jobs that set none; 0 = fail at once when no node can run them. */
   defaultQueueTimeoutS: number
+  /** Nodes with all of these labels take only verified jobs (empty: every node takes every job). */
+  verificationRequiredLabels: Record<string, string>
   /** ExecutionTimeout (s) of batch and ops jobs that set none; 0 = none. */
   defaultExecutionTimeoutS: number
   /** Tokens from serve.api-tokens; undefined = no auth (the tokens file is read by `shoal serve`). */
@@ -523,6 +526,7 @@ export function serveSettings(config: EffectiveConfig): ServeSettings {
     joinToken: text(config, 'serve.join-token'),
     manualApproval: parseConfigBoolean(text(config, 'serve.manual-approval') ?? 'false'),
     defaultQueueTimeoutS: whole(config, 'serve.default-queue-timeout') ?? 0,
+    verificationRequiredLabels: parseLabels(list(config, 'serve.verification-required-labels'), 'serve.verification-required-labels'),
     defaultExecutionTimeoutS: tryParseDurationSeconds(text(config, 'serve.default-execution-timeout') ?? '10m') as number,
     apiTokens: config.values['serve.api-tokens'] ? parseApiTokens(text(config, 'serve.api-tokens') as string) : undefined,
     apiTokensFile: text(config, 'serve.api-tokens-file'),

@@ -24,6 +24,8 @@ export interface ServeCommandOptions {
   manualApproval: boolean
   /** QueueTimeout (s) of jobs that set none (serve.default-queue-timeout); 0 = fail at once. */
   defaultQueueTimeoutS?: number
+  /** Nodes with all of these labels take only verified jobs (serve.verification-required-labels). */
+  verificationRequiredLabels?: Record<string, string>
   /** ExecutionTimeout (s) of batch and ops jobs that set none; 0 = none (default 600). */
   defaultExecutionTimeoutS?: number
   /** Bearer tokens the requester's REST API requires; undefined = the API is open. */

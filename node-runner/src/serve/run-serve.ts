@@ -41,7 +41,7 @@ export async function runServe(options: ServeCommandOptions): Promise<void> {
         joinToken: options.joinToken,
         manualApproval: options.manualApproval,
         apiTokens: options.apiTokens,
-        config: { defaultQueueTimeoutS: options.defaultQueueTimeoutS ?? 0, ...(options.defaultExecutionTimeoutS === undefined ? {} : { defaultExecutionTimeoutS: options.defaultExecutionTimeoutS }) },
+        config: { defaultQueueTimeoutS: options.defaultQueueTimeoutS ?? 0, verificationRequiredLabels: options.verificationRequiredLabels, ...(options.defaultExecutionTimeoutS === undefined ? {} : { defaultExecutionTimeoutS: options.defaultExecutionTimeoutS }) },
         tls: options.tlsCert !== undefined && options.tlsKey !== undefined ? { certFile: options.tlsCert, keyFile: options.tlsKey } : undefined,
         // Served even before it is built: / then says how to build it (never a bare 404).
         webRoot: WEB_DIST_DIR,

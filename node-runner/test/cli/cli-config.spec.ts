@@ -83,6 +83,7 @@ describe('shoal config set / list', () => {
         'serve.join-token,,',
         'serve.manual-approval,false,default',
         'serve.default-queue-timeout,0,default',
+        'serve.verification-required-labels,,',
         'serve.api-tokens,,',
         'serve.default-execution-timeout,10m,default',
         'serve.api-tokens-file,,',

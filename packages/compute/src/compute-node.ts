@@ -19,8 +19,10 @@ import {
   systemClock,
   type AbortOptions,
   type BytesProgress,
+  memoryTree,
   type Clock,
   type Engine,
+  type FileTreeNode,
   type Logger,
   type Publisher,
   type StorageProvider,
@@ -179,6 +181,17 @@ const INPUT_SIZE_TIMEOUT_MS = 5000
 /** Unacknowledged outcomes kept; past this the oldest is dropped (and would be run again elsewhere). */
 const MAX_UNACKNOWLEDGED = 1000
 
+/** Verified results held at once, awaiting the requester's verdict. */
+const MAX_HELD_RESULTS = 64
+
+/** A verified execution's result, kept unpublished until ResultAccepted or ResultRejected. */
+interface HeldResult {
+  record: ExecutionRecord
+  runOutput: Execution['RunOutput'] & object
+  result: FileTreeNode
+  publishing?: boolean
+}
+
 /** The requester's first messages, which the handshake waits for. */
 type HandshakeReply = MessageOf<'Challenge'> | MessageOf<'HandshakeResponse'>
 
@@ -222,6 +235,8 @@ export class ComputeNode extends EventTarget {
   private readonly outbox: OutgoingMessage[] = []
   /** RunResult/ComputeError by execution, in the order they were made, until the requester acknowledges them. */
   private readonly unacknowledged = new Map<string, OutgoingMessage & { ExecutionID: string }>()
+  /** Results of verified executions awaiting the requester's verdict. */
+  private readonly held = new Map<string, HeldResult>()
   private identity?: NodeKey
 
   private currentStatus: ComputeNodeStatus = 'stopped'
@@ -609,7 +624,7 @@ export class ComputeNode extends EventTarget {
    */
   private ownedExecutionIds(): string[] {
     const undelivered = this.outbox.flatMap((message) => ('ExecutionID' in message ? [message.ExecutionID] : []))
-    return [...new Set([...this.buffer.ids(), ...undelivered, ...this.unacknowledged.keys()])]
+    return [...new Set([...this.buffer.ids(), ...undelivered, ...this.unacknowledged.keys(), ...this.held.keys()])]
   }
 
   private onConnectionClosed(connection: Connection, reason: string | undefined): void {
@@ -733,6 +748,11 @@ export class ComputeNode extends EventTarget {
       }
       case 'ResultAck':
         this.unacknowledged.delete(message.ExecutionID)
+        return
+      case 'ResultAccepted':
+        return void this.onResultAccepted(message)
+      case 'ResultRejected':
+        if (this.held.delete(message.ExecutionID)) this.logger.info(`result of ${message.ExecutionID} rejected: ${message.Reason}`)
         return
       case 'AskForBid':
         return void this.onAskForBid(message)
@@ -1047,6 +1067,12 @@ export class ComputeNode extends EventTarget {
         })
         this.emit({ ...record, phase: 'failed' }, outcome.message)
         break
+      case 'held':
+        this.hold(id, { record, runOutput: outcome.runOutput, result: outcome.result })
+        this.logger.info(`execution ${id} holds its result for verification`, { digest: outcome.digest })
+        this.send({ Type: 'RunResult', ExecutionID: id, RunOutput: outcome.runOutput, PublishedResult: null, ResultDigest: outcome.digest })
+        this.emit({ ...record, phase: 'completed' }, `result held for verification (${outcome.digest.slice(0, 19)}…)`)
+        break
       case 'cancelled':
         this.logger.info(`execution ${id} cancelled: ${outcome.reason}`)
         this.emit({ ...record, phase: 'cancelled' }, outcome.reason)
@@ -1054,6 +1080,51 @@ export class ComputeNode extends EventTarget {
     }
     this.buffer.release(id)
     this.slotFreed()
+  }
+
+  // ---- verified results -----------------------------------------------------------------------
+
+  /** Keeps a verified execution's result until the requester's verdict; the oldest goes past the bound. */
+  private hold(id: string, held: HeldResult): void {
+    this.held.set(id, held)
+    for (const oldest of this.held.keys()) {
+      if (this.held.size <= MAX_HELD_RESULTS) break
+      this.held.delete(oldest)
+      this.logger.warn(`dropped the held result of ${oldest}: more than ${MAX_HELD_RESULTS} results wait for verification`)
+    }
+  }
+
+  /** A quorum agrees with the held result: publish it when asked to (one node per partition is), else drop it. */
+  private async onResultAccepted(message: MessageOf<'ResultAccepted'>): Promise<void> {
+    const id = message.ExecutionID
+    const held = this.held.get(id)
+    if (!message.Publish) {
+      this.held.delete(id)
+      return
+    }
+    if (!held) {
+      this.send({ Type: 'ComputeError', ExecutionID: id, ErrorCode: 'NotFound', Message: `node ${this.nodeId} no longer holds the result of execution ${id} (it restarted, or held too many); it cannot publish it` })
+      return
+    }
+    if (held.publishing) return // a repeated verdict after a reconnect
+    held.publishing = true
+    const { record, runOutput, result } = held
+    const type = record.task.Publisher?.Type ?? ''
+    const publisher = type === '' ? undefined : this.publishers.get(type)
+    try {
+      if (type !== '' && !publisher) throw new ShoalError(`node lacks publisher ${type}`)
+      this.send({ Type: 'ExecutionStateUpdate', ExecutionID: id, ComputeState: ExecutionState.Publishing, Message: `publishing the verified result with ${type || 'no publisher'}` })
+      const signal = this.lifecycle?.signal ?? AbortSignal.abort(new AbortError('compute node stopped'))
+      const published = publisher
+        ? await publisher.publish({ executionId: id, nodeId: this.nodeId, job: record.job, spec: record.task.Publisher, result: memoryTree(result), signal })
+        : null
+      this.send({ Type: 'RunResult', ExecutionID: id, RunOutput: runOutput, PublishedResult: published })
+    } catch (err) {
+      const text = `could not publish the verified result with ${type}: ${(err as Error).message}`
+      this.send({ Type: 'ComputeError', ExecutionID: id, ErrorCode: err instanceof ShoalError ? err.code : 'PublishError', Message: text, RunOutput: { ...runOutput, ErrorMsg: text } })
+    } finally {
+      this.held.delete(id)
+    }
   }
 
   // ---- logs -----------------------------------------------------------------------------------

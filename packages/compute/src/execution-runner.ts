@@ -1,5 +1,6 @@
 import {
   AbortError,
+  ExecutionError,
   ExecutionState,
   ShoalError,
   TimeoutError,
@@ -9,9 +10,11 @@ import {
   type RunCommandResult,
   type SpecConfig,
   type Task,
+  verificationReplicas,
 } from '@shoal/models'
 import { readTreeIntoMemory } from '@shoal/interface'
 import type {
+  FileTreeNode,
   BytesProgress,
   Clock,
   DeterminismOptions,
@@ -28,6 +31,7 @@ import type {
 } from '@shoal/interface'
 import type { ExecutionLogStore } from './execution-log-store.ts'
 import { spaceFullError } from './memory-volume-space.ts'
+import { resultDigest } from './result-digest.ts'
 import { resultTree } from './result-directory.ts'
 import { runOutputOf } from './run-output.ts'
 
@@ -36,6 +40,8 @@ export type ExecutionOutcome =
   | { kind: 'completed'; runOutput: RunCommandResult; publishedResult: SpecConfig | null }
   | { kind: 'failed'; errorCode: string; message: string; runOutput?: RunCommandResult }
   | { kind: 'cancelled'; reason: string }
+  /** A verified job's run: its result is held (not published) until the requester's verdict. */
+  | { kind: 'held'; runOutput: RunCommandResult; digest: string; result: FileTreeNode }
 
 /** Output limits of a run. */
 export interface RunLimits {
@@ -221,7 +227,8 @@ async function runExecutionSteps(request: ExecutionRunRequest, components: Execu
         space: components.space,
         env: taskEnvironment(request),
         limits: { timeoutMs: timeoutSeconds * 1000, memoryBytes: request.resources.Memory, diskBytes: request.resources.Disk, outputBytes: limits.outputBytes },
-        deterministic: deterministicOptions(job, execution.PartitionIndex ?? 0, task.Engine.Params),
+        // A verified job always runs deterministically: replicas on different nodes must agree byte for byte.
+        deterministic: deterministicOptions(job, execution.PartitionIndex ?? 0, verificationReplicas(job) > 0 ? { ...task.Engine.Params, Deterministic: true } : task.Engine.Params),
         onLog: (chunk) => components.logs.append(id, chunk.stream, chunk.data),
       },
       { signal: runController.signal },
@@ -262,7 +269,25 @@ async function runExecutionSteps(request: ExecutionRunRequest, components: Execu
   if (request.signal.aborted) return cancelled()
   if (committed) return { kind: 'failed', errorCode: committed.errorCode, message: committed.message, runOutput: { ...runOutput, ErrorMsg: committed.message } }
 
-  // 4. Publish.
+  // 4. A verified job's result is held, unpublished, with its digest: the requester compares the
+  // replicas' digests and asks one agreeing node to publish.
+  if (verificationReplicas(job) > 0) {
+    try {
+      const tree = resultTree({ ...run, outputs: result.outputs, resultPaths: task.ResultPaths ?? [] })
+      const held = await readTreeIntoMemory(tree, {
+        signal: request.signal,
+        maxBytes: VERIFIED_RESULT_MAX_BYTES,
+        tooLarge: () => new ExecutionError(`the result of a verified job is held in memory until it is verified, and this one is larger than ${VERIFIED_RESULT_MAX_BYTES} bytes; write less, or run the job unverified`),
+      })
+      return { kind: 'held', runOutput, digest: await resultDigest(held), result: held }
+    } catch (err) {
+      if (request.signal.aborted) return cancelled()
+      const message = `could not hold the result for verification: ${describe(err)}`
+      return { kind: 'failed', errorCode: codeOf(err, 'ExecutionError'), message, runOutput: { ...runOutput, ErrorMsg: message } }
+    }
+  }
+
+  // 5. Publish.
   if (!publisher) return { kind: 'completed', runOutput, publishedResult: null }
   request.onState(ExecutionState.Publishing, `publishing results with ${publisher.type}`)
   try {
@@ -314,6 +339,9 @@ async function commitReadWriteInputs(
   }
   return undefined
 }
+
+/** Most result bytes a node holds in memory per verified execution while its replicas are compared. */
+export const VERIFIED_RESULT_MAX_BYTES = 256 * 1024 * 1024
 
 /** Start of the virtual clock of deterministic runs: 2023-11-14T22:13:20Z, in Unix nanoseconds. */
 export const DETERMINISTIC_EPOCH_NS = 1_700_000_000 * 1e9

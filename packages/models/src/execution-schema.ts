@@ -70,6 +70,9 @@ export const ExecutionSchema = z.object({
   PreviousExecution: z.string().optional(),
   NextExecution: z.string().optional(),
   FollowupEvalID: z.string().optional(),
+  Verification: z
+    .object({ Digest: z.string(), Outcome: z.enum(['proposed', 'accepted', 'rejected']), Publisher: z.boolean().optional() })
+    .optional(),
   Revision: count,
   CreateTime: count,
   ModifyTime: count,

@@ -91,6 +91,7 @@ export const NodeStateSchema = z.preprocess(
         })
         .optional(),
     ),
+    Reputation: z.object({ Score: z.number(), Agreed: z.number(), Disagreed: z.number() }).optional(),
   }),
 )
 

@@ -3,6 +3,7 @@
  * (with Bacalhau's one exception: RunOutput's lower-case `stderr`). Zod schemas in this package
  * validate untrusted input into these types; everything else in Shoal passes these types around.
  */
+import type { ExecutionVerification, NodeReputation } from './result-verification.ts'
 import type { JobStateType, ExecutionStateType, ExecutionDesiredStateType, EvaluationStatus, NodeMembership, NodeConnectionState, JobType, JobHistoryType } from './states.ts'
 
 /** A typed, parameterised plug-in reference: an engine, a publisher or an input source. */
@@ -148,6 +149,8 @@ export interface Execution {
   PreviousExecution?: string
   NextExecution?: string
   FollowupEvalID?: string
+  /** Shoal only: the result digest and verdict of an execution of a verified job (see result-verification.ts). */
+  Verification?: ExecutionVerification
   Revision: number
   CreateTime: number
   ModifyTime: number
@@ -253,4 +256,6 @@ export interface NodeState {
   }
   /** Shoal's binding of the NodeID to the node's key (absent for requesters and Bacalhau nodes). */
   Identity?: NodeIdentity
+  /** Shoal only: how often the node's verified results agreed with the quorum (absent until its first verdict). */
+  Reputation?: NodeReputation
 }

@@ -2,7 +2,7 @@
  * Every sentence the scheduler writes into a job's history, in one place. Each names what
  * happened with numbers and, where the user can do something about it, what.
  */
-import { formatBytes, shortId } from '@shoal/models'
+import { REPUTATION_FLOOR, formatBytes, shortId } from '@shoal/models'
 import type { NodeRejection, RejectionReason } from './scheduler/node-selector.ts'
 import type { ResourceKey } from '@shoal/models'
 
@@ -102,6 +102,13 @@ function describe(reason: RejectionReason, offered: OfferedPlugins): { key: stri
       }
     case 'failed-before':
       return { key: `f:${reason.times}`, phrase: (n) => `${n} already failed it ${plural(reason.times, 'time')}` }
+    case 'unverified':
+      return {
+        key: `u:${reason.labels}`,
+        phrase: (n) => `${n} (${reason.labels}) ${verb(n, 'takes', 'take')} verified jobs only: set Meta "shoal.verify/replicas" (e.g. "3") to run there`,
+      }
+    case 'reputation':
+      return { key: 'reputation', phrase: (n) => `${n} ${verb(n, 'gets', 'get')} no work: ${verb(n, 'its', 'their')} verified results disagreed with the quorum too often (reputation at or below ${REPUTATION_FLOOR})` }
   }
 }
 

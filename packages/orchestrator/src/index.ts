@@ -25,6 +25,8 @@ export type { Plan, SchedulerInput, ExecutionChange, PlanEvent } from './schedul
 export type { SchedulerSettings, EffectiveTimeouts } from './scheduler/scheduler-settings.ts'
 export { DEFAULT_EXECUTION_TIMEOUT_S, effectiveTimeouts } from './scheduler/scheduler-settings.ts'
 export { selectNodes } from './scheduler/node-selector.ts'
+export { decideQuorum } from './verification/quorum.ts'
+export type { QuorumVerdict } from './verification/quorum.ts'
 export type { NodeCandidate, NodeRejection, NodeSelection, RejectionReason, SelectionRequest } from './scheduler/node-selector.ts'
 export { matchesConstraint, firstUnmetConstraint, formatConstraint } from './scheduler/label-constraints.ts'
 export * as explain from './explain.ts'

@@ -48,6 +48,7 @@ import { requiredResources } from './scheduler/required-resources.ts'
 import { scheduleJob } from './scheduler/schedule-job.ts'
 import { DEFAULT_EXECUTION_TIMEOUT_S, type SchedulerSettings } from './scheduler/scheduler-settings.ts'
 import { listAllExecutions, listAllJobs } from './store-paging.ts'
+import { verifyRunResult, type NodeVerdict } from './verification/result-verifier.ts'
 
 /** Settings of a requester; every field has a default. */
 export interface RequesterConfig {
@@ -86,6 +87,12 @@ export interface RequesterConfig {
   handshakeTimeoutMs?: number
   /** Most jobs evaluated in one store transaction (default 64). */
   evaluationBatchSize?: number
+  /**
+   * Nodes with all of these labels take only verified jobs (Meta shoal.verify/replicas), e.g.
+   * `{ runtime: 'browser' }` so anyone's tab never runs an unverified job while the operator's own
+   * node-runners do (default none: every node takes every job).
+   */
+  verificationRequiredLabels?: Record<string, string>
 }
 
 /** What a requester is built from. */
@@ -215,6 +222,7 @@ export class Requester extends EventTarget implements RequesterService {
       defaultQueueTimeoutS: config.defaultQueueTimeoutS ?? 0,
       defaultExecutionTimeoutS: config.defaultExecutionTimeoutS ?? DEFAULT_EXECUTION_TIMEOUT_S,
       defaultTotalTimeoutS: config.defaultTotalTimeoutS ?? 0,
+      ...(config.verificationRequiredLabels ? { verificationRequiredLabels: { ...config.verificationRequiredLabels } } : {}),
     }
     this.batcher = new TransactionBatcher(this.store)
     this.nodes = new NodeRegistry(
@@ -858,9 +866,16 @@ export class Requester extends EventTarget implements RequesterService {
       this.flush(effects)
       return
     }
+    const verdicts: NodeVerdict[] = []
     const [, effects] = await this.batcher.run(async (tx, effects, batch) => {
+      verdicts.length = 0
       const e = await this.executionOf(tx, nodeId, message.ExecutionID)
       if (TERMINAL_EXECUTION_STATES.includes(e.ComputeState.StateType)) return // e.g. finished just after a cancel
+      // Verified jobs (Meta shoal.verify/replicas): digests are compared before anything is published.
+      if ((await verifyRunResult(tx, e, message, effects, { now: this.clock.now(), verdicts })) === 'handled') {
+        await this.evaluateJob(tx, e.JobID, [], this.candidates(batch), effects)
+        return
+      }
       await tx.updateExecution({
         executionId: e.ID,
         newValues: {
@@ -879,6 +894,7 @@ export class Requester extends EventTarget implements RequesterService {
       // See at once whether the job is done (or a service partition needs a new run).
       await this.evaluateJob(tx, e.JobID, [], this.candidates(batch), effects)
     })
+    if (verdicts.length > 0) await this.nodes.recordVerdicts(verdicts)
     this.flush(effects)
   }
 

@@ -110,14 +110,24 @@ export const ExecutionStateUpdateSchema = z.object({
   ComputeState: z.number().int(),
   Message: z.string().default(''),
 })
-/** C->R: the execution ended (any exit code) and its result was published. */
+/**
+ * C->R: the execution ended (any exit code) and its result was published. For a verified job
+ * (Meta shoal.verify/replicas) the first RunResult carries ResultDigest and no PublishedResult:
+ * the node holds the result unpublished until ResultAccepted or ResultRejected.
+ */
 export const RunResultSchema = z.object({
   ...base,
   Type: z.literal('RunResult'),
   ...exec,
   RunOutput: RunOutputSchema,
   PublishedResult: SpecConfigSchema.nullable(),
+  /** `sha256:<hex>` of the held result's canonical manifest (verified jobs, first phase only). */
+  ResultDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
 })
+/** R->C: a quorum agrees with this execution's held result; publish it (Publish) or drop it. */
+export const ResultAcceptedSchema = z.object({ ...base, Type: z.literal('ResultAccepted'), ...exec, Publish: z.boolean(), Reason: z.string().default('') })
+/** R->C: this execution's held result disagrees with the quorum (or none was reached); drop it. */
+export const ResultRejectedSchema = z.object({ ...base, Type: z.literal('ResultRejected'), ...exec, Reason: z.string().default('') })
 /** C->R: the execution failed (or could not start); ErrorCode is a ShoalError code. */
 export const ComputeErrorSchema = z.object({
   ...base,
@@ -211,6 +221,8 @@ export const MessageSchema = z.discriminatedUnion('Type', [
   RunResultSchema,
   ComputeErrorSchema,
   ResultAckSchema,
+  ResultAcceptedSchema,
+  ResultRejectedSchema,
   LogsRequestSchema,
   LogLineSchema,
   LogsEndSchema,
@@ -253,6 +265,8 @@ export const REQUESTER_TO_COMPUTE = [
   'BidRejected',
   'CancelExecution',
   'ResultAck',
+  'ResultAccepted',
+  'ResultRejected',
   'LogsRequest',
   'LogsCancel',
   'UploadGrant',

@@ -1,5 +1,5 @@
 import type { NodeInfo, NodeMembership, NodeState, Resources } from '@shoal/models'
-import { NotFoundError } from '@shoal/models'
+import { NotFoundError, nextReputation } from '@shoal/models'
 import type { Clock, JobStore, Logger } from '@shoal/interface'
 import type { Connection, OutgoingMessage } from '@shoal/protocol'
 import type { NodeCandidate } from '../scheduler/node-selector.ts'
@@ -192,6 +192,8 @@ export class NodeRegistry {
       Membership: membership,
       ConnectionState: { Status: 'CONNECTED', ConnectedSince: now, LastHeartbeat: now },
       Identity: node.state.Identity ?? { PublicKey: publicKey, BoundAt: now },
+      // A reconnect does not wash a record of disagreeing results.
+      ...(node.state.Reputation ? { Reputation: node.state.Reputation } : {}),
     }
     node.lastPersistedHeartbeat = this.clock.now()
     node.generation++
@@ -259,6 +261,16 @@ export class NodeRegistry {
     node.state = { ...node.state, Membership: membership }
     await this.persist(node)
     return node.state
+  }
+
+  /** Records verified-job verdicts on nodes' results (agreement raises reputation, disagreement lowers it). */
+  async recordVerdicts(verdicts: ReadonlyArray<{ nodeId: string; agreed: boolean }>): Promise<void> {
+    for (const { nodeId, agreed } of verdicts) {
+      const node = this.nodes.get(nodeId)
+      if (!node) continue
+      node.state = { ...node.state, Reputation: nextReputation(node.state.Reputation, agreed) }
+      await this.persist(node)
+    }
   }
 
   /** Forgets a node (its connection, if any, is closed by the caller). */

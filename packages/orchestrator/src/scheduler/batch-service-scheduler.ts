@@ -1,5 +1,5 @@
 import type { Execution } from '@shoal/models'
-import { ExecutionState } from '@shoal/models'
+import { ExecutionState, verificationReplicas } from '@shoal/models'
 import { explainQueued, explainQueueTimeout, explainRetriesExhausted } from '../explain.ts'
 import { isActiveExecution } from './execution-states.ts'
 import { newExecution } from './new-execution.ts'
@@ -22,23 +22,35 @@ export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void 
   if (reconcile(input, plan, view)) return
 
   const count = Math.max(1, job.Count || 1)
+  // A verified batch job runs each partition on `replicas` nodes at once (see verification/).
+  const verified = job.Type === 'batch' && verificationReplicas(job) > 0
+  const replicas = verified ? verificationReplicas(job) : 1
   const current = view.ofVersion(job.Version)
   const active = new Set<number>()
+  const activeCount = new Map<number, number>()
+  const accepted = new Set<number>()
   const completed = new Set<number>()
   const failures = new Map<number, Execution[]>()
   for (const e of current) {
     const p = e.PartitionIndex
-    if (isActiveExecution(e)) active.add(p)
-    else if (e.ComputeState.StateType === ExecutionState.Completed) completed.add(p)
+    if (isActiveExecution(e)) {
+      active.add(p)
+      activeCount.set(p, (activeCount.get(p) ?? 0) + 1)
+      if (e.Verification?.Outcome === 'accepted') accepted.add(p)
+    } else if (e.ComputeState.StateType === ExecutionState.Completed && (!verified || e.Verification?.Publisher === true)) completed.add(p)
     if (e.ComputeState.StateType === ExecutionState.Failed) failures.set(p, [...(failures.get(p) ?? []), e])
   }
-  const done = (p: number) => active.has(p) || (job.Type === 'batch' && completed.has(p))
+  const done = (p: number) => (activeCount.get(p) ?? 0) >= replicas || accepted.has(p) || (job.Type === 'batch' && completed.has(p))
   const remaining: number[] = []
-  for (let p = 0; p < count; p++) if (!done(p)) remaining.push(p)
+  for (let p = 0; p < count; p++) {
+    if (done(p)) continue
+    for (let r = activeCount.get(p) ?? 0; r < replicas; r++) remaining.push(p)
+  }
 
   for (const p of remaining) {
     const failed = failures.get(p) ?? []
-    if (failed.length >= input.settings.maxAttempts) {
+    // A verified partition's attempt is a round of replicas; each rejected replica counts as a failure.
+    if (failed.length >= input.settings.maxAttempts * replicas) {
       const last = failed[failed.length - 1]
       failJob(plan, view, explainRetriesExhausted(p, count, failed.length, last.RunOutput?.ErrorMsg || last.ComputeState.Message || ''))
       return
@@ -52,7 +64,7 @@ export function scheduleBatchOrService(input: SchedulerInput, plan: Plan): void 
   }
 
   const selection = selectNodes(
-    { job, required: input.required, executions: current, maxFailuresPerNode: input.settings.maxFailuresPerNode },
+    { job, required: input.required, executions: current, maxFailuresPerNode: input.settings.maxFailuresPerNode, verificationRequiredLabels: input.settings.verificationRequiredLabels },
     input.nodes,
   )
   const placed = Math.min(selection.matching.length, remaining.length)

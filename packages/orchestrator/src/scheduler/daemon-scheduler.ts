@@ -21,7 +21,7 @@ export function scheduleDaemon(input: SchedulerInput, plan: Plan): void {
   // maxAttempts failures per node through the selector).
   const history = current.filter((e) => e.ComputeState.StateType === ExecutionState.Failed || e.ComputeState.StateType === ExecutionState.AskForBidRejected || e.ComputeState.StateType === ExecutionState.BidRejected || isActiveExecution(e))
   const selection = selectNodes(
-    { job, required: input.required, executions: history, maxFailuresPerNode: input.settings.maxAttempts },
+    { job, required: input.required, executions: history, maxFailuresPerNode: input.settings.maxAttempts, verificationRequiredLabels: input.settings.verificationRequiredLabels },
     input.nodes,
   )
   for (const node of selection.matching) view.add(newExecution(input, node, 0))

@@ -1,5 +1,5 @@
 import type { ComputeNodeInfo, Execution, Job, NodeState, Resources } from '@shoal/models'
-import { ExecutionState } from '@shoal/models'
+import { ExecutionState, REPUTATION_FLOOR, verificationReplicas } from '@shoal/models'
 import { firstUnmetConstraint, formatConstraint } from './label-constraints.ts'
 import { firstShortfall, type ResourceKey } from '@shoal/models'
 import { isActiveExecution } from './execution-states.ts'
@@ -16,6 +16,10 @@ export type RejectionReason =
   | { kind: 'already-running'; partition: number; completed: boolean }
   | { kind: 'declined'; reason: string; /** The node declined only because it was busy (BidResult.Busy). */ busy?: boolean }
   | { kind: 'failed-before'; times: number }
+  /** Its verified results disagreed with the quorum too often (NodeState.Reputation at or below the floor). */
+  | { kind: 'reputation'; score: number }
+  /** The operator lets nodes with these labels run verified jobs only, and this job is not verified. */
+  | { kind: 'unverified'; labels: string }
 
 /** Longest node-given reason quoted in an explanation; a node's text is not trusted to be short. */
 const MAX_OFF_REASON = 300
@@ -87,6 +91,8 @@ export interface SelectionRequest {
   maxFailuresPerNode: number
   /** Nodes already given an execution by the evaluation in progress. */
   exclude?: ReadonlySet<string>
+  /** Nodes with all of these labels (e.g. runtime=browser: tabs) take only verified jobs (Meta shoal.verify/replicas). */
+  verificationRequiredLabels?: Readonly<Record<string, string>>
 }
 
 const lower = (values: readonly string[] | undefined): Set<string> => new Set((values ?? []).map((v) => v.toLowerCase()))
@@ -110,8 +116,8 @@ const RESOURCE_KEYS = ['CPU', 'Memory', 'Disk', 'GPU'] as const
 /**
  * Filters and ranks nodes for one execution of a job: membership and connection, engine, input
  * storage and publisher support, label constraints, free capacity, and the job's history on the
- * node (busy with it, declined it, failed it). Ranking (see docs/ARCHITECTURE.md, "Ranking"):
- * nodes that failed the job before rank last; then the least loaded share of capacity; among
+ * node (busy with it, declined it, failed it), and its reputation in verified jobs. Ranking (see docs/ARCHITECTURE.md, "Ranking"):
+ * nodes that failed the job before rank last; then nodes with a negative reputation (verified results rejected more than accepted); then the least loaded share of capacity; among
  * equally loaded nodes the one given work least recently, so they take turns; then the most
  * free CPU, the fewest executions, the node ID.
  */
@@ -151,6 +157,9 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
   matching.sort(
     (a, b) =>
       (failed.get(a.state.Info.NodeID) ?? 0) - (failed.get(b.state.Info.NodeID) ?? 0) ||
+      // A node whose results were rejected more than they agreed ranks after the rest; among the
+      // rest a long record does not outrank a new node, which would then never get verified work.
+      Math.min(0, b.state.Reputation?.Score ?? 0) - Math.min(0, a.state.Reputation?.Score ?? 0) ||
       load.get(a)! - load.get(b)! ||
       (a.lastPlacement ?? 0) - (b.lastPlacement ?? 0) ||
       b.free.CPU - a.free.CPU ||
@@ -163,6 +172,12 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     const { state } = node
     const id = state.Info.NodeID
     if (state.Membership !== 'APPROVED') return { kind: 'membership', membership: state.Membership }
+    const policy = request.verificationRequiredLabels
+    if (policy && Object.keys(policy).length > 0 && verificationReplicas(job) === 0 && Object.entries(policy).every(([k, v]) => state.Info.Labels?.[k] === v)) {
+      return { kind: 'unverified', labels: Object.entries(policy).map(([k, v]) => `${k}=${v}`).join(',') }
+    }
+    const score = state.Reputation?.Score ?? 0
+    if (score <= REPUTATION_FLOOR) return { kind: 'reputation', score }
     if (!node.connected) return { kind: 'disconnected' }
     const info = state.Info.ComputeNodeInfo
     if (engine && !lower(info?.ExecutionEngines).has(engine)) return withOff({ kind: 'engine', missing: task.Engine.Type }, info)

@@ -20,7 +20,7 @@ export function scheduleOps(input: SchedulerInput, plan: Plan): void {
   const current = view.ofVersion(job.Version)
   if (current.length === 0) {
     const selection = selectNodes(
-      { job, required: input.required, executions: [], maxFailuresPerNode: input.settings.maxFailuresPerNode },
+      { job, required: input.required, executions: [], maxFailuresPerNode: input.settings.maxFailuresPerNode, verificationRequiredLabels: input.settings.verificationRequiredLabels },
       input.nodes,
     )
     if (selection.matching.length === 0) {

@@ -14,6 +14,8 @@ export interface SchedulerSettings {
   defaultExecutionTimeoutS: number
   /** TotalTimeout (s) of jobs that set none; 0 = none. */
   defaultTotalTimeoutS: number
+  /** Nodes with all of these labels take only verified jobs (the operator's policy for untrusted nodes). */
+  verificationRequiredLabels?: Readonly<Record<string, string>>
 }
 
 /**
