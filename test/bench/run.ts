@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- <group>...] [--quick]`: measures the speed and memory targets of issues 3,
- * 4, 5, 11, 12 and 15 and prints a table, then the JSON report, on stdout (progress on stderr). Each group's
+ * 4, 5, 11, 12, 13 and 15 and prints a table, then the JSON report, on stdout (progress on stderr). Each group's
  * report is kept in test/bench/results/<group>-<time>.json, and the whole run in latest.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -11,13 +11,14 @@ import { browserGroup } from './browser-group.ts'
 import { dataGroup } from './data-group.ts'
 import { devstackGroup } from './devstack-group.ts'
 import { dockerGroup } from './docker-group.ts'
+import { edgeGroup } from './edge-group.ts'
 import { engineGroup } from './engine-group.ts'
 import { orchestratorGroup } from './orchestrator-group.ts'
 import { s3Group } from './s3-group.ts'
 import { verifyGroup } from './verify-group.ts'
 import { renderTable, toRecord, type BenchFigure, type BenchFigureRecord } from './report.ts'
 
-const GROUPS: BenchGroup[] = [orchestratorGroup, engineGroup, devstackGroup, dockerGroup, browserGroup, bitswapGroup, dataGroup, s3Group, verifyGroup]
+const GROUPS: BenchGroup[] = [orchestratorGroup, engineGroup, devstackGroup, dockerGroup, browserGroup, bitswapGroup, dataGroup, s3Group, verifyGroup, edgeGroup]
 const RESULTS = new URL('./results/', import.meta.url)
 
 /** The JSON report of one group. */

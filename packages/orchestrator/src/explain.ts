@@ -53,7 +53,9 @@ function describe(reason: RejectionReason, offered: OfferedPlugins): { key: stri
   const verb = (n: number, one: string, many: string) => (n === 1 ? one : many)
   switch (reason.kind) {
     case 'disconnected':
-      return { key: 'disconnected', phrase: (n) => `${n} ${verb(n, 'is', 'are')} disconnected` }
+      return reason.reconnecting
+        ? { key: 'reconnecting', phrase: (n) => `${n} ${verb(n, 'is', 'are')} expected to reconnect after the requester restarted` }
+        : { key: 'disconnected', phrase: (n) => `${n} ${verb(n, 'is', 'are')} disconnected` }
     case 'membership':
       return reason.membership === 'PENDING'
         ? { key: 'pending', phrase: (n) => `${n} ${verb(n, 'awaits', 'await')} approval (shoal node approve <id>)` }

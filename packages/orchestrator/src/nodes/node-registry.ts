@@ -125,6 +125,7 @@ export class NodeRegistry {
       out.push({
         state: node.state,
         connected: node.connection !== undefined,
+        reconnecting: node.connection === undefined && node.reconnectTimer !== undefined,
         free: this.freeOf(node),
         activeExecutions: node.allocations.size,
         generation: node.generation,

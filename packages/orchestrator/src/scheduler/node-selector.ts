@@ -6,7 +6,7 @@ import { isActiveExecution } from './execution-states.ts'
 
 /** Why a node cannot take a job now; explanations group nodes by these. */
 export type RejectionReason =
-  | { kind: 'disconnected' }
+  | { kind: 'disconnected'; /** Connected before the requester restarted and still within its time to come back. */ reconnecting?: boolean }
   | { kind: 'membership'; membership: string }
   | { kind: 'engine'; missing: string; /** Why the node has it off, when it said (ComputeNodeInfo.PluginsOff). */ off?: string }
   | { kind: 'publisher'; missing: string; off?: string }
@@ -49,7 +49,13 @@ export const NODE_BUSY_DETAIL = 'NodeBusy'
  * in, or it declined for want of a free slot): it can take the job once work ends.
  */
 export function isBusyRejection(reason: RejectionReason): boolean {
-  return (reason.kind === 'resources' && reason.fitsNode === true) || (reason.kind === 'declined' && reason.busy === true)
+  return (
+    (reason.kind === 'resources' && reason.fitsNode === true) ||
+    (reason.kind === 'declined' && reason.busy === true) ||
+    // Its connection went with the requester's restart: the job waits for it as for a busy node
+    // rather than failing before the node has had time to redial.
+    (reason.kind === 'disconnected' && reason.reconnecting === true)
+  )
 }
 
 /** What the selector sees of a node: its state, whether it is live, and its free capacity. */
@@ -57,6 +63,8 @@ export interface NodeCandidate {
   state: NodeState
   /** Connected now (a node awaiting reconnection after a restart is not a candidate). */
   connected: boolean
+  /** Not connected, but it was when the requester (re)started and its time to reconnect runs. */
+  reconnecting?: boolean
   /** MaxCapacity minus the resources of the node's active executions. */
   free: Resources
   /** Active executions on the node (all jobs), used to spread load. */
@@ -178,7 +186,7 @@ export function selectNodes(request: SelectionRequest, candidates: Iterable<Node
     }
     const score = state.Reputation?.Score ?? 0
     if (score <= REPUTATION_FLOOR) return { kind: 'reputation', score }
-    if (!node.connected) return { kind: 'disconnected' }
+    if (!node.connected) return node.reconnecting ? { kind: 'disconnected', reconnecting: true } : { kind: 'disconnected' }
     const info = state.Info.ComputeNodeInfo
     if (engine && !lower(info?.ExecutionEngines).has(engine)) return withOff({ kind: 'engine', missing: task.Engine.Type }, info)
     const sources = lower(info?.StorageSources)

@@ -227,6 +227,28 @@ describe('restart', () => {
     await second.stop()
     await h.store.close()
   })
+  it('a job with no QueueTimeout evaluated after a restart waits for a node still within its time to reconnect, and runs when it does', async () => {
+    const h = await new RequesterHarness({ heartbeatIntervalMs: 1000, missedHeartbeats: 3 }).start()
+    const a = await h.addNode('n-a')
+    await h.waitForState(await h.submit(noopJob()), 'Completed')
+    await h.requester.stop()
+    await a.close()
+
+    const second = h.newRequester({ heartbeatIntervalMs: 1000, missedHeartbeats: 3 })
+    await second.start()
+    // Its only node was connected when the requester went down: no reason to fail the job yet.
+    const jobId = (await second.submitJob(noopJob())).JobID
+    await settle(5)
+    const waiting = await h.job(jobId)
+    expect(waiting.State.StateType).toBe('Queued')
+    expect(waiting.State.Message).toContain('expected to reconnect after the requester restarted')
+    const back = await h.addNode('n-a', { key: a.key })
+    expect(back.handshake?.Accepted).toBe(true)
+    await h.waitForState(jobId, 'Completed')
+    expect(back.executionsIn('completed')).toHaveLength(1)
+    await second.stop()
+    await h.store.close()
+  })
 })
 
 describe('execution progress', () => {
