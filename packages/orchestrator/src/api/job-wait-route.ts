@@ -74,6 +74,24 @@ export function jobWaitRoute(components: Pick<ApiComponents, 'service'>, options
   const { service } = components
   const maxWaiters = options.maxWaiters ?? DEFAULT_MAX_JOB_WAITERS
   let waiters = 0
+  // One listener on the Requester for all waiters (not one each: an event costs a map lookup,
+  // whatever the number of waiters), added while any waiter exists.
+  const wakers = new Map<string, Set<() => void>>()
+  const onJob = (event: Event) => {
+    const set = wakers.get((event as CustomEvent<JobStateEventDetail>).detail.jobId)
+    if (set) for (const wake of set) wake()
+  }
+  const subscribe = (jobId: string, wake: () => void): (() => void) => {
+    if (wakers.size === 0) service.addEventListener('job', onJob)
+    let set = wakers.get(jobId)
+    if (!set) wakers.set(jobId, (set = new Set()))
+    set.add(wake)
+    return () => {
+      set.delete(wake)
+      if (set.size === 0) wakers.delete(jobId)
+      if (wakers.size === 0) service.removeEventListener('job', onJob)
+    }
+  }
 
   const view = async (idOrName: string, namespace: string | undefined): Promise<GetJobResponse> => {
     const job = await service.store.getJobByIdOrName(idOrName, namespace)
@@ -118,13 +136,10 @@ export function jobWaitRoute(components: Pick<ApiComponents, 'service'>, options
       waiters++
       let wake: () => void = () => {}
       const woken = new Promise<void>((resolve) => (wake = resolve))
-      const onJob = (event: Event) => {
-        if ((event as CustomEvent<JobStateEventDetail>).detail.jobId === jobId) wake()
-      }
       const signal = c.req.raw.signal
       const onAbort = () => wake()
       let timer: ReturnType<typeof setTimeout> | undefined
-      service.addEventListener('job', onJob)
+      const unsubscribe = subscribe(jobId, () => wake())
       signal.addEventListener('abort', onAbort, { once: true })
       try {
         // The job may have changed between the first read and subscribing: read it once more.
@@ -135,7 +150,7 @@ export function jobWaitRoute(components: Pick<ApiComponents, 'service'>, options
       } finally {
         clearTimeout(timer)
         signal.removeEventListener('abort', onAbort)
-        service.removeEventListener('job', onJob)
+        unsubscribe()
         waiters--
       }
       const last = await view(jobId, namespace)
