@@ -98,12 +98,19 @@ export function isSettled(job: Job): boolean {
 }
 
 /**
- * Polls the job until it settles (Completed, Failed, Stopped; Running for daemon/service jobs),
- * or with `until: 'started'` until it leaves Pending/Queued, printing progress to stderr (with
- * the live queue reason while Queued). Throws TimeoutError after `timeoutSeconds`; the job keeps
+ * Waits until the job settles (Completed, Failed, Stopped; Running for daemon/service jobs), or
+ * with `until: 'started'` until it leaves Pending/Queued, printing progress to stderr (with the
+ * live queue reason while Queued). With a full client it long polls (client.waitForJob: the
+ * requester answers when the job changes; polling where the requester lacks the route); with only
+ * getJob it polls every `intervalMs`. Throws TimeoutError after `timeoutSeconds`; the job keeps
  * running.
  */
-export async function waitForJob(api: Pick<ShoalClient, 'getJob'>, jobId: string, io: CliIo, options: WaitForJobOptions): Promise<WaitForJobResult> {
+export async function waitForJob(
+  api: Pick<ShoalClient, 'getJob'> & Partial<Pick<ShoalClient, 'waitForJob'>>,
+  jobId: string,
+  io: CliIo,
+  options: WaitForJobOptions,
+): Promise<WaitForJobResult> {
   const started = io.now()
   const interval = options.intervalMs ?? 500
   const tty = io.stderr.isTTY === true
@@ -111,29 +118,58 @@ export async function waitForJob(api: Pick<ShoalClient, 'getJob'>, jobId: string
   let lastState = ''
   let lastPrinted = Number.NEGATIVE_INFINITY
   let tick = 0
-  const maxPolls = Math.max(1, Math.ceil((options.timeoutSeconds * 1000) / interval) + 1)
+  const done = (job: Job) => (options.until === 'started' ? hasStarted(job) : isSettled(job))
+  const show = (job: Job, executions: readonly Execution[]) => {
+    if (!options.progress) return
+    const shown = { ...job, ID: job.ID || jobId }
+    const line = progressLine(shown, executions)
+    if (tty) {
+      const elapsed = `  ${formatDuration(io.now() - started)}`
+      io.stderr.write(`\r\u001b[2K${SPINNER[tick++ % SPINNER.length]} ${fit(line, io.stderr.columns, elapsed.length + 3)}${elapsed}`)
+      lastLine = line
+    } else {
+      const state = stateLine(shown, executions)
+      if (state !== lastState || (line !== lastLine && io.now() - lastPrinted >= PLAIN_PROGRESS_INTERVAL_MS)) {
+        io.stderr.write(`${line}\n`)
+        lastLine = line
+        lastPrinted = io.now()
+      }
+      lastState = state
+    }
+  }
+  const timedOut = () =>
+    new TimeoutError(`gave up waiting for job ${shortId(jobId)} after ${options.timeoutSeconds}s; it keeps running`, {
+      hint: `Check it with \`shoal job describe ${jobId}\`, or wait longer with --wait-timeout-secs.`,
+    })
   try {
+    if (api.waitForJob) {
+      // The requester holds each request until the job changes; the wait is cut short so a
+      // terminal's spinner and clock, and the executions' progress messages, still refresh.
+      const deadline = new AbortController()
+      const timer = Number.isFinite(options.timeoutSeconds) ? setTimeout(() => deadline.abort(), options.timeoutSeconds * 1000) : undefined
+      const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal
+      try {
+        const view = await api.waitForJob(jobId, {
+          signal,
+          until: done,
+          pollIntervalMs: interval,
+          waitMs: tty ? 1000 : PLAIN_PROGRESS_INTERVAL_MS,
+          onUpdate: (update) => show(update.Job, update.Executions?.Items ?? []),
+        })
+        return { job: view.Job, executions: view.Executions?.Items ?? [] }
+      } catch (error) {
+        if (deadline.signal.aborted && !options.signal?.aborted) throw timedOut()
+        throw error
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+    const maxPolls = Math.max(1, Math.ceil((options.timeoutSeconds * 1000) / interval) + 1)
     for (let poll = 0; poll < maxPolls; poll++) {
       const view = await api.getJob(jobId, { include: ['executions'], signal: options.signal })
       const executions = view.Executions?.Items ?? []
-      if (options.progress) {
-        const shown = { ...view.Job, ID: view.Job.ID || jobId }
-        const line = progressLine(shown, executions)
-        if (tty) {
-          const elapsed = `  ${formatDuration(io.now() - started)}`
-          io.stderr.write(`\r\u001b[2K${SPINNER[tick++ % SPINNER.length]} ${fit(line, io.stderr.columns, elapsed.length + 3)}${elapsed}`)
-          lastLine = line
-        } else {
-          const state = stateLine(shown, executions)
-          if (state !== lastState || (line !== lastLine && io.now() - lastPrinted >= PLAIN_PROGRESS_INTERVAL_MS)) {
-            io.stderr.write(`${line}\n`)
-            lastLine = line
-            lastPrinted = io.now()
-          }
-          lastState = state
-        }
-      }
-      if (options.until === 'started' ? hasStarted(view.Job) : isSettled(view.Job)) return { job: view.Job, executions }
+      show(view.Job, executions)
+      if (done(view.Job)) return { job: view.Job, executions }
       if (io.now() - started >= options.timeoutSeconds * 1000) break
       await io.sleep(interval, options.signal)
     }
@@ -143,7 +179,5 @@ export async function waitForJob(api: Pick<ShoalClient, 'getJob'>, jobId: string
       io.stderr.write(`\r\u001b[2K${fit(lastLine, io.stderr.columns, elapsed.length + 1)}${elapsed}\n`)
     }
   }
-  throw new TimeoutError(`gave up waiting for job ${shortId(jobId)} after ${options.timeoutSeconds}s; it keeps running`, {
-    hint: `Check it with \`shoal job describe ${jobId}\`, or wait longer with --wait-timeout-secs.`,
-  })
+  throw timedOut()
 }

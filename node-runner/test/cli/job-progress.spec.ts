@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { ExecutionState, TimeoutError, type Execution, type Job } from '@shoal/models'
+import { ExecutionState, shortId, TimeoutError, type Execution, type Job } from '@shoal/models'
+import { createClient } from '@shoal/client'
+import { createRequesterApp } from '@shoal/orchestrator'
+import { FakeRequesterService } from '../../../packages/orchestrator/test/api/helpers/fake-requester-service.ts'
+import { jobSpec } from '../../../packages/orchestrator/test/api/helpers/fixtures.ts'
 import { waitForJob } from '../../src/cli/job-progress.ts'
 import { memoryIo } from './cli-harness.ts'
 
@@ -142,5 +146,36 @@ describe('waiting for a job', () => {
         'Job j-11111111  Completed  (1 Completed)',
       ])
     })
+  })
+})
+
+describe('waiting with a client that long polls', () => {
+  it('prints the same lines, learning each change from the wait route instead of polling', async () => {
+    const service = new FakeRequesterService()
+    const app = createRequesterApp({ service })
+    const paths: string[] = []
+    const client = createClient({
+      baseUrl: 'http://127.0.0.1:1234',
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        paths.push(new URL(request.url).pathname)
+        return app.request(request)
+      },
+    })
+    const { JobID } = await client.putJob(jobSpec())
+    const io = memoryIo()
+    const waiting = waitForJob(client, JobID, io, { timeoutSeconds: 60, progress: true })
+    // Changes arrive while a wait is held, announced as the Requester does.
+    for (const state of ['Running', 'Completed'] as const) {
+      const waits = paths.length
+      while (paths.length === waits) await new Promise((r) => setTimeout(r, 1))
+      await service.store.updateJobState({ jobId: JobID, newState: state })
+      service.dispatchEvent(new CustomEvent('job', { detail: { jobId: JobID, state } }))
+    }
+    const result = await waiting
+    expect(result.job.State.StateType).toBe('Completed')
+    expect(io.stderr.text).toBe(`Job ${shortId(JobID)}  Pending\nJob ${shortId(JobID)}  Running\nJob ${shortId(JobID)}  Completed\n`)
+    expect(paths.filter((p) => p === `/api/v1/orchestrator/jobs/${JobID}`)).toHaveLength(0)
+    expect(paths.filter((p) => p === `/api/v1/shoal/jobs/${JobID}/wait`)).toHaveLength(3)
   })
 })

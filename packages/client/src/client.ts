@@ -37,6 +37,8 @@ import type {
 } from './api-types.ts'
 import { readLines } from './ndjson.ts'
 import { readServerSentEvents } from './server-sent-events.ts'
+import { waitForJobWith } from './job-wait.ts'
+import type { WaitForJobOptions, WaitJobOptions, WaitJobResponse } from './job-wait.ts'
 
 /**
  * A change the requester pushes on GET /api/v1/shoal/events (Shoal's own endpoint): `ready` once
@@ -73,6 +75,17 @@ export interface ShoalClient {
   iterateJobs(query?: Omit<ListJobsQuery, 'nextToken'>): AsyncGenerator<Job>
   /** A job by ID, ID prefix or Name, optionally with history and executions. */
   getJob(idOrName: string, options?: GetJobOptions): Promise<GetJobResponse>
+  /**
+   * One long poll on Shoal's GET /api/v1/shoal/jobs/{id}/wait: the job and its executions once its
+   * state or version differs from `state`/`version`, or at the timeout unchanged. Absent on
+   * upstream requesters (ApiError 404): waitForJob falls back to polling.
+   */
+  waitJob(idOrName: string, options?: WaitJobOptions): Promise<WaitJobResponse>
+  /**
+   * Waits until `until(job)` holds (default: a terminal state) without polling where the requester
+   * offers the wait route, polling GET /jobs/{id} where it does not; returns the last view.
+   */
+  waitForJob(idOrName: string, options?: WaitForJobOptions): Promise<GetJobResponse>
   /** Stops a job. */
   stopJob(idOrName: string, options?: JobCallOptions & { reason?: string }): Promise<StopJobResponse>
   /** One page of a job's history. */
@@ -223,6 +236,17 @@ export function createClient(options: ClientOptions): ShoalClient {
         query: { namespace: o.namespace, include: o.include?.join(','), limit: o.limit, job_version: o.jobVersion },
         signal: o.signal,
       }),
+    waitJob: (idOrName, o = {}) =>
+      json('GET', `api/v1/shoal/jobs/${encodeURIComponent(idOrName)}/wait`, {
+        query: {
+          namespace: o.namespace,
+          state: o.state,
+          version: o.version,
+          timeout: o.timeoutMs === undefined ? undefined : `${Math.max(0, Math.round(o.timeoutMs))}ms`,
+        },
+        signal: o.signal,
+      }),
+    waitForJob: (idOrName, o = {}) => waitForJobWith(client, idOrName, o),
     stopJob: (idOrName, o = {}) =>
       json('DELETE', jobPath(idOrName), { query: { namespace: o.namespace, reason: o.reason }, signal: o.signal }),
     jobHistory: (idOrName, q = {}) =>

@@ -31,6 +31,10 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
   ),
   StopJobResponse: object({ EvaluationID: string }, ['EvaluationID']),
   GetJobResponse: object({ Job: ref('Job'), History: ref('ListJobHistoryResponse'), Executions: ref('ListJobExecutionsResponse') }, ['Job']),
+  WaitJobResponse: object(
+    { Job: ref('Job'), Executions: ref('ListJobExecutionsResponse'), Changed: { type: 'boolean', description: "the job's state or version differs from the request's" } },
+    ['Job', 'Changed'],
+  ),
   ListJobsResponse: list('Job'),
   ListJobHistoryResponse: list('JobHistory'),
   ListJobExecutionsResponse: list('Execution'),

@@ -23,6 +23,7 @@ import { MethodNotAllowedError } from './http-errors.ts'
 import { jobRoutes } from './job-routes.ts'
 import { DEFAULT_MAX_BODY_BYTES } from './json-body.ts'
 import { eventRoutes } from './event-routes.ts'
+import { jobWaitRoute, TooManyWaitersError } from './job-wait-route.ts'
 import { nodeRoutes } from './node-routes.ts'
 import { serveWebPage } from './page-routes.ts'
 import { buildOpenApiDocument } from './openapi.ts'
@@ -72,6 +73,11 @@ export interface RequesterAppOptions {
    * GET /api/v1/shoal/compute accepts the compute protocol over a WebSocket when `websocket` is given.
    */
   compute?: ComputeEndpoints
+  /**
+   * Most requests that may wait on GET /api/v1/shoal/jobs/{id}/wait at once (default 1000);
+   * more get 503 with Retry-After, so idle waiters cannot hold unbounded memory.
+   */
+  maxJobWaiters?: number
 }
 
 /** Paths of the OpenAPI document. */
@@ -102,6 +108,7 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
     ...jobRoutes(components),
     ...nodeRoutes(components),
     ...eventRoutes(components),
+    jobWaitRoute(components, { maxWaiters: options.maxJobWaiters }),
     ...agentRoutes({ ...components, version, config: options.config ?? {}, localCompute: options.localCompute }),
     ...computeRoutes(components),
   ]
@@ -145,6 +152,7 @@ export function createRequesterApp(options: RequesterAppOptions): Hono<ApiEnv> {
     const headers: Record<string, string> = { [REQUEST_ID_HEADER]: requestId }
     if (error instanceof UnauthorizedError) headers['WWW-Authenticate'] = 'Bearer'
     if (error instanceof MethodNotAllowedError) headers['Allow'] = error.allow.join(', ')
+    if (error instanceof TooManyWaitersError) headers['Retry-After'] = String(error.retryAfterSeconds)
     return c.json(body, body.Status as 400, headers)
   }
 
