@@ -37,11 +37,13 @@ try {
       directory: fileURLToPath(new URL('../../../web/dist', import.meta.url)),
       binding: 'ASSETS',
       routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: false, static_routing: { user_worker: ['/api/*', '/openapi.json'] } },
+      // As edge/wrangler.jsonc: the Worker routes the pages (/contribute is index.html), not the asset server.
+      assetConfig: { html_handling: 'none', not_found_handling: 'none' },
     },
   })
   const api = (await mf.ready).toString().replace(/\/$/, '')
   const compute = await startCompute(api, { timeoutMs: 60_000 })
-  const tabs = await openHeadlessTabs({ url: api + '/', count: 1, namespaceOk: false })
+  const tabs = await openHeadlessTabs({ url: api + '/contribute', count: 1, namespaceOk: false })
   const page = tabs.pages[0]
   watchTab(page, 'tab')
   try {

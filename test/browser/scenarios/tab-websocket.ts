@@ -13,7 +13,7 @@ try {
   const requester = await startRequester({ args: ['--compute-transports', 'websocket'], timeoutMs: 60_000 })
   const api = requester.apiUrl
   const peers = await (await fetch(`${api}/api/v1/shoal/peers`)).json()
-  const tabs = await openHeadlessTabs({ url: api + '/', count: 1, namespaceOk: false })
+  const tabs = await openHeadlessTabs({ url: api + '/contribute', count: 1, namespaceOk: false })
   const page = tabs.pages[0]
   watchTab(page, '0')
   try {
