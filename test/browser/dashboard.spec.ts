@@ -17,7 +17,7 @@ interface Route {
 
 interface DashboardFindings {
   routes: Route[]
-  deepLink: { heading: string; title: string }
+  deepLink: { heading: string; title: string; inspectedId?: string; text: string }
   notFound: { heading: string }
   landing: { live: string; text: string; contributeHref: string; charts: number }
   approved: { before: string; api: string; noReload: boolean }
@@ -50,6 +50,10 @@ describe('dashboard: every route against a real requester', () => {
 
   it('renders a deep link on load, and a not-found page for an unknown path', () => {
     expect(findings.deepLink.heading).toMatch(/^Node n-/)
+    // The node detail shows its reputation, what it turned off and why, and the raw node (upstream's inspect).
+    expect(findings.deepLink.inspectedId).toBe(findings.deepLink.heading?.replace(/^Node /, ''))
+    expect(findings.deepLink.text).toContain('Reputation')
+    expect(findings.deepLink.text).toMatch(/Off.*(docker|local|s3)/s)
     expect(findings.notFound.heading).toBe('Page not found')
   })
 

@@ -58,7 +58,9 @@ try {
     // A deep link loads on its own and shows the route, not the landing page.
     await page.goto(`${api}/nodes/${computeId}`)
     await page.waitForSelector('dd .badge')
-    const deepLink = { heading: await page.locator('h1').textContent(), title: await page.title() }
+    await page.locator('[data-bind="inspect"] summary').click()
+    const inspected = JSON.parse((await page.locator('[data-bind="inspect"] pre').textContent()) ?? '{}') as { Info?: { NodeID?: string } }
+    const deepLink = { heading: await page.locator('h1').textContent(), title: await page.title(), inspectedId: inspected.Info?.NodeID, text: await page.locator('main').textContent() }
     await page.goto(`${api}/nope`)
     const notFound = { heading: await page.locator('h1').textContent() }
     await page.goto(`${api}/`)

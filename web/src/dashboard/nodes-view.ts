@@ -128,6 +128,7 @@ function nodeDetail(session: Session, node: NodeState, done: (message: string) =
     r ? `${+(r.CPU ?? 0).toFixed(2)} CPU · ${formatBytes(r.Memory)} memory · ${formatBytes(r.Disk)} disk · ${r.GPU ?? 0} GPU` : '—'
   const list = (items: string[] | undefined) => (items && items.length > 0 ? items.join(', ') : '—')
   const labels = Object.entries(node.Info.Labels ?? {}).map(([k, v]) => `${k}=${v}`)
+  const off = (info?.PluginsOff ?? []).map((entry) => `${entry.Type} ${entry.Kind}: ${entry.Reason}`)
   const connected = node.ConnectionState
   return [
     h(
@@ -146,6 +147,8 @@ function nodeDetail(session: Session, node: NodeState, done: (message: string) =
         fact('Last heartbeat', connected.LastHeartbeat ? ago(timeMs(connected.LastHeartbeat)) : '—'),
         connected.LastError ? fact('Last error', connected.LastError) : null,
         fact('Version', node.Info.BacalhauVersion?.GitVersion ?? '—'),
+        // Verified results (Meta shoal.verify/replicas): agreeing with the quorum raises it, disagreeing lowers it.
+        fact('Reputation', node.Reputation ? `${node.Reputation.Score} (${node.Reputation.Agreed} agreed, ${node.Reputation.Disagreed} disagreed)` : 'no verified results yet'),
       ),
     ),
     h(
@@ -166,7 +169,18 @@ function nodeDetail(session: Session, node: NodeState, done: (message: string) =
       'section',
       { class: 'card' },
       h('h2', {}, 'Offers'),
-      h('dl', { class: 'facts' }, fact('Engines', list(info?.ExecutionEngines)), fact('Sources', list(info?.StorageSources)), fact('Publishers', list(info?.Publishers)), fact('Labels', labels.length > 0 ? labels.join(', ') : '—')),
+      h(
+        'dl',
+        { class: 'facts' },
+        fact('Engines', list(info?.ExecutionEngines)),
+        fact('Sources', list(info?.StorageSources)),
+        fact('Publishers', list(info?.Publishers)),
+        // What the node has but turned off, with its own reason (dockerd unreachable, no S3 credentials …).
+        fact('Off', off.length > 0 ? off.join('; ') : '—'),
+        fact('Labels', labels.length > 0 ? labels.join(', ') : '—'),
+      ),
     ),
+    // The node as the API returns it, as upstream's node inspect tab shows it.
+    h('section', { class: 'card' }, h('details', { 'data-bind': 'inspect' }, h('summary', {}, 'Inspect (JSON)'), h('pre', { class: 'code' }, JSON.stringify(node, null, 2)))),
   ]
 }
