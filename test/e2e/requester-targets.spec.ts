@@ -62,6 +62,7 @@ beforeAll(async () => {
   await write('waits', inlineWasmJob(wasmFixture('hello'), { name: 'waits-for-nodes', queueTimeoutS: 3600 }))
   await write('no-wait', inlineWasmJob(wasmFixture('hello'), { name: 'needs-nodes-now' }))
   await write('token-job', inlineWasmJob(wasmFixture('hello'), { name: 'token-job', queueTimeoutS: 3600 }))
+  await write('events', inlineWasmJob(wasmFixture('hello'), { name: 'events-probe', queueTimeoutS: 3600 }))
 })
 
 afterAll(async () => {
@@ -108,6 +109,33 @@ describe.each(TARGETS)('$name', (target) => {
       const missing = await page('/no/such/page')
       expect(missing.status).toBe(404)
       expect(missing.body).toBe(dashboard.body)
+    })
+
+    it('pushes live events to the dashboard: the event stream says ready, then a job event when a job is submitted', async () => {
+      const abort = new AbortController()
+      try {
+        const response = await fetch(`${requester.apiUrl}/api/v1/shoal/events`, { signal: abort.signal })
+        expect(response.status).toBe(200)
+        expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+        let text = ''
+        // Bounded: at most 50 reads, each ended by the stream's data or its keepalive.
+        const readUntil = async (pattern: RegExp) => {
+          for (let turn = 0; turn < 50 && !pattern.test(text); turn++) {
+            const { value, done } = await reader.read()
+            if (done) break
+            text += value
+          }
+          return pattern.test(text)
+        }
+        expect(await readUntil(/event: ready/)).toBe(true)
+        const submitted = await shoal(['job', 'run', specs.events, '--no-wait'])
+        expect(submitted.code, submitted.stderr).toBe(0)
+        expect(await readUntil(/event: job\ndata: .*"JobID"/)).toBe(true)
+        await shoal(['job', 'stop', submitted.stdout.trim()])
+      } finally {
+        abort.abort()
+      }
     })
 
     it('job run --no-wait queues a job; list, describe, executions and history show it; job stop ends it as Stopped', async () => {
