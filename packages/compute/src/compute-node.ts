@@ -486,19 +486,29 @@ export class ComputeNode extends EventTarget {
     let attempts = 0
     // Runs until stop(); every iteration either waits for a connection to close or backs off.
     let refresh = false
+    // Which known address is dialed next; back to the first (the preferred transport) whenever
+    // the addresses are refreshed with different ones.
+    let next = 0
+    // While the requester's API does not answer (it is restarting), ask again before every dial:
+    // once it is back, its new addresses (a new WebRTC-direct certhash) are dialed first, instead
+    // of a fallback transport the stale list happened to reach.
+    let refreshFailed = false
     while (!signal.aborted) {
-      if (refresh) {
+      if (refresh || refreshFailed) {
         refresh = false
-        await this.updateAddresses(signal)
+        const outcome = await this.updateAddresses(signal)
         if (signal.aborted) break
+        refreshFailed = outcome === 'failed'
+        if (outcome === 'changed') next = 0
       }
-      const address = this.addresses[attempts % this.addresses.length]
+      const address = this.addresses[next % this.addresses.length]
       let session: { closed: Promise<void> }
       try {
         session = await this.connect(address, signal)
       } catch (err) {
         if (signal.aborted) break
         attempts++
+        next++
         this.logger.warn(`could not connect to requester ${address} (attempt ${attempts}): ${(err as Error).message}`)
         this.setStatus('disconnected')
         if (attempts % this.addresses.length === 0) refresh = true
@@ -515,6 +525,7 @@ export class ComputeNode extends EventTarget {
         continue
       }
       attempts = 0
+      next = 0
       delay = this.reconnect.initialDelayMs
       await session.closed
       if (!signal.aborted) {
@@ -527,13 +538,16 @@ export class ComputeNode extends EventTarget {
   }
 
   /** Replaces the known requester addresses with fresh ones, when there is a way to ask. */
-  private async updateAddresses(signal: AbortSignal): Promise<void> {
-    if (!this.refreshAddresses) return
+  private async updateAddresses(signal: AbortSignal): Promise<'changed' | 'same' | 'failed'> {
+    if (!this.refreshAddresses) return 'same'
     try {
       const fresh = await this.refreshAddresses(signal)
-      if (fresh.length > 0) this.addresses = [...fresh]
+      if (fresh.length === 0 || (fresh.length === this.addresses.length && fresh.every((address, i) => address === this.addresses[i]))) return 'same'
+      this.addresses = [...fresh]
+      return 'changed'
     } catch (err) {
       if (!signal.aborted) this.logger.warn(`could not refresh the requester's addresses, dialing the known ones: ${(err as Error).message}`)
+      return 'failed'
     }
   }
 
