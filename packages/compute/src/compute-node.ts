@@ -493,13 +493,20 @@ export class ComputeNode extends EventTarget {
     // once it is back, its new addresses (a new WebRTC-direct certhash) are dialed first, instead
     // of a fallback transport the stale list happened to reach.
     let refreshFailed = false
+    // Dials of the first address left before moving on to the next after fresh addresses: a
+    // requester that has just restarted may refuse the first dial (its listener still starting),
+    // and a fallback transport, once connected, is kept for the whole session.
+    let firstTries = 1
     while (!signal.aborted) {
       if (refresh || refreshFailed) {
         refresh = false
         const outcome = await this.updateAddresses(signal)
         if (signal.aborted) break
         refreshFailed = outcome === 'failed'
-        if (outcome === 'changed') next = 0
+        if (outcome === 'changed') {
+          next = 0
+          firstTries = 2
+        }
       }
       const address = this.addresses[next % this.addresses.length]
       let session: { closed: Promise<void> }
@@ -508,7 +515,8 @@ export class ComputeNode extends EventTarget {
       } catch (err) {
         if (signal.aborted) break
         attempts++
-        next++
+        if (next % this.addresses.length === 0 && firstTries > 1) firstTries--
+        else next++
         this.logger.warn(`could not connect to requester ${address} (attempt ${attempts}): ${(err as Error).message}`)
         this.setStatus('disconnected')
         if (attempts % this.addresses.length === 0) refresh = true
