@@ -33,6 +33,7 @@ describe('serve and devstack hand their flags to the server as one options objec
       dataDir: '/srv/shoal/data',
       peerPort: 1235,
       computeTransports: ['websocket'],
+      verificationRequiredLabels: {},
       computeLabels: { region: 'eu', gpu: 'no' },
       allowListedLocalPaths: [
         { path: '/data', readWrite: true },
