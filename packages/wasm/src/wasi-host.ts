@@ -181,31 +181,25 @@ export class WasiHost {
    * while a job streamed a large output.
    */
   private writeVectors(file: FileDescriptor, iovsPtr: number, iovsLength: number, writtenPtr: number, offset: bigint | undefined): number {
-    const view = this.view()
-    const bytes = this.bytes()
-    let total = 0
-    for (let i = 0; i < iovsLength; i++) {
-      const buffer = view.getUint32(iovsPtr + i * 8, true)
-      const length = view.getUint32(iovsPtr + i * 8 + 4, true)
-      if (buffer + length > bytes.byteLength) {
-        view.setUint32(writtenPtr, total, true)
-        return R.ERRNO_FAULT
-      }
-      const data = bytes.subarray(buffer, buffer + length)
-      const { ret, nwritten } = offset === undefined ? file.fd_write(data) : file.fd_pwrite(data, offset + BigInt(total))
-      if (ret !== R.ERRNO_SUCCESS) {
-        view.setUint32(writtenPtr, total, true)
-        return ret
-      }
-      total += nwritten
-      if (nwritten < length) break
-    }
-    view.setUint32(writtenPtr, total, true)
-    return R.ERRNO_SUCCESS
+    return this.transferVectors(iovsPtr, iovsLength, writtenPtr, (data, done) => {
+      const { ret, nwritten } = offset === undefined ? file.fd_write(data) : file.fd_pwrite(data, offset + BigInt(done))
+      return { ret, count: nwritten }
+    })
   }
 
   /** fd_read/fd_pread of a file outside memory: each iovec filled in place until one comes back short. */
   private readVectors(file: FileDescriptor, iovsPtr: number, iovsLength: number, readPtr: number, offset: number | undefined): number {
+    return this.transferVectors(iovsPtr, iovsLength, readPtr, (data, done) => {
+      const { ret, read } = file.readInto(data, offset === undefined ? undefined : offset + done)
+      return { ret, count: read }
+    })
+  }
+
+  /**
+   * Walks an iovec list, handing each buffer (a view of the module's memory, bounds-checked) to
+   * `transfer` until one comes back short or fails; stores the bytes moved at `countPtr`.
+   */
+  private transferVectors(iovsPtr: number, iovsLength: number, countPtr: number, transfer: (data: Uint8Array, done: number) => { ret: number; count: number }): number {
     const view = this.view()
     const bytes = this.bytes()
     let total = 0
@@ -213,18 +207,18 @@ export class WasiHost {
       const buffer = view.getUint32(iovsPtr + i * 8, true)
       const length = view.getUint32(iovsPtr + i * 8 + 4, true)
       if (buffer + length > bytes.byteLength) {
-        view.setUint32(readPtr, total, true)
+        view.setUint32(countPtr, total, true)
         return R.ERRNO_FAULT
       }
-      const { ret, read } = file.readInto(bytes.subarray(buffer, buffer + length), offset === undefined ? undefined : offset + total)
+      const { ret, count } = transfer(bytes.subarray(buffer, buffer + length), total)
       if (ret !== R.ERRNO_SUCCESS) {
-        view.setUint32(readPtr, total, true)
+        view.setUint32(countPtr, total, true)
         return ret
       }
-      total += read
-      if (read < length) break
+      total += count
+      if (count < length) break
     }
-    view.setUint32(readPtr, total, true)
+    view.setUint32(countPtr, total, true)
     return R.ERRNO_SUCCESS
   }
 
